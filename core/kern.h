@@ -1,0 +1,63 @@
+/* kern: ISA-specific fast paths for elementwise losses, chosen once at start-up.
+ * Every fast path has a portable reference (the loss's own chunk function); a fast path may
+ * decline a chunk (return KERN_DECLINED) whenever it sees anything unusual (non-finite or
+ * out-of-domain data), and the reference then recomputes that chunk and reports exactly. */
+#ifndef LOSSD_KERN_H
+#define LOSSD_KERN_H
+
+#include <stddef.h>
+
+typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
+
+/* One slot per elementwise loss that has fast paths. */
+typedef enum {
+    KERN_MSE = 0,
+    KERN_MAE,
+    KERN_MBE,
+    KERN_HUBER,
+    KERN_HINGE,
+    KERN_SMOOTH_L1,
+    KERN_SQUARED_HINGE,
+    KERN_COUNT
+} kern_id;
+
+typedef struct {
+    const void *p;   /* predictions, n elements of the dtype */
+    const void *y;   /* targets */
+    void *values;    /* reduction none: per-element losses, or NULL */
+    void *grad;      /* gradient (already multiplied by scale), or NULL */
+    double scale;
+    const double *param; /* the loss's resolved parameters */
+    size_t n;
+} kern_elem_args;
+
+#define KERN_DECLINED 1
+/* Computes the chunk, stores the sum of losses in *sum; returns 0, or KERN_DECLINED without
+ * any guarantee about what it wrote. */
+typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
+
+typedef struct {
+    kern_isa isa;
+    kern_elem_fn f64[KERN_COUNT];
+    kern_elem_fn f32[KERN_COUNT];
+} kern_table;
+
+/* Chooses the best ISA the CPU supports, or `forced` ("ref", "avx2", "avx512"; NULL or ""
+ * for automatic). Must run before any worker thread starts (it writes the table).
+ * Returns 0, or -1 if `forced` is unknown or unsupported by this CPU (the table then holds
+ * the automatic choice). */
+int kern_init(const char *forced);
+
+/* The table in force (kern_init must have run; before it, the reference). */
+const kern_table *kern_get(void);
+
+const char *kern_isa_name(kern_isa isa);
+
+/* Whether this CPU can run `isa`. */
+int kern_isa_supported(kern_isa isa);
+
+/* Filled by kern_avx2.c / kern_avx512.c (compiled with their own flags). */
+void kern_avx2_fill(kern_table *table);
+void kern_avx512_fill(kern_table *table);
+
+#endif

@@ -1,0 +1,1 @@
+/* Losses of the catalogue_elementwise group: one LOSS(name) line each. */

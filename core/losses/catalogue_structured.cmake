@@ -1,0 +1,1 @@
+# Sources of the catalogue_structured losses.

@@ -1,0 +1,1 @@
+/* Losses of the catalogue_structured group: one LOSS(name) line each. */

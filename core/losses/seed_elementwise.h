@@ -1,0 +1,1 @@
+/* Losses of the seed_elementwise group: one LOSS(name) line each. */

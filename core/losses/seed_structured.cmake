@@ -1,0 +1,1 @@
+# Sources of the seed_structured losses.

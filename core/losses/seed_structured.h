@@ -1,0 +1,1 @@
+/* Losses of the seed_structured group: one LOSS(name) line each. */
