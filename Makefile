@@ -18,17 +18,18 @@ deps:
 deps-test:
 	@scripts/ensure-packages.sh $(TEST_PKGS)
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DLOSSD_WERROR=ON
+TESTS ?= ON
 
-build: $(BUILD)/CMakeCache.txt
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DLOSSD_WERROR=ON -DLOSSD_BUILD_TESTS=$(TESTS)
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: deps
-	$(MAKE) build LOSSD_BUILD_TESTS=OFF
+	$(MAKE) --no-print-directory build TESTS=OFF
 	$(BUILD)/lossd --port $(PORT)
 
-test: deps-test build
+test: deps-test
+	$(MAKE) --no-print-directory build TESTS=ON
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps-test
