@@ -138,6 +138,7 @@ const loss_desc loss_desc_bce_with_logits = {
     .inputs = bce_with_logits_inputs,
     .n_inputs = 4,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = bce_with_logits_plan,
     .chunk = bce_with_logits_chunk,
 };

@@ -128,6 +128,7 @@ const loss_desc loss_desc_gaussian_nll = {
     .params = gaussian_nll_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = gaussian_nll_plan,
     .chunk = gaussian_nll_chunk,
 };

@@ -52,6 +52,7 @@ const loss_desc loss_desc_hinge_embedding = {
     .params = hinge_embedding_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = hinge_embedding_plan,
     .chunk = hinge_embedding_chunk,
 };

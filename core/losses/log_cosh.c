@@ -41,6 +41,7 @@ const loss_desc loss_desc_log_cosh = {
     .inputs = log_cosh_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = log_cosh_plan,
     .chunk = log_cosh_chunk,
 };

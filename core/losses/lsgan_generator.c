@@ -32,6 +32,7 @@ const loss_desc loss_desc_lsgan_generator = {
     .inputs = lsgan_generator_inputs,
     .n_inputs = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = lsgan_generator_plan,
     .chunk = lsgan_generator_chunk,
 };

@@ -38,6 +38,7 @@ const loss_desc loss_desc_mape = {
     .inputs = mape_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mape_plan,
     .chunk = mape_chunk,
 };

@@ -67,6 +67,7 @@ const loss_desc loss_desc_margin_ranking = {
     .params = margin_ranking_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = margin_ranking_plan,
     .chunk = margin_ranking_chunk,
 };

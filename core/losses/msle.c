@@ -38,6 +38,7 @@ const loss_desc loss_desc_msle = {
     .inputs = msle_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = msle_plan,
     .chunk = msle_chunk,
 };

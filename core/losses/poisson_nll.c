@@ -62,6 +62,7 @@ const loss_desc loss_desc_poisson_nll = {
     .params = poisson_nll_params,
     .n_params = 3,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = poisson_nll_plan,
     .chunk = poisson_nll_chunk,
 };

@@ -54,6 +54,7 @@ const loss_desc loss_desc_quantile = {
     .params = quantile_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = quantile_plan,
     .chunk = quantile_chunk,
 };

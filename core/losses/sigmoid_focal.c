@@ -60,6 +60,7 @@ const loss_desc loss_desc_sigmoid_focal = {
     .params = sigmoid_focal_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = sigmoid_focal_plan,
     .chunk = sigmoid_focal_chunk,
 };

@@ -53,6 +53,7 @@ const loss_desc loss_desc_smooth_l1 = {
     .params = smooth_l1_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = smooth_l1_plan,
     .chunk = smooth_l1_chunk,
 };

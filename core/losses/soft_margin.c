@@ -37,6 +37,7 @@ const loss_desc loss_desc_soft_margin = {
     .inputs = soft_margin_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = soft_margin_plan,
     .chunk = soft_margin_chunk,
 };

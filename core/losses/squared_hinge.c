@@ -63,6 +63,7 @@ const loss_desc loss_desc_squared_hinge = {
     .inputs = squared_hinge_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = squared_hinge_plan,
     .chunk = squared_hinge_chunk,
 };

@@ -31,6 +31,7 @@ const loss_desc loss_desc_wgan_generator = {
     .inputs = wgan_generator_inputs,
     .n_inputs = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = wgan_generator_plan,
     .chunk = wgan_generator_chunk,
 };
