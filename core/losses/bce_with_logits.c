@@ -24,8 +24,8 @@ static loss_status check_weight(const loss_ctx *ctx, int input, loss_error *err)
         tensor_shape_str(w, a, sizeof a);
         tensor_shape_str(p, b, sizeof b);
         return loss_error_set(err, LOSS_ERR_SHAPE, name,
-                              "%s has shape %s, which does not broadcast to predictions' %s",
-                              name, a, b);
+                              "%s has shape %s, which does not broadcast to predictions' %s", name,
+                              a, b);
     }
     for (size_t i = 0; i < w->count; i++) {
         double v = loss_load(w->data, ctx->dtype, i);
@@ -89,8 +89,7 @@ static inline double chunk_weight_take(chunk_weight *cw, loss_dtype dt)
     return v;
 }
 
-static void bce_with_logits_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                  loss_partial *part)
+static void bce_with_logits_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     const tensor *pt = ctx->in[IN_PRED], *yt = ctx->in[IN_TARGET];
     const loss_dtype dt = ctx->dtype;
@@ -125,8 +124,7 @@ static void bce_with_logits_chunk(const loss_ctx *ctx, size_t begin, size_t end,
 static const loss_input_desc bce_with_logits_inputs[] = {
     {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (logits)"},
     {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
-     "broadcasts to predictions"},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "broadcasts to predictions"},
     {"pos_weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
      "broadcasts to predictions, usually (C) along the last dimension"},
 };

@@ -26,9 +26,10 @@ static inline loss_status gan_terms_plan(loss_ctx *ctx, size_t n_terms)
 }
 
 /* Runs fn over units [begin, end) of term t (whose units start at `first`). */
-static inline __attribute__((always_inline)) int
-gan_term_run(const loss_ctx *ctx, size_t t, size_t first, size_t begin, size_t end,
-             loss_partial *part, gan_term_fn fn)
+static inline __attribute__((always_inline)) int gan_term_run(const loss_ctx *ctx, size_t t,
+                                                              size_t first, size_t begin,
+                                                              size_t end, loss_partial *part,
+                                                              gan_term_fn fn)
 {
     const tensor *xt = ctx->in[t];
     const loss_dtype dt = ctx->dtype;
@@ -52,9 +53,9 @@ gan_term_run(const loss_ctx *ctx, size_t t, size_t first, size_t begin, size_t e
 }
 
 /* The chunk of a GAN loss: fns[t] is term t's element function. */
-static inline __attribute__((always_inline)) void
-gan_terms_run(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part,
-              const gan_term_fn fns[2])
+static inline __attribute__((always_inline)) void gan_terms_run(const loss_ctx *ctx, size_t begin,
+                                                                size_t end, loss_partial *part,
+                                                                const gan_term_fn fns[2])
 {
     size_t first = 0;
     for (size_t t = 0; t < ctx->n_terms; t++) {

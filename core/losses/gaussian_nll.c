@@ -115,8 +115,8 @@ static const loss_input_desc gaussian_nll_inputs[] = {
 
 static const loss_param_desc gaussian_nll_params[] = {
     {"full", LOSS_PARAM_BOOL, 0.0, 0, 0.0, 0.0, NULL, 0},
-    {"eps", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0,
-     NULL, 0},
+    {"eps", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0, NULL,
+     0},
 };
 
 const loss_desc loss_desc_gaussian_nll = {

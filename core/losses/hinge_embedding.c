@@ -22,11 +22,9 @@ static int hinge_embedding_elem(double x, double y, const double *param, double 
 
 static const char *const hinge_embedding_reasons[2] = {"", "is not -1 or 1"};
 
-static void hinge_embedding_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                  loss_partial *part)
+static void hinge_embedding_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    loss_elementwise_run(ctx, begin, end, part, hinge_embedding_elem, -1,
-                         hinge_embedding_reasons);
+    loss_elementwise_run(ctx, begin, end, part, hinge_embedding_elem, -1, hinge_embedding_reasons);
 }
 
 static loss_status hinge_embedding_plan(loss_ctx *ctx, loss_error *err)

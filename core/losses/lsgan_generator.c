@@ -8,8 +8,7 @@ static void fake_term(double x, double *l, double *g)
     *g = d;
 }
 
-static void lsgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                  loss_partial *part)
+static void lsgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     static const gan_term_fn fns[2] = {fake_term, NULL};
     gan_terms_run(ctx, begin, end, part, fns);

@@ -18,8 +18,7 @@ static int bad_element(size_t i, const double v[3], loss_partial *part)
     return 0;
 }
 
-static void margin_ranking_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                 loss_partial *part)
+static void margin_ranking_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     const loss_dtype dt = ctx->dtype;
     const double scale = ctx->scale[0], margin = ctx->param[P_MARGIN];

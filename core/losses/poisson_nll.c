@@ -49,8 +49,8 @@ static const loss_input_desc poisson_nll_inputs[] = {
 static const loss_param_desc poisson_nll_params[] = {
     {"log_input", LOSS_PARAM_BOOL, 1.0, 0, 0.0, 0.0, NULL, 0},
     {"full", LOSS_PARAM_BOOL, 0.0, 0, 0.0, 0.0, NULL, 0},
-    {"eps", LOSS_PARAM_FLOAT, 1e-8, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0,
-     NULL, 0},
+    {"eps", LOSS_PARAM_FLOAT, 1e-8, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0, NULL,
+     0},
 };
 
 const loss_desc loss_desc_poisson_nll = {

@@ -39,8 +39,7 @@ static const loss_input_desc quantile_inputs[] = {
 
 static const loss_param_desc quantile_params[] = {
     {"quantile", LOSS_PARAM_FLOAT, 0.5,
-     LOSS_PARAM_HAS_MIN | LOSS_PARAM_HAS_MAX | LOSS_PARAM_MIN_EXCLUSIVE |
-         LOSS_PARAM_MAX_EXCLUSIVE,
+     LOSS_PARAM_HAS_MIN | LOSS_PARAM_HAS_MAX | LOSS_PARAM_MIN_EXCLUSIVE | LOSS_PARAM_MAX_EXCLUSIVE,
      0.0, 1.0, NULL, 0},
 };
 

@@ -20,8 +20,8 @@ static int sigmoid_focal_elem(double x, double y, const double *param, double *l
     /* d(ce)/dx = sigmoid(x) - y without cancellation */
     double dce = (1.0 - y) * s.sig_pos - y * s.sig_neg;
     /* d(q^gamma)/dx = gamma q^gamma (p(1-p)/q)(1-2y); p(1-p) <= q, so the ratio is <= 1 */
-    double dqg = q > 0 && gamma != 0 ? gamma * qg * (s.sig_pos * s.sig_neg / q) * (1.0 - 2.0 * y)
-                                     : 0.0;
+    double dqg =
+        q > 0 && gamma != 0 ? gamma * qg * (s.sig_pos * s.sig_neg / q) * (1.0 - 2.0 * y) : 0.0;
     *l = at * ce * qg;
     *g = at * (dce * qg + ce * dqg);
     return 0;
@@ -29,8 +29,7 @@ static int sigmoid_focal_elem(double x, double y, const double *param, double *l
 
 static const char *const sigmoid_focal_reasons[2] = {"", "is outside [0, 1]"};
 
-static void sigmoid_focal_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                loss_partial *part)
+static void sigmoid_focal_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     loss_elementwise_run(ctx, begin, end, part, sigmoid_focal_elem, -1, sigmoid_focal_reasons);
 }

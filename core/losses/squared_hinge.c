@@ -23,8 +23,7 @@ static int squared_hinge_elem(double p, double y, const double *param, double *l
 static const char *const squared_hinge_reasons[2] = {
     "", "is not -1 or 1 (targets may also be all 0 or 1)"};
 
-static void squared_hinge_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                loss_partial *part)
+static void squared_hinge_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     if (loss_elementwise_fast(ctx, KERN_SQUARED_HINGE, begin, end, part) == 0)
         return;

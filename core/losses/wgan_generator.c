@@ -7,8 +7,7 @@ static void fake_term(double x, double *l, double *g)
     *g = -1.0;
 }
 
-static void wgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end,
-                                 loss_partial *part)
+static void wgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     static const gan_term_fn fns[2] = {fake_term, NULL};
     gan_terms_run(ctx, begin, end, part, fns);

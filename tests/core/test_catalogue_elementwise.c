@@ -76,7 +76,9 @@ static void build(loss_call *c, const tcase *tc, loss_dtype dt, loss_reduction r
     for (size_t k = 0; k < MAX_IN && tc->in[k].name; k++) {
         const tin *t = &tc->in[k];
         int i = input_index(d, t->name);
-        c->input[i] = (tensor){.type = TENSOR_F64, .rank = t->rank, .count = tin_count(t),
+        c->input[i] = (tensor){.type = TENSOR_F64,
+                               .rank = t->rank,
+                               .count = tin_count(t),
                                .data = (void *)(uintptr_t)t->data};
         memcpy(c->input[i].shape, t->shape, sizeof t->shape);
         c->present[i] = 1;
@@ -112,8 +114,7 @@ static void expect_tensor(const char *what, const tensor *t, const double *want,
     cr_assert_eq(t->count, n, "%s: %zu elements, expected %zu", what, t->count, n);
     for (size_t i = 0; i < n; i++)
         cr_expect(near(tensor_get(t, i), want[i] * factor, rtol, atol),
-                  "%s[%zu] = %.17g, expected %.17g", what, i, tensor_get(t, i),
-                  want[i] * factor);
+                  "%s[%zu] = %.17g, expected %.17g", what, i, tensor_get(t, i), want[i] * factor);
 }
 
 /* Checks none (values, gradient of the sum), mean and sum against ex, for one dtype. */
@@ -134,8 +135,8 @@ static void check_dtype(const tcase *tc, const texpect *ex, loss_dtype dt)
     for (size_t k = 0; k < MAX_IN && tc->in[k].name; k++) {
         int i = input_index(d, tc->in[k].name);
         if (ex->grad[k])
-            expect_tensor(tc->in[k].name, &r.grad[i], ex->grad[k], tin_count(&tc->in[k]), 1.0,
-                          rtol, atol);
+            expect_tensor(tc->in[k].name, &r.grad[i], ex->grad[k], tin_count(&tc->in[k]), 1.0, rtol,
+                          atol);
         else
             cr_expect_null(r.grad[i].data, "%s takes no gradient", tc->in[k].name);
     }
@@ -193,16 +194,20 @@ typedef struct {
 } rspec;
 
 static const rspec generated[] = {
-    {"smooth_l1", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIFORM, S_FULL}},
+    {"smooth_l1",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIFORM, S_FULL}},
      {{"beta", 0.7}}},
     {"log_cosh", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIFORM, S_FULL}}, {{0}}},
     {"mape", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_POSITIVE, S_FULL}}, {{0}}},
     {"msle", {{"predictions", G_POSITIVE, S_FULL}, {"targets", G_POSITIVE, S_FULL}}, {{0}}},
-    {"quantile", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIFORM, S_FULL}},
+    {"quantile",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIFORM, S_FULL}},
      {{"quantile", 0.3}}},
-    {"poisson_nll", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_POSITIVE, S_FULL}},
+    {"poisson_nll",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_POSITIVE, S_FULL}},
      {{"full", 1}}},
-    {"poisson_nll", {{"predictions", G_POSITIVE, S_FULL}, {"targets", G_POSITIVE, S_FULL}},
+    {"poisson_nll",
+     {{"predictions", G_POSITIVE, S_FULL}, {"targets", G_POSITIVE, S_FULL}},
      {{"log_input", 0}, {"full", 1}, {"eps", 0.01}}},
     {"gaussian_nll",
      {{"predictions", G_UNIFORM, S_FULL},
@@ -226,9 +231,11 @@ static const rspec generated[] = {
       {"pos_weight", G_POSITIVE, S_LAST}},
      {{0}}},
     {"bce_with_logits", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_BIT, S_FULL}}, {{0}}},
-    {"sigmoid_focal", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIT, S_FULL}},
+    {"sigmoid_focal",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_UNIT, S_FULL}},
      {{"gamma", 1.5}}},
-    {"sigmoid_focal", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_BIT, S_FULL}},
+    {"sigmoid_focal",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_BIT, S_FULL}},
      {{"gamma", 0.5}, {"alpha", -1}}},
     {"squared_hinge", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_SIGN, S_FULL}}, {{0}}},
     {"squared_hinge", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_BIT, S_FULL}}, {{0}}},
@@ -236,7 +243,8 @@ static const rspec generated[] = {
     {"margin_ranking",
      {{"x1", G_UNIFORM, S_FULL}, {"x2", G_UNIFORM, S_FULL}, {"targets", G_SIGN, S_FULL}},
      {{"margin", 0.3}}},
-    {"hinge_embedding", {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_SIGN, S_FULL}},
+    {"hinge_embedding",
+     {{"predictions", G_UNIFORM, S_FULL}, {"targets", G_SIGN, S_FULL}},
      {{"margin", 0.5}}},
     {"wgan_critic", {{"real", G_UNIFORM, S_FULL}, {"fake", G_UNIFORM, S_HALF}}, {{0}}},
     {"wgan_generator", {{"fake", G_UNIFORM, S_FULL}}, {{0}}},
@@ -409,8 +417,8 @@ static void run_bytes_free(run_bytes *rb)
 static void expect_same_bytes(const char *loss, const run_bytes *a, const run_bytes *b,
                               size_t workers)
 {
-    cr_expect_eq(memcmp(&a->value, &b->value, sizeof a->value), 0, "%s value, %zu workers",
-                 loss, workers);
+    cr_expect_eq(memcmp(&a->value, &b->value, sizeof a->value), 0, "%s value, %zu workers", loss,
+                 workers);
     cr_assert_eq(a->n_blobs, b->n_blobs);
     for (size_t i = 0; i < a->n_blobs; i++)
         cr_expect(a->bytes[i] == b->bytes[i] && memcmp(a->blob[i], b->blob[i], a->bytes[i]) == 0,
@@ -458,13 +466,13 @@ Test(catalogue_elementwise, float32_should_agree_with_float64)
         run_bytes a, b;
         run_keep(&g.tc, LOSS_DTYPE_F64, LOSS_REDUCE_MEAN, NULL, &a);
         run_keep(&g.tc, LOSS_DTYPE_F32, LOSS_REDUCE_MEAN, NULL, &b);
-        cr_expect(near(b.value, a.value, 1e-5, 1e-7), "%s: float32 %.9g, float64 %.17g",
-                  g.tc.loss, b.value, a.value);
+        cr_expect(near(b.value, a.value, 1e-5, 1e-7), "%s: float32 %.9g, float64 %.17g", g.tc.loss,
+                  b.value, a.value);
         for (size_t i = 0; i < a.n_blobs; i++)
             for (size_t j = 0; j < a.bytes[i] / 8; j++) {
                 double x = ((double *)a.blob[i])[j], y = ((float *)b.blob[i])[j];
-                cr_expect(near(y, x, 1e-5, 1e-7), "%s: gradient %zu[%zu] %.9g vs %.17g",
-                          g.tc.loss, i, j, y, x);
+                cr_expect(near(y, x, 1e-5, 1e-7), "%s: gradient %zu[%zu] %.9g vs %.17g", g.tc.loss,
+                          i, j, y, x);
             }
         run_bytes_free(&a);
         run_bytes_free(&b);
@@ -518,7 +526,8 @@ Test(smooth_l1, should_match_pytorch_for_the_default_beta)
     /* F.smooth_l1_loss(p, y, reduction='none'), float64; gradient of .sum() */
     static const double l[] = {2, 0, 0.125, 0, 0.28125, 0.125, 1, 2};
     static const double g[] = {-1, 0, -0.5, 0, -0.75, 0.5, 1, 1};
-    tcase tc = {.loss = "smooth_l1", .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}}};
+    tcase tc = {.loss = "smooth_l1",
+                .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}}};
     check_case(&tc, &(texpect){l, {g}, 0.69140625});
 }
 
@@ -528,7 +537,9 @@ Test(smooth_l1, should_be_c1_at_beta)
      * (E3c: loss .25, gradient +-1) */
     static const double l[] = {2.25, 0, 0.25, 0, 0.5, 0.25, 1.25, 2.25};
     static const double g[] = {-1, 0, -1, 0, -1, 1, 1, 1};
-    tcase tc = {.loss = "smooth_l1", .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}}, .par = {{"beta", 0.5}}};
+    tcase tc = {.loss = "smooth_l1",
+                .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}},
+                .par = {{"beta", 0.5}}};
     check_case(&tc, &(texpect){l, {g}, 0.84375});
 }
 
@@ -538,19 +549,24 @@ Test(smooth_l1, beta_zero_should_be_l1_with_zero_gradient_at_zero)
      * F.smooth_l1_loss(..., beta=0.0) gives gradient {-1, 1, -1} instead */
     static const double p[] = {0.0, 1.0, -1.0}, y[] = {0.0, 0.0, 0.0};
     static const double l[] = {0, 1, 1}, g[] = {0, 1, -1};
-    tcase tc = {.loss = "smooth_l1", .in = {{"predictions", 1, {3}, p}, {"targets", 1, {3}, y}}, .par = {{"beta", 0.0}}};
+    tcase tc = {.loss = "smooth_l1",
+                .in = {{"predictions", 1, {3}, p}, {"targets", 1, {3}, y}},
+                .par = {{"beta", 0.0}}};
     check_case(&tc, &(texpect){l, {g}, 2.0 / 3.0});
 }
 
 Test(smooth_l1, negative_beta_should_be_an_invalid_parameter)
 {
-    tcase tc = {.loss = "smooth_l1", .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}}, .par = {{"beta", -0.1}}};
+    tcase tc = {.loss = "smooth_l1",
+                .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 1, {8}, sl1_y}},
+                .par = {{"beta", -0.1}}};
     expect_error(&tc, LOSS_ERR_PARAM, "beta");
 }
 
 Test(smooth_l1, targets_of_another_shape_should_be_refused)
 {
-    tcase tc = {.loss = "smooth_l1", .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 2, {2, 4}, sl1_y}}};
+    tcase tc = {.loss = "smooth_l1",
+                .in = {{"predictions", 1, {8}, sl1_p}, {"targets", 2, {2, 4}, sl1_y}}};
     expect_error(&tc, LOSS_ERR_SHAPE, "targets");
 }
 
@@ -560,16 +576,28 @@ Test(log_cosh, should_be_exact_from_tiny_to_huge_differences)
      * torch.log(torch.cosh(d)) at d = 1e-5 gives 5.0000004135768551e-11 (cancellation). */
     static const double p[] = {-800, -3, -0.5, -1e-5, 0, 1e-5, 0.9, 1, 2, 30, 800};
     static const double y[11] = {0};
-    static const double l[] = {799.30685281944011,     2.3093285045777852,
-                               0.12011450695827752,    4.9999999999166676e-11,
-                               0,                      4.9999999999166676e-11,
-                               0.35983042996612885,    0.43378083048302718,
-                               1.3250027473578645,     29.306852819440056,
+    static const double l[] = {799.30685281944011,
+                               2.3093285045777852,
+                               0.12011450695827752,
+                               4.9999999999166676e-11,
+                               0,
+                               4.9999999999166676e-11,
+                               0.35983042996612885,
+                               0.43378083048302718,
+                               1.3250027473578645,
+                               29.306852819440056,
                                799.30685281944011};
-    static const double g[] = {-1, -0.99505475368673046, -0.46211715726000974,
-                               -9.9999999996666679e-06, 0, 9.9999999996666679e-06,
-                               0.71629787019902447, 0.76159415595576485, 0.9640275800758169,
-                               1, 1};
+    static const double g[] = {-1,
+                               -0.99505475368673046,
+                               -0.46211715726000974,
+                               -9.9999999996666679e-06,
+                               0,
+                               9.9999999996666679e-06,
+                               0.71629787019902447,
+                               0.76159415595576485,
+                               0.9640275800758169,
+                               1,
+                               1};
     double mean = 0;
     for (size_t i = 0; i < 11; i++)
         mean += l[i] / 11;
@@ -597,8 +625,8 @@ Test(msle, gradient_should_be_zero_where_the_clip_holds_the_prediction)
     static const double y[] = {1.0, 0.0, 2.0, 1.0, -1.0, 0.25};
     static const double l[] = {0.082760974810151711, 1.2069487410901456, 1.2069487410901456,
                                0.48045287528878228,  1.9218117784139574, 0.049792999864419332};
-    static const double g[] = {-0.38357609660237452, 0.73240812577874326, 0, 0,
-                               0.69314713055994781, 0};
+    static const double g[] = {
+        -0.38357609660237452, 0.73240812577874326, 0, 0, 0.69314713055994781, 0};
     tcase tc = {.loss = "msle", .in = {{"predictions", 1, {6}, p}, {"targets", 1, {6}, y}}};
     check_case(&tc, &(texpect){l, {g}, 0.82478601842626709});
 }
@@ -619,7 +647,9 @@ Test(quantile, should_be_the_pinball_loss_with_zero_gradient_at_the_tie)
 {
     /* max(q*(y-p), (q-1)*(y-p)), q = 0.9: u = y-p = {1, 0, -2, 1} */
     static const double l[] = {0.9, 0, 0.2, 0.9}, g[] = {-0.9, 0, 0.1, -0.9};
-    tcase tc = {.loss = "quantile", .in = {{"predictions", 1, {4}, q_p}, {"targets", 1, {4}, q_y}}, .par = {{"quantile", 0.9}}};
+    tcase tc = {.loss = "quantile",
+                .in = {{"predictions", 1, {4}, q_p}, {"targets", 1, {4}, q_y}},
+                .par = {{"quantile", 0.9}}};
     check_case(&tc, &(texpect){l, {g}, 0.5});
 }
 
@@ -634,7 +664,9 @@ Test(quantile, bounds_should_be_invalid_parameters)
 {
     static const double bad[] = {0.0, 1.0, -0.5, 1.5};
     for (size_t i = 0; i < 4; i++) {
-        tcase tc = {.loss = "quantile", .in = {{"predictions", 1, {4}, q_p}, {"targets", 1, {4}, q_y}}, .par = {{"quantile", bad[i]}}};
+        tcase tc = {.loss = "quantile",
+                    .in = {{"predictions", 1, {4}, q_p}, {"targets", 1, {4}, q_y}},
+                    .par = {{"quantile", bad[i]}}};
         expect_error(&tc, LOSS_ERR_PARAM, "quantile");
     }
 }
@@ -655,7 +687,9 @@ Test(poisson_nll, stirling_term_should_apply_only_where_targets_exceed_one)
     static const double p[] = {0.0, 0.0, 0.0, 0.0}, y[] = {0.0, 1.0, 1.5, 3.0};
     static const double l[] = {1, 1, 1.2298687494210014, 2.7640815435430568};
     static const double g[] = {1, 0, -0.5, -2};
-    tcase tc = {.loss = "poisson_nll", .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}}, .par = {{"full", 1}}};
+    tcase tc = {.loss = "poisson_nll",
+                .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}},
+                .par = {{"full", 1}}};
     check_case(&tc, &(texpect){l, {g}, 1.4984875732410146});
 }
 
@@ -666,7 +700,9 @@ Test(poisson_nll, rate_input_should_add_eps_inside_the_log)
     static const double p[] = {0.0, 0.5, 2.0, 0.0}, y[] = {0.0, 1.0, 3.0, 2.0};
     static const double l[] = {0, 1.1931471605599455, -0.079441556679835656, 36.841361487904734};
     static const double g[] = {1, -0.99999996000000069, -0.49999999250000005, -199999999};
-    tcase tc = {.loss = "poisson_nll", .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}}, .par = {{"log_input", 0}}};
+    tcase tc = {.loss = "poisson_nll",
+                .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}},
+                .par = {{"log_input", 0}}};
     check_case(&tc, &(texpect){l, {g}, 9.4887667729462102});
 }
 
@@ -676,14 +712,18 @@ Test(poisson_nll, rate_input_should_take_full_and_eps)
     static const double p[] = {0.0, 0.5, 2.0, 4.0}, y[] = {0.0, 1.0, 3.0, 2.0};
     static const double l[] = {0, 1.0108256237659907, 1.538269509354925, 1.8298325371840118};
     static const double g[] = {1, -0.66666666666666674, -0.4285714285714286, 0.51219512195121952};
-    tcase tc = {.loss = "poisson_nll", .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}}, .par = {{"log_input", 0}, {"full", 1}, {"eps", 0.1}}};
+    tcase tc = {.loss = "poisson_nll",
+                .in = {{"predictions", 1, {4}, p}, {"targets", 1, {4}, y}},
+                .par = {{"log_input", 0}, {"full", 1}, {"eps", 0.1}}};
     check_case(&tc, &(texpect){l, {g}, 1.0947319175762318});
 }
 
 Test(poisson_nll, negative_rates_should_be_out_of_domain)
 {
     static const double p[] = {0.5, -0.25}, y[] = {1.0, 1.0};
-    tcase tc = {.loss = "poisson_nll", .in = {{"predictions", 1, {2}, p}, {"targets", 1, {2}, y}}, .par = {{"log_input", 0}}};
+    tcase tc = {.loss = "poisson_nll",
+                .in = {{"predictions", 1, {2}, p}, {"targets", 1, {2}, y}},
+                .par = {{"log_input", 0}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "predictions");
     tc.par[0].value = 1; /* log-rates may be negative */
     loss_result r;
@@ -699,13 +739,18 @@ Test(gaussian_nll, var_of_the_predictions_shape_should_match_pytorch)
     /* F.gaussian_nll_loss(p, y, var, reduction='none'), p, y, var (2, 3), float64;
      * var = 1e-8 is clamped to eps = 1e-6 */
     static const double var[] = {1.0, 0.5, 2.0, 1e-8, 0.25, 3.0};
-    static const double l[] = {0.125, 0.6534264097200273, 0.5965735902799727,
-                               31243.092244721018, -0.19314718055994529, 0.54930614433405489};
+    static const double l[] = {0.125,
+                               0.6534264097200273,
+                               0.5965735902799727,
+                               31243.092244721018,
+                               -0.19314718055994529,
+                               0.54930614433405489};
     static const double gp[] = {0.5, -2, 0.5, -250000, -2, 0};
     static const double gv[] = {0.375, -1, 0.125, -31249500000, 0, 0.16666666666666666};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 2, {2, 3}, gn_y},
-                 {"var", 2, {2, 3}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 2, {2, 3}, gn_y},
+                       {"var", 2, {2, 3}, var}}};
     check_case(&tc, &(texpect){l, {gp, NULL, gv}, 5207.4705672807986});
 }
 
@@ -713,13 +758,14 @@ Test(gaussian_nll, var_with_last_dim_one_should_broadcast_along_rows)
 {
     /* F.gaussian_nll_loss(p, y, var=[[0.5], [2.0]], reduction='none'), p, y (2, 3) */
     static const double var[] = {0.5, 2.0};
-    static const double l[] = {-0.096573590279972643, 0.6534264097200273, 0.6534264097200273,
+    static const double l[] = {-0.096573590279972643, 0.6534264097200273,  0.6534264097200273,
                                0.36219859027997264,   0.40907359027997264, 0.34657359027997264};
     static const double gp[] = {1, -2, 2, -0.125, -0.25, 0};
     static const double gv[] = {-1.5, 0.7109375};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 2, {2, 3}, gn_y},
-                 {"var", 2, {2, 1}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 2, {2, 3}, gn_y},
+                       {"var", 2, {2, 1}, var}}};
     check_case(&tc, &(texpect){l, {gp, NULL, gv}, 0.38802083333333331});
 }
 
@@ -727,13 +773,15 @@ Test(gaussian_nll, var_with_one_dim_fewer_should_broadcast_and_take_full)
 {
     /* F.gaussian_nll_loss(p, y, var=[0.5, 2.0], full=True, reduction='none') */
     static const double var[] = {0.5, 2.0};
-    static const double l[] = {0.82236494292469997, 1.5723649429247, 1.5723649429247,
-                               1.2811371234846454, 1.3280121234846454, 1.2655121234846454};
+    static const double l[] = {0.82236494292469997, 1.5723649429247,    1.5723649429247,
+                               1.2811371234846454,  1.3280121234846454, 1.2655121234846454};
     static const double gp[] = {1, -2, 2, -0.125, -0.25, 0};
     static const double gv[] = {-1.5, 0.7109375};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 2, {2, 3}, gn_y},
-                 {"var", 1, {2}, var}}, .par = {{"full", 1}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 2, {2, 3}, gn_y},
+                       {"var", 1, {2}, var}},
+                .par = {{"full", 1}}};
     check_case(&tc, &(texpect){l, {gp, NULL, gv}, 1.3069593665380062});
 }
 
@@ -743,7 +791,8 @@ Test(gaussian_nll, var_gradient_should_pass_straight_through_the_clamp)
      * 0.5/eps = 500000 (not 0) */
     static const double p[] = {1.0}, y[] = {1.0}, var[] = {1e-8};
     static const double l[] = {-6.9077552789821368}, gp[] = {0}, gv[] = {500000};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 1, {1}, p}, {"targets", 1, {1}, y}, {"var", 1, {1}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 1, {1}, p}, {"targets", 1, {1}, y}, {"var", 1, {1}, var}}};
     check_case(&tc, &(texpect){l, {gp, NULL, gv}, -6.9077552789821368});
 }
 
@@ -751,22 +800,25 @@ Test(gaussian_nll, eps_should_be_the_clamp)
 {
     /* F.gaussian_nll_loss(p, y, var=[0.05, 2.0], eps=0.1, reduction='none') */
     static const double var[] = {0.05, 2.0};
-    static const double l[] = {0.098707453502977271, 3.8487074535029775, 3.8487074535029775,
+    static const double l[] = {0.098707453502977271, 3.8487074535029775,  3.8487074535029775,
                                0.36219859027997264,  0.40907359027997264, 0.34657359027997264};
     static const double gp[] = {5, -10, 10, -0.125, -0.25, 0};
     static const double gv[] = {-97.5, 0.7109375};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 2, {2, 3}, gn_y},
-                 {"var", 1, {2}, var}}, .par = {{"eps", 0.1}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 2, {2, 3}, gn_y},
+                       {"var", 1, {2}, var}},
+                .par = {{"eps", 0.1}}};
     check_case(&tc, &(texpect){l, {gp, NULL, gv}, 1.4856613552248084});
 }
 
 Test(gaussian_nll, negative_var_should_be_out_of_domain_naming_var)
 {
     static const double var[] = {0.5, -1e-3};
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 2, {2, 3}, gn_y},
-                 {"var", 2, {2, 1}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 2, {2, 3}, gn_y},
+                       {"var", 2, {2, 1}, var}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "var");
 }
 
@@ -776,14 +828,16 @@ Test(gaussian_nll, var_shapes_pytorch_refuses_should_be_refused)
     static const size_t ranks[] = {1, 2, 2, 0, 3};
     static const size_t shapes[][3] = {{3}, {1, 3}, {3, 2}, {0}, {2, 3, 1}};
     for (size_t i = 0; i < N_OF(ranks); i++) {
-        tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                     {"targets", 2, {2, 3}, gn_y},
-                     {"var", ranks[i], {shapes[i][0], shapes[i][1], shapes[i][2]}, var}}};
+        tcase tc = {.loss = "gaussian_nll",
+                    .in = {{"predictions", 2, {2, 3}, gn_p},
+                           {"targets", 2, {2, 3}, gn_y},
+                           {"var", ranks[i], {shapes[i][0], shapes[i][1], shapes[i][2]}, var}}};
         expect_error(&tc, LOSS_ERR_SHAPE, "var");
     }
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 3}, gn_p},
-                 {"targets", 1, {6}, gn_y},
-                 {"var", 2, {2, 3}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 3}, gn_p},
+                       {"targets", 1, {6}, gn_y},
+                       {"var", 2, {2, 3}, var}}};
     expect_error(&tc, LOSS_ERR_SHAPE, "targets");
 }
 
@@ -791,9 +845,10 @@ Test(gaussian_nll, empty_rows_should_still_check_var_and_give_it_zero_gradient)
 {
     static const double var[] = {1.0, 2.0};
     loss_result r;
-    tcase tc = {.loss = "gaussian_nll", .in = {{"predictions", 2, {2, 0}, gn_p},
-                 {"targets", 2, {2, 0}, gn_y},
-                 {"var", 1, {2}, var}}};
+    tcase tc = {.loss = "gaussian_nll",
+                .in = {{"predictions", 2, {2, 0}, gn_p},
+                       {"targets", 2, {2, 0}, gn_y},
+                       {"var", 1, {2}, var}}};
     compute(&tc, LOSS_DTYPE_F64, LOSS_REDUCE_SUM, &r);
     cr_expect_eq(r.value, 0.0);
     cr_expect_eq(r.grad[2].count, 2);
@@ -819,7 +874,8 @@ Test(bce_with_logits, should_stay_exact_at_extreme_logits)
     double mean = 0;
     for (size_t i = 0; i < 6; i++)
         mean += l[i] / 6;
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 1, {6}, x}, {"targets", 1, {6}, y}}};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 1, {6}, x}, {"targets", 1, {6}, y}}};
     check_case(&tc, &(texpect){l, {g}, mean});
 }
 
@@ -831,13 +887,14 @@ Test(bce_with_logits, weight_of_the_same_shape_should_scale_each_element)
     /* F.binary_cross_entropy_with_logits(x, y, weight=w, reduction='none'), (2, 3);
      * mean = mean(w*l) over all elements, not sum(w*l)/sum(w) */
     static const double w[] = {1.0, 2.0, 0.5, 0.0, 1.5, 3.0};
-    static const double l[] = {0.47407698418010669, 0.40282655596550493, 0.063464005521486302,
-                               0,                   3.2228810273606125,  12.054449783753428};
-    static const double g[] = {-0.37754066879814541, 0.3648510476127127, -0.059601461011058843,
-                               0, 0.97886119023365015, -2.9460413701137256};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 2, {2, 3}, bw_x},
-                 {"targets", 2, {2, 3}, bw_y},
-                 {"weight", 2, {2, 3}, w}}};
+    static const double l[] = {0.47407698418010669, 0.40282655596550493, 0.063464005521486302, 0,
+                               3.2228810273606125,  12.054449783753428};
+    static const double g[] = {-0.37754066879814541, 0.3648510476127127, -0.059601461011058843, 0,
+                               0.97886119023365015,  -2.9460413701137256};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 2, {2, 3}, bw_x},
+                       {"targets", 2, {2, 3}, bw_y},
+                       {"weight", 2, {2, 3}, w}}};
     check_case(&tc, &(texpect){l, {g}, 2.7029497261301896});
 }
 
@@ -850,10 +907,11 @@ Test(bce_with_logits, weight_and_pos_weight_should_broadcast_as_in_pytorch)
                                0.28796970993942184, 1.0706496244188402,  2.0090749639589047};
     static const double g[] = {-2.2652440127888722, 0.3648510476127127,  -0.23840584404423537,
                                0.21891174955710097, 0.32984400389953411, -0.49100689501895423};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 2, {2, 3}, bw_x},
-                 {"targets", 2, {2, 3}, bw_y},
-                 {"weight", 2, {2, 1}, w},
-                 {"pos_weight", 1, {3}, pw}}};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 2, {2, 3}, bw_x},
+                       {"targets", 2, {2, 3}, bw_y},
+                       {"weight", 2, {2, 1}, w},
+                       {"pos_weight", 1, {3}, pw}}};
     check_case(&tc, &(texpect){l, {g}, 1.1448064635748763});
 }
 
@@ -865,9 +923,10 @@ Test(bce_with_logits, weight_along_the_last_dim_should_broadcast)
                                0.28796970993942184, 2.1485873515737417,  8.0362998558356189};
     static const double g[] = {-0.1887703343990727, 0.18242552380635635, -0.23840584404423537,
                                0.21891174955710097, 0.65257412682243343, -1.9640275800758169};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 2, {2, 3}, bw_x},
-                 {"targets", 2, {2, 3}, bw_y},
-                 {"weight", 1, {3}, w}}};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 2, {2, 3}, bw_x},
+                       {"targets", 2, {2, 3}, bw_y},
+                       {"weight", 1, {3}, w}}};
     check_case(&tc, &(texpect){l, {g}, 1.8608607849179222});
 }
 
@@ -877,16 +936,19 @@ Test(bce_with_logits, pos_weight_should_scale_the_positive_term_at_extremes)
      * pos_weight=[3.], reduction='none') */
     static const double x[] = {-1000, 1000}, y[] = {1, 0}, pw[] = {3.0};
     static const double l[] = {3000, 1000}, g[] = {-3, 1};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}, {"pos_weight", 1, {1}, pw}}};
+    tcase tc = {
+        .loss = "bce_with_logits",
+        .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}, {"pos_weight", 1, {1}, pw}}};
     check_case(&tc, &(texpect){l, {g}, 2000});
 }
 
 Test(bce_with_logits, weights_that_do_not_broadcast_should_be_refused)
 {
     static const double w[] = {1, 2, 3, 4, 5, 6};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 2, {2, 3}, bw_x},
-                 {"targets", 2, {2, 3}, bw_y},
-                 {"weight", 1, {2}, w}}};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 2, {2, 3}, bw_x},
+                       {"targets", 2, {2, 3}, bw_y},
+                       {"weight", 1, {2}, w}}};
     expect_error(&tc, LOSS_ERR_SHAPE, "weight");
     tc.in[2] = (tin){"pos_weight", 3, {1, 2, 3}, w}; /* would enlarge the output */
     expect_error(&tc, LOSS_ERR_SHAPE, "pos_weight");
@@ -899,9 +961,10 @@ Test(bce_with_logits, weights_that_do_not_broadcast_should_be_refused)
 Test(bce_with_logits, non_finite_weights_should_be_refused)
 {
     const double w[] = {1, NAN, 3};
-    tcase tc = {.loss = "bce_with_logits", .in = {{"predictions", 2, {2, 3}, bw_x},
-                 {"targets", 2, {2, 3}, bw_y},
-                 {"pos_weight", 1, {3}, w}}};
+    tcase tc = {.loss = "bce_with_logits",
+                .in = {{"predictions", 2, {2, 3}, bw_x},
+                       {"targets", 2, {2, 3}, bw_y},
+                       {"pos_weight", 1, {3}, w}}};
     expect_error(&tc, LOSS_ERR_NON_FINITE, "pos_weight");
 }
 
@@ -913,14 +976,16 @@ Test(sigmoid_focal, should_match_torchvision_and_the_exact_tail)
     /* E22: Python decimal at*ce*q^g (gradient by a decimal central difference, h = 1e-25);
      * tv.sigmoid_focal_loss(x, y) (float64) agrees to 1e-15 except at x = 30, where its
      * 1 - p_t cancels: 2.0422409142495384e-40, gradient -6.126722742748329e-40 */
-    static const double l[] = {25, 1.2349803054175204, 0.04332169878499658, 3.7049409162525606,
+    static const double l[] = {25, 1.2349803054175204,    0.04332169878499658, 3.7049409162525606,
                                75, 2.0485031559971495e-40};
-    static const double g[] = {-0.25, -0.26154496070376665, -0.074571698784996587,
-                               0.78463488211129995, 0.75, -6.14550946799097e-40};
+    static const double g[] = {
+        -0.25, -0.26154496070376665, -0.074571698784996587, 0.78463488211129995,
+        0.75,  -6.14550946799097e-40};
     double mean = 0;
     for (size_t i = 0; i < 6; i++)
         mean += l[i] / 6;
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}}};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}}};
     check_case(&tc, &(texpect){l, {g}, mean});
 }
 
@@ -928,47 +993,56 @@ Test(sigmoid_focal, gamma_below_one_should_give_no_nan_at_p_t_one)
 {
     /* E22c: torchvision (float32) gives a NaN gradient at x = 30, y = 1, gamma = 0.5.
      * Python decimal at*ce*q^0.5 and its central difference: */
-    static const double l[] = {25, 1.247483155136919, 0.1225322679335684, 3.7424494654107567,
+    static const double l[] = {25, 1.247483155136919,     0.1225322679335684, 3.7424494654107567,
                                75, 7.1562964513728146e-21};
-    static const double g[] = {-0.25, -0.25166899445479346, -0.11902141463171054,
-                               0.75500698336438032, 0.75, -1.0734444677058552e-20};
+    static const double g[] = {
+        -0.25, -0.25166899445479346,   -0.11902141463171054, 0.75500698336438032,
+        0.75,  -1.0734444677058552e-20};
     double mean = 0;
     for (size_t i = 0; i < 6; i++)
         mean += l[i] / 6;
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}}, .par = {{"gamma", 0.5}}};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}},
+                .par = {{"gamma", 0.5}}};
     check_case(&tc, &(texpect){l, {g}, mean});
     /* where q underflows to 0 the gamma term is its limit, 0 */
     static const double far[] = {800}, one[] = {1};
     static const double lf[] = {0}, gf[] = {0};
-    tcase tc2 = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {1}, far}, {"targets", 1, {1}, one}}, .par = {{"gamma", 0.5}}};
+    tcase tc2 = {.loss = "sigmoid_focal",
+                 .in = {{"predictions", 1, {1}, far}, {"targets", 1, {1}, one}},
+                 .par = {{"gamma", 0.5}}};
     check_case(&tc2, &(texpect){lf, {gf}, 0});
 }
 
 Test(sigmoid_focal, negative_alpha_should_disable_the_class_weight)
 {
     /* decimal ce*q^2 (alpha=-1); tv.sigmoid_focal_loss(x, y, alpha=-1) agrees but at x=30 */
-    static const double l[] = {100, 4.9399212216700814, 0.17328679513998632, 4.9399212216700814,
+    static const double l[] = {100, 4.9399212216700814,    0.17328679513998632, 4.9399212216700814,
                                100, 8.1940126239885979e-40};
-    static const double g[] = {-1, -1.0461798428150666, -0.29828679513998635,
-                               1.0461798428150666, 1, -2.458203787196388e-39};
+    static const double g[] = {-1, -1.0461798428150666,   -0.29828679513998635, 1.0461798428150666,
+                               1,  -2.458203787196388e-39};
     double mean = 0;
     for (size_t i = 0; i < 6; i++)
         mean += l[i] / 6;
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}}, .par = {{"alpha", -1}}};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}},
+                .par = {{"alpha", -1}}};
     check_case(&tc, &(texpect){l, {g}, mean});
 }
 
 Test(sigmoid_focal, gamma_zero_should_be_alpha_weighted_bce)
 {
     /* decimal at*ce, alpha = 0.75, gamma = 0 */
-    static const double l[] = {75, 3.7550365113668387, 0.51986038541995894, 1.2516788371222796,
+    static const double l[] = {75, 3.7550365113668387,   0.51986038541995894, 1.2516788371222796,
                                25, 7.018217226629802e-14};
-    static const double g[] = {-0.75, -0.7449803618067864, -0.375, 0.24832678726892879, 0.25,
-                               -7.0182172266294738e-14};
+    static const double g[] = {-0.75, -0.7449803618067864,    -0.375, 0.24832678726892879,
+                               0.25,  -7.0182172266294738e-14};
     double mean = 0;
     for (size_t i = 0; i < 6; i++)
         mean += l[i] / 6;
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}}, .par = {{"alpha", 0.75}, {"gamma", 0}}};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {6}, sf_x}, {"targets", 1, {6}, sf_y}},
+                .par = {{"alpha", 0.75}, {"gamma", 0}}};
     check_case(&tc, &(texpect){l, {g}, mean});
 }
 
@@ -978,19 +1052,23 @@ Test(sigmoid_focal, soft_targets_should_match_torchvision)
     static const double x[] = {0.3, -1.2, 2.5, -0.7}, y[] = {1.0, 0.0, 0.25, 0.9};
     static const double l[] = {0.02509831887214926, 0.01058015915158023, 0.61919373932089805,
                                0.1248049420356654};
-    static const double g[] = {-0.048102109828820537, 0.025564195311058809,
-                               0.27459755671548197, -0.13840619820783201};
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {4}, x}, {"targets", 1, {4}, y}}};
+    static const double g[] = {-0.048102109828820537, 0.025564195311058809, 0.27459755671548197,
+                               -0.13840619820783201};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {4}, x}, {"targets", 1, {4}, y}}};
     check_case(&tc, &(texpect){l, {g}, 0.19491928984507323});
 }
 
 Test(sigmoid_focal, targets_outside_the_unit_interval_and_negative_gamma_should_be_refused)
 {
     static const double x[] = {0.3, -1.2}, y[] = {1.0, 1.5};
-    tcase tc = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};
+    tcase tc = {.loss = "sigmoid_focal",
+                .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "targets");
     static const double ok[] = {1.0, 0.0};
-    tcase tc2 = {.loss = "sigmoid_focal", .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, ok}}, .par = {{"gamma", -0.5}}};
+    tcase tc2 = {.loss = "sigmoid_focal",
+                 .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, ok}},
+                 .par = {{"gamma", -0.5}}};
     expect_error(&tc2, LOSS_ERR_PARAM, "gamma");
 }
 
@@ -1002,7 +1080,8 @@ static const double sh_g[] = {-1.3999999999999999, -6, 4, 3, -2.5, 0};
 Test(squared_hinge, should_match_the_keras_formula)
 {
     static const double y[] = {1, 1, -1, -1, 1, 1};
-    tcase tc = {.loss = "squared_hinge", .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, y}}};
+    tcase tc = {.loss = "squared_hinge",
+                .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, y}}};
     check_case(&tc, &(texpect){sh_l, {sh_g}, 2.8837500000000005});
 }
 
@@ -1010,14 +1089,16 @@ Test(squared_hinge, all_binary_targets_should_be_mapped_to_signs)
 {
     /* the same loss with y01 = (y + 1)/2: Keras maps 0 -> -1 when every target is 0 or 1 */
     static const double y[] = {1, 1, 0, 0, 1, 1};
-    tcase tc = {.loss = "squared_hinge", .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, y}}};
+    tcase tc = {.loss = "squared_hinge",
+                .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, y}}};
     check_case(&tc, &(texpect){sh_l, {sh_g}, 2.8837500000000005});
 }
 
 Test(squared_hinge, targets_outside_both_conventions_should_be_out_of_domain)
 {
     static const double mixed[] = {1, -1, 0, 1, 1, 1}, half[] = {1, 1, 0.5, 1, 1, 1};
-    tcase tc = {.loss = "squared_hinge", .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, mixed}}};
+    tcase tc = {.loss = "squared_hinge",
+                .in = {{"predictions", 1, {6}, sh_p}, {"targets", 1, {6}, mixed}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "targets");
     tc.in[1].data = half;
     expect_error(&tc, LOSS_ERR_DOMAIN, "targets");
@@ -1058,7 +1139,8 @@ Test(margin_ranking, tie_should_pass_the_gradient)
      * tie x1 == x2 with y = 1: loss 0, gradient -1 / +1 */
     static const double l[] = {0, 1, 0, 3, 0.25};
     static const double g1[] = {-1, -1, 0, 1, -1}, g2[] = {1, 1, 0, -1, 1};
-    tcase tc = {.loss = "margin_ranking", .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, mr_y}}};
+    tcase tc = {.loss = "margin_ranking",
+                .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, mr_y}}};
     check_case(&tc, &(texpect){l, {g1, g2}, 0.84999999999999998});
 }
 
@@ -1067,14 +1149,17 @@ Test(margin_ranking, margin_should_shift_the_hinge)
     /* F.margin_ranking_loss(x1, x2, y, margin=0.5, reduction='none') */
     static const double l[] = {0.5, 1.5, 0, 3.5, 0.75};
     static const double g1[] = {-1, -1, 0, 1, -1}, g2[] = {1, 1, 0, -1, 1};
-    tcase tc = {.loss = "margin_ranking", .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, mr_y}}, .par = {{"margin", 0.5}}};
+    tcase tc = {.loss = "margin_ranking",
+                .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, mr_y}},
+                .par = {{"margin", 0.5}}};
     check_case(&tc, &(texpect){l, {g1, g2}, 1.25});
 }
 
 Test(margin_ranking, bad_targets_shapes_and_values_should_be_refused)
 {
     static const double y[] = {1, 1, 0, -1, 1};
-    tcase tc = {.loss = "margin_ranking", .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, y}}};
+    tcase tc = {.loss = "margin_ranking",
+                .in = {{"x1", 1, {5}, mr_x1}, {"x2", 1, {5}, mr_x2}, {"targets", 1, {5}, y}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "targets");
     tc.in[2].data = mr_y;
     tc.in[1].shape[0] = 4;
@@ -1091,7 +1176,8 @@ Test(hinge_embedding, tie_at_the_margin_should_pass_the_gradient)
      * x = margin = 1 with y = -1 gives gradient -1 */
     static const double x[] = {0.5, 1.0, 1.5, 0.5}, y[] = {-1, -1, -1, 1};
     static const double l[] = {0.5, 0, 0, 0.5}, g[] = {-1, -1, 0, 1};
-    tcase tc = {.loss = "hinge_embedding", .in = {{"predictions", 1, {4}, x}, {"targets", 1, {4}, y}}};
+    tcase tc = {.loss = "hinge_embedding",
+                .in = {{"predictions", 1, {4}, x}, {"targets", 1, {4}, y}}};
     check_case(&tc, &(texpect){l, {g}, 0.25});
 }
 
@@ -1100,7 +1186,9 @@ Test(hinge_embedding, margin_should_move_the_hinge)
     /* F.hinge_embedding_loss(x, y, margin=2.0, reduction='none') */
     static const double x[] = {0.5, 2.0, 2.5, -0.5, 3.0}, y[] = {-1, -1, -1, 1, 1};
     static const double l[] = {1.5, 0, 0, -0.5, 3}, g[] = {-1, -1, 0, 1, 1};
-    tcase tc = {.loss = "hinge_embedding", .in = {{"predictions", 1, {5}, x}, {"targets", 1, {5}, y}}, .par = {{"margin", 2.0}}};
+    tcase tc = {.loss = "hinge_embedding",
+                .in = {{"predictions", 1, {5}, x}, {"targets", 1, {5}, y}},
+                .par = {{"margin", 2.0}}};
     check_case(&tc, &(texpect){l, {g}, 0.80000000000000004});
 }
 
@@ -1108,7 +1196,8 @@ Test(hinge_embedding, targets_other_than_signs_should_be_out_of_domain)
 {
     /* PyTorch adds both branches for y = 0 (E12b); LOSSES.md refuses it */
     static const double x[] = {0.3, 0.5}, y[] = {1, 0};
-    tcase tc = {.loss = "hinge_embedding", .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};
+    tcase tc = {.loss = "hinge_embedding",
+                .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};
     expect_error(&tc, LOSS_ERR_DOMAIN, "targets");
 }
 
@@ -1150,7 +1239,8 @@ Test(wgan_critic, should_be_mean_fake_minus_mean_real_with_per_term_none)
 {
     static const double rl[] = {-1, 0, -3, -2}, fl[] = {0.5, -1, 0.25};
     static const double rg[] = {-1, -1, -1, -1}, fg[] = {1, 1, 1};
-    tcase tc = {.loss = "wgan_critic", .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, gan_fake}}};
+    tcase tc = {.loss = "wgan_critic",
+                .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, gan_fake}}};
     expect_scalar(&tc, LOSS_REDUCE_MEAN, -0.25 / 3.0 - 1.5);
     expect_scalar(&tc, LOSS_REDUCE_SUM, -0.25 - 6.0);
     expect_terms(&tc, rl, fl, rg, fg);
@@ -1161,7 +1251,8 @@ Test(lsgan_discriminator, should_average_each_term_over_its_own_tensor)
     /* 0.5*mean((real-1)^2) + 0.5*mean(fake^2) */
     static const double rl[] = {0, 0.5, 2, 0.5}, fl[] = {0.125, 0.5, 0.03125};
     static const double rg[] = {0, -1, 2, 1}, fg[] = {0.5, -1, 0.25};
-    tcase tc = {.loss = "lsgan_discriminator", .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, gan_fake}}};
+    tcase tc = {.loss = "lsgan_discriminator",
+                .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, gan_fake}}};
     expect_scalar(&tc, LOSS_REDUCE_MEAN, 3.0 / 4.0 + 0.65625 / 3.0);
     expect_scalar(&tc, LOSS_REDUCE_SUM, 3.0 + 0.65625);
     expect_terms(&tc, rl, fl, rg, fg);
@@ -1186,7 +1277,8 @@ Test(wgan_critic, an_empty_term_should_make_the_mean_nan_with_zero_gradient)
     loss_call c;
     loss_result r;
     loss_error e;
-    tcase tc = {.loss = "wgan_critic", .in = {{"real", 1, {0}, gan_real}, {"fake", 1, {3}, gan_fake}}};
+    tcase tc = {.loss = "wgan_critic",
+                .in = {{"real", 1, {0}, gan_real}, {"fake", 1, {3}, gan_fake}}};
     build(&c, &tc, LOSS_DTYPE_F64, LOSS_REDUCE_MEAN, 1);
     cr_assert_eq(loss_compute(&c, NULL, &r, &e), LOSS_OK, "%s", e.message);
     cr_expect(isnan(r.value));
@@ -1200,7 +1292,8 @@ Test(wgan_critic, an_empty_term_should_make_the_mean_nan_with_zero_gradient)
 Test(lsgan_discriminator, non_finite_inputs_should_name_their_tensor)
 {
     const double fake[] = {0.5, NAN, 0.25};
-    tcase tc = {.loss = "lsgan_discriminator", .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, fake}}};
+    tcase tc = {.loss = "lsgan_discriminator",
+                .in = {{"real", 2, {2, 2}, gan_real}, {"fake", 1, {3}, fake}}};
     expect_error(&tc, LOSS_ERR_NON_FINITE, "fake");
     tc.in[0].data = fake; /* real's index 1 is NaN too: the real term comes first */
     tc.in[0].shape[0] = 1;
@@ -1210,40 +1303,139 @@ Test(lsgan_discriminator, non_finite_inputs_should_name_their_tensor)
 
 /* ---- PyTorch golden fixtures (tests/fixtures/<loss>.json) ---- */
 
-Test(smooth_l1, should_match_pytorch_fixtures) { golden_run_file("smooth_l1"); }
-Test(smooth_l1, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("smooth_l1"); }
-Test(log_cosh, should_match_pytorch_fixtures) { golden_run_file("log_cosh"); }
-Test(log_cosh, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("log_cosh"); }
-Test(mape, should_match_pytorch_fixtures) { golden_run_file("mape"); }
+Test(smooth_l1, should_match_pytorch_fixtures)
+{
+    golden_run_file("smooth_l1");
+}
+Test(smooth_l1, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("smooth_l1");
+}
+Test(log_cosh, should_match_pytorch_fixtures)
+{
+    golden_run_file("log_cosh");
+}
+Test(log_cosh, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("log_cosh");
+}
+Test(mape, should_match_pytorch_fixtures)
+{
+    golden_run_file("mape");
+}
 /* No golden_fd_file("mape"): its fixture case target_zero_eps_1e-7 (fd: true) has terms of
  * 5e8, and central differences of their total with h = 1e-6 carry ~5e-2 of rounding noise,
  * over golden.c's 1e-5 tolerance, while the analytic -50 is exact. mape's gradient is
  * checked by every_gradient_should_match_central_differences and the pasted values above. */
-Test(msle, should_match_pytorch_fixtures) { golden_run_file("msle"); }
-Test(msle, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("msle"); }
-Test(quantile, should_match_pytorch_fixtures) { golden_run_file("quantile"); }
-Test(quantile, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("quantile"); }
-Test(poisson_nll, should_match_pytorch_fixtures) { golden_run_file("poisson_nll"); }
-Test(poisson_nll, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("poisson_nll"); }
-Test(gaussian_nll, should_match_pytorch_fixtures) { golden_run_file("gaussian_nll"); }
-Test(gaussian_nll, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("gaussian_nll"); }
-Test(bce_with_logits, should_match_pytorch_fixtures) { golden_run_file("bce_with_logits"); }
-Test(bce_with_logits, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("bce_with_logits"); }
-Test(sigmoid_focal, should_match_pytorch_fixtures) { golden_run_file("sigmoid_focal"); }
-Test(sigmoid_focal, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("sigmoid_focal"); }
-Test(squared_hinge, should_match_pytorch_fixtures) { golden_run_file("squared_hinge"); }
-Test(squared_hinge, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("squared_hinge"); }
-Test(soft_margin, should_match_pytorch_fixtures) { golden_run_file("soft_margin"); }
-Test(soft_margin, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("soft_margin"); }
-Test(margin_ranking, should_match_pytorch_fixtures) { golden_run_file("margin_ranking"); }
-Test(margin_ranking, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("margin_ranking"); }
-Test(hinge_embedding, should_match_pytorch_fixtures) { golden_run_file("hinge_embedding"); }
-Test(hinge_embedding, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("hinge_embedding"); }
-Test(wgan_critic, should_match_pytorch_fixtures) { golden_run_file("wgan_critic"); }
-Test(wgan_critic, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("wgan_critic"); }
-Test(wgan_generator, should_match_pytorch_fixtures) { golden_run_file("wgan_generator"); }
-Test(wgan_generator, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("wgan_generator"); }
-Test(lsgan_discriminator, should_match_pytorch_fixtures) { golden_run_file("lsgan_discriminator"); }
-Test(lsgan_discriminator, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("lsgan_discriminator"); }
-Test(lsgan_generator, should_match_pytorch_fixtures) { golden_run_file("lsgan_generator"); }
-Test(lsgan_generator, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file("lsgan_generator"); }
+Test(msle, should_match_pytorch_fixtures)
+{
+    golden_run_file("msle");
+}
+Test(msle, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("msle");
+}
+Test(quantile, should_match_pytorch_fixtures)
+{
+    golden_run_file("quantile");
+}
+Test(quantile, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("quantile");
+}
+Test(poisson_nll, should_match_pytorch_fixtures)
+{
+    golden_run_file("poisson_nll");
+}
+Test(poisson_nll, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("poisson_nll");
+}
+Test(gaussian_nll, should_match_pytorch_fixtures)
+{
+    golden_run_file("gaussian_nll");
+}
+Test(gaussian_nll, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("gaussian_nll");
+}
+Test(bce_with_logits, should_match_pytorch_fixtures)
+{
+    golden_run_file("bce_with_logits");
+}
+Test(bce_with_logits, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("bce_with_logits");
+}
+Test(sigmoid_focal, should_match_pytorch_fixtures)
+{
+    golden_run_file("sigmoid_focal");
+}
+Test(sigmoid_focal, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("sigmoid_focal");
+}
+Test(squared_hinge, should_match_pytorch_fixtures)
+{
+    golden_run_file("squared_hinge");
+}
+Test(squared_hinge, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("squared_hinge");
+}
+Test(soft_margin, should_match_pytorch_fixtures)
+{
+    golden_run_file("soft_margin");
+}
+Test(soft_margin, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("soft_margin");
+}
+Test(margin_ranking, should_match_pytorch_fixtures)
+{
+    golden_run_file("margin_ranking");
+}
+Test(margin_ranking, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("margin_ranking");
+}
+Test(hinge_embedding, should_match_pytorch_fixtures)
+{
+    golden_run_file("hinge_embedding");
+}
+Test(hinge_embedding, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("hinge_embedding");
+}
+Test(wgan_critic, should_match_pytorch_fixtures)
+{
+    golden_run_file("wgan_critic");
+}
+Test(wgan_critic, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("wgan_critic");
+}
+Test(wgan_generator, should_match_pytorch_fixtures)
+{
+    golden_run_file("wgan_generator");
+}
+Test(wgan_generator, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("wgan_generator");
+}
+Test(lsgan_discriminator, should_match_pytorch_fixtures)
+{
+    golden_run_file("lsgan_discriminator");
+}
+Test(lsgan_discriminator, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("lsgan_discriminator");
+}
+Test(lsgan_generator, should_match_pytorch_fixtures)
+{
+    golden_run_file("lsgan_generator");
+}
+Test(lsgan_generator, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("lsgan_generator");
+}
