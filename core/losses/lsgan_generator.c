@@ -1,5 +1,5 @@
 /* lsgan_generator: least-squares GAN generator loss 0.5 mean((fake - 1)^2), one term. */
-#include "gan_terms.h"
+#include "gan_pointwise.h"
 
 static void fake_term(double x, double *l, double *g)
 {
@@ -10,14 +10,14 @@ static void fake_term(double x, double *l, double *g)
 
 static void lsgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    static const gan_term_fn fns[2] = {fake_term, NULL};
-    gan_terms_run(ctx, begin, end, part, fns);
+    static const gan_pointwise_fn fns[2] = {fake_term, NULL};
+    gan_pointwise_run(ctx, begin, end, part, fns);
 }
 
 static loss_status lsgan_generator_plan(loss_ctx *ctx, loss_error *err)
 {
     (void)err;
-    return gan_terms_plan(ctx, 1);
+    return gan_pointwise_plan(ctx, 1);
 }
 
 static const loss_input_desc lsgan_generator_inputs[] = {

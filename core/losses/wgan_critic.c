@@ -1,6 +1,6 @@
 /* wgan_critic: the Wasserstein critic loss mean(fake) - mean(real), as two terms: real
  * contributes -real, fake contributes fake, each averaged over its own tensor. */
-#include "gan_terms.h"
+#include "gan_pointwise.h"
 
 static void real_term(double x, double *l, double *g)
 {
@@ -16,14 +16,14 @@ static void fake_term(double x, double *l, double *g)
 
 static void wgan_critic_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    static const gan_term_fn fns[2] = {real_term, fake_term};
-    gan_terms_run(ctx, begin, end, part, fns);
+    static const gan_pointwise_fn fns[2] = {real_term, fake_term};
+    gan_pointwise_run(ctx, begin, end, part, fns);
 }
 
 static loss_status wgan_critic_plan(loss_ctx *ctx, loss_error *err)
 {
     (void)err;
-    return gan_terms_plan(ctx, 2);
+    return gan_pointwise_plan(ctx, 2);
 }
 
 static const loss_input_desc wgan_critic_inputs[] = {

@@ -1,5 +1,5 @@
 /* wgan_generator: the Wasserstein generator loss -mean(fake), one term. */
-#include "gan_terms.h"
+#include "gan_pointwise.h"
 
 static void fake_term(double x, double *l, double *g)
 {
@@ -9,14 +9,14 @@ static void fake_term(double x, double *l, double *g)
 
 static void wgan_generator_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    static const gan_term_fn fns[2] = {fake_term, NULL};
-    gan_terms_run(ctx, begin, end, part, fns);
+    static const gan_pointwise_fn fns[2] = {fake_term, NULL};
+    gan_pointwise_run(ctx, begin, end, part, fns);
 }
 
 static loss_status wgan_generator_plan(loss_ctx *ctx, loss_error *err)
 {
     (void)err;
-    return gan_terms_plan(ctx, 1);
+    return gan_pointwise_plan(ctx, 1);
 }
 
 static const loss_input_desc wgan_generator_inputs[] = {

@@ -1,17 +1,17 @@
-/* gan_terms: the shared plan and chunk loop of the elementwise GAN losses. Term t is a sum
+/* gan_pointwise: the shared plan and chunk loop of the elementwise GAN losses. Term t is a sum
  * over input t (real, then fake for two-term losses; fake alone for generators), each with
  * its own per-element shape and its own mean. Work units are the elements of input 0
  * followed by those of input 1, so a chunk may straddle the two terms. */
-#ifndef LOSSD_LOSSES_GAN_TERMS_H
-#define LOSSD_LOSSES_GAN_TERMS_H
+#ifndef LOSSD_LOSSES_GAN_POINTWISE_H
+#define LOSSD_LOSSES_GAN_POINTWISE_H
 
 #include "../loss_kernel.h"
 
 /* Loss *l of one element x of a term and its derivative *g. */
-typedef void (*gan_term_fn)(double x, double *l, double *g);
+typedef void (*gan_pointwise_fn)(double x, double *l, double *g);
 
 /* Plan for n_terms (1 or 2) terms, term t over input t. Inputs of any shapes. */
-static inline loss_status gan_terms_plan(loss_ctx *ctx, size_t n_terms)
+static inline loss_status gan_pointwise_plan(loss_ctx *ctx, size_t n_terms)
 {
     ctx->n_terms = n_terms;
     ctx->n_units = 0;
@@ -26,10 +26,10 @@ static inline loss_status gan_terms_plan(loss_ctx *ctx, size_t n_terms)
 }
 
 /* Runs fn over units [begin, end) of term t (whose units start at `first`). */
-static inline __attribute__((always_inline)) int gan_term_run(const loss_ctx *ctx, size_t t,
-                                                              size_t first, size_t begin,
-                                                              size_t end, loss_partial *part,
-                                                              gan_term_fn fn)
+static inline __attribute__((always_inline)) int gan_pointwise_term(const loss_ctx *ctx, size_t t,
+                                                                    size_t first, size_t begin,
+                                                                    size_t end, loss_partial *part,
+                                                                    gan_pointwise_fn fn)
 {
     const tensor *xt = ctx->in[t];
     const loss_dtype dt = ctx->dtype;
@@ -53,15 +53,16 @@ static inline __attribute__((always_inline)) int gan_term_run(const loss_ctx *ct
 }
 
 /* The chunk of a GAN loss: fns[t] is term t's element function. */
-static inline __attribute__((always_inline)) void gan_terms_run(const loss_ctx *ctx, size_t begin,
-                                                                size_t end, loss_partial *part,
-                                                                const gan_term_fn fns[2])
+static inline __attribute__((always_inline)) void gan_pointwise_run(const loss_ctx *ctx,
+                                                                    size_t begin, size_t end,
+                                                                    loss_partial *part,
+                                                                    const gan_pointwise_fn fns[2])
 {
     size_t first = 0;
     for (size_t t = 0; t < ctx->n_terms; t++) {
         size_t count = ctx->in[t]->count;
         if (begin < first + count && end > first &&
-            gan_term_run(ctx, t, first, begin, end, part, fns[t]))
+            gan_pointwise_term(ctx, t, first, begin, end, part, fns[t]))
             return;
         first += count;
     }
