@@ -1326,10 +1326,10 @@ Test(mape, should_match_pytorch_fixtures)
 {
     golden_run_file("mape");
 }
-/* No golden_fd_file("mape"): its fixture case target_zero_eps_1e-7 (fd: true) has terms of
- * 5e8, and central differences of their total with h = 1e-6 carry ~5e-2 of rounding noise,
- * over golden.c's 1e-5 tolerance, while the analytic -50 is exact. mape's gradient is
- * checked by every_gradient_should_match_central_differences and the pasted values above. */
+Test(mape, gradient_should_match_finite_differences_on_fixtures)
+{
+    golden_fd_file("mape");
+}
 Test(msle, should_match_pytorch_fixtures)
 {
     golden_run_file("msle");
