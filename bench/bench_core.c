@@ -276,7 +276,13 @@ static void case_run(const bench_case *bc, loss_dtype dt, size_t n, size_t threa
         fprintf(stderr, "%s: out of memory at n=%zu\n", bc->tag, n);
         goto cleanup;
     }
-    kernel_time(&call, pl); /* warm-up: first-touch of the result buffers */
+    /* Warm-up (first touch of the result buffers); a slow kernel gets fewer repetitions so a
+     * full run stays within minutes: about 2 s a case, never fewer than 3 repetitions. */
+    double warm = kernel_time(&call, pl);
+    if (isnan(warm))
+        goto cleanup;
+    if (warm * reps > 2.0)
+        reps = warm > 2.0 / 3 ? 3 : (int)(2.0 / warm);
     for (int r = 0; r < reps; r++) {
         tp[r] = probe_time(pr, pl);
         tk[r] = kernel_time(&call, pl);

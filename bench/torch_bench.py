@@ -118,7 +118,11 @@ CASES = {
 
 def measure(make, n, dtype, reps):
     leaves, run = make(n, dtype)
+    t0 = time.perf_counter()
     run().backward()  # warm-up, as bench_core does
+    warm = time.perf_counter() - t0
+    if warm * reps > 2.0:  # a slow case gets fewer repetitions (about 2 s, at least 3)
+        reps = max(3, int(2.0 / warm))
     times = []
     for _ in range(reps):
         for t in leaves:
