@@ -1,1 +1,4 @@
 # Sources of the seed_structured losses.
+list(APPEND LOSSD_LOSS_SOURCES
+  core/losses/class_layout.c
+  core/losses/cross_entropy.c)

@@ -1,1 +1,2 @@
 /* Losses of the seed_structured group: one LOSS(name) line each. */
+LOSS(cross_entropy)
