@@ -1,2 +1,3 @@
 /* Losses of the seed_structured group: one LOSS(name) line each. */
 LOSS(cross_entropy)
+LOSS(nll)
