@@ -743,3 +743,265 @@ Test(nll, result_bytes_should_not_depend_on_the_number_of_workers)
     mem_free(x);
     mem_free(t);
 }
+
+/* ---------------------------------------------------------------- box losses */
+
+/* Rows: identical, half overlap, disjoint, touching edge, contained, zero-area prediction,
+ * both 0x0, general, shared x edges (ties of torch.min/max). */
+static double box_p[] = {0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 1, 1, 0, 0,   1,   1,   0, 0,
+                         4, 4, 1, 0, 1, 2, 1, 1, 1, 1, 0.3, 0.2, 2.7, 1.9, 0, 0, 2, 3};
+static double box_t[] = {0, 0, 2, 2, 1, 0, 3, 2, 2, 2, 3, 3, 1, 0,    2,    1,   1, 1,
+                         2, 2, 0, 0, 2, 2, 1, 1, 1, 1, 0.8, -0.4, 3.1, 1.5, 0, 1, 2, 2};
+
+/* Runs `loss` over the nine pairs with reduction none in both dtypes. */
+static void expect_box_cases(const char *loss, const double terms[9], const double grad[36])
+{
+    loss_call c;
+    loss_result r;
+    start(&c, loss, LOSS_REDUCE_NONE);
+    put_f(&c, "predictions", box_p, 2, SHAPE(9, 4));
+    put_f(&c, "targets", box_t, 2, SHAPE(9, 4));
+    for (int dt = 0; dt < 2; dt++) {
+        double tol = dt ? 1e-5 : 1e-12;
+        c.dtype = (loss_dtype)dt;
+        run_ok(&c, NULL, &r);
+        cr_assert_eq(r.terms[0].rank, 1);
+        expect_near(&r.terms[0], terms, 9, tol, "terms");
+        expect_near(grad_of(&c, &r, "predictions"), grad, 36, tol, "grad");
+        cr_assert_null(r.grad[1].data, "no gradient for targets");
+        loss_result_release(&r);
+    }
+}
+
+/* i, u = torchvision.ops._utils._loss_inter_union(b1, b2); 1 - i / (u + 1e-7),
+ * b1 = box_p, b2 = box_t as (9, 4); gradient of .sum() */
+Test(box_iou, edge_cases_should_match_the_seed_formula)
+{
+    const double terms[] = {2.4999999403974016e-08, 0.66666667222222209, 1, 1,
+                            0.93750000039062498, 1, 1, 0.58695652864621173, 0.66666667222222209};
+    const double grad[] = {
+        6.2499996844600503e-09, 6.2499996844600503e-09, -6.2499996844600503e-09,
+        -6.2499996844600503e-09, -0.11111110740740748, 1.3888888511504049e-09,
+        -0.33333332777777785, -1.3888888511504049e-09, 0, 0, 0, 0, 0, 0, 0, 0,
+        -0.015624999804687499, -0.015624999804687499, 0.015624999804687499, 0.015624999804687499,
+        0, 0, 0, 0, 0, 0, 0, 0, -0.11742038286946518, 0.2831903404689084, -0.18976297533146949,
+        0.16576995228630381, -0.055555552314814891, -0.11111110740740748, 0.055555552314814891,
+        0.11111110740740748};
+    expect_box_cases("box_iou", terms, grad);
+}
+
+/* torchvision.ops.generalized_box_iou_loss(b1, b2) */
+Test(giou, edge_cases_should_match_torchvision)
+{
+    const double terms[] = {2.4999999403974016e-08, 0.66666667222222209, 1.7777777691358025, 1,
+                            0.93750000039062498, 1, 1, 0.65838509896564412, 0.66666667222222209};
+    const double grad[] = {
+        6.2499997122156259e-09, 6.2499997122156259e-09, -6.2499997122156259e-09,
+        -6.2499997122156259e-09, -0.11111110740740748, 1.3888888650281928e-09,
+        -0.33333332777777785, -1.3888888650281928e-09, 0.037037033744856077,
+        0.037037033744856077, -0.11111110987654323, -0.11111110987654323, 0, 0,
+        -0.49999997500000132, 0, -0.015624999804687512, -0.015624999804687512,
+        0.015624999804687512, 0.015624999804687512, 0.4999999875000003, -0.24999999375000015,
+        -0.4999999875000003, 0.24999999375000015, 0, 0, 0, 0, -0.18507787999672537,
+        0.36083009081611728, -0.25187477560923655, 0.19682585290742169, 0.11111111157407411,
+        -0.11111110740740748, -0.11111111157407411, 0.11111110740740748};
+    expect_box_cases("giou", terms, grad);
+}
+
+/* torchvision.ops.distance_box_iou_loss(b1, b2) */
+Test(diou, edge_cases_should_match_torchvision)
+{
+    const double terms[] = {2.4999999403974016e-08, 0.74358974855358306, 1.4444444419753086,
+                            1.1999999960000001, 0.95312500034179681, 1, 1, 0.62141959007452052,
+                            0.66666667222222209};
+    const double grad[] = {
+        6.2499996844600503e-09, 6.2499996844600503e-09, -6.2499996844600503e-09,
+        -6.2499996844600503e-09, -0.15253122570508615, 0.011834320733449619,
+        -0.41025640410913883, -0.011834320733449619, 0.03703703600823044, 0.03703703600823044,
+        -0.11111111049382716, -0.11111111049382716, -0.040000002399999901, 0.039999998400000042,
+        -0.19999999600000007, -0.039999998400000042, 0.0039062501220703105,
+        0.0039062501220703105, 0.027343749780273437, 0.027343749780273437, 0, 0, 0, 0, 0, 0, 0, 0,
+        -0.13699440069460375, 0.32127107132891808, -0.22403563310547819, 0.19177680033117014,
+        -0.055555552314814891, -0.11111110740740748, 0.055555552314814891, 0.11111110740740748};
+    expect_box_cases("diou", terms, grad);
+}
+
+/* torchvision.ops.complete_box_iou_loss(b1, b2) gives these except NaN for the 0x0 pair;
+ * the numbers are its formula with atan(w/h) as atan2(w, h) (gradient h/(w^2+h^2),
+ * -w/(w^2+h^2), 0 at w=h=0) and alpha under no_grad, as tests/gen_fixtures.py computes. */
+Test(ciou, edge_cases_should_match_torchvision_without_nan_for_0x0_boxes)
+{
+    const double terms[] = {2.4999999403974016e-08, 0.74358974855358306, 1.4444444419753086,
+                            1.1999999960000001, 0.95312500034179681, 1.0499999960000004, 1,
+                            0.62142801764160982, 0.68204380362594408};
+    const double grad[] = {
+        6.2499996844600503e-09, 6.2499996844600503e-09, -6.2499996844600503e-09,
+        -6.2499996844600503e-09, -0.15253122570508615, 0.011834320733449619,
+        -0.41025640410913883, -0.011834320733449619, 0.03703703600823044, 0.03703703600823044,
+        -0.11111111049382716, -0.11111111049382716, -0.040000002399999901, 0.039999998400000042,
+        -0.19999999600000007, -0.039999998400000042, 0.0039062501220703105,
+        0.0039062501220703105, 0.027343749780273437, 0.027343749780273437, 0.063661972143800358, 0,
+        -0.063661972143800358, 0, 0, 0, 0, 0, -0.1370390748845137, 0.32133414077349681,
+        -0.22399095891556825, 0.19171373088659141, -0.041884762191981659, -0.1202249674892963,
+        0.041884762191981659, 0.1202249674892963};
+    expect_box_cases("ciou", terms, grad);
+}
+
+/* rows 1 and 7 of box_p/box_t: F(b1, b2, eps=0.5).mean() for diou, and the atan2 form of
+ * complete_box_iou_loss (tvo.complete_box_iou_loss(..., eps=0.5) gives 0.74358974855358306,
+ * 0.62142414889268294: eps reaches only alpha, DIoU keeps 1e-7) */
+static void expect_box_eps_half(const char *loss, double value, const double grad[8])
+{
+    double p[8], t[8];
+    memcpy(p, box_p + 4, 4 * sizeof *p);
+    memcpy(p + 4, box_p + 28, 4 * sizeof *p);
+    memcpy(t, box_t + 4, 4 * sizeof *t);
+    memcpy(t + 4, box_t + 28, 4 * sizeof *t);
+    loss_call c;
+    loss_result r;
+    start(&c, loss, LOSS_REDUCE_MEAN);
+    put_f(&c, "predictions", p, 2, SHAPE(2, 4));
+    put_f(&c, "targets", t, 2, SHAPE(2, 4));
+    set_param(&c, "eps", 0.5);
+    run_ok(&c, NULL, &r);
+    expect_value(&r, value, 1e-12);
+    expect_near(grad_of(&c, &r, "predictions"), grad, 8, 1e-12, "grad");
+    cr_assert_eq(r.denominator, 2.0);
+    loss_result_release(&r);
+}
+
+Test(diou, eps_should_reach_the_iou_and_the_diagonal)
+{
+    const double grad[] = {-0.067913409793751683, 0.0084455483315882193, -0.19088319088319089,
+                           -0.0084455483315882193, -0.059687218995387967, 0.15024108889005189,
+                           -0.10505175175840074, 0.083327306079630348};
+    expect_box_eps_half("diou", 0.70920387649722449, grad);
+}
+
+Test(ciou, eps_should_reach_only_alpha)
+{
+    const double grad[] = {-0.076265612852543074, 0.0059171603667248097, -0.20512820205456941,
+                           -0.0059171603667248097, -0.068509283402007654, 0.1606525940946319,
+                           -0.11200573349803333, 0.095871341735412216};
+    expect_box_eps_half("ciou", 0.682506948723133, grad);
+}
+
+static const char *const box_losses[] = {"box_iou", "giou", "diou", "ciou"};
+
+Test(box_losses, inverted_boxes_should_be_out_of_domain_naming_tensor_and_index)
+{
+    double p[8], t[8];
+    for (size_t k = 0; k < COUNT(box_losses); k++) {
+        memcpy(p, box_p, sizeof p);
+        memcpy(t, box_t, sizeof t);
+        loss_call c;
+        start(&c, box_losses[k], LOSS_REDUCE_MEAN);
+        put_f(&c, "predictions", p, 2, SHAPE(2, 4));
+        put_f(&c, "targets", t, 2, SHAPE(2, 4));
+        p[6] = -0.5; /* box 1: x2 < x1 */
+        run_err(&c, LOSS_ERR_DOMAIN, "predictions", "predictions[6]");
+        p[6] = 2;
+        t[3] = -1; /* box 0: y2 < y1 */
+        run_err(&c, LOSS_ERR_DOMAIN, "targets", "targets[3]");
+        t[3] = 2;
+        p[1] = NAN;
+        run_err(&c, LOSS_ERR_NON_FINITE, "predictions", "predictions[1]");
+    }
+}
+
+Test(box_losses, a_single_box_should_give_a_scalar_term)
+{
+    for (size_t k = 0; k < COUNT(box_losses); k++) {
+        loss_call c;
+        loss_result r;
+        start(&c, box_losses[k], LOSS_REDUCE_NONE);
+        put_f(&c, "predictions", box_p + 28, 1, SHAPE(4));
+        put_f(&c, "targets", box_t + 28, 1, SHAPE(4));
+        run_ok(&c, NULL, &r);
+        cr_assert_eq(r.terms[0].rank, 0);
+        cr_assert_eq(r.terms[0].count, 1);
+        loss_result_release(&r);
+    }
+}
+
+/* LOSSES.md/API.md: a mean over zero boxes is NaN (torchvision would give 0). */
+Test(box_losses, empty_mean_should_be_nan_and_sum_zero)
+{
+    for (size_t k = 0; k < COUNT(box_losses); k++) {
+        loss_call c;
+        loss_result r;
+        start(&c, box_losses[k], LOSS_REDUCE_MEAN);
+        put_f(&c, "predictions", NULL, 2, SHAPE(0, 4));
+        put_f(&c, "targets", NULL, 2, SHAPE(0, 4));
+        run_ok(&c, NULL, &r);
+        cr_assert(isnan(r.value));
+        loss_result_release(&r);
+        c.reduction = LOSS_REDUCE_SUM;
+        run_ok(&c, NULL, &r);
+        cr_assert_eq(r.value, 0.0);
+        loss_result_release(&r);
+    }
+}
+
+Test(box_losses, bad_shapes_and_eps_should_be_refused)
+{
+    for (size_t k = 0; k < COUNT(box_losses); k++) {
+        loss_call c;
+        start(&c, box_losses[k], LOSS_REDUCE_MEAN);
+        put_f(&c, "predictions", box_p, 2, SHAPE(3, 3));
+        put_f(&c, "targets", box_t, 2, SHAPE(3, 3));
+        run_err(&c, LOSS_ERR_SHAPE, "predictions", NULL);
+        put_f(&c, "predictions", box_p, 2, SHAPE(2, 4));
+        run_err(&c, LOSS_ERR_SHAPE, "targets", NULL);
+        put_f(&c, "targets", box_t, 2, SHAPE(2, 4));
+        set_param(&c, "eps", -1e-3);
+        run_err(&c, LOSS_ERR_PARAM, "eps", NULL);
+    }
+}
+
+static void random_boxes(double *b, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = rnd(&seed, -2, 2), y = rnd(&seed, -2, 2);
+        b[4 * i] = x;
+        b[4 * i + 1] = y;
+        b[4 * i + 2] = x + rnd(&seed, 0.1, 3);
+        b[4 * i + 3] = y + rnd(&seed, 0.1, 3);
+    }
+}
+
+/* CIoU is left out: its alpha is held constant in the gradient, as in torchvision, so its
+ * gradient is not the derivative of its value. */
+Test(box_losses, gradients_should_match_finite_differences)
+{
+    double p[32], t[32];
+    random_boxes(p, 8, 3);
+    random_boxes(t, 8, 4);
+    for (size_t k = 0; k < 3; k++) {
+        loss_call c;
+        start(&c, box_losses[k], LOSS_REDUCE_MEAN);
+        put_f(&c, "predictions", p, 2, SHAPE(8, 4));
+        put_f(&c, "targets", t, 2, SHAPE(8, 4));
+        check_fd(&c, "predictions", 1e-7);
+    }
+}
+
+Test(box_losses, result_bytes_should_not_depend_on_the_number_of_workers)
+{
+    const size_t n = 20000;
+    double *p = mem_alloc(4 * n * sizeof *p), *t = mem_alloc(4 * n * sizeof *t);
+    random_boxes(p, n, 5);
+    random_boxes(t, n, 6);
+    for (size_t k = 0; k < COUNT(box_losses); k++) {
+        loss_call c;
+        start(&c, box_losses[k], LOSS_REDUCE_MEAN);
+        put_f(&c, "predictions", p, 2, SHAPE(n, 4));
+        put_f(&c, "targets", t, 2, SHAPE(n, 4));
+        for (int dt = 0; dt < 2; dt++) {
+            c.dtype = (loss_dtype)dt;
+            expect_same_bytes_across_workers(&c);
+        }
+    }
+    mem_free(p);
+    mem_free(t);
+}
