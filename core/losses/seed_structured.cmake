@@ -3,6 +3,8 @@ list(APPEND LOSSD_LOSS_SOURCES
   core/losses/class_layout.c
   core/losses/cross_entropy.c
   core/losses/nll.c
+  core/losses/contrastive.c
+  core/losses/triplet_margin.c
   core/losses/box.c
   core/losses/box_iou.c
   core/losses/giou.c

@@ -1005,3 +1005,416 @@ Test(box_losses, result_bytes_should_not_depend_on_the_number_of_workers)
     mem_free(p);
     mem_free(t);
 }
+
+/* ---------------------------------------------------------------- contrastive */
+
+/* Rows: identical (t=0), identical (t=1), d < margin (t=1), d > margin (t=1), t=0. */
+static double con_x1[] = {0.5, -0.2, 1.0, 0.5, -0.2, 1.0, 0.1, 0.2, 0.3, 1.0, 0.0, -1.0, 0.3, 0.3, 0.3};
+static double con_x2[] = {0.5, -0.2, 1.0, 0.5, -0.2, 1.0, 0.4, -0.1, 0.5, -0.5, 0.8, 0.9, 0.0, 0.9, -0.2};
+static double con_t[] = {0, 1, 1, 1, 0};
+
+static void contrastive_call(loss_call *c, loss_reduction red)
+{
+    start(c, "contrastive", red);
+    put_f(c, "x1", con_x1, 2, SHAPE(5, 3));
+    put_f(c, "x2", con_x2, 2, SHAPE(5, 3));
+    put_f(c, "targets", con_t, 1, SHAPE(5));
+}
+
+static void expect_pair_grads(const loss_call *c, const loss_result *r, const double *g1,
+                              size_t n, double tol)
+{
+    double g2[64];
+    for (size_t i = 0; i < n; i++)
+        g2[i] = -g1[i];
+    expect_near(grad_of(c, r, "x1"), g1, n, tol, "x1 grad");
+    expect_near(grad_of(c, r, "x2"), g2, n, tol, "x2 grad");
+}
+
+/* d = F.pairwise_distance(x1, x2, eps=1e-6);
+ * ((1 - t) * d ** 2 + t * torch.clamp(1.0 - d, min=0) ** 2).mean() */
+Test(contrastive, mean_should_match_the_seed_formula_with_pairwise_distance)
+{
+    const double g1[] = {4.0000000000000003e-07, 4.0000000000000003e-07, 4.0000000000000003e-07,
+                         -0.23093970767585037,  -0.23093970767585037,  -0.23093970767585037,
+                         0.13584063940426427,   -0.13584154501154563,  0.090560275334962595,
+                         0, 0, 0, 0.12000039999999999, -0.23999960000000006, 0.20000040000000005};
+    loss_call c;
+    loss_result r;
+    contrastive_call(&c, LOSS_REDUCE_MEAN);
+    for (int dt = 0; dt < 2; dt++) {
+        double tol = dt ? 1e-5 : 1e-12;
+        c.dtype = (loss_dtype)dt;
+        run_ok(&c, NULL, &r);
+        expect_value(&r, 0.3963828473485112, tol);
+        expect_pair_grads(&c, &r, g1, COUNT(g1), tol);
+        loss_result_release(&r);
+    }
+}
+
+/* Away from d = 0, where the distance has a kink that central differences cannot see. */
+Test(contrastive, gradients_should_match_finite_differences)
+{
+    double x1[24], x2[24], t[] = {0, 1, 1, 0, 1, 1};
+    uint64_t s = 17;
+    for (size_t i = 0; i < 24; i++) {
+        x1[i] = rnd(&s, -0.6, 0.6);
+        x2[i] = rnd(&s, -0.6, 0.6);
+    }
+    loss_call c;
+    start(&c, "contrastive", LOSS_REDUCE_SUM);
+    put_f(&c, "x1", x1, 2, SHAPE(6, 4));
+    put_f(&c, "x2", x2, 2, SHAPE(6, 4));
+    put_f(&c, "targets", t, 1, SHAPE(6));
+    set_param(&c, "margin", 1.2);
+    check_fd(&c, "x1", 1e-6);
+    check_fd(&c, "x2", 1e-6);
+}
+
+/* same with reduction='none': identical embeddings give d = 1e-6 * sqrt(3) */
+Test(contrastive, none_should_give_one_term_per_row)
+{
+    const double terms[] = {2.9999999999999993e-12, 0.99999653590138493, 0.28191730083517103, 0,
+                            0.70000040000300012};
+    const double g1[] = {1.9999999999999999e-06, 1.9999999999999999e-06, 1.9999999999999999e-06,
+                         -1.1546985383792516,    -1.1546985383792516,    -1.1546985383792516,
+                         0.67920319702132137,    -0.67920772505772808,   0.45280137667481296,
+                         0, 0, 0, 0.60000199999999992, -1.1999980000000001, 1.0000020000000001};
+    loss_call c;
+    loss_result r;
+    contrastive_call(&c, LOSS_REDUCE_NONE);
+    run_ok(&c, NULL, &r);
+    expect_near(&r.terms[0], terms, 5, 1e-12, "terms");
+    expect_pair_grads(&c, &r, g1, COUNT(g1), 1e-12);
+    loss_result_release(&r);
+}
+
+/* margin=2.0, eps=0.0: identical embeddings have d = 0 and a zero gradient */
+Test(contrastive, zero_distance_should_have_zero_gradient)
+{
+    const double g1[] = {0, 0, 0, 0, 0, 0, 0.39168171925346507, -0.39168171925346507,
+                         0.26112114616897669, 0, 0, 0, 0.11999999999999998,
+                         -0.24000000000000005, 0.20000000000000001};
+    loss_call c;
+    loss_result r;
+    contrastive_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "margin", 2.0);
+    set_param(&c, "eps", 0.0);
+    run_ok(&c, NULL, &r);
+    expect_value(&r, 1.4087667392141257, 1e-12);
+    expect_pair_grads(&c, &r, g1, COUNT(g1), 1e-12);
+    loss_result_release(&r);
+}
+
+/* contrastive(torch.tensor([0.2, -0.4]), torch.tensor([1.0, 0.1]), torch.tensor(1.), margin=1.5) */
+Test(contrastive, a_single_pair_should_take_a_scalar_target)
+{
+    double x1[] = {0.2, -0.4}, x2[] = {1.0, 0.1}, t[] = {1};
+    const double g1[] = {0.94399744796988638, 0.58999796248182224};
+    loss_call c;
+    loss_result r;
+    start(&c, "contrastive", LOSS_REDUCE_MEAN);
+    put_f(&c, "x1", x1, 1, SHAPE(2));
+    put_f(&c, "x2", x2, 1, SHAPE(2));
+    put_f(&c, "targets", t, 0, NULL);
+    set_param(&c, "margin", 1.5);
+    run_ok(&c, NULL, &r);
+    expect_value(&r, 0.30980719437659004, 1e-12);
+    expect_pair_grads(&c, &r, g1, 2, 1e-12);
+    loss_result_release(&r);
+}
+
+Test(contrastive, targets_outside_zero_one_should_be_out_of_domain)
+{
+    double t[] = {0, 1, 0.5, 1, 0};
+    loss_call c;
+    contrastive_call(&c, LOSS_REDUCE_MEAN);
+    put_f(&c, "targets", t, 1, SHAPE(5));
+    run_err(&c, LOSS_ERR_DOMAIN, "targets", "targets[2] = 0.5");
+    t[2] = -1;
+    run_err(&c, LOSS_ERR_DOMAIN, "targets", "targets[2] = -1");
+}
+
+Test(contrastive, bad_shapes_should_name_the_offending_input)
+{
+    loss_call c;
+    contrastive_call(&c, LOSS_REDUCE_MEAN);
+    put_f(&c, "x2", con_x2, 2, SHAPE(3, 5));
+    run_err(&c, LOSS_ERR_SHAPE, "x2", NULL);
+    put_f(&c, "x2", con_x2, 2, SHAPE(5, 3));
+    put_f(&c, "targets", con_t, 1, SHAPE(4));
+    run_err(&c, LOSS_ERR_SHAPE, "targets", NULL);
+    put_f(&c, "targets", con_t, 2, SHAPE(5, 1));
+    run_err(&c, LOSS_ERR_SHAPE, "targets", NULL);
+}
+
+static void random_fill(double *x, size_t n, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = rnd(&seed, -1, 1);
+}
+
+Test(contrastive, result_bytes_should_not_depend_on_the_number_of_workers)
+{
+    const size_t n = 20000, dim = 10;
+    double *x1 = mem_alloc(n * dim * sizeof *x1), *x2 = mem_alloc(n * dim * sizeof *x2);
+    double *t = mem_alloc(n * sizeof *t);
+    random_fill(x1, n * dim, 8);
+    random_fill(x2, n * dim, 9);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (double)(i % 3 == 0);
+    loss_call c;
+    start(&c, "contrastive", LOSS_REDUCE_MEAN);
+    put_f(&c, "x1", x1, 2, SHAPE(n, dim));
+    put_f(&c, "x2", x2, 2, SHAPE(n, dim));
+    put_f(&c, "targets", t, 1, SHAPE(n));
+    for (int dt = 0; dt < 2; dt++) {
+        c.dtype = (loss_dtype)dt;
+        expect_same_bytes_across_workers(&c);
+    }
+    mem_free(x1);
+    mem_free(x2);
+    mem_free(t);
+}
+
+/* ---------------------------------------------------------------- triplet_margin */
+
+static double tri_a[] = {0.1, 0.7, -0.3, 1.2, -0.5, 0.4, 0.0, 0.0, 0.0, -0.8, 0.3, 0.9};
+static double tri_p[] = {0.4, 0.5, 0.1, 0.2, -0.1, 0.6, 0.0, 0.0, 0.0, -0.6, 0.0, 1.1};
+static double tri_n[] = {0.3, 0.9, -0.2, -0.7, 0.4, 0.2, 1.0, -1.0, 0.5, 1.5, 0.2, -0.4};
+
+static void triplet_call(loss_call *c, loss_reduction red)
+{
+    start(c, "triplet_margin", red);
+    put_f(c, "anchor", tri_a, 2, SHAPE(4, 3));
+    put_f(c, "positive", tri_p, 2, SHAPE(4, 3));
+    put_f(c, "negative", tri_n, 2, SHAPE(4, 3));
+}
+
+static void expect_triplet(const loss_call *c, double value, const double ga[12],
+                           const double gp[12], const double gn[12], double tol)
+{
+    loss_result r;
+    run_ok(c, NULL, &r);
+    expect_value(&r, value, tol);
+    expect_near(grad_of(c, &r, "anchor"), ga, 12, tol, "anchor grad");
+    expect_near(grad_of(c, &r, "positive"), gp, 12, tol, "positive grad");
+    expect_near(grad_of(c, &r, "negative"), gn, 12, tol, "negative grad");
+    loss_result_release(&r);
+}
+
+/* F.triplet_margin_loss(A, P, N), A, P, N = tri_a, tri_p, tri_n as (4, 3) */
+Test(triplet_margin, defaults_should_match_pytorch)
+{
+    const double ga[] = {0.027395479742742035, 0.25951505266936153, -0.10236223114134725, 0, 0, 0,
+                         0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.13927127951682583, -0.0928482934097936, 0.18569519410214969, 0, 0, 0,
+                         0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.16666675925956786, -0.16666675925956795, -0.083332962960802434, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    expect_triplet(&c, 0.30962930472626021, ga, gp, gn, 1e-12);
+    c.dtype = LOSS_DTYPE_F32;
+    expect_triplet(&c, 0.30962930472626021, ga, gp, gn, 1e-5);
+}
+
+/* F.triplet_margin_loss(A, P, N, p=1.0) */
+Test(triplet_margin, p_one_should_use_signs)
+{
+    const double ga[] = {0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.25, -0.25, 0.25, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.25, -0.25, -0.25, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "p", 1.0);
+    expect_triplet(&c, 0.35000049999999999, ga, gp, gn, 1e-12);
+}
+
+/* F.triplet_margin_loss(A, P, N, p=3.0) */
+Test(triplet_margin, general_p_should_match_pytorch)
+{
+    const double ga[] = {0.046114361008937371, 0.19798054215379141, -0.14909896726033442,
+                         0.0051210647823618227, 0.014216286005792472, -0.012134860422631285,
+                         0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.10513758623682312, -0.046728594908030774, 0.18691157594096108,
+                         -0.23867689103097578, 0.038188035247573304, 0.0095469610767895917,
+                         0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.15125194724576049, -0.15125194724576063, -0.037812608680626671,
+                         0.23355582624861396, -0.052404321253365777, 0.0025878993458416932,
+                         0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "p", 3.0);
+    expect_triplet(&c, 0.31579364613689598, ga, gp, gn, 1e-12);
+    check_fd(&c, "anchor", 1e-6);
+}
+
+/* F.triplet_margin_loss(A, P, N, p=1.5, margin=0.5) */
+Test(triplet_margin, fractional_p_should_match_pytorch)
+{
+    const double ga[] = {0.016192458745678817, 0.32818202954817816, -0.065426249486529919, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.17175313719907492, -0.14023643360342436, 0.19832352262712216, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.18794559594475374, -0.1879455959447538, -0.13289727314059224, 0, 0,
+                         0, 0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "p", 1.5);
+    set_param(&c, "margin", 0.5);
+    expect_triplet(&c, 0.19543495018753426, ga, gp, gn, 1e-12);
+}
+
+/* F.triplet_margin_loss(A, P, N, swap=True) */
+Test(triplet_margin, swap_should_use_the_closer_negative_distance)
+{
+    const double ga[] = {0.027395479742742035, 0.25951505266936153, -0.10236223114134725,
+                         0.22821788443865079, -0.091286834270741621, -0.045643303026542681,
+                         0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.13927127951682583, -0.0928482934097936, 0.18569519410214969,
+                         -0.4319234057960849, 0.20445621627497906, -0.044892609987437299,
+                         0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.16666675925956786, -0.16666675925956795, -0.083332962960802434,
+                         0.20370552135743411, -0.11316938200423744, 0.090535913013979979,
+                         0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "swap", 1);
+    expect_triplet(&c, 0.55735646826480956, ga, gp, gn, 1e-12);
+    check_fd(&c, "positive", 1e-6);
+    check_fd(&c, "negative", 1e-6);
+}
+
+/* F.triplet_margin_loss(A, P, N, swap=True, p=1.0, margin=2.0) */
+Test(triplet_margin, swap_with_p_one_should_match_pytorch)
+{
+    const double ga[] = {0, 0.5, 0, 0.25, -0.25, -0.25, 0, 0, 0, 0, 0, 0};
+    const double gp[] = {0.25, -0.25, 0.25, -0.5, 0.5, 0, 0, 0, 0, 0, 0, 0};
+    const double gn[] = {-0.25, -0.25, -0.25, 0.25, -0.25, 0.25, 0, 0, 0, 0, 0, 0};
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    set_param(&c, "swap", 1);
+    set_param(&c, "p", 1.0);
+    set_param(&c, "margin", 2.0);
+    expect_triplet(&c, 1.05, ga, gp, gn, 1e-12);
+}
+
+/* F.triplet_margin_loss(A, P, N, margin=0.8, reduction='none') */
+Test(triplet_margin, none_should_give_one_term_per_row)
+{
+    const double terms[] = {1.0385172189050409, 0, 0, 0};
+    const double ga[] = {0.10958191897096814, 1.0380602106774461, -0.40944892456538901, 0, 0, 0,
+                         0, 0, 0, 0, 0, 0};
+    loss_call c;
+    loss_result r;
+    triplet_call(&c, LOSS_REDUCE_NONE);
+    set_param(&c, "margin", 0.8);
+    run_ok(&c, NULL, &r);
+    expect_near(&r.terms[0], terms, 4, 1e-12, "terms");
+    expect_near(grad_of(&c, &r, "anchor"), ga, 12, 1e-12, "anchor grad");
+    loss_result_release(&r);
+}
+
+static void expect_single_triplet(double *a, double *p, double *n, double value,
+                                  const double g[6], int swap, double margin, double eps)
+{
+    loss_call c;
+    loss_result r;
+    start(&c, "triplet_margin", LOSS_REDUCE_MEAN);
+    put_f(&c, "anchor", a, 2, SHAPE(1, 2));
+    put_f(&c, "positive", p, 2, SHAPE(1, 2));
+    put_f(&c, "negative", n, 2, SHAPE(1, 2));
+    set_param(&c, "swap", swap);
+    set_param(&c, "margin", margin);
+    set_param(&c, "eps", eps);
+    run_ok(&c, NULL, &r);
+    expect_value(&r, value, 1e-12);
+    expect_near(grad_of(&c, &r, "anchor"), g, 2, 1e-12, "anchor grad");
+    expect_near(grad_of(&c, &r, "positive"), g + 2, 2, 1e-12, "positive grad");
+    expect_near(grad_of(&c, &r, "negative"), g + 4, 2, 1e-12, "negative grad");
+    loss_result_release(&r);
+}
+
+/* F.triplet_margin_loss(torch.tensor([[0., 0]]), torch.tensor([[1., 0]]),
+ *                       torch.tensor([[0., 2]]), eps=0.0): z = 0 exactly */
+Test(triplet_margin, hinge_tie_should_pass_the_gradient)
+{
+    double a[] = {0, 0}, p[] = {1, 0}, n[] = {0, 2};
+    const double g[] = {-1, 1, 1, 0, 0, -1};
+    expect_single_triplet(a, p, n, 0.0, g, 0, 1.0, 0.0);
+}
+
+/* F.triplet_margin_loss(torch.tensor([[0., 0]]), torch.tensor([[2., 0]]),
+ *                       torch.tensor([[1., 1]]), eps=0.0, swap=True, margin=2.0):
+ * d(a, n) == d(p, n), torch.min splits the gradient */
+Test(triplet_margin, swap_tie_should_split_the_gradient)
+{
+    double a[] = {0, 0}, p[] = {2, 0}, n[] = {1, 1};
+    const double g[] = {-0.64644660940672627, 0.35355339059327373, 0.64644660940672627,
+                        0.35355339059327373, 0, -0.70710678118654746};
+    expect_single_triplet(a, p, n, 2.5857864376269051, g, 1, 2.0, 0.0);
+}
+
+/* F.triplet_margin_loss(torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5]),
+ *                       torch.tensor([1.5, -0.5]), margin=2.0): anchor = positive */
+Test(triplet_margin, vectors_and_identical_anchor_positive_should_stay_finite)
+{
+    double a[] = {0.5, 0.5}, p[] = {0.5, 0.5}, n[] = {1.5, -0.5};
+    const double ga[] = {1.4142128552659603, -7.071064275221417e-07};
+    const double gp[] = {-0.70710678118654757, -0.70710678118654757};
+    const double gn[] = {-0.70710607407941273, 0.70710748829297509};
+    loss_call c;
+    loss_result r;
+    start(&c, "triplet_margin", LOSS_REDUCE_NONE);
+    put_f(&c, "anchor", a, 1, SHAPE(2));
+    put_f(&c, "positive", p, 1, SHAPE(2));
+    put_f(&c, "negative", n, 1, SHAPE(2));
+    set_param(&c, "margin", 2.0);
+    run_ok(&c, NULL, &r);
+    cr_assert_eq(r.terms[0].rank, 0);
+    expect_near(&r.terms[0], (const double[]){0.58578785183976012}, 1, 1e-12, "term");
+    expect_near(grad_of(&c, &r, "anchor"), ga, 2, 1e-12, "anchor grad");
+    expect_near(grad_of(&c, &r, "positive"), gp, 2, 1e-12, "positive grad");
+    expect_near(grad_of(&c, &r, "negative"), gn, 2, 1e-12, "negative grad");
+    loss_result_release(&r);
+}
+
+Test(triplet_margin, bad_inputs_should_be_refused)
+{
+    double n[12];
+    memcpy(n, tri_n, sizeof n);
+    loss_call c;
+    triplet_call(&c, LOSS_REDUCE_MEAN);
+    put_f(&c, "negative", n, 2, SHAPE(3, 4));
+    run_err(&c, LOSS_ERR_SHAPE, "negative", NULL);
+    put_f(&c, "negative", n, 2, SHAPE(4, 3));
+    n[7] = INFINITY;
+    run_err(&c, LOSS_ERR_NON_FINITE, "negative", "negative[7]");
+    n[7] = 0;
+    set_param(&c, "p", 0.0);
+    run_err(&c, LOSS_ERR_PARAM, "p", NULL);
+}
+
+Test(triplet_margin, result_bytes_should_not_depend_on_the_number_of_workers)
+{
+    const size_t n = 20000, dim = 10;
+    double *a = mem_alloc(n * dim * sizeof *a), *p = mem_alloc(n * dim * sizeof *p);
+    double *ng = mem_alloc(n * dim * sizeof *ng);
+    random_fill(a, n * dim, 10);
+    random_fill(p, n * dim, 11);
+    random_fill(ng, n * dim, 12);
+    loss_call c;
+    start(&c, "triplet_margin", LOSS_REDUCE_MEAN);
+    put_f(&c, "anchor", a, 2, SHAPE(n, dim));
+    put_f(&c, "positive", p, 2, SHAPE(n, dim));
+    put_f(&c, "negative", ng, 2, SHAPE(n, dim));
+    set_param(&c, "swap", 1);
+    for (int dt = 0; dt < 2; dt++) {
+        c.dtype = (loss_dtype)dt;
+        expect_same_bytes_across_workers(&c);
+    }
+    mem_free(a);
+    mem_free(p);
+    mem_free(ng);
+}
