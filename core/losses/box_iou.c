@@ -28,4 +28,5 @@ const loss_desc loss_desc_box_iou = {
     .reductions = LOSS_RED_STANDARD,
     .plan = box_plan,
     .chunk = box_iou_chunk,
+    .flags = LOSS_FLAG_DENSE,
 };

@@ -116,4 +116,5 @@ const loss_desc loss_desc_contrastive = {
     .reductions = LOSS_RED_STANDARD,
     .plan = contrastive_plan,
     .chunk = contrastive_chunk,
+    .flags = LOSS_FLAG_DENSE,
 };

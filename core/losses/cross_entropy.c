@@ -238,5 +238,6 @@ const loss_desc loss_desc_cross_entropy = {
     .reductions = LOSS_RED_STANDARD,
     .plan = ce_plan,
     .chunk = ce_chunk,
+    .flags = LOSS_FLAG_DENSE,
     .release = class_layout_release,
 };

@@ -28,4 +28,5 @@ const loss_desc loss_desc_diou = {
     .reductions = LOSS_RED_STANDARD,
     .plan = box_plan,
     .chunk = diou_chunk,
+    .flags = LOSS_FLAG_DENSE,
 };

@@ -105,5 +105,6 @@ const loss_desc loss_desc_nll = {
     .reductions = LOSS_RED_STANDARD,
     .plan = nll_plan,
     .chunk = nll_chunk,
+    .flags = LOSS_FLAG_DENSE,
     .release = class_layout_release,
 };

@@ -132,4 +132,5 @@ const loss_desc loss_desc_triplet_margin = {
     .reductions = LOSS_RED_STANDARD,
     .plan = triplet_plan,
     .chunk = triplet_chunk,
+    .flags = LOSS_FLAG_DENSE,
 };

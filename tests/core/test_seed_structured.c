@@ -1418,3 +1418,34 @@ Test(triplet_margin, result_bytes_should_not_depend_on_the_number_of_workers)
     mem_free(p);
     mem_free(ng);
 }
+
+/* ---------------------------------------------------------------- golden fixtures */
+
+#include "golden.h"
+
+Test(cross_entropy, should_match_pytorch_fixtures) { golden_run_file("cross_entropy"); }
+Test(cross_entropy, fixture_gradients_should_match_finite_differences)
+{
+    golden_fd_file("cross_entropy");
+}
+Test(nll, should_match_pytorch_fixtures) { golden_run_file("nll"); }
+Test(nll, fixture_gradients_should_match_finite_differences) { golden_fd_file("nll"); }
+Test(contrastive, should_match_pytorch_fixtures) { golden_run_file("contrastive"); }
+Test(contrastive, fixture_gradients_should_match_finite_differences)
+{
+    golden_fd_file("contrastive");
+}
+Test(triplet_margin, should_match_pytorch_fixtures) { golden_run_file("triplet_margin"); }
+Test(triplet_margin, fixture_gradients_should_match_finite_differences)
+{
+    golden_fd_file("triplet_margin");
+}
+Test(box_iou, should_match_pytorch_fixtures) { golden_run_file("box_iou"); }
+Test(box_iou, fixture_gradients_should_match_finite_differences) { golden_fd_file("box_iou"); }
+Test(giou, should_match_pytorch_fixtures) { golden_run_file("giou"); }
+Test(giou, fixture_gradients_should_match_finite_differences) { golden_fd_file("giou"); }
+Test(diou, should_match_pytorch_fixtures) { golden_run_file("diou"); }
+Test(diou, fixture_gradients_should_match_finite_differences) { golden_fd_file("diou"); }
+/* No golden_fd_file("ciou"): its fixtures mark no case "fd", since alpha is held constant in
+ * the gradient (as in torchvision), which is therefore not the derivative of the value. */
+Test(ciou, should_match_pytorch_fixtures) { golden_run_file("ciou"); }
