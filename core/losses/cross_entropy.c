@@ -9,8 +9,9 @@
 enum { IN_PRED, IN_TARGET, IN_WEIGHT };
 enum { P_IGNORE_INDEX, P_LABEL_SMOOTHING };
 
-/* Rows up to this many classes keep their exps on the stack; wider rows recompute them. */
-#define CE_ROW_BUF 512
+/* Rows up to this many classes keep their exps on the stack (16 KiB); wider rows recompute
+ * them in the gradient pass. */
+#define CE_ROW_BUF 2048
 
 /* One position's view: its scores x[base + c*cs] and the log-sum-exp over them. */
 typedef struct {
@@ -57,17 +58,21 @@ static inline __attribute__((always_inline)) double row_max(const ce_row *r, los
     return finite ? m : NAN;
 }
 
-/* Fills lse and inv_sum; keeps the exps in ebuf when it is given. */
+/* Fills lse and inv_sum; keeps the exps in ebuf when it is given (the gradient pass then
+ * needs no second exp per score). */
 static inline __attribute__((always_inline)) void row_logsumexp(ce_row *r, loss_dtype dt,
                                                                 size_t classes, double m,
                                                                 double *ebuf)
 {
     double s = 0.0;
-    for (size_t c = 0; c < classes; c++) {
-        double e = exp(loss_load(r->x, dt, r->base + c * r->cs) - m);
-        if (ebuf)
-            ebuf[c] = e;
-        s += e;
+    if (ebuf) {
+        for (size_t c = 0; c < classes; c++)
+            ebuf[c] = exp(loss_load(r->x, dt, r->base + c * r->cs) - m);
+        for (size_t c = 0; c < classes; c++)
+            s += ebuf[c];
+    } else {
+        for (size_t c = 0; c < classes; c++)
+            s += exp(loss_load(r->x, dt, r->base + c * r->cs) - m);
     }
     r->lse = m + log(s);
     r->inv_sum = 1.0 / s;
@@ -85,19 +90,14 @@ index_row(const loss_ctx *ctx, const class_layout *cl, const ce_row *r, size_t y
     const double big_a = keep + spread * cl->weight_sum;
     void *grad = ctx->grad[IN_PRED];
     double smooth = 0.0;
-    if (eps > 0.0 || grad) {
-        for (size_t c = 0; c < classes; c++) {
-            double x = loss_load(r->x, dt, r->base + c * r->cs);
-            smooth += cl->weight[c] * (r->lse - x);
-            if (grad) {
-                double g = row_prob(r, dt, c) * big_a - spread * cl->weight[c];
-                g -= c == y ? keep : 0.0;
-                loss_store(grad, dt, r->base + c * r->cs, g * scale);
-            }
-        }
+    for (size_t c = 0; eps > 0.0 && c < classes; c++)
+        smooth += cl->weight[c] * (r->lse - loss_load(r->x, dt, r->base + c * r->cs));
+    for (size_t c = 0; grad && c < classes; c++) {
+        double g = row_prob(r, dt, c) * big_a - spread * cl->weight[c] - (c == y ? keep : 0.0);
+        loss_store(grad, dt, r->base + c * r->cs, g * scale);
     }
     double xy = loss_load(r->x, dt, r->base + y * r->cs);
-    return keep * (r->lse - xy) + (eps > 0.0 ? spread * smooth : 0.0);
+    return keep * (r->lse - xy) + spread * smooth;
 }
 
 /* The smoothed weighted target a_c = w_c (t_c (1-eps) + eps/C). */
