@@ -1,3 +1,5 @@
-# Criterion suites of the loss kernels, one per loss group.
-lossd_test(test_seed_structured SOURCES tests/core/test_seed_structured.c tests/core/golden.c
-           LIBS lossd_core)
+# Criterion suites of the loss kernels, one line per group.
+lossd_test(test_catalogue_elementwise SOURCES tests/core/test_catalogue_elementwise.c
+  tests/core/golden.c LIBS lossd_core)
+lossd_test(test_seed_structured SOURCES tests/core/test_seed_structured.c
+  tests/core/golden.c LIBS lossd_core)
