@@ -8,6 +8,10 @@
 #include "daemon.h"
 #include "mem.h"
 
+#ifndef LOSSD_HAVE_V2
+#define LOSSD_HAVE_V2 0
+#endif
+
 /* A reply whose body is a copy of a static JSON text. */
 static api_code reply_text(api_reply *reply, int status, const char *type, const char *text)
 {
@@ -91,6 +95,7 @@ static api_code v1_batch(const route_call *c, api_reply *reply)
     return api_v1_batch(c->env, c->body, c->len, reply);
 }
 
+#if LOSSD_HAVE_V2 /* the api layer's /v2 handlers (server.cmake detects them) */
 static api_code v2_server(const route_call *c, api_reply *reply)
 {
     (void)c;
@@ -111,6 +116,7 @@ static api_code v2_infer(const route_call *c, api_reply *reply)
 {
     return api_v2_infer(c->env, c->name, c->name_len, c->body, c->len, c->header_len, reply);
 }
+#endif
 
 #define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
@@ -123,15 +129,17 @@ static const route table[] = {
     {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},
     {ROUTE_POST, "/v1/evaluate", ROUTE_BODY, v1_evaluate},
     {ROUTE_POST, "/v1/batch", ROUTE_BODY, v1_batch},
-    {ROUTE_GET, "/v2", ROUTE_V2, v2_server},
     {ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live},
     {ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready},
+#if LOSSD_HAVE_V2
+    {ROUTE_GET, "/v2", ROUTE_V2, v2_server},
     {ROUTE_GET, "/v2/models/{}", ROUTE_V2, v2_model},
     {ROUTE_GET, "/v2/models/{}/ready", ROUTE_V2, v2_model_ready},
     {ROUTE_POST, "/v2/models/{}/infer", INFER, v2_infer},
     {ROUTE_GET, "/v2/models/{}/versions/1", ROUTE_V2, v2_model},
     {ROUTE_GET, "/v2/models/{}/versions/1/ready", ROUTE_V2, v2_model_ready},
     {ROUTE_POST, "/v2/models/{}/versions/1/infer", INFER, v2_infer},
+#endif
 };
 #define N_ROUTES (sizeof table / sizeof table[0])
 
