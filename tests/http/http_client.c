@@ -262,7 +262,7 @@ static void exec_child(const lossd_proc *p, const char *const *args, const char 
 {
     const char *argv[64] = {LOSSD_BINARY_DIR "/lossd", "--port", "0", "--bind", "127.0.0.1"};
     size_t n = 5;
-    int fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(p->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
         _exit(126);
@@ -297,9 +297,15 @@ int lossd_start(lossd_proc *p, const char *const *args, const char *const *env)
 {
     static unsigned serial;
     http_response r;
+    int fd;
     *p = (lossd_proc){.pid = 0};
     snprintf(p->log_path, sizeof p->log_path, "%s/lossd-http-%d-%u.log", LOSSD_BINARY_DIR,
              (int)getpid(), serial++);
+    /* Truncated here, before the child exists, so a stale file can never be read. */
+    fd = open(p->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    close(fd);
     p->pid = fork();
     if (p->pid < 0)
         return -1;

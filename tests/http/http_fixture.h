@@ -33,6 +33,14 @@ __attribute__((unused)) static void srv_stop(void)
     cr_assert_eq(rc, 0, "lossd exited with %d", rc);
 }
 
+/* Stops the server cleanly and skips the rest of the test (fini does not run on a skip). */
+#define srv_skip(...)                                                                        \
+    do {                                                                                     \
+        srv_stop();                                                                          \
+        lossd_kill(&srv);                                                                    \
+        cr_skip_test(__VA_ARGS__);                                                           \
+    } while (0)
+
 /* One request on a new connection; the transport must work. */
 __attribute__((unused)) static http_response req(const char *method, const char *path, const char *headers,
                          const char *body)
