@@ -312,6 +312,9 @@ int lossd_start(lossd_proc *p, const char *const *args, const char *const *env)
     if (p->pid == 0)
         exec_child(p, args, env);
     p->port = wait_listening(p);
+    for (const char *const *a = args; a && *a; a++)
+        if (strcmp(*a, "--tls-cert") == 0) /* plain HTTP cannot check an HTTPS server */
+            return p->port ? 0 : -1;
     for (int i = 0; p->port && i < 500; i++) {
         int rc = http_do(p->port, "GET", "/healthz", NULL, NULL, 0, &r);
         int status = r.status;
@@ -354,4 +357,37 @@ void lossd_kill(lossd_proc *p)
     if (p->log_path[0])
         unlink(p->log_path);
     p->log_path[0] = '\0';
+}
+
+int lossd_run(const char *const *args, const char *const *env, const char *log_path,
+              int timeout_ms)
+{
+    const char *argv[64] = {LOSSD_BINARY_DIR "/lossd"};
+    size_t n = 1;
+    int status;
+    pid_t pid;
+    for (; args && *args && n < 63; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+            _exit(126);
+        for (; env && *env; env++)
+            putenv((char *)(uintptr_t)*env);
+        execv(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    for (int waited = 0; waited <= timeout_ms; waited += 5) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        sleep_ms(5);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
 }

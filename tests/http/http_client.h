@@ -16,7 +16,8 @@ typedef struct {
 } lossd_proc;
 
 /* Starts LOSSD_BINARY_DIR/lossd with "--port 0 --bind 127.0.0.1" and args (NULL-terminated,
- * may be NULL), stderr into a log file; returns once it answers GET /healthz. env
+ * may be NULL), stderr into a log file; returns once it answers GET /healthz (with
+ * --tls-cert: once it logs that it listens). env
  * (NULL-terminated "NAME=value" strings, may be NULL) is added to the environment. Returns 0,
  * or -1 if it did not come up within 10 s (the child is then killed). The child dies with
  * the test process (PR_SET_PDEATHSIG). */
@@ -28,6 +29,12 @@ int lossd_stop(lossd_proc *p, int timeout_ms);
 
 /* Kills a still-running child and deletes its log (for test teardown). */
 void lossd_kill(lossd_proc *p);
+
+/* Runs lossd with exactly args (no --port/--bind added) to completion, output discarded
+ * (or into log_path when not NULL). Returns its exit status, 128+signal, or -1 after
+ * timeout_ms (it is then killed). */
+int lossd_run(const char *const *args, const char *const *env, const char *log_path,
+              int timeout_ms);
 
 /* The server's stderr so far; caller frees with free(). */
 char *lossd_log(const lossd_proc *p);

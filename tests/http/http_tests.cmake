@@ -5,3 +5,7 @@ foreach(suite test_http_routes test_http_limits test_http_v1)
   lossd_test(${suite} SOURCES tests/http/${suite}.c tests/http/http_client.c LIBS)
   add_dependencies(${suite} lossd)
 endforeach()
+
+lossd_test(test_http_ops SOURCES tests/http/test_http_ops.c tests/http/http_client.c
+  LIBS PkgConfig::CJSON)
+add_dependencies(test_http_ops lossd)
