@@ -1,0 +1,2 @@
+# Criterion suites of the loss kernels, one per loss group.
+lossd_test(test_seed_elementwise SOURCES tests/core/test_seed_elementwise.c LIBS lossd_core)
