@@ -56,6 +56,11 @@ const char *kern_isa_name(kern_isa isa);
 /* Whether this CPU can run `isa`. */
 int kern_isa_supported(kern_isa isa);
 
+/* The constants (a, b, c) the fast-path step of loss `id` uses, from the gradient scale and
+ * the loss's parameters (param may be NULL for losses without any): one table, so that every
+ * ISA computes the same formula. */
+void kern_step_constants(kern_id id, double scale, const double *param, double out[3]);
+
 /* Filled by kern_avx2.c / kern_avx512.c (compiled with their own flags). */
 void kern_avx2_fill(kern_table *table);
 void kern_avx512_fill(kern_table *table);
