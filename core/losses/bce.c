@@ -170,6 +170,7 @@ const loss_desc loss_desc_bce = {
     .inputs = bce_inputs,
     .n_inputs = 3,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = bce_plan,
     .chunk = bce_chunk,
     .release = bce_release,

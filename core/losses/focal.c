@@ -70,6 +70,7 @@ const loss_desc loss_desc_focal = {
     .params = focal_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = focal_plan,
     .chunk = focal_chunk,
 };

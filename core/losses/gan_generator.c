@@ -49,6 +49,7 @@ const loss_desc loss_desc_gan_generator = {
     .params = gan_g_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = gan_g_plan,
     .chunk = gan_g_chunk,
 };

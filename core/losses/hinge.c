@@ -85,6 +85,7 @@ const loss_desc loss_desc_hinge = {
     .inputs = hinge_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = hinge_plan,
     .chunk = hinge_chunk,
     .release = hinge_release,

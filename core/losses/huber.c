@@ -56,6 +56,7 @@ const loss_desc loss_desc_huber = {
     .params = huber_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = huber_plan,
     .chunk = huber_chunk,
 };

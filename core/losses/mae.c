@@ -46,6 +46,7 @@ const loss_desc loss_desc_mae = {
     .inputs = mae_inputs,
     .n_inputs = 3,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mae_plan,
     .chunk = mae_chunk,
 };

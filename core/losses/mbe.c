@@ -39,6 +39,7 @@ const loss_desc loss_desc_mbe = {
     .inputs = mbe_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mbe_plan,
     .chunk = mbe_chunk,
 };

@@ -1,3 +1,4 @@
 # Criterion suites of the loss kernels, one per loss group.
-lossd_test(test_seed_elementwise SOURCES tests/core/test_seed_elementwise.c LIBS lossd_core)
+lossd_test(test_seed_elementwise SOURCES tests/core/test_seed_elementwise.c tests/core/golden.c
+  LIBS lossd_core)
 lossd_test(test_kern SOURCES tests/core/test_kern.c LIBS lossd_core)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "golden.h"
 #include "kern.h"
 #include "loss.h"
 #include "mem.h"
@@ -1087,3 +1088,25 @@ Test(isa, declined_chunks_should_report_the_exact_bad_element)
     mem_free(p);
     mem_free(y);
 }
+
+/* ---- PyTorch golden fixtures (tests/fixtures/<loss>.json, every ISA path) ---- */
+
+Test(mae, should_match_pytorch_fixtures) { golden_run_file("mae"); }
+Test(mae, gradient_should_match_finite_differences) { golden_fd_file("mae"); }
+Test(mbe, should_match_pytorch_fixtures) { golden_run_file("mbe"); }
+Test(mbe, gradient_should_match_finite_differences) { golden_fd_file("mbe"); }
+Test(huber, should_match_pytorch_fixtures) { golden_run_file("huber"); }
+Test(huber, gradient_should_match_finite_differences) { golden_fd_file("huber"); }
+Test(bce, should_match_pytorch_fixtures) { golden_run_file("bce"); }
+Test(bce, gradient_should_match_finite_differences) { golden_fd_file("bce"); }
+Test(hinge, should_match_pytorch_fixtures) { golden_run_file("hinge"); }
+Test(hinge, gradient_should_match_finite_differences) { golden_fd_file("hinge"); }
+Test(focal, should_match_pytorch_fixtures) { golden_run_file("focal"); }
+Test(focal, gradient_should_match_finite_differences) { golden_fd_file("focal"); }
+Test(gan_discriminator, should_match_pytorch_fixtures) { golden_run_file("gan_discriminator"); }
+Test(gan_discriminator, gradient_should_match_finite_differences)
+{
+    golden_fd_file("gan_discriminator");
+}
+Test(gan_generator, should_match_pytorch_fixtures) { golden_run_file("gan_generator"); }
+Test(gan_generator, gradient_should_match_finite_differences) { golden_fd_file("gan_generator"); }
