@@ -1,4 +1,6 @@
-# Criterion suites of the loss kernels, one per loss group.
+# Criterion suites of the loss kernels, one line per group.
+lossd_test(test_catalogue_elementwise SOURCES tests/core/test_catalogue_elementwise.c
+  tests/core/golden.c LIBS lossd_core)
 lossd_test(test_seed_elementwise SOURCES tests/core/test_seed_elementwise.c tests/core/golden.c
   LIBS lossd_core)
 lossd_test(test_kern SOURCES tests/core/test_kern.c LIBS lossd_core)
