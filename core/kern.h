@@ -33,10 +33,10 @@ typedef enum {
 } kern_id;
 
 typedef struct {
-    const void *p;   /* predictions, n elements of the dtype */
-    const void *y;   /* targets */
-    void *values;    /* reduction none: per-element losses, or NULL */
-    void *grad;      /* gradient (already multiplied by scale), or NULL */
+    const void *p; /* predictions, n elements of the dtype */
+    const void *y; /* targets */
+    void *values;  /* reduction none: per-element losses, or NULL */
+    void *grad;    /* gradient (already multiplied by scale), or NULL */
     double scale;
     const double *param; /* the loss's resolved parameters, descriptor order (see above) */
     size_t n;

@@ -278,16 +278,16 @@ static kc_ps kc_make_ps(kern_id id, const kern_elem_args *a)
                    _mm512_set1_ps((float)c[1]), _mm512_set1_ps((float)c[2])};
 }
 
-#define KERN_ENTRY(name, id)                                                                 \
-    static int name##_f64(const kern_elem_args *a, double *sum)                              \
-    {                                                                                        \
-        kc_pd k = kc_make_pd(id, a);                                                         \
-        return drive_pd(a, sum, name##_pd, &k);                                              \
-    }                                                                                        \
-    static int name##_f32(const kern_elem_args *a, double *sum)                              \
-    {                                                                                        \
-        kc_ps k = kc_make_ps(id, a);                                                         \
-        return drive_ps(a, sum, name##_ps, &k);                                              \
+#define KERN_ENTRY(name, id)                                                                       \
+    static int name##_f64(const kern_elem_args *a, double *sum)                                    \
+    {                                                                                              \
+        kc_pd k = kc_make_pd(id, a);                                                               \
+        return drive_pd(a, sum, name##_pd, &k);                                                    \
+    }                                                                                              \
+    static int name##_f32(const kern_elem_args *a, double *sum)                                    \
+    {                                                                                              \
+        kc_ps k = kc_make_ps(id, a);                                                               \
+        return drive_ps(a, sum, name##_ps, &k);                                                    \
     }
 
 KERN_ENTRY(mse, KERN_MSE)

@@ -89,8 +89,7 @@ static loss_status weight_shape_error(const tensor *w, const tensor *p, loss_err
     tensor_shape_str(w, a, sizeof a);
     tensor_shape_str(p, b, sizeof b);
     return loss_error_set(err, LOSS_ERR_SHAPE, "weight",
-                          "weight has shape %s, which does not broadcast to predictions' %s", a,
-                          b);
+                          "weight has shape %s, which does not broadcast to predictions' %s", a, b);
 }
 
 /* Fills the map, or fails when w does not broadcast to p's shape. */

@@ -52,9 +52,10 @@ static inline int gan_logit_minus_log1m(double x, double *l, double *g)
  * values[term], gradients (times scale[term]) to grad[input], the compensated sum to
  * part->sum[term]. `negate` flips the term's sign (the saturating generator's log(1 - D)).
  * On bad input, part->status is set and the loop stops. */
-static inline __attribute__((always_inline)) void
-gan_term_run(const loss_ctx *ctx, int input, size_t term, size_t begin, size_t end,
-             loss_partial *part, gan_term_fn fn, int negate)
+static inline __attribute__((always_inline)) void gan_term_run(const loss_ctx *ctx, int input,
+                                                               size_t term, size_t begin,
+                                                               size_t end, loss_partial *part,
+                                                               gan_term_fn fn, int negate)
 {
     const tensor *xt = ctx->in[input];
     const loss_dtype dt = ctx->dtype;

@@ -24,11 +24,10 @@ static const char *const huber_reasons[2] = {"", ""};
 
 static void huber_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (ctx->in[IN_WEIGHT] == NULL &&
-        loss_elementwise_fast(ctx, KERN_HUBER, begin, end, part) == 0)
+    if (ctx->in[IN_WEIGHT] == NULL && loss_elementwise_fast(ctx, KERN_HUBER, begin, end, part) == 0)
         return;
-    loss_elementwise_run(ctx, begin, end, part, huber_elem,
-                         ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1, huber_reasons);
+    loss_elementwise_run(ctx, begin, end, part, huber_elem, ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1,
+                         huber_reasons);
 }
 
 static loss_status huber_plan(loss_ctx *ctx, loss_error *err)
@@ -43,8 +42,8 @@ static const loss_input_desc huber_inputs[] = {
 };
 
 static const loss_param_desc huber_params[] = {
-    {"delta", LOSS_PARAM_FLOAT, 1.0, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0,
-     NULL, 0},
+    {"delta", LOSS_PARAM_FLOAT, 1.0, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0, NULL,
+     0},
 };
 
 const loss_desc loss_desc_huber = {

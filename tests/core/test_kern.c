@@ -35,7 +35,6 @@ static void fill_dist(double *x, size_t n, dist d, unsigned long seed)
     }
 }
 
-
 static void oracle(kern_id id, double p, double y, double param, double *l, double *g)
 {
     double d = p - y, z = fabs(d), sgn = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0, t = 1.0 - y * p;
@@ -76,11 +75,11 @@ typedef struct {
 } kern_case;
 
 static const kern_case KCASES[] = {
-    {KERN_MSE, 0, DIST_WIDE},        {KERN_MAE, 0, DIST_WIDE},
-    {KERN_MBE, 0, DIST_WIDE},        {KERN_HUBER, 1.0, DIST_WIDE},
-    {KERN_HUBER, 0.25, DIST_WIDE},   {KERN_SMOOTH_L1, 1.0, DIST_WIDE},
+    {KERN_MSE, 0, DIST_WIDE},         {KERN_MAE, 0, DIST_WIDE},
+    {KERN_MBE, 0, DIST_WIDE},         {KERN_HUBER, 1.0, DIST_WIDE},
+    {KERN_HUBER, 0.25, DIST_WIDE},    {KERN_SMOOTH_L1, 1.0, DIST_WIDE},
     {KERN_SMOOTH_L1, 0.5, DIST_WIDE}, {KERN_SMOOTH_L1, 0.0, DIST_WIDE},
-    {KERN_HINGE, 0, DIST_SIGN},      {KERN_SQUARED_HINGE, 0, DIST_SIGN},
+    {KERN_HINGE, 0, DIST_SIGN},       {KERN_SQUARED_HINGE, 0, DIST_SIGN},
 };
 
 /* Runs one table entry on n elements (converted to float for F32) and checks it. */
@@ -192,19 +191,18 @@ Test(kern, kernels_should_decline_what_only_the_reference_can_report)
             const size_t ats[] = {0, 17, 39}; /* main loop and tail */
             for (size_t j = 0; j < N_OF(ats); j++) {
                 size_t at = ats[j];
-                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 1, at, 0.5),
-                             KERN_DECLINED, "%s hinge target 0.5 at %zu", isas[i], at);
-                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 1, at, 0.0),
-                             KERN_DECLINED, "%s hinge target 0", isas[i]);
+                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 1, at, 0.5), KERN_DECLINED,
+                             "%s hinge target 0.5 at %zu", isas[i], at);
+                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 1, at, 0.0), KERN_DECLINED,
+                             "%s hinge target 0", isas[i]);
                 cr_assert_eq(run_with_bad(tab[KERN_SQUARED_HINGE], DTYPES[k], 0, 1, at, -0.5),
                              KERN_DECLINED, "%s squared hinge target -0.5", isas[i]);
                 cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 0, at, INFINITY),
                              KERN_DECLINED, "%s hinge p=inf", isas[i]);
-                cr_assert_eq(
-                    run_with_bad(tab[KERN_SQUARED_HINGE], DTYPES[k], 0, 0, at, -INFINITY),
-                    KERN_DECLINED, "%s squared hinge p=-inf", isas[i]);
-                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 0, at, NAN),
-                             KERN_DECLINED, "%s hinge p=nan", isas[i]);
+                cr_assert_eq(run_with_bad(tab[KERN_SQUARED_HINGE], DTYPES[k], 0, 0, at, -INFINITY),
+                             KERN_DECLINED, "%s squared hinge p=-inf", isas[i]);
+                cr_assert_eq(run_with_bad(tab[KERN_HINGE], DTYPES[k], 0, 0, at, NAN), KERN_DECLINED,
+                             "%s hinge p=nan", isas[i]);
                 const kern_id ids[] = {KERN_MAE, KERN_MBE, KERN_HUBER, KERN_SMOOTH_L1};
                 for (size_t d = 0; d < N_OF(ids); d++) {
                     cr_assert_eq(run_with_bad(tab[ids[d]], DTYPES[k], 1.0, 0, at, NAN),

@@ -99,8 +99,8 @@ static int close_to(double got, double want, double tol)
 
 static void expect_value(const lcase *c, double want, double tol)
 {
-    cr_assert(close_to(c->res.value, want, tol), "%s value %.17g, want %.17g",
-              c->call.desc->name, c->res.value, want);
+    cr_assert(close_to(c->res.value, want, tol), "%s value %.17g, want %.17g", c->call.desc->name,
+              c->res.value, want);
 }
 
 static void expect_tensor(const char *what, const tensor *t, const double *want, size_t n,
@@ -115,8 +115,7 @@ static void expect_tensor(const char *what, const tensor *t, const double *want,
     }
 }
 
-static void expect_grad(const lcase *c, const char *input, const double *want, size_t n,
-                        double tol)
+static void expect_grad(const lcase *c, const char *input, const double *want, size_t n, double tol)
 {
     expect_tensor(input, &c->res.grad[lc_index(c, input)], want, n, tol);
 }
@@ -295,8 +294,8 @@ Test(bce, clamped_logs_and_floored_denominator_should_match_torch_at_zero_and_on
     /* F.binary_cross_entropy(p, y, reduction='none'), grad of .sum(), research E5 (float64:
      * aten's float EPSILON makes the floored gradient -1000000003995.8 rather than -1e12) */
     double p[] = {0, 1, 0, 1, .5, 0, 1e-30, 1 - 1e-7}, y[] = {1, 0, 0, 1, 1, .3, 1, 1};
-    const double l[] = {100, 100, 0, 0, 0.69314718055994529, 30, 69.077552789821368,
-                        1.0000000494736474e-07};
+    const double l[] = {
+        100, 100, 0, 0, 0.69314718055994529, 30, 69.077552789821368, 1.0000000494736474e-07};
     const double g[] = {-1000000003995.8029, 1000000003995.8029, 0, 0, -2, -300000001198.74084,
                         -1000000003995.8029, -1.0000001000000098};
     lcase c;
@@ -333,7 +332,7 @@ Test(bce, weight_over_the_last_dimension_should_broadcast_with_mean_over_element
     /* F.binary_cross_entropy(p, y, weight=tensor([1.0, 2.0, 0.5])), p and y (2, 3) */
     double w[] = {1.0, 2.0, 0.5};
     const double g[] = {0.20833333333333329, -0.47619047619047622, -0.092592592592592601,
-                        0.13333333333333333, 0.33670033670033667, -0.1388888888888889};
+                        0.13333333333333333, 0.33670033670033667,  -0.1388888888888889};
     for (size_t k = 0; k < N_OF(DTYPES); k++) {
         lcase c;
         lc_init(&c, "bce", LOSS_REDUCE_MEAN);
@@ -354,7 +353,7 @@ Test(bce, weight_with_a_unit_last_dimension_should_broadcast_over_rows)
     /* F.binary_cross_entropy(p, y, weight=tensor([[3.0], [0.25]]), reduction='sum') */
     double w[] = {3.0, 0.25};
     const size_t wshape[] = {2, 1};
-    const double g[] = {3.7499999999999991, -4.2857142857142856, -3.3333333333333335,
+    const double g[] = {3.7499999999999991,  -4.2857142857142856, -3.3333333333333335,
                         0.20000000000000001, 0.25252525252525249, -0.41666666666666669};
     lcase c;
     lc_init(&c, "bce", LOSS_REDUCE_SUM);
@@ -471,10 +470,10 @@ Test(focal, values_and_gradients_should_match_torch_with_default_alpha_gamma)
      * l = (0.25*y + 0.75*(1-y)) * ce * (1-p_t)**2 (torchvision sigmoid_focal_loss with
      * sigmoid(x) replaced by p), grad of l.sum() */
     double p[] = {1e-8, 0.5, 0.3, 0.9, 0.7, 0.05}, y[] = {1.0, 1.0, 0.0, 0.5, 1.0, 0.0};
-    const double l[] = {4.6051700938846878,    0.04332169878499658,    0.024075558715864448,
-                        0.15049660054074201,   0.0080251862386214821,  9.6174926976657493e-05};
-    const double g[] = {-25000008.71034028,   -0.29828679513998635, 0.25693229620100111,
-                        0.55555555555555569,  -0.085644098733667032, 0.0058206812895926158};
+    const double l[] = {4.6051700938846878,  0.04332169878499658,   0.024075558715864448,
+                        0.15049660054074201, 0.0080251862386214821, 9.6174926976657493e-05};
+    const double g[] = {-25000008.71034028,  -0.29828679513998635,  0.25693229620100111,
+                        0.55555555555555569, -0.085644098733667032, 0.0058206812895926158};
     lcase c;
     lc_init(&c, "focal", LOSS_REDUCE_NONE);
     lc_input(&c, "predictions", p, 6);
@@ -571,8 +570,7 @@ Test(gan_discriminator, probability_form_should_be_bce_real_one_plus_bce_fake_ze
 {
     /* F.binary_cross_entropy(r, ones(5)) + F.binary_cross_entropy(f, zeros(3)) */
     double r[] = {1e-4, .5, .9999, 1.0, 0.0}, f[] = {0.3, 0.0, 1.0};
-    const double gr[] = {-2000, -0.40000000000000002, -0.20002000200020001, 0,
-                         -200000000799.16058};
+    const double gr[] = {-2000, -0.40000000000000002, -0.20002000200020001, 0, -200000000799.16058};
     const double gf[] = {0.47619047619047622, 0, 333333334665.26764};
     lcase c;
     lc_init(&c, "gan_discriminator", LOSS_REDUCE_MEAN);
@@ -737,8 +735,8 @@ static void fd_check(lcase *c, const char *name, double *x, size_t n)
         x[i] = save;
         double fd = (up - down) / (2 * h);
         cr_assert(fabs(fd - g[i]) <= 1e-6 * fmax(1.0, fabs(g[i])),
-                  "%s %s[%zu]: finite difference %.12g, gradient %.12g", c->call.desc->name,
-                  name, i, fd, g[i]);
+                  "%s %s[%zu]: finite difference %.12g, gradient %.12g", c->call.desc->name, name,
+                  i, fd, g[i]);
     }
     c->call.want_gradient = 1;
     mem_free(g);
@@ -951,8 +949,8 @@ static void expect_same_bytes(const snapshot *a, const snapshot *b, const char *
             size_t bytes = t[k][0]->count * tensor_type_size(t[k][0]->type);
             cr_assert_eq(t[k][0]->count, t[k][1]->count, "%s", what);
             if (t[k][0]->data)
-                cr_assert_eq(memcmp(t[k][0]->data, t[k][1]->data, bytes), 0,
-                             "%s: %s %d differs", what, k ? "terms" : "grad", i);
+                cr_assert_eq(memcmp(t[k][0]->data, t[k][1]->data, bytes), 0, "%s: %s %d differs",
+                             what, k ? "terms" : "grad", i);
         }
     }
 }
@@ -971,8 +969,8 @@ static void expect_close_snapshots(const snapshot *got, const snapshot *ref, dou
                 continue;
             for (size_t j = 0; j < r->count; j++)
                 cr_assert(close_to(tensor_get(g, j), tensor_get(r, j), tol),
-                          "%s: %s %d [%zu] %.17g vs reference %.17g", what,
-                          k ? "terms" : "grad", i, j, tensor_get(g, j), tensor_get(r, j));
+                          "%s: %s %d [%zu] %.17g vs reference %.17g", what, k ? "terms" : "grad", i,
+                          j, tensor_get(g, j), tensor_get(r, j));
         }
     }
 }
@@ -1063,8 +1061,7 @@ Test(isa, declined_chunks_should_report_the_exact_bad_element)
             lc_input(&c, "targets", y, n);
             loss_error e = lc_fail(&c, LOSS_ERR_DOMAIN);
             cr_assert_str_eq(e.field, "targets", "%s", isas[i]);
-            cr_assert_not_null(strstr(e.message, "targets[50001]"), "%s: %s", isas[i],
-                               e.message);
+            cr_assert_not_null(strstr(e.message, "targets[50001]"), "%s: %s", isas[i], e.message);
             /* +inf with y = 1 clamps to a finite 0: only a finiteness check can see it */
             y[50001] = 1.0;
             y[70002] = 1.0;
@@ -1079,8 +1076,8 @@ Test(isa, declined_chunks_should_report_the_exact_bad_element)
                 lc_input(&c, "predictions", p, n);
                 lc_input(&c, "targets", y, n);
                 e = lc_fail(&c, LOSS_ERR_NON_FINITE);
-                cr_assert_not_null(strstr(e.message, "predictions[70002]"), "%s %s: %s",
-                                   others[o], isas[i], e.message);
+                cr_assert_not_null(strstr(e.message, "predictions[70002]"), "%s %s: %s", others[o],
+                                   isas[i], e.message);
             }
         }
     }
