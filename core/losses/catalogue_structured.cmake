@@ -1,1 +1,2 @@
 # Sources of the catalogue_structured losses.
+list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c)

@@ -1,1 +1,2 @@
 /* Losses of the catalogue_structured group: one LOSS(name) line each. */
+LOSS(kl_div)
