@@ -1,2 +1,3 @@
 # Sources of the catalogue_structured losses.
-list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c)
+list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c
+  core/losses/multi_margin.c)

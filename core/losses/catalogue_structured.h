@@ -1,2 +1,3 @@
 /* Losses of the catalogue_structured group: one LOSS(name) line each. */
 LOSS(kl_div)
+LOSS(multi_margin)
