@@ -1,3 +1,4 @@
 # Sources of the catalogue_structured losses.
 list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c
-  core/losses/multi_margin.c)
+  core/losses/multi_margin.c
+  core/losses/multilabel_soft_margin.c)

@@ -1,3 +1,4 @@
 /* Losses of the catalogue_structured group: one LOSS(name) line each. */
 LOSS(kl_div)
 LOSS(multi_margin)
+LOSS(multilabel_soft_margin)
