@@ -1,4 +1,5 @@
 # Sources of the catalogue_structured losses.
 list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c
   core/losses/multi_margin.c
-  core/losses/multilabel_soft_margin.c)
+  core/losses/multilabel_soft_margin.c
+  core/losses/cosine_embedding.c)

@@ -2,3 +2,4 @@
 LOSS(kl_div)
 LOSS(multi_margin)
 LOSS(multilabel_soft_margin)
+LOSS(cosine_embedding)
