@@ -2,4 +2,7 @@
 list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c
   core/losses/multi_margin.c
   core/losses/multilabel_soft_margin.c
-  core/losses/cosine_embedding.c)
+  core/losses/cosine_embedding.c
+  core/losses/dice.c
+  core/losses/mask_iou.c
+  core/losses/tversky.c)

@@ -799,3 +799,171 @@ Test(cosine_embedding, gradients_float32_and_workers_should_agree)
     mem_free(a);
     mem_free(b);
 }
+
+/* ======================= mask_iou, dice, tversky ======================== */
+
+/* Three samples of 2x2: p = [[[.9,.2],[0,.6]], zeros, [[.3,1],[.5,.1]]],
+ * y = [[[1,0],[0,1]], zeros, [[0,1],[.7,.2]]]. The reference is the LOSSES.md formula in
+ * float64 torch over p.reshape(N,-1), e.g. for dice
+ * 1-(2*(p*y).sum(1)+s)/(p.sum(1)+y.sum(1)+s); `mean` is l.mean(), l.mean().backward().
+ * The all-zero sample has loss 0 and slope 1/s per element (1e6/3 after the mean). */
+static double ov_p[] = {.9, .2, 0, .6, 0, 0, 0, 0, .3, 1, .5, .1};
+static double ov_y[] = {1, 0, 0, 1, 0, 0, 0, 0, 0, 1, .7, .2};
+
+static void ov_call(loss_call *c, const char *loss, loss_reduction red)
+{
+    call_begin(c, loss);
+    call_input(c, "predictions", ov_p, SHAPE(3, 2, 2));
+    call_input(c, "targets", ov_y, SHAPE(3, 2, 2));
+    c->reduction = red;
+    c->want_gradient = 1;
+}
+
+typedef struct {
+    const char *loss;
+    double alpha, beta, gamma, smooth;
+    double none[3], mean, grad[12];
+} ov_case;
+
+static const ov_case ov_cases[] = {
+    {"mask_iou", 0, 0, 0, 1e-6, {0.3181816735537849, 0.0, 0.4362138122576904},
+     0.25146516193715845,
+     {-0.15151508264465938, 0.10330576008014161, 0.10330576008014161, -0.15151508264465938,
+      333333.3333333333, 333333.3333333333, 333333.3333333333, 333333.3333333333,
+      0.0773368937903468, -0.13717415479801587, -0.07282084022150706, 0.03443468407267427}},
+    {"dice", 0, 0, 0, 1e-6, {0.18918913805698978, 0.0, 0.2789472950138696},
+     0.15604547769028645,
+     {-0.10713412762654113, 0.07304600385630618, 0.07304600385630618, -0.10713412762654113,
+      333333.3333333333, 333333.3333333333, 333333.3333333333, 333333.3333333333,
+      0.06325022063469021, -0.11218832968849829, -0.05955676459154173, 0.028162510570052514}},
+    {"tversky", .5, .5, 1, 1e-6, {0.18918908692481795, 0.0, 0.2789472216067256},
+     0.15604543617718117,
+     {-0.10713409406488769, 0.07304598872065313, 0.07304598872065313, -0.10713409406488769,
+      166666.66666666666, 166666.66666666666, 166666.66666666666, 166666.66666666666,
+      0.06325021042912383, -0.1121882937260494, -0.05955674247949742, 0.02816250959808919}},
+    {"tversky", .3, .7, 2, 1e-6, {0.04607873248518297, 0.0, 0.0778115524421116},
+     0.04129676164243152,
+     {-0.05727233342782511, 0.017652434840765025, 0.017652434840765025, -0.05727233342782511,
+      0, 0, 0, 0, 0.021172164558293797, -0.07670400203555727, -0.047341152057401956,
+      0.0015969312395235809}},
+    /* gamma < 1 at T == 1 (the empty sample): torch's pow gives NaN, lossd 0 (see tversky.c) */
+    {"tversky", .7, .3, .75, 1.0, {0.18306079579088697, 0.0, 0.27951711411767144},
+     0.15419263663618613,
+     {-0.058825617235979, 0.0989854136182339, 0.0989854136182339, -0.058825617235979, 0, 0, 0,
+      0, 0.07542597467814195, -0.056421720660382244, -0.016867412058824978,
+      0.04905643561043711}},
+    {"mask_iou", 0, 0, 0, 0.5, {0.2592592592592593, 0.0, 0.3617747440273037},
+     0.20701133442885433,
+     {-0.12345679012345677, 0.09144947416552353, 0.09144947416552353, -0.12345679012345677,
+      0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666,
+      0.07260810648153541, -0.11376564277588169, -0.05785351799865655, 0.03533335663005199}},
+    {"dice", 0, 0, 0, 0.5, {0.16666666666666674, 0.0, 0.24651162790697667},
+     0.13772609819121448,
+     {-0.0925925925925926, 0.06613756613756612, 0.06613756613756612, -0.0925925925925926,
+      0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 0.6666666666666666,
+      0.05840995132504057, -0.09662880836488191, -0.05011718045790516, 0.027402199387056077}},
+};
+
+static void ov_params(loss_call *c, const ov_case *k)
+{
+    call_param(c, "smooth", k->smooth);
+    if (strcmp(k->loss, "tversky") == 0) {
+        call_param(c, "alpha", k->alpha);
+        call_param(c, "beta", k->beta);
+        call_param(c, "gamma", k->gamma);
+    }
+}
+
+Test(overlap, mean_and_none_should_match_the_formulas_in_torch)
+{
+    for (size_t k = 0; k < N_OF(ov_cases); k++) {
+        loss_call c;
+        loss_result r;
+        ov_call(&c, ov_cases[k].loss, LOSS_REDUCE_MEAN);
+        ov_params(&c, &ov_cases[k]);
+        compute_ok(&c, NULL, &r);
+        expect_value(&r, ov_cases[k].mean);
+        expect_grad(&c, &r, "predictions", ov_cases[k].grad, 12);
+        cr_expect_float_eq(r.denominator, 3.0, 0);
+        loss_result_release(&r);
+        c.reduction = LOSS_REDUCE_NONE;
+        compute_ok(&c, NULL, &r);
+        cr_expect_eq(r.terms[0].rank, 1);
+        expect_values(&r.terms[0], ov_cases[k].none, 3, 1e-12, ov_cases[k].loss);
+        loss_result_release(&r);
+    }
+}
+
+Test(mask_iou, seed_cases_should_match_the_research_numbers)
+{
+    /* E25: both empty -> IoU 1 (loss 0); prediction empty, GT not -> 1 - 9.99999e-7;
+     * half overlap -> IoU 0.5000002. E25b: p = [.85,.15], y = [1,0] ->
+     * loss 0.2608693383744882, grad [-0.8695644612482947, 0.6427217555684838]
+     * (the research doc's table shows that gradient halved by a mean over two). */
+    double p[] = {0, 0, 0, 0, 1, 1, .85, .15}, y[] = {0, 0, 1, 0, 1, 0, 1, 0};
+    static const double want[] = {0.0, 0.999999000001, 0.4999997500001251, 0.2608693383744882};
+    loss_call c;
+    loss_result r;
+    call_begin(&c, "mask_iou");
+    call_input(&c, "predictions", p, SHAPE(4, 2));
+    call_input(&c, "targets", y, SHAPE(4, 2));
+    c.reduction = LOSS_REDUCE_NONE;
+    c.want_gradient = 1;
+    compute_ok(&c, NULL, &r);
+    expect_values(&r.terms[0], want, 4, 1e-12, "none");
+    cr_expect(close_to(elem(&r.grad[0], 6), -0.8695644612482947, 1e-12));
+    cr_expect(close_to(elem(&r.grad[0], 7), 0.6427217555684838, 1e-12));
+    loss_result_release(&r);
+}
+
+Test(overlap, values_outside_the_unit_interval_should_be_out_of_domain)
+{
+    static const char *const losses[] = {"mask_iou", "dice", "tversky"};
+    double bad[12];
+    for (size_t k = 0; k < N_OF(losses); k++) {
+        loss_call c;
+        memcpy(bad, ov_p, sizeof bad);
+        bad[5] = 1.0000001;
+        ov_call(&c, losses[k], LOSS_REDUCE_MEAN);
+        call_input(&c, "predictions", bad, SHAPE(3, 2, 2));
+        expect_error(&c, LOSS_ERR_DOMAIN, "predictions");
+        call_input(&c, "predictions", ov_p, SHAPE(3, 2, 2));
+        bad[5] = -0.1;
+        call_input(&c, "targets", bad, SHAPE(3, 2, 2));
+        expect_error(&c, LOSS_ERR_DOMAIN, "targets");
+        bad[5] = NAN;
+        expect_error(&c, LOSS_ERR_NON_FINITE, "targets");
+        call_input(&c, "targets", ov_y, SHAPE(3, 4));
+        expect_error(&c, LOSS_ERR_SHAPE, "targets");
+    }
+    loss_call c;
+    ov_call(&c, "tversky", LOSS_REDUCE_MEAN);
+    call_param(&c, "gamma", -1);
+    expect_error(&c, LOSS_ERR_PARAM, "gamma");
+}
+
+Test(overlap, gradients_float32_and_workers_should_agree)
+{
+    enum { N = 6, M = 9000 };
+    double *p = mem_alloc_array(N * M, sizeof(double)), *y = mem_alloc_array(N * M, 8);
+    fill_uniform(p, N * M, 0, 1, 11);
+    fill_uniform(y, N * M, 0, 1, 12);
+    for (size_t i = 0; i < N * M; i += 3)
+        y[i] = y[i] < 0.5 ? 0.0 : 1.0;
+    for (size_t k = 0; k < N_OF(ov_cases); k++) {
+        loss_call c;
+        call_begin(&c, ov_cases[k].loss);
+        call_input(&c, "predictions", p, SHAPE(N, M));
+        call_input(&c, "targets", y, SHAPE(N, M));
+        ov_params(&c, &ov_cases[k]);
+        check_workers(&c);
+        check_float32(&c);
+        call_input(&c, "predictions", p, SHAPE(4, 5));
+        call_input(&c, "targets", y, SHAPE(4, 5));
+        fd_check(&c);
+        c.reduction = LOSS_REDUCE_NONE;
+        fd_check(&c);
+    }
+    mem_free(p);
+    mem_free(y);
+}
