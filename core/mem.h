@@ -16,9 +16,11 @@ void *mem_realloc(void *ptr, size_t size);
 void mem_free(void *ptr);
 char *mem_strndup(const char *s, size_t len);
 
-/* Aligned (64 bytes) allocation for tensor buffers; released with mem_free_aligned. */
+/* Aligned (64 bytes) allocation for tensor buffers; released with mem_free_aligned. Large
+ * blocks are cached for reuse after free (see mem.c); mem_release_cache returns them. */
 void *mem_alloc_aligned(size_t size);
 void mem_free_aligned(void *ptr);
+void mem_release_cache(void);
 
 /* Test hook: after `countdown` more successful allocations, every allocation fails until
  * mem_fail_reset(). countdown < 0 disables. Thread-safe (atomic). */

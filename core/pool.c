@@ -147,7 +147,7 @@ int pool_submit(pool *p, pool_job_fn fn, void *arg)
 
 void pool_parallel_for(pool *p, size_t n, pool_chunk_fn fn, void *arg)
 {
-    if (p == NULL || n <= 1 || p->n_threads <= 1) {
+    if (p == NULL || n <= 1) {
         for (size_t i = 0; i < n; i++)
             fn(arg, i);
         return;

@@ -112,10 +112,16 @@ static void set_option(golden_case *gc, const cJSON *item)
     } else if (strcmp(key, "gradient") == 0) {
         gc->call.want_gradient = cJSON_IsTrue(item);
     } else if (strcmp(key, "dtype") == 0) {
-        gc->call.dtype = strcmp(item->valuestring, "float32") == 0 ? LOSS_DTYPE_F32
-                                                                   : LOSS_DTYPE_F64;
+        /* Anything but the two dtypes is the api's to refuse. */
+        gc->skip |= !cJSON_IsString(item) || (strcmp(item->valuestring, "float32") != 0 &&
+                                              strcmp(item->valuestring, "float64") != 0);
+        gc->call.dtype = !gc->skip && strcmp(item->valuestring, "float32") == 0
+                             ? LOSS_DTYPE_F32
+                             : LOSS_DTYPE_F64;
     } else if (strcmp(key, "empty_mean") == 0) {
-        gc->call.empty_mean_zero = strcmp(item->valuestring, "zero") == 0;
+        gc->skip |= !cJSON_IsString(item) || (strcmp(item->valuestring, "zero") != 0 &&
+                                              strcmp(item->valuestring, "nan") != 0);
+        gc->call.empty_mean_zero = !gc->skip && strcmp(item->valuestring, "zero") == 0;
     } else if ((i = loss_desc_input_index(desc, key, strlen(key))) >= 0 &&
                (cJSON_IsArray(item) || cJSON_IsNumber(item))) {
         set_tensor(gc, i, item);

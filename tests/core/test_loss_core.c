@@ -164,3 +164,8 @@ Test(mse, every_isa_path_should_agree_with_the_reference)
     mem_free(p);
     mem_free(y);
 }
+
+#include "golden.h"
+
+Test(mse, should_match_pytorch_fixtures) { golden_run_file("mse"); }
+Test(mse, gradient_should_match_finite_differences) { golden_fd_file("mse"); }
