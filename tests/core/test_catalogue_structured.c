@@ -1283,3 +1283,20 @@ Test(ntxent, gradients_float32_and_workers_should_agree)
     mem_free(a);
     mem_free(b);
 }
+
+/* ============================ golden fixtures =========================== */
+
+#define GOLDEN(loss)                                                                         \
+    Test(loss, should_match_pytorch_fixtures) { golden_run_file(#loss); }                    \
+    Test(loss, gradient_should_match_finite_differences_on_fixtures) { golden_fd_file(#loss); }
+
+GOLDEN(kl_div)
+GOLDEN(multi_margin)
+GOLDEN(multilabel_soft_margin)
+GOLDEN(cosine_embedding)
+GOLDEN(dice)
+GOLDEN(mask_iou)
+GOLDEN(tversky)
+GOLDEN(categorical_hinge)
+GOLDEN(multilabel_margin)
+GOLDEN(ntxent)
