@@ -8,4 +8,5 @@ list(APPEND LOSSD_LOSS_SOURCES core/losses/kl_div.c
   core/losses/tversky.c
   core/losses/categorical_hinge.c
   core/losses/multilabel_margin.c
-  core/losses/ntxent.c)
+  core/losses/ntxent.c
+  core/losses/ctc.c)
