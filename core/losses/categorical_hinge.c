@@ -93,6 +93,7 @@ const loss_desc loss_desc_categorical_hinge = {
     .inputs = ch_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = ch_plan,
     .chunk = ch_chunk,
 };

@@ -143,6 +143,7 @@ const loss_desc loss_desc_cosine_embedding = {
     .params = cos_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = cos_plan,
     .chunk = cos_chunk,
 };

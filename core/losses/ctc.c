@@ -259,6 +259,7 @@ const loss_desc loss_desc_ctc = {
     .params = ctc_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = ctc_plan,
     .chunk = ctc_chunk,
 };

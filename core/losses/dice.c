@@ -29,6 +29,7 @@ const loss_desc loss_desc_dice = {
     .params = dice_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = overlap_plan,
     .chunk = dice_chunk,
 };

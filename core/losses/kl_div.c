@@ -59,6 +59,7 @@ const loss_desc loss_desc_kl_div = {
     .params = kl_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD | LOSS_RED_BIT(LOSS_REDUCE_BATCHMEAN),
+    .flags = LOSS_FLAG_DENSE,
     .plan = kl_plan,
     .chunk = kl_chunk,
 };

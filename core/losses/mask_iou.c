@@ -30,6 +30,7 @@ const loss_desc loss_desc_mask_iou = {
     .params = iou_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = overlap_plan,
     .chunk = iou_chunk,
 };

@@ -104,6 +104,7 @@ const loss_desc loss_desc_multi_margin = {
     .params = mm_params,
     .n_params = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mm_plan,
     .chunk = mm_chunk,
 };

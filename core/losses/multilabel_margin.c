@@ -130,6 +130,7 @@ const loss_desc loss_desc_multilabel_margin = {
     .inputs = mlm_inputs,
     .n_inputs = 2,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mlm_plan,
     .chunk = mlm_chunk,
 };

@@ -67,6 +67,7 @@ const loss_desc loss_desc_multilabel_soft_margin = {
     .inputs = mlsm_inputs,
     .n_inputs = 3,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mlsm_plan,
     .chunk = mlsm_chunk,
 };

@@ -214,6 +214,7 @@ const loss_desc loss_desc_ntxent = {
     .params = ntx_params,
     .n_params = 1,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = ntx_plan,
     .chunk = ntx_chunk,
     .finish = ntx_finish,

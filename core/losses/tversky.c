@@ -44,6 +44,7 @@ const loss_desc loss_desc_tversky = {
     .params = tversky_params,
     .n_params = 4,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = overlap_plan,
     .chunk = tversky_chunk,
 };
