@@ -30,8 +30,7 @@ static void ch_scan(const loss_ctx *ctx, size_t base, size_t C, double *neg, siz
 }
 
 /* d/dp_c = g * ((1 - t_c) [c attains the max] / ties - t_c). */
-static void ch_grad(const loss_ctx *ctx, size_t base, size_t C, double neg, size_t ties,
-                    double g)
+static void ch_grad(const loss_ctx *ctx, size_t base, size_t C, double neg, size_t ties, double g)
 {
     const void *pd = ctx->in[IN_PRED]->data, *td = ctx->in[IN_TARGET]->data;
     for (size_t k = base; k < base + C; k++) {

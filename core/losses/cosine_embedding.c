@@ -14,27 +14,27 @@ enum { P_MARGIN };
 
 /* Defines name(a, b, n, dots): dots = {a.b, a.a, b.b} over n elements of type T, summed in
  * four independent lanes (a fixed order, so results do not depend on the thread). */
-#define COS_DEFINE_DOTS(name, T)                                                             \
-    static void name(const T *a, const T *b, size_t n, double dots[3])                       \
-    {                                                                                        \
-        double ab[4] = {0, 0, 0, 0}, aa[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};             \
-        size_t k = 0;                                                                        \
-        for (; k + 4 <= n; k += 4)                                                           \
-            for (size_t j = 0; j < 4; j++) {                                                 \
-                double u = a[k + j], v = b[k + j];                                           \
-                ab[j] += u * v;                                                              \
-                aa[j] += u * u;                                                              \
-                bb[j] += v * v;                                                              \
-            }                                                                                \
-        for (; k < n; k++) {                                                                 \
-            double u = a[k], v = b[k];                                                       \
-            ab[0] += u * v;                                                                  \
-            aa[0] += u * u;                                                                  \
-            bb[0] += v * v;                                                                  \
-        }                                                                                    \
-        dots[0] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                         \
-        dots[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);                                         \
-        dots[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);                                         \
+#define COS_DEFINE_DOTS(name, T)                                                                   \
+    static void name(const T *a, const T *b, size_t n, double dots[3])                             \
+    {                                                                                              \
+        double ab[4] = {0, 0, 0, 0}, aa[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};                   \
+        size_t k = 0;                                                                              \
+        for (; k + 4 <= n; k += 4)                                                                 \
+            for (size_t j = 0; j < 4; j++) {                                                       \
+                double u = a[k + j], v = b[k + j];                                                 \
+                ab[j] += u * v;                                                                    \
+                aa[j] += u * u;                                                                    \
+                bb[j] += v * v;                                                                    \
+            }                                                                                      \
+        for (; k < n; k++) {                                                                       \
+            double u = a[k], v = b[k];                                                             \
+            ab[0] += u * v;                                                                        \
+            aa[0] += u * u;                                                                        \
+            bb[0] += v * v;                                                                        \
+        }                                                                                          \
+        dots[0] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                               \
+        dots[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);                                               \
+        dots[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);                                               \
     }
 
 COS_DEFINE_DOTS(cos_dots_f64, double)
@@ -50,8 +50,7 @@ static void cos_grad(const loss_ctx *ctx, int in, int other, size_t base, size_t
     if (out == NULL)
         return;
     for (size_t k = base; k < base + D; k++)
-        loss_store(out, dt, k,
-                   g * (loss_load(b, dt, k) / denom - cosv * loss_load(a, dt, k) / m));
+        loss_store(out, dt, k, g * (loss_load(b, dt, k) / denom - cosv * loss_load(a, dt, k) / m));
 }
 
 /* Loss of one row for target y; *g receives d loss / d cos (0 where inactive). */
@@ -87,8 +86,7 @@ static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
             cos_dots_f64((const double *)x1->data + i * D, (const double *)x2->data + i * D, D,
                          dots);
         else
-            cos_dots_f32((const float *)x1->data + i * D, (const float *)x2->data + i * D, D,
-                         dots);
+            cos_dots_f32((const float *)x1->data + i * D, (const float *)x2->data + i * D, D, dots);
         double m1 = dots[1] + COS_EPSILON, m2 = dots[2] + COS_EPSILON;
         double denom = sqrt(m1 * m2), cosv = dots[0] / denom;
         double l = cos_row_loss(cosv, y, ctx->param[P_MARGIN], &g);
@@ -130,8 +128,7 @@ static const loss_input_desc cos_inputs[] = {
 };
 
 static const loss_param_desc cos_params[] = {
-    {"margin", LOSS_PARAM_FLOAT, 0.0, LOSS_PARAM_HAS_MIN | LOSS_PARAM_HAS_MAX, -1.0, 1.0, NULL,
-     0},
+    {"margin", LOSS_PARAM_FLOAT, 0.0, LOSS_PARAM_HAS_MIN | LOSS_PARAM_HAS_MAX, -1.0, 1.0, NULL, 0},
 };
 
 const loss_desc loss_desc_cosine_embedding = {

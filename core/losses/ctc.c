@@ -19,7 +19,7 @@ enum { P_BLANK, P_ZERO_INFINITY };
 
 typedef struct {
     size_t T, N, C, S;
-    size_t tn, len, ext;   /* this item: input length, target length, 2 len + 1 */
+    size_t tn, len, ext; /* this item: input length, target length, 2 len + 1 */
     size_t item, blank;
     const int64_t *target; /* this item's row of targets */
     double *alpha;         /* tn x ext */
@@ -60,8 +60,8 @@ static double ctc_forward(const loss_ctx *ctx, ctc_item *it)
         for (size_t s = 0; s < E; s++) {
             size_t l = ctc_label(it, s);
             double skip = s > 1 && ctc_label(it, s - 2) != l ? prev[s - 2] : -INFINITY;
-            cur[s] = ctc_lse3(prev[s], s > 0 ? prev[s - 1] : -INFINITY, skip) +
-                     ctc_lp(ctx, it, t, l);
+            cur[s] =
+                ctc_lse3(prev[s], s > 0 ? prev[s - 1] : -INFINITY, skip) + ctc_lp(ctx, it, t, l);
         }
     }
     const double *last = a + (it->tn - 1) * E;
@@ -69,15 +69,15 @@ static double ctc_forward(const loss_ctx *ctx, ctc_item *it)
 }
 
 /* beta at t from beta at t + 1 (PyTorch's beta includes the emission at t). */
-static void ctc_beta_step(const loss_ctx *ctx, const ctc_item *it, size_t t,
-                          const double *next, double *cur)
+static void ctc_beta_step(const loss_ctx *ctx, const ctc_item *it, size_t t, const double *next,
+                          double *cur)
 {
     const size_t E = it->ext;
     for (size_t s = E; s-- > 0;) {
         size_t l = ctc_label(it, s);
         double skip = s + 2 < E && ctc_label(it, s + 2) != l ? next[s + 2] : -INFINITY;
-        cur[s] = ctc_lse3(next[s], s + 1 < E ? next[s + 1] : -INFINITY, skip) +
-                 ctc_lp(ctx, it, t, l);
+        cur[s] =
+            ctc_lse3(next[s], s + 1 < E ? next[s + 1] : -INFINITY, skip) + ctc_lp(ctx, it, t, l);
     }
 }
 
@@ -181,8 +181,11 @@ static void ctc_items(const loss_ctx *ctx, size_t begin, size_t end, ctc_item *i
 static void ctc_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     const tensor *lp = ctx->in[IN_PRED];
-    ctc_item it = {.T = lp->shape[0], .N = lp->shape[1], .C = lp->shape[2],
-                   .S = ctx->in[IN_TARGET]->shape[1], .blank = (size_t)ctx->param[P_BLANK]};
+    ctc_item it = {.T = lp->shape[0],
+                   .N = lp->shape[1],
+                   .C = lp->shape[2],
+                   .S = ctx->in[IN_TARGET]->shape[1],
+                   .blank = (size_t)ctx->param[P_BLANK]};
     const size_t ext = 2 * it.S + 1; /* plan bounded T * ext + 2 ext + C */
     double *work = mem_alloc_array(it.T * ext + 2 * ext + it.C, sizeof(double));
     if (work == NULL) {

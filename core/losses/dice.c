@@ -17,14 +17,15 @@ static void dice_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_parti
     overlap_run(ctx, begin, end, part, dice_loss);
 }
 
-static const loss_input_desc dice_inputs[] = {OVERLAP_INPUTS};
-static const loss_param_desc dice_params[] = {OVERLAP_SMOOTH};
+static const loss_param_desc dice_params[] = {
+    {"smooth", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
+};
 
 const loss_desc loss_desc_dice = {
     .name = "dice",
     .family = "segmentation",
     .reference = "soft Dice per sample: 1 - (2*sum(p*y)+s)/(sum(p)+sum(y)+s)",
-    .inputs = dice_inputs,
+    .inputs = overlap_inputs,
     .n_inputs = 2,
     .params = dice_params,
     .n_params = 1,

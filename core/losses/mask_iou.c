@@ -18,14 +18,15 @@ static void iou_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     overlap_run(ctx, begin, end, part, iou_loss);
 }
 
-static const loss_input_desc iou_inputs[] = {OVERLAP_INPUTS};
-static const loss_param_desc iou_params[] = {OVERLAP_SMOOTH};
+static const loss_param_desc iou_params[] = {
+    {"smooth", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
+};
 
 const loss_desc loss_desc_mask_iou = {
     .name = "mask_iou",
     .family = "segmentation",
     .reference = "seed mask IoU, differentiable: 1 - (sum(p*y)+s)/(sum(p+y-p*y)+s) per sample",
-    .inputs = iou_inputs,
+    .inputs = overlap_inputs,
     .n_inputs = 2,
     .params = iou_params,
     .n_params = 1,

@@ -31,7 +31,10 @@ typedef struct {
 
 static pthread_once_t ntx_blas_once = PTHREAD_ONCE_INIT;
 
-static void ntx_blas_single_thread(void) { openblas_set_num_threads(1); }
+static void ntx_blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
 
 /* Row r of [x1; x2] as doubles into z, normalised; its norm into *norm. */
 static void ntx_load_row(const loss_ctx *ctx, size_t r, ntx_scratch *sc)
@@ -70,8 +73,12 @@ static loss_status ntx_alloc_scratch(loss_ctx *ctx, size_t N, size_t D, loss_err
         return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
     ctx->scratch = sc;
     int failed = 0;
-    *sc = (ntx_scratch){rows, D, ntx_alloc(rows, D, &failed), ntx_alloc(rows, 1, &failed),
-                        ntx_alloc(rows, rows, &failed), NULL};
+    *sc = (ntx_scratch){rows,
+                        D,
+                        ntx_alloc(rows, D, &failed),
+                        ntx_alloc(rows, 1, &failed),
+                        ntx_alloc(rows, rows, &failed),
+                        NULL};
     if (ctx->want_gradient)
         sc->dz = ntx_alloc(rows, D, &failed);
     return failed ? loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory") : LOSS_OK;
@@ -200,8 +207,8 @@ static const loss_input_desc ntx_inputs[] = {
 };
 
 static const loss_param_desc ntx_params[] = {
-    {"temperature", LOSS_PARAM_FLOAT, 0.07, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0,
-     0.0, NULL, 0},
+    {"temperature", LOSS_PARAM_FLOAT, 0.07, LOSS_PARAM_HAS_MIN | LOSS_PARAM_MIN_EXCLUSIVE, 0.0, 0.0,
+     NULL, 0},
 };
 
 const loss_desc loss_desc_ntxent = {

@@ -15,8 +15,7 @@ typedef struct {
 } overlap_sums;
 
 /* The loss of one sample from its sums; *a and *b receive d loss / d p_k = a + b*y_k. */
-typedef double (*overlap_loss_fn)(const overlap_sums *s, const double *param, double *a,
-                                  double *b);
+typedef double (*overlap_loss_fn)(const overlap_sums *s, const double *param, double *a, double *b);
 
 #define OVERLAP_BLOCK 256
 
@@ -36,8 +35,8 @@ static inline int overlap_sum(const loss_ctx *ctx, size_t begin, size_t end, ove
                 int in = !(p >= 0.0 && p <= 1.0) ? OVERLAP_PRED : OVERLAP_TARGET;
                 double v = in == OVERLAP_PRED ? p : y;
                 int finite = isfinite(v);
-                return loss_partial_fail(part, finite ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE,
-                                         in, k, v, finite ? "is outside [0, 1]" : "is not finite");
+                return loss_partial_fail(part, finite ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE, in,
+                                         k, v, finite ? "is outside [0, 1]" : "is not finite");
             }
             stp += p * y;
             sfp += p * (1.0 - y);
@@ -95,13 +94,10 @@ static inline loss_status overlap_plan(loss_ctx *ctx, loss_error *err)
     return LOSS_OK;
 }
 
-#define OVERLAP_INPUTS                                                                       \
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, ...) in [0, 1]"},                   \
-    {                                                                                        \
-        "targets", LOSS_IN_FLOAT, 0, "same as predictions, in [0, 1]"                        \
-    }
-
-#define OVERLAP_SMOOTH                                                                       \
-    {"smooth", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0}
+/* The inputs every overlap loss takes. */
+static const loss_input_desc overlap_inputs[] = {
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, ...) in [0, 1]"},
+    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in [0, 1]"},
+};
 
 #endif

@@ -27,19 +27,18 @@ static void tversky_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_pa
     overlap_run(ctx, begin, end, part, tversky_loss);
 }
 
-static const loss_input_desc tversky_inputs[] = {OVERLAP_INPUTS};
 static const loss_param_desc tversky_params[] = {
     {"alpha", LOSS_PARAM_FLOAT, 0.5, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
     {"beta", LOSS_PARAM_FLOAT, 0.5, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
     {"gamma", LOSS_PARAM_FLOAT, 1.0, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
-    OVERLAP_SMOOTH,
+    {"smooth", LOSS_PARAM_FLOAT, 1e-6, LOSS_PARAM_HAS_MIN, 0.0, 0.0, NULL, 0},
 };
 
 const loss_desc loss_desc_tversky = {
     .name = "tversky",
     .family = "segmentation",
     .reference = "focal Tversky per sample: (1 - (TP+s)/(TP + alpha*FP + beta*FN + s))^gamma",
-    .inputs = tversky_inputs,
+    .inputs = overlap_inputs,
     .n_inputs = 2,
     .params = tversky_params,
     .n_params = 4,
