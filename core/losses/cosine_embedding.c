@@ -37,20 +37,47 @@ enum { P_MARGIN };
         dots[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);                                               \
     }
 
+/* Defines name(a, b, out, n, ca, cb): out = ca*b - cb*a, the gradient of one row. */
+#define COS_DEFINE_GRAD(name, T)                                                                   \
+    static void name(const T *a, const T *b, T *out, size_t n, double ca, double cb)               \
+    {                                                                                              \
+        for (size_t k = 0; k < n; k++)                                                             \
+            out[k] = (T)(ca * (double)b[k] - cb * (double)a[k]);                                   \
+    }
+
 COS_DEFINE_DOTS(cos_dots_f64, double)
 COS_DEFINE_DOTS(cos_dots_f32, float)
+COS_DEFINE_GRAD(cos_grad_f64, double)
+COS_DEFINE_GRAD(cos_grad_f32, float)
 
-/* d/dx1 of g*cos is g*(x2/denom - cos*x1/m1); x2's is the same with the roles swapped. */
-static void cos_grad(const loss_ctx *ctx, int in, int other, size_t base, size_t D, double g,
-                     double denom, double cosv, double m)
+/* Row i's dot products. A non-finite sum of squares means a non-finite element (reported)
+ * or an overflow (computed on, as PyTorch does); returns 1 after reporting. */
+static int cos_row_dots(const loss_ctx *ctx, size_t i, size_t D, double dots[3], loss_partial *part)
 {
-    const loss_dtype dt = ctx->dtype;
-    const void *a = ctx->in[in]->data, *b = ctx->in[other]->data;
+    const void *a = ctx->in[IN_X1]->data, *b = ctx->in[IN_X2]->data;
+    if (ctx->dtype == LOSS_DTYPE_F64)
+        cos_dots_f64((const double *)a + i * D, (const double *)b + i * D, D, dots);
+    else
+        cos_dots_f32((const float *)a + i * D, (const float *)b + i * D, D, dots);
+    if (isfinite(dots[1]) && isfinite(dots[2]))
+        return 0;
+    return rows_fail_non_finite(ctx, IN_X1, i * D, (i + 1) * D, part) ||
+           rows_fail_non_finite(ctx, IN_X2, i * D, (i + 1) * D, part);
+}
+
+/* d/dx1 of g*cos is (g/denom) x2 - (g cos/m1) x1; x2's is the same with the roles swapped. */
+static void cos_row_grad(const loss_ctx *ctx, int in, size_t i, size_t D, double ca, double cb)
+{
+    const void *a = ctx->in[in]->data, *b = ctx->in[in == IN_X1 ? IN_X2 : IN_X1]->data;
     void *out = ctx->grad[in];
     if (out == NULL)
         return;
-    for (size_t k = base; k < base + D; k++)
-        loss_store(out, dt, k, g * (loss_load(b, dt, k) / denom - cosv * loss_load(a, dt, k) / m));
+    if (ctx->dtype == LOSS_DTYPE_F64)
+        cos_grad_f64((const double *)a + i * D, (const double *)b + i * D, (double *)out + i * D, D,
+                     ca, cb);
+    else
+        cos_grad_f32((const float *)a + i * D, (const float *)b + i * D, (float *)out + i * D, D,
+                     ca, cb);
 }
 
 /* Loss of one row for target y; *g receives d loss / d cos (0 where inactive). */
@@ -67,35 +94,28 @@ static double cos_row_loss(double cosv, double y, double margin, double *g)
 
 static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    const tensor *x1 = ctx->in[IN_X1], *x2 = ctx->in[IN_X2], *yt = ctx->in[IN_TARGET];
-    const loss_dtype dt = ctx->dtype;
+    const tensor *x1 = ctx->in[IN_X1], *yt = ctx->in[IN_TARGET];
     const size_t D = x1->shape[x1->rank - 1];
     loss_acc acc = {0, 0};
     for (size_t i = begin; i < end; i++) {
-        double y = loss_load(yt->data, dt, i), dots[3], g;
-        if (rows_fail_non_finite(ctx, IN_X1, i * D, (i + 1) * D, part) ||
-            rows_fail_non_finite(ctx, IN_X2, i * D, (i + 1) * D, part))
-            return;
+        double y = loss_load(yt->data, ctx->dtype, i), dots[3], g;
         if (y != 1.0 && y != -1.0) {
             int bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
             loss_partial_fail(part, bad, IN_TARGET, i, y,
                               bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
             return;
         }
-        if (dt == LOSS_DTYPE_F64)
-            cos_dots_f64((const double *)x1->data + i * D, (const double *)x2->data + i * D, D,
-                         dots);
-        else
-            cos_dots_f32((const float *)x1->data + i * D, (const float *)x2->data + i * D, D, dots);
+        if (cos_row_dots(ctx, i, D, dots, part))
+            return;
         double m1 = dots[1] + COS_EPSILON, m2 = dots[2] + COS_EPSILON;
         double denom = sqrt(m1 * m2), cosv = dots[0] / denom;
         double l = cos_row_loss(cosv, y, ctx->param[P_MARGIN], &g);
         g *= ctx->scale[0];
-        cos_grad(ctx, IN_X1, IN_X2, i * D, D, g, denom, cosv, m1);
-        cos_grad(ctx, IN_X2, IN_X1, i * D, D, g, denom, cosv, m2);
+        cos_row_grad(ctx, IN_X1, i, D, g / denom, g * cosv / m1);
+        cos_row_grad(ctx, IN_X2, i, D, g / denom, g * cosv / m2);
         loss_acc_add(&acc, l);
         if (ctx->values[0])
-            loss_store(ctx->values[0], dt, i, l);
+            loss_store(ctx->values[0], ctx->dtype, i, l);
     }
     part->sum[0] = loss_acc_value(&acc);
 }
