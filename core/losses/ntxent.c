@@ -1,9 +1,11 @@
 /* ntxent: NT-Xent (SimCLR). The 2N rows of [x1; x2] are normalised as F.cosine_similarity
- * does (norm clamped at 1e-8); S = Z Z^T / tau comes from one OpenBLAS GEMM in plan. A unit
- * is a row r of S: loss -log softmax of its positive (r + N mod 2N) over the row without the
- * diagonal; the chunk then overwrites row r with d loss / d S[r, :]. finish turns those into
- * gradients with a second GEMM, (G + G^T) Z / tau, and back through the normalisation.
- * OpenBLAS runs single-threaded (the pool owns parallelism), so results are deterministic. */
+ * does (norm clamped at 1e-8) in plan. A unit is a block of NTX_BLOCK rows of
+ * S = Z Z^T / tau: the chunk computes the block with an OpenBLAS GEMM, each row's loss
+ * -log softmax of its positive (r + N mod 2N) over the row without the diagonal, and, for
+ * the gradient, G = d loss / d S in place plus G Z for its own rows (a second GEMM). finish
+ * adds G^T Z (the column half; one GEMM over the whole G) and goes back through the
+ * normalisation. OpenBLAS is held to one thread (the pool owns parallelism); block
+ * boundaries depend only on the problem, so results are identical for any worker count. */
 #include <cblas.h>
 #include <limits.h>
 #include <pthread.h>
@@ -18,15 +20,17 @@ enum { IN_X1, IN_X2 };
 enum { P_TEMPERATURE };
 
 #define NTX_NORM_EPS 1e-8
+#define NTX_BLOCK 64
 /* At most this many entries in the 2N x 2N similarity matrix (1 GiB of doubles). */
 #define NTX_MAX_SIM ((size_t)1 << 27)
 
 typedef struct {
     size_t rows, dim; /* 2N, D */
+    int ld;           /* leading dimension of z and dz: max(D, 1) */
     double *z;        /* rows x dim: normalised rows */
     double *norm;     /* rows: unclamped norms */
-    double *s;        /* rows x rows: Z Z^T, then (chunks) d loss / d S */
-    double *dz;       /* rows x dim: d loss / d Z, when a gradient is wanted */
+    double *g;        /* rows x rows: d loss / d (S/tau), when a gradient is wanted */
+    double *dz;       /* rows x dim: G Z, then (G + G^T) Z, when a gradient is wanted */
 } ntx_scratch;
 
 static pthread_once_t ntx_blas_once = PTHREAD_ONCE_INIT;
@@ -73,14 +77,15 @@ static loss_status ntx_alloc_scratch(loss_ctx *ctx, size_t N, size_t D, loss_err
         return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
     ctx->scratch = sc;
     int failed = 0;
-    *sc = (ntx_scratch){rows,
-                        D,
-                        ntx_alloc(rows, D, &failed),
-                        ntx_alloc(rows, 1, &failed),
-                        ntx_alloc(rows, rows, &failed),
-                        NULL};
-    if (ctx->want_gradient)
+    sc->rows = rows;
+    sc->dim = D;
+    sc->ld = D > 0 ? (int)D : 1;
+    sc->z = ntx_alloc(rows, D, &failed);
+    sc->norm = ntx_alloc(rows, 1, &failed);
+    if (ctx->want_gradient) {
+        sc->g = ntx_alloc(rows, rows, &failed);
         sc->dz = ntx_alloc(rows, D, &failed);
+    }
     return failed ? loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory") : LOSS_OK;
 }
 
@@ -102,26 +107,22 @@ static loss_status ntx_plan(loss_ctx *ctx, loss_error *err)
     ntx_scratch *sc = ctx->scratch;
     for (size_t r = 0; r < sc->rows; r++)
         ntx_load_row(ctx, r, sc);
-    if (sc->rows > 0) {
-        const int n = (int)sc->rows, d = (int)sc->dim, ld = d > 0 ? d : 1;
-        pthread_once(&ntx_blas_once, ntx_blas_single_thread);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, d, 1.0, sc->z, ld, sc->z, ld,
-                    0.0, sc->s, n);
-    }
-    ctx->n_units = sc->rows;
-    ctx->unit_cost = rows_cost(sc->rows, 4);
+    pthread_once(&ntx_blas_once, ntx_blas_single_thread);
+    ctx->n_units = (sc->rows + NTX_BLOCK - 1) / NTX_BLOCK;
+    ctx->unit_cost = rows_cost(rows_cost(NTX_BLOCK, sc->rows), sc->dim + 4);
     ctx->term_rank[0] = 1;
     ctx->term_shape[0][0] = sc->rows;
     ctx->denom[0] = (double)sc->rows;
     return LOSS_OK;
 }
 
-/* Loss of row r; with grad, replaces S[r, :] by scale * (softmax - onehot(pos)), 0 at r. */
-static double ntx_row(const loss_ctx *ctx, ntx_scratch *sc, size_t r, int grad)
+/* Loss of row r from its similarities; with grad, replaces them by
+ * scale * (softmax - onehot(pos)), 0 on the diagonal. */
+static double ntx_row(const loss_ctx *ctx, double *row, size_t n, size_t r, int grad)
 {
-    const size_t n = sc->rows, pos = (r + n / 2) % n;
+    const size_t pos = (r + n / 2) % n;
     const double tau = ctx->param[P_TEMPERATURE];
-    double *row = sc->s + r * n, m = -INFINITY;
+    double m = -INFINITY;
     for (size_t k = 0; k < n; k++)
         if (k != r && row[k] / tau > m)
             m = row[k] / tau;
@@ -139,21 +140,45 @@ static double ntx_row(const loss_ctx *ctx, ntx_scratch *sc, size_t r, int grad)
     return m + log(total) - spos;
 }
 
-static void ntx_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+/* Rows [r0, r1): similarities into buf (GEMM), losses, and with a gradient G Z for them. */
+static double ntx_block(const loss_ctx *ctx, ntx_scratch *sc, size_t r0, size_t r1, double *buf)
 {
-    ntx_scratch *sc = ctx->scratch;
-    const int grad = ctx->grad[IN_X1] != NULL || ctx->grad[IN_X2] != NULL;
+    const int n = (int)sc->rows, m = (int)(r1 - r0), d = (int)sc->dim;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0, sc->z + r0 * sc->dim, sc->ld,
+                sc->z, sc->ld, 0.0, buf, n);
     loss_acc acc = {0, 0};
-    for (size_t r = begin; r < end; r++) {
-        double l = ntx_row(ctx, sc, r, grad);
+    for (size_t r = r0; r < r1; r++) {
+        double l = ntx_row(ctx, buf + (r - r0) * sc->rows, sc->rows, r, sc->g != NULL);
         loss_acc_add(&acc, l);
         if (ctx->values[0])
             loss_store(ctx->values[0], ctx->dtype, r, l);
     }
-    part->sum[0] = loss_acc_value(&acc);
+    if (sc->g)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, d, n, 1.0, buf, n, sc->z, sc->ld,
+                    0.0, sc->dz + r0 * sc->dim, sc->ld);
+    return loss_acc_value(&acc);
 }
 
-/* d/dz of zn = z / max(|z|, eps): (dzn - zn (zn . dzn)) / |z| above eps, dzn / eps below. */
+static void ntx_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+{
+    ntx_scratch *sc = ctx->scratch;
+    double *tmp = NULL;
+    if (sc->g == NULL && (tmp = mem_alloc_array(NTX_BLOCK, sc->rows * sizeof *tmp)) == NULL) {
+        loss_partial_fail(part, LOSS_ERR_NOMEM, IN_X1, 0, 0.0,
+                          "could not be processed: out of memory");
+        return;
+    }
+    loss_acc acc = {0, 0};
+    for (size_t b = begin; b < end; b++) {
+        size_t r0 = b * NTX_BLOCK, r1 = r0 + NTX_BLOCK < sc->rows ? r0 + NTX_BLOCK : sc->rows;
+        loss_acc_add(&acc, ntx_block(ctx, sc, r0, r1, sc->g ? sc->g + r0 * sc->rows : tmp));
+    }
+    part->sum[0] = loss_acc_value(&acc);
+    mem_free(tmp);
+}
+
+/* d/dz of zn = z / max(|z|, eps): (dzn - zn (zn . dzn)) / |z| above eps, dzn / eps below,
+ * with dzn = (G + G^T) Z / tau. */
 static void ntx_unnormalise(const loss_ctx *ctx, const ntx_scratch *sc, size_t r)
 {
     const size_t N = sc->rows / 2, D = sc->dim, base = (r < N ? r : r - N) * D;
@@ -174,16 +199,12 @@ static loss_status ntx_finish(loss_ctx *ctx, loss_error *err)
 {
     (void)err;
     ntx_scratch *sc = ctx->scratch;
-    if (sc->dz == NULL || sc->rows == 0)
+    if (sc->g == NULL || sc->rows == 0)
         return LOSS_OK;
-    const size_t n = sc->rows;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            sc->s[i * n + j] = sc->s[j * n + i] = sc->s[i * n + j] + sc->s[j * n + i];
-    const int ni = (int)n, d = (int)sc->dim, ld = d > 0 ? d : 1;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, d, ni, 1.0, sc->s, ni, sc->z, ld,
-                0.0, sc->dz, ld);
-    for (size_t r = 0; r < n; r++)
+    const int n = (int)sc->rows, d = (int)sc->dim;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, d, n, 1.0, sc->g, n, sc->z, sc->ld, 1.0,
+                sc->dz, sc->ld);
+    for (size_t r = 0; r < sc->rows; r++)
         ntx_unnormalise(ctx, sc, r);
     return LOSS_OK;
 }
@@ -195,7 +216,7 @@ static void ntx_release(loss_ctx *ctx)
         return;
     mem_free(sc->z);
     mem_free(sc->norm);
-    mem_free(sc->s);
+    mem_free(sc->g);
     mem_free(sc->dz);
     mem_free(sc);
     ctx->scratch = NULL;
