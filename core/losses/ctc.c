@@ -38,13 +38,24 @@ static size_t ctc_label(const ctc_item *it, size_t s)
     return s % 2 ? (size_t)it->target[s / 2] : it->blank;
 }
 
-/* log(e^a + e^b + e^c) without overflow; -inf when all three are. */
+/* log(e^a + e^b + e^c) without overflow; -inf when all three are. With a the largest this
+ * is a + log1p(e^(b-a) + e^(c-a)): two exps at most, none for -inf terms. */
 static double ctc_lse3(double a, double b, double c)
 {
-    double m = fmax(a, fmax(b, c));
-    if (m == -INFINITY)
+    double t;
+    if (b > a) {
+        t = a;
+        a = b;
+        b = t;
+    }
+    if (c > a) {
+        t = a;
+        a = c;
+        c = t;
+    }
+    if (a == -INFINITY)
         return -INFINITY;
-    return log(exp(a - m) + exp(b - m) + exp(c - m)) + m;
+    return a + log1p((b == -INFINITY ? 0.0 : exp(b - a)) + (c == -INFINITY ? 0.0 : exp(c - a)));
 }
 
 /* alpha[t][s] for t < tn; returns log p (target | item). */
