@@ -1652,3 +1652,39 @@ Test(ctc, gradients_float32_and_workers_should_agree)
 }
 
 GOLDEN(ctc)
+
+/* ========================== allocation failures ========================= */
+
+/* Fails the n-th allocation for every n until a run succeeds: each failure must be a clean
+ * LOSS_ERR_NOMEM (ASan reports any leak on the way). */
+static void sweep_allocation_failures(const loss_call *c)
+{
+    for (long n = 0; n < 200; n++) {
+        loss_result r;
+        loss_error e;
+        mem_fail_after(n);
+        loss_status st = loss_compute(c, NULL, &r, &e);
+        mem_fail_reset();
+        if (st == LOSS_OK) {
+            loss_result_release(&r);
+            return;
+        }
+        cr_assert_eq(st, LOSS_ERR_NOMEM, "%s, failing allocation %ld: %s", c->desc->name, n,
+                     e.message);
+    }
+    cr_assert_fail("%s never succeeded", c->desc->name);
+}
+
+Test(allocation, failures_should_end_in_a_clean_out_of_memory_error)
+{
+    loss_call c;
+    ntx_call(&c, 0.5, LOSS_REDUCE_MEAN);
+    sweep_allocation_failures(&c);
+    ntx_call(&c, 0.5, LOSS_REDUCE_NONE);
+    c.want_gradient = 0;
+    sweep_allocation_failures(&c);
+    ctc_std(&c, LOSS_REDUCE_MEAN);
+    sweep_allocation_failures(&c);
+    mlm_call(&c, LOSS_REDUCE_NONE);
+    sweep_allocation_failures(&c);
+}
