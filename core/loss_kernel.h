@@ -73,6 +73,11 @@ typedef struct {
 static inline void loss_acc_add(loss_acc *acc, double x)
 {
     double t = acc->sum + x;
+    if (isinf(t)) { /* an infinite sum stays infinite: inf - inf would make the term NaN */
+        acc->sum = t;
+        acc->comp = 0.0;
+        return;
+    }
     if (fabs(acc->sum) >= fabs(x))
         acc->comp += (acc->sum - t) + x;
     else
