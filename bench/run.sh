@@ -264,10 +264,13 @@ memory_case() { # N KIND(json|v2)
   start lossd $(lossd_cmd "$port")
   wait_http "http://127.0.0.1:$port/healthz" || { stop "$SERVER_PID"; return; }
   base=$(vm_hwm_kb "$SERVER_PID")
-  for _ in 1 2 3; do check_reply "http://127.0.0.1:$port$path" "$body" "$ctype" "$hdr" || break; done
+  local ok=1
+  for _ in 1 2 3; do
+    check_reply "http://127.0.0.1:$port$path" "$body" "$ctype" "$hdr" || { ok=0; break; }
+  done
   peak=$(vm_hwm_kb "$SERVER_PID")
-  printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$(stat -c %s "$body")" "$base" "$peak" \
-    >>"$OUT/memory.tsv"
+  [ "$ok" = 1 ] && printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$(stat -c %s "$body")" \
+    "$base" "$peak" >>"$OUT/memory.tsv"
   stop "$SERVER_PID"
 }
 
