@@ -207,13 +207,19 @@ def target_scaling(rows, tg):
 
 
 def http_rows(out):
-    """(server, conns) -> dict of wrk figures."""
-    res = {}
+    """(server, conns) -> wrk figures: medians over the rounds, requests and errors summed."""
+    runs = defaultdict(list)
     for r in read_tsv(out, "http.tsv"):
         if len(r) >= 10:
-            res[(r[1], int(r[2]))] = {"requests": int(r[3]), "seconds": float(r[4]),
-                                      "rps": float(r[5]), "p50": int(r[6]) / 1000,
-                                      "p99": int(r[7]) / 1000, "errors": int(r[8])}
+            runs[(r[1], int(r[2]))].append(r)
+    res = {}
+    for key, rs in runs.items():
+        res[key] = {"requests": sum(int(r[3]) for r in rs),
+                    "rps": statistics.median(float(r[5]) for r in rs),
+                    "p50": statistics.median(int(r[6]) for r in rs) / 1000,
+                    "p99": statistics.median(int(r[7]) for r in rs) / 1000,
+                    "errors": sum(int(r[8]) for r in rs), "rounds": len(rs),
+                    "rps_all": sorted(float(r[5]) for r in rs)}
     return res
 
 
@@ -358,20 +364,21 @@ def section_scaling(rows):
 
 
 def section_http(h, meta):
+    label = {"lossd": "lossd", "nginx": "nginx `return 200`", "fastapi": "FastAPI+numpy"}
     body = []
     for server in ("lossd", "nginx", "fastapi"):
         for conns in (16, 64):
             r = h.get((server, conns))
             if r:
-                body.append((server, conns, fmt(r["rps"], 0), f"{r['p50']:.2f}", f"{r['p99']:.2f}",
-                             r["requests"], r["errors"]))
-    label = {"lossd": "lossd", "nginx": "nginx `return 200`", "fastapi": "FastAPI+numpy"}
-    body = [(label[b[0]],) + b[1:] for b in body]
+                body.append((label[server], conns, fmt(r["rps"], 0),
+                             " / ".join(fmt(x, 0) for x in r["rps_all"]), f"{r['p50']:.2f}",
+                             f"{r['p99']:.2f}", r["requests"], r["errors"]))
     return (f"POST /v1/loss/mse, 100 + 100 float64 numbers ({meta.get('body_bytes', '?')} bytes of "
             "JSON), gradient asked, keep-alive, `wrk -t1 --latency`; each server on one "
-            "pinned CPU, wrk on the other.\n\n" +
-            table(["server", "connections", "requests/s", "p50 ms", "p99 ms", "requests",
-                   "errors"], body))
+            "pinned CPU, wrk on the other. The runs alternate between the servers, "
+            f"{meta.get('http_rounds', '?')} per server and connection count; medians shown.\n\n" +
+            table(["server", "connections", "requests/s", "each round", "p50 ms", "p99 ms",
+                   "requests", "errors"], body))
 
 
 def section_large(lg, meta):
@@ -506,16 +513,20 @@ def plot_large(lg, path):
 
 def plot_memory(mem, path):
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    top = 0
     for kind, col in (("json", "C0"), ("v2", "C2")):
         rs = sorted((r for r in mem if r["kind"] == kind), key=lambda r: r["n"])
+        rs = [r for r in rs if r["peak_kb"] > r["base_kb"]]
         if rs:
-            ax.plot([r["tensor"] / 1e6 for r in rs], [r["peak_kb"] / 1024 for r in rs], "-o",
-                    color=col, label=f"{kind}: peak RSS")
-            base = rs[0]["base_kb"] / 1024
-            ax.plot([r["tensor"] / 1e6 for r in rs], [base + 2 * r["tensor"] / 2**20 for r in rs],
-                    ":", color=col, label=f"{kind}: idle + 2x tensor bytes")
-    ax.set(xscale="log", yscale="log", xlabel="tensor MB (inputs + gradient)", ylabel="MiB",
-           title="lossd peak RSS against request size")
+            ax.plot([r["tensor"] / 2**20 for r in rs],
+                    [(r["peak_kb"] - r["base_kb"]) / 1024 for r in rs], "-o", color=col,
+                    label=f"{'/v1 JSON' if kind == 'json' else '/v2 binary FP32'}: peak - idle")
+            top = max(top, max(r["tensor"] for r in rs) / 2**20)
+    if top:
+        xs = [top / 1000, top]
+        ax.plot(xs, [2 * x for x in xs], "r:", label="2 x tensor bytes")
+    ax.set(xscale="log", yscale="log", xlabel="tensor MiB (inputs + gradient)",
+           ylabel="MiB of RSS above idle", title="lossd peak RSS against request size")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
