@@ -284,18 +284,18 @@ def start_lossd(binary):
                 return proc, base
             time.sleep(0.1)
         if proc.poll() is None:
-            stop_lossd(proc)
+            stop_lossd(proc, timeout=5)
             return None, None  # running but not answering: do not retry
         err = proc.stderr.read().decode(errors="replace")[-2000:]
         sys.stderr.write("lossd exited %s on port %d:\n%s\n" % (proc.returncode, port, err))
     return None, None
 
 
-def stop_lossd(proc):
+def stop_lossd(proc, timeout=STOP_TIMEOUT_S):
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
