@@ -298,8 +298,10 @@ if port_busy "$PORT"; then die "port $PORT is already in use on 127.0.0.1 (set L
 log "podman run $IMAGE --port $PORT (host network)"
 # --no-healthcheck: podman schedules HEALTHCHECKs with systemd timers,
 # and there is no systemd here; the probe is run by hand below instead.
+# --read-only, --cap-drop ALL, no-new-privileges: as docker/k8s runs it.
 "${PODMAN[@]}" run -d --name "$CONTAINER" --network host "${ULIMITS[@]}" \
-  --no-healthcheck "$IMAGE" --port "$PORT" >/dev/null || die "podman run failed"
+  --no-healthcheck --read-only --cap-drop ALL --security-opt no-new-privileges \
+  "$IMAGE" --port "$PORT" >/dev/null || die "podman run failed"
 
 BASE=http://127.0.0.1:$PORT
 ok=0
