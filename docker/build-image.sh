@@ -240,13 +240,17 @@ EOF
 
   mv "$work/full.tar" "$FULL_TAR"
   mv "$work/slim.tar" "$SLIM_TAR"
-  rm -rf "$work"
+  rm -rf --one-file-system "$work"
   log "base rootfs tarballs made in $(elapsed "$t0" "$(now)") s: $FULL_TAR, $SLIM_TAR"
 }
 
 trap 'cleanup_chroot' EXIT
 if [ "${LOSSD_REFRESH_BASE:-0}" = 1 ] || [ ! -s "$FULL_TAR" ] || [ ! -s "$SLIM_TAR" ]; then
-  rm -rf "$CACHE"/work.* 2>/dev/null || true
+  # Leftovers of an interrupted run: unmount anything (proc, sys) still
+  # mounted inside them before deleting, and never cross into a mount.
+  awk -v c="$CACHE/work." 'index($2, c) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m" || true; done
+  rm -rf --one-file-system "$CACHE"/work.* 2>/dev/null || true
   make_rootfs_tarballs
   REIMPORT=1
 else
