@@ -260,9 +260,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Loopback only: never through an http_proxy from the environment.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def http_get(url):
     try:
-        with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_S) as r:
+        with OPENER.open(url, timeout=REQUEST_TIMEOUT_S) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
