@@ -310,7 +310,7 @@ log "podman run $IMAGE --port $PORT (host network)"
 BASE=http://127.0.0.1:$PORT
 ok=0
 for _ in $(seq 1 100); do
-  if curl -fsS -m 2 "$BASE/healthz" >/dev/null 2>&1; then ok=1; break; fi
+  if curl --noproxy "*" -fsS -m 2 "$BASE/healthz" >/dev/null 2>&1; then ok=1; break; fi
   state=$("${PODMAN[@]}" inspect --format '{{.State.Status}}' "$CONTAINER" 2>/dev/null || echo gone)
   [ "$state" = running ] || [ "$state" = created ] || break
   sleep 0.2
@@ -321,7 +321,7 @@ if [ "$ok" != 1 ]; then
 fi
 log "/healthz ok"
 
-body=$(curl -fsS -m 10 -X POST "$BASE/v1/loss/mse" -H 'Content-Type: application/json' \
+body=$(curl --noproxy "*" -fsS -m 10 -X POST "$BASE/v1/loss/mse" -H 'Content-Type: application/json' \
   -d '{"predictions":[1,2,3],"targets":[1,2,5]}') || die "POST /v1/loss/mse failed"
 log "POST /v1/loss/mse -> $body"
 printf '%s' "$body" | python3 -c '
