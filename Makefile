@@ -1,0 +1,45 @@
+# Thin wrapper over CMake. `make run` and `make test` install any missing Debian packages
+# first (apt-get, as root), so both work on a fresh Debian 12 machine.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+PORT       ?= 8080
+
+RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libcjson-dev libopenblas-dev
+TEST_PKGS    := $(RUNTIME_PKGS) libcriterion-dev gnutls-bin python3-yaml curl
+
+.PHONY: all build run test test-asan deps deps-test bench clean
+
+all: build
+
+deps:
+	@scripts/ensure-packages.sh $(RUNTIME_PKGS)
+
+deps-test:
+	@scripts/ensure-packages.sh $(TEST_PKGS)
+
+TESTS ?= ON
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DLOSSD_WERROR=ON -DLOSSD_BUILD_TESTS=$(TESTS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: deps
+	$(MAKE) --no-print-directory build TESTS=OFF
+	$(BUILD)/lossd --port $(PORT)
+
+test: deps-test
+	$(MAKE) --no-print-directory build TESTS=ON
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan: deps-test
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOSSD_WERROR=ON -DLOSSD_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+bench: deps-test build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,87 @@
+/* kern: one-time ISA choice. The table is written only by kern_init, before threads start,
+ * and read-only afterwards. */
+#include "kern.h"
+
+#include <string.h>
+
+static kern_table table; /* zero: reference everywhere */
+
+const char *kern_isa_name(kern_isa isa)
+{
+    static const char *const names[] = {"ref", "avx2", "avx512"};
+    return names[isa];
+}
+
+int kern_isa_supported(kern_isa isa)
+{
+    __builtin_cpu_init();
+    switch (isa) {
+    case KERN_ISA_REF:
+        return 1;
+    case KERN_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case KERN_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return 0;
+}
+
+static void fill(kern_isa isa)
+{
+    memset(&table, 0, sizeof table);
+    table.isa = isa;
+    if (isa == KERN_ISA_AVX2)
+        kern_avx2_fill(&table);
+    else if (isa == KERN_ISA_AVX512)
+        kern_avx512_fill(&table);
+}
+
+int kern_init(const char *forced)
+{
+    kern_isa best = kern_isa_supported(KERN_ISA_AVX512) ? KERN_ISA_AVX512
+                    : kern_isa_supported(KERN_ISA_AVX2) ? KERN_ISA_AVX2
+                                                        : KERN_ISA_REF;
+    if (forced == NULL || forced[0] == '\0') {
+        fill(best);
+        return 0;
+    }
+    for (int isa = KERN_ISA_REF; isa <= KERN_ISA_AVX512; isa++) {
+        if (strcmp(forced, kern_isa_name((kern_isa)isa)) == 0 &&
+            kern_isa_supported((kern_isa)isa)) {
+            fill((kern_isa)isa);
+            return 0;
+        }
+    }
+    fill(best);
+    return -1;
+}
+
+const kern_table *kern_get(void) { return &table; }
+
+void kern_step_constants(kern_id id, double scale, const double *param, double out[3])
+{
+    double x = param ? param[0] : 0.0;
+    out[0] = out[1] = out[2] = 0.0;
+    switch (id) {
+    case KERN_MSE: /* a = 2s */
+        out[0] = 2.0 * scale;
+        break;
+    case KERN_MBE: /* a = -s */
+    case KERN_HINGE:
+        out[0] = -scale;
+        break;
+    case KERN_SQUARED_HINGE: /* a = -2s */
+        out[0] = -2.0 * scale;
+        break;
+    case KERN_HUBER: /* a = delta, b = delta/2, c = delta*s */
+        out[0] = x, out[1] = 0.5 * x, out[2] = x * scale;
+        break;
+    case KERN_SMOOTH_L1: /* a = beta, b = beta/2, c = 0.5/beta; beta = 0 never uses c */
+        out[0] = x, out[1] = 0.5 * x, out[2] = x > 0.0 ? 0.5 / x : 0.0;
+        break;
+    case KERN_MAE:
+    case KERN_COUNT:
+        break;
+    }
+}

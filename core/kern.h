@@ -1,0 +1,79 @@
+/* kern: ISA-specific fast paths for elementwise losses, chosen once at start-up.
+ * Every fast path has a portable reference (the loss's own chunk function); a fast path may
+ * decline a chunk (return KERN_DECLINED) whenever it sees anything unusual (non-finite or
+ * out-of-domain data), and the reference then recomputes that chunk and reports exactly. */
+#ifndef LOSSD_KERN_H
+#define LOSSD_KERN_H
+
+#include <stddef.h>
+
+typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
+
+/* One slot per elementwise loss that has fast paths (unweighted chunks only). What each
+ * computes, per element with d = p - y and t = 1 - y*p, before scaling the gradient:
+ *   MSE d^2, 2d;  MAE |d|, sgn(d) (0 at d = 0);  MBE y - p, -1;
+ *   HUBER (param[0] = delta) 0.5 d^2, d inside |d| < delta, else delta(|d| - delta/2),
+ *     delta sgn(d);
+ *   SMOOTH_L1 (param[0] = beta) d^2/(2 beta), d/beta inside |d| < beta, else |d| - beta/2,
+ *     sgn(d); beta = 0 is L1 with gradient 0 at d = 0;
+ *   HINGE max(0, t), -y where t >= 0 (the tie passes);  SQUARED_HINGE max(0, t)^2,
+ *     -2y max(0, t).
+ * The hinge pair declines any target that is not exactly -1 or 1 (so a loss mapping {0, 1}
+ * targets should not call them) and any non-finite prediction; every kernel declines when
+ * its sum is not finite. float32 kernels compute in float and sum in double. */
+typedef enum {
+    KERN_MSE = 0,
+    KERN_MAE,
+    KERN_MBE,
+    KERN_HUBER,
+    KERN_HINGE,
+    KERN_SMOOTH_L1,
+    KERN_SQUARED_HINGE,
+    KERN_COUNT
+} kern_id;
+
+typedef struct {
+    const void *p; /* predictions, n elements of the dtype */
+    const void *y; /* targets */
+    void *values;  /* reduction none: per-element losses, or NULL */
+    void *grad;    /* gradient (already multiplied by scale), or NULL */
+    double scale;
+    const double *param; /* the loss's resolved parameters, descriptor order (see above) */
+    size_t n;
+} kern_elem_args;
+
+#define KERN_DECLINED 1
+/* Computes the chunk, stores the sum of losses in *sum; returns 0, or KERN_DECLINED without
+ * any guarantee about what it wrote. */
+typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
+
+typedef struct {
+    kern_isa isa;
+    kern_elem_fn f64[KERN_COUNT];
+    kern_elem_fn f32[KERN_COUNT];
+} kern_table;
+
+/* Chooses the best ISA the CPU supports, or `forced` ("ref", "avx2", "avx512"; NULL or ""
+ * for automatic). Must run before any worker thread starts (it writes the table).
+ * Returns 0, or -1 if `forced` is unknown or unsupported by this CPU (the table then holds
+ * the automatic choice). */
+int kern_init(const char *forced);
+
+/* The table in force (kern_init must have run; before it, the reference). */
+const kern_table *kern_get(void);
+
+const char *kern_isa_name(kern_isa isa);
+
+/* Whether this CPU can run `isa`. */
+int kern_isa_supported(kern_isa isa);
+
+/* The constants (a, b, c) the fast-path step of loss `id` uses, from the gradient scale and
+ * the loss's parameters (param may be NULL for losses without any): one table, so that every
+ * ISA computes the same formula. */
+void kern_step_constants(kern_id id, double scale, const double *param, double out[3]);
+
+/* Filled by kern_avx2.c / kern_avx512.c (compiled with their own flags). */
+void kern_avx2_fill(kern_table *table);
+void kern_avx512_fill(kern_table *table);
+
+#endif

@@ -1,0 +1,24 @@
+# Criterion test suites. Each test_* executable is one ctest entry.
+pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)
+
+# lossd_test(<name> <sources...> LIBS <libs...>)
+function(lossd_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CRITERION PkgConfig::CJSON)
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/core)
+  target_compile_definitions(${name} PRIVATE
+    LOSSD_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LOSSD_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  lossd_strict(${name})
+  add_test(NAME ${name} COMMAND ${name} --jobs 1)
+endfunction()
+
+lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core)
+lossd_test(test_loss_core SOURCES tests/core/test_loss_core.c tests/core/golden.c LIBS lossd_core)
+include(tests/core/kernels.cmake OPTIONAL)
+if(TARGET lossd_api)
+  include(tests/api/api_tests.cmake OPTIONAL)
+endif()
+if(TARGET lossd)
+  include(tests/http/http_tests.cmake OPTIONAL)
+endif()
