@@ -40,7 +40,8 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/lossd", "--probe", "http://127.0.0.1:8080/healthz"]
-# Exec form: lossd is PID 1, handles SIGTERM itself (readiness 503, drain,
-# exit 0). Arguments after the image name replace CMD, e.g. --port 9000.
+# Exec form: lossd is PID 1 and handles SIGTERM itself (stop accepting, let
+# in-flight requests finish, exit 0). Arguments after the image name replace
+# CMD, e.g. --port 9000.
 ENTRYPOINT ["/usr/local/bin/lossd"]
 CMD ["--port", "8080"]
