@@ -260,7 +260,7 @@ def target_json(j, tg):
 def large_rows(out):
     res = {}
     for r in read_tsv(out, "large.tsv"):
-        if len(r) >= 11:
+        if len(r) >= 10:
             body = int(r[2])
             rps = float(r[5])
             res[r[1]] = {"body": body, "requests": int(r[3]), "rps": rps,
@@ -363,6 +363,12 @@ def section_scaling(rows):
     return table(["2 threads / 1 thread, float32"] + [fmt_n(n) for n in sizes], body)
 
 
+def placement(meta):
+    if meta.get("pinned") == "yes":
+        return "the server pinned to CPU 0, wrk to CPU 1."
+    return "no CPU pinning."
+
+
 def section_http(h, meta):
     label = {"lossd": "lossd", "nginx": "nginx `return 200`", "fastapi": "FastAPI+numpy"}
     body = []
@@ -374,8 +380,9 @@ def section_http(h, meta):
                              " / ".join(fmt(x, 0) for x in r["rps_all"]), f"{r['p50']:.2f}",
                              f"{r['p99']:.2f}", r["requests"], r["errors"]))
     return (f"POST /v1/loss/mse, 100 + 100 float64 numbers ({meta.get('body_bytes', '?')} bytes of "
-            "JSON), gradient asked, keep-alive, `wrk -t1 --latency`; each server on one "
-            "pinned CPU, wrk on the other. The runs alternate between the servers, "
+            "JSON), gradient asked, keep-alive, `wrk -t1 --latency`; 1 nginx worker, 1 uvicorn "
+            "worker, lossd --workers 1; " + placement(meta) +
+            " The runs alternate between the servers, "
             f"{meta.get('http_rounds', '?')} per server and connection count; medians shown.\n\n" +
             table(["server", "connections", "requests/s", "each round", "p50 ms", "p99 ms",
                    "requests", "errors"], body))
@@ -387,8 +394,9 @@ def section_large(lg, meta):
     body = [(label.get(k, k), f"{v['body'] / 1e6:.1f}", fmt(v["rps"], 1), fmt(v["mbs"], 0),
              f"{v['p50']:.1f}", v["requests"], v["errors"]) for k, v in lg.items()]
     n = meta.get("large_n", "?")
-    return (f"POST mse of {n} + {n} numbers with the gradient back, one connection, "
-            "back-to-back requests. MB/s counts request body bytes.\n\n" +
+    return (f"POST mse of {n} + {n} numbers with the gradient back, one connection "
+            "(`wrk -t1 -c1`), back-to-back requests; " + placement(meta) +
+            " MB/s counts request body bytes.\n\n" +
             table(["case", "body MB", "requests/s", "MB/s", "p50 ms", "requests", "errors"], body))
 
 
@@ -407,7 +415,7 @@ def section_memory(mem):
         extra = (r["peak_kb"] - r["base_kb"]) * 1024
         body.append((r["kind"], fmt_n(r["n"]), f"{r['body'] / 1e6:.2f}", f"{r['tensor'] / 1e6:.2f}",
                      f"{r['base_kb'] / 1024:.1f}", f"{r['peak_kb'] / 1024:.1f}",
-                     fmt(ratio(extra, r["tensor"]))))
+                     fmt(ratio(extra, r["tensor"])), fmt(ratio(extra, r["body"]))))
     slopes = ", ".join(f"{k}: {memory_slope(mem, k):.2f}" for k in ("json", "v2")
                        if not math.isnan(memory_slope(mem, k)))
     return ("A fresh lossd per row; three identical requests; VmHWM from /proc. Tensor bytes = "
@@ -415,7 +423,7 @@ def section_memory(mem):
             "/v2). Slope between the two largest sizes (peak bytes per tensor byte): " +
             slopes + ".\n\n" +
             table(["API", "N", "body MB", "tensor MB", "idle peak MiB", "peak MiB",
-                   "(peak - idle) / tensor bytes"], body))
+                   "(peak - idle) / tensor bytes", "(peak - idle) / body bytes"], body))
 
 
 # ---------------------------------------------------------------- plots

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] BUILD_DIR
+#   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
 # LIST is a comma-separated subset of: kernels,torch,json,http,large,memory (default all).
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
 # DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick) also publishes them as
 # bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run under 15.
 # Load tests only ever target 127.0.0.1, are bounded in time, and every server started here is
-# stopped on exit. With 2+ CPUs, servers are pinned to CPU 0 and the load generator to CPU 1.
+# stopped on exit. With 2+ CPUs, servers are pinned to CPU 0 and the load generator to CPU 1
+# (--no-pin leaves placement to the scheduler).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,7 @@ QUICK=0
 ONLY=kernels,torch,json,http,large,memory
 OUT=$HERE/out
 PUBLISH=1
+PIN=1
 BUILD=
 
 usage() { sed -n '2,4p' "$0" >&2; exit 2; }
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift ;;
     --out) OUT=$2; shift ;;
     --no-publish) PUBLISH=0 ;;
+    --no-pin) PIN=0 ;;
     -h|--help) usage ;;
     -*) usage ;;
     *) BUILD=$1 ;;
@@ -53,7 +56,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$(nproc)" -ge 2 ]; then
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
   SERVER_CPU=(taskset -c 0)
   CLIENT_CPU=(taskset -c 1)
 else
@@ -117,6 +120,7 @@ write_meta() {
     printf 'torch\t%s\n' "$("$PY" -c 'import torch; print(torch.__version__)')"
     printf 'nginx\t%s\n' "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
     printf 'fastapi\t%s\n' "$("$PY" -c 'import fastapi, uvicorn; print("fastapi", fastapi.__version__, "uvicorn", uvicorn.__version__)')"
+    printf 'pinned\t%s\n' "$([ ${#SERVER_CPU[@]} -gt 0 ] && echo yes || echo no)"
     printf 'load_start\t%s\n' "$(loadavg)"
   } >"$f"
 }
