@@ -128,32 +128,40 @@ write_meta() {
 section_load() { printf 'load_%s\t%s\n' "$1" "$(loadavg)" >>"$OUT/meta.tsv"; }
 
 # ---- 1. kernels: bench_core (with its paired probe) and PyTorch, same sizes and threads ----
+# The largest sizes run a representative subset: every loss there would take minutes.
+BIG_CASES=mse,mae,huber,hinge,bce_with_logits,sigmoid_focal,cross_entropy_C10,triplet_margin_D128
+
 run_kernels() {
-  local sizes f64sizes
-  if [ "$QUICK" = 1 ]; then sizes=1e3,1e5,1e6,1e7; f64sizes=1e6; else
-    sizes=1e3,1e4,1e5,1e6,1e7,5e7; f64sizes=1e5,1e6,1e7; fi
-  log "kernels: float32 $sizes, float64 $f64sizes, 1 and 2 threads"
+  local sizes f64sizes big
+  if [ "$QUICK" = 1 ]; then sizes=1e3,1e5,1e6; big=1e7; f64sizes=1e6; else
+    sizes=1e3,1e4,1e5,1e6,1e7; big=5e7; f64sizes=1e5,1e6; fi
+  log "kernels: float32 $sizes (+ $big for a subset), float64 $f64sizes, 1 and 2 threads"
   {
     "$BUILD/bench_core" --dtype float32 --sizes "$sizes" --threads both
+    "$BUILD/bench_core" --dtype float32 --sizes "$big" --threads both --loss "$BIG_CASES" |
+      grep -v '^#'
     "$BUILD/bench_core" --dtype float64 --sizes "$f64sizes" --threads both | grep -v '^#'
+    [ "$QUICK" = 1 ] || "$BUILD/bench_core" --dtype float64 --sizes 1e7 --threads both \
+      --loss "$BIG_CASES" | grep -v '^#'
   } >"$OUT/kernels.tsv"
   section_load kernels
 }
 
 run_torch() {
-  local sizes f64sizes big=mse,bce_with_logits,sigmoid_focal,cross_entropy_C10,triplet_margin_D128
-  if [ "$QUICK" = 1 ]; then sizes=1e3,1e6; f64sizes=; else
-    sizes=1e3,1e4,1e5,1e6,1e7; f64sizes=1e5,1e6,1e7; fi
-  log "torch: float32 $sizes, float64 ${f64sizes:-none}, 1 and 2 threads"
+  local sizes big f64sizes
+  if [ "$QUICK" = 1 ]; then sizes=1e3,1e6; big=1e7; else
+    sizes=1e3,1e4,1e5,1e6,1e7; big=5e7; f64sizes=1e5,1e6,1e7; fi
+  log "torch: float32 $sizes (+ $big for a subset), float64 ${f64sizes:-none}"
   {
     "$PY" "$HERE/torch_bench.py" --sizes "$sizes" --threads both --dtype float32
     if [ "$QUICK" = 1 ]; then
-      "$PY" "$HERE/torch_bench.py" --sizes 1e7 --threads 1 --reps 3 --case "$big" | grep -v '^#'
+      "$PY" "$HERE/torch_bench.py" --sizes "$big" --threads 1 --reps 3 --case "$BIG_CASES" |
+        grep -v '^#'
     else
-      # The largest size for a representative subset only: the whole set would take minutes.
-      "$PY" "$HERE/torch_bench.py" --sizes 5e7 --threads both --reps 3 --case "$big" | grep -v '^#'
+      "$PY" "$HERE/torch_bench.py" --sizes "$big" --threads both --reps 3 --case "$BIG_CASES" |
+        grep -v '^#'
       "$PY" "$HERE/torch_bench.py" --sizes "$f64sizes" --threads both --dtype float64 \
-        --case "$big" | grep -v '^#'
+        --case "$BIG_CASES" | grep -v '^#'
     fi
   } >"$OUT/torch.tsv"
   section_load torch
@@ -227,7 +235,7 @@ run_http() {
   done
   for server in "${!pid[@]}"; do stop "${pid[$server]}"; done
   printf 'body_bytes\t%s\n' "$(stat -c %s "$body")" >>"$OUT/meta.tsv"
-  printf 'http_rounds\t%s x %s s\n' "$rounds" "$secs" >>"$OUT/meta.tsv"
+  printf 'http_rounds\t%s rounds of %s s\n' "$rounds" "$secs" >>"$OUT/meta.tsv"
   section_load http
 }
 
