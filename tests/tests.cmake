@@ -26,3 +26,7 @@ if(TARGET lossd)
   add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
     $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
 endif()
+if(TARGET lossd)
+  add_test(NAME deploy_manifests COMMAND /usr/bin/python3
+    ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
+endif()
