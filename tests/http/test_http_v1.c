@@ -160,6 +160,31 @@ Test(http_v1, post_loss_with_out_of_domain_probability_yields_400)
     srv_stop();
 }
 
+Test(http_v1, post_loss_with_hinge_target_outside_its_set_yields_400)
+{
+    srv_start(NULL);
+    need_loss("hinge_embedding");
+    http_response r = post("/v1/loss/hinge_embedding",
+                           "{\"predictions\": [1, 2], \"targets\": [1, 0.5]}");
+    expect_error(&r, 400, "out_of_domain");
+    has(&r, "\"field\":\"targets\"");
+    has(&r, "targets[1]");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_parameter_out_of_range_yields_400_naming_it)
+{
+    srv_start(NULL);
+    need_loss("smooth_l1");
+    http_response r = post("/v1/loss/smooth_l1",
+                           "{\"predictions\": [1, 2], \"targets\": [1, 0], \"beta\": -1}");
+    expect_error(&r, 400, "invalid_parameter");
+    has(&r, "\"field\":\"beta\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
 Test(http_v1, post_unknown_loss_yields_404_with_suggestion)
 {
     srv_start(NULL);
