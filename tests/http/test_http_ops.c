@@ -248,6 +248,37 @@ Test(http_ops, full_queue_yields_503_overloaded_with_retry_after)
     srv_stop();
 }
 
+Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
+{
+    enum { N = 16 };
+    http_conn c[N];
+    size_t len;
+    char *body = big_mse_body(400000, &len);
+    int ok = 0, timed_out = 0;
+    srv_start((const char *[]){"--workers", "1", "--queue", "64", "--job-timeout", "1", NULL});
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(http_open(&c[i], srv.port), 0);
+        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, body, len), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        http_response r;
+        cr_assert_eq(http_read(&c[i], &r, 0), 0);
+        ok += r.status == 200;
+        if (r.status == 503) {
+            expect_error(&r, 503, "timeout");
+            cr_assert_str_eq(hdr(&r, "Retry-After"), "1");
+            timed_out++;
+        }
+        http_response_free(&r);
+        http_close(&c[i]);
+    }
+    cr_assert_geq(ok, 1);
+    cr_assert_geq(timed_out, 1, "%d jobs of ~0.1 s on one worker must outlast a 1 s wait", N);
+    cr_assert_eq(ok + timed_out, N);
+    free(body);
+    srv_stop();
+}
+
 /* Makes a self-signed certificate in the build directory; 0 if a tool was found. */
 static int make_cert(const char *cert, const char *key)
 {
