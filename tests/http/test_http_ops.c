@@ -283,7 +283,7 @@ Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
  * (gnutls-bin, in the test packages) or else openssl. Returns 0 if either worked. */
 static int make_cert(const char *cert, const char *key)
 {
-    char tmpl[300], cmd[1400];
+    char tmpl[300], cmd[3072];
     FILE *f;
     snprintf(tmpl, sizeof tmpl, "%s.tmpl", cert);
     f = fopen(tmpl, "w");
