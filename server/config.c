@@ -57,6 +57,8 @@ static const opt_row options[] = {
      "longest wait for in-flight requests on SIGTERM (default 30)"},
     {"job-timeout", "LOSSD_JOB_TIMEOUT", OPT_UINT, OFF(job_timeout), 1, 3600, NULL, "SEC",
      "longest wait in the job queue before 503 timeout (default 30)"},
+    {"inline-max", "LOSSD_INLINE_MAX", OPT_SIZE, OFF(inline_max), 0, 1024 * KIB, NULL, "BYTES",
+     "compute bodies up to this size without the job queue (default 4K; 0: never)"},
     {"api-key", "LOSSD_API_KEY", OPT_STRING, OFF(api_key), 0, 0, NULL, "KEY",
      "require 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (health stays open)"},
     {"tls-cert", "LOSSD_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, NULL, "FILE",
@@ -343,6 +345,7 @@ config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
         .conn_memory = 256 * KIB,
         .drain_timeout = 30,
         .job_timeout = 30,
+        .inline_max = 4 * KIB,
         .log_format = "text",
     };
     err[0] = '\0';

@@ -19,6 +19,7 @@ typedef struct {
     size_t conn_memory;     /* per-connection memory pool, bytes */
     size_t drain_timeout;   /* seconds from SIGTERM to exit */
     size_t job_timeout;     /* seconds a job may wait in the queue before it is refused */
+    size_t inline_max;      /* bodies up to this many bytes are computed on the I/O thread */
     const char *api_key;    /* NULL: no authentication */
     const char *tls_cert;   /* PEM file paths; both or neither */
     const char *tls_key;

@@ -54,7 +54,7 @@ Test(http_ops, sigterm_turns_readiness_503_finishes_in_flight_work_and_exits_0)
 {
     http_conn keep, upload;
     http_response r;
-    srv_start(NULL);
+    srv_start((const char *[]){"--inline-max", "0", NULL}); /* the upload becomes a job */
     cr_assert_eq(http_open(&keep, srv.port), 0);
     cr_assert_eq(http_send_request(&keep, "GET", "/readyz", NULL, NULL, 0), 0);
     cr_assert_eq(http_read(&keep, &r, 0), 0);

@@ -280,3 +280,36 @@ Test(http_v1, computed_requests_are_counted_by_loss_in_metrics)
     http_response_free(&m);
     srv_stop();
 }
+
+/* Answers for the same requests from a server configured with `args`. */
+static void answers(const char *const *args, const char *const *bodies, const char *const *paths,
+                    size_t n, char **out)
+{
+    srv_start(args);
+    for (size_t i = 0; i < n; i++) {
+        http_response r = post(paths[i], bodies[i]);
+        cr_assert_eq(r.status, 200, "%s: %s", paths[i], r.body);
+        out[i] = strdup(r.body);
+        http_response_free(&r);
+    }
+    srv_stop();
+}
+
+Test(http_v1, job_queue_and_inline_paths_give_identical_bytes)
+{
+    static const char *const paths[] = {"/v1/loss/mse", "/v1/evaluate", "/v1/batch"};
+    static const char *const bodies[] = {
+        "{\"predictions\": [0.1, 0.7, 2.5], \"targets\": [0.3, 0.2, 2], \"gradient\": true}",
+        "{\"predictions\": [0.1, 0.7], \"targets\": [0.3, 0.2], \"losses\": [\"mse\", "
+        "{\"name\": \"mse\", \"reduction\": \"none\"}]}",
+        "{\"requests\": [{\"loss\": \"mse\", \"predictions\": [1.5], \"targets\": [0.25]}]}"};
+    char *queued[3], *inlined[3];
+    answers((const char *[]){"--inline-max", "0", NULL}, bodies, paths, 3, queued);
+    lossd_kill(&srv);
+    answers(NULL, bodies, paths, 3, inlined);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_str_eq(queued[i], inlined[i]);
+        free(queued[i]);
+        free(inlined[i]);
+    }
+}
