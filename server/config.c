@@ -273,42 +273,48 @@ static int apply_env(server_config *cfg, char *err, size_t err_len)
     return 0;
 }
 
-/* Parses argv; returns CONFIG_RUN, or CONFIG_EXIT_OK after --help/--version. */
+/* Applies argv[*i] (and its value, advancing *i). Returns CONFIG_RUN, CONFIG_EXIT_OK after
+ * --help/--version, or CONFIG_EXIT_USAGE. */
+static config_outcome apply_arg(server_config *cfg, int argc, char **argv, int *i, char *err,
+                                size_t err_len)
+{
+    const char *arg = strcmp(argv[*i], "-h") == 0 ? "--help" : argv[*i], *eq, *value;
+    const opt_row *o;
+    char source[80];
+    if (strncmp(arg, "--", 2) != 0) {
+        set_err(err, err_len, "unexpected argument '%s'", arg);
+        return CONFIG_EXIT_USAGE;
+    }
+    arg += 2;
+    eq = strchr(arg, '=');
+    o = find_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    if (o == NULL) {
+        set_err(err, err_len, "unknown option '%s'", argv[*i]);
+        return CONFIG_EXIT_USAGE;
+    }
+    if (o->kind == OPT_HELP || o->kind == OPT_VERSION) {
+        if (o->kind == OPT_HELP)
+            usage(stdout);
+        else
+            printf("lossd %s\n", LOSSD_VERSION);
+        return CONFIG_EXIT_OK;
+    }
+    value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    snprintf(source, sizeof source, "--%s", o->flag);
+    if (value == NULL) {
+        set_err(err, err_len, "option '%s' needs a value", source);
+        return CONFIG_EXIT_USAGE;
+    }
+    return apply(cfg, o, value, source, err, err_len) == 0 ? CONFIG_RUN : CONFIG_EXIT_USAGE;
+}
+
 static config_outcome apply_args(server_config *cfg, int argc, char **argv, char *err,
                                  size_t err_len)
 {
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq, *value;
-        const opt_row *o;
-        char source[80];
-        if (strcmp(arg, "-h") == 0)
-            arg = "--help";
-        if (strncmp(arg, "--", 2) != 0) {
-            set_err(err, err_len, "unexpected argument '%s'", arg);
-            return CONFIG_EXIT_USAGE;
-        }
-        arg += 2;
-        eq = strchr(arg, '=');
-        o = find_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
-        if (o == NULL) {
-            set_err(err, err_len, "unknown option '%s'", argv[i]);
-            return CONFIG_EXIT_USAGE;
-        }
-        if (o->kind == OPT_HELP || o->kind == OPT_VERSION) {
-            if (o->kind == OPT_HELP)
-                usage(stdout);
-            else
-                printf("lossd %s\n", LOSSD_VERSION);
-            return CONFIG_EXIT_OK;
-        }
-        value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        snprintf(source, sizeof source, "--%s", o->flag);
-        if (value == NULL) {
-            set_err(err, err_len, "option '%s' needs a value", source);
-            return CONFIG_EXIT_USAGE;
-        }
-        if (apply(cfg, o, value, source, err, err_len) != 0)
-            return CONFIG_EXIT_USAGE;
+        config_outcome out = apply_arg(cfg, argc, argv, &i, err, err_len);
+        if (out != CONFIG_RUN)
+            return out;
     }
     return CONFIG_RUN;
 }

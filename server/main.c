@@ -93,11 +93,34 @@ static int tune_process(const server_config *cfg)
     return 0;
 }
 
+/* Serves until the first SIGTERM/SIGINT, then drains. Returns the exit code. */
+static int serve(const server_config *cfg)
+{
+    lossd_daemon *d;
+    int v6 = strchr(cfg->bind, ':') != NULL;
+    if (install_signals() != 0) {
+        log_msg("error", "cannot install signal handlers: %s", strerror(errno));
+        return 1;
+    }
+    d = daemon_start(cfg);
+    if (d == NULL)
+        return 1;
+    log_msg("info", "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
+            v6 ? "[" : "", cfg->bind, v6 ? "]" : "", daemon_port(d), cfg->tls_cert ? " tls" : "",
+            cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue);
+    wait_for_stop();
+    log_msg("info", "stopping: draining for up to %zu s", cfg->drain_timeout);
+    daemon_drain(d);
+    if (daemon_stop(d) != 0)
+        log_msg("warn", "stopped before every request finished");
+    log_msg("info", "stopped");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     server_config cfg;
     char err[256];
-    lossd_daemon *d;
     switch (config_load(&cfg, argc, argv, err, sizeof err)) {
     case CONFIG_EXIT_OK:
         return 0;
@@ -112,22 +135,5 @@ int main(int argc, char **argv)
     log_init(strcmp(cfg.log_format, "json") == 0);
     if (tune_process(&cfg) != 0)
         return 2;
-    if (install_signals() != 0) {
-        log_msg("error", "cannot install signal handlers: %s", strerror(errno));
-        return 1;
-    }
-    d = daemon_start(&cfg);
-    if (d == NULL)
-        return 1;
-    log_msg("info", "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
-            strchr(cfg.bind, ':') ? "[" : "", cfg.bind, strchr(cfg.bind, ':') ? "]" : "",
-            daemon_port(d), cfg.tls_cert ? " tls" : "", cfg.workers, cfg.http_threads,
-            cfg.max_body, cfg.queue);
-    wait_for_stop();
-    log_msg("info", "stopping: draining for up to %zu s", cfg.drain_timeout);
-    daemon_drain(d);
-    if (daemon_stop(d) != 0)
-        log_msg("warn", "stopped before every request finished");
-    log_msg("info", "stopped");
-    return 0;
+    return serve(&cfg);
 }
