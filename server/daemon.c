@@ -126,8 +126,8 @@ static int add_reply_headers(const conn_request *r, struct MHD_Response *resp)
                          rep->content_type ? rep->content_type : "application/json");
     if (rep->allow)
         rc |= add_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
-    if (rep->retry_after > 0) {
-        snprintf(num, sizeof num, "%d", rep->retry_after);
+    if (rep->retry_after > 0 || rep->status == 503) { /* every 503 says when to retry */
+        snprintf(num, sizeof num, "%d", rep->retry_after > 0 ? rep->retry_after : 1);
         rc |= add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
     }
     if (rep->status == 401)
@@ -173,8 +173,6 @@ static void fail(conn_request *r, api_code code, const char *message)
     api_reply_release(&r->reply);
     r->reply = (api_reply){.status = 0};
     api_error_reply(&r->reply, style_of(r), code, NULL, "%s", message);
-    if (code == API_ERR_OVERLOADED || code == API_ERR_DRAINING || code == API_ERR_TIMEOUT)
-        r->reply.retry_after = 1;
     r->answered = 1;
 }
 
