@@ -296,3 +296,41 @@ Test(http_limits, huge_declared_length_with_short_body_times_out_without_blockin
     wait_in_flight(0);
     srv_stop();
 }
+
+/* Pipelined POSTs on one connection, each handed to a worker (suspend/resume) in turn. */
+static void pipelined_posts(const char *inline_max)
+{
+    char one[256], all[1024] = "";
+    http_conn c;
+    srv_start((const char *[]){"--inline-max", inline_max, NULL});
+    for (int i = 0; i < 3; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"predictions\": [%d], \"targets\": [0], \"reduction\": \"sum\"}", i + 1);
+        snprintf(one, sizeof one, "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+                 strlen(body), body);
+        strcat(all, one);
+    }
+    cr_assert_eq(http_open(&c, srv.port), 0);
+    send_text(&c, all);
+    for (int i = 0; i < 3; i++) {
+        http_response r;
+        char want[32];
+        cr_assert_eq(http_read(&c, &r, 0), 0, "response %d missing", i);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        snprintf(want, sizeof want, "\"value\":%d", (i + 1) * (i + 1));
+        cr_assert(strstr(r.body, want) != NULL, "response %d out of order: %s", i, r.body);
+        http_response_free(&r);
+    }
+    http_close(&c);
+    srv_stop();
+}
+
+Test(http_limits, pipelined_posts_through_the_job_queue_are_answered_in_order)
+{
+    pipelined_posts("0");
+}
+
+Test(http_limits, pipelined_posts_computed_inline_are_answered_in_order)
+{
+    pipelined_posts("4K");
+}

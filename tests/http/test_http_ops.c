@@ -68,6 +68,8 @@ Test(http_ops, sigterm_turns_readiness_503_finishes_in_flight_work_and_exits_0)
     cr_assert_eq(http_send_request(&keep, "GET", "/readyz", NULL, NULL, 0), 0);
     cr_assert_eq(http_read(&keep, &r, 0), 0);
     cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert_str_eq(r.body, "{\"status\":\"draining\"}");
+    cr_assert_str_eq(hdr(&r, "Retry-After"), "1");
     cr_assert(r.closed, "draining responses carry Connection: close");
     http_response_free(&r);
     /* No new connections. */
