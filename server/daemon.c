@@ -443,8 +443,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r == NULL)
         return;
     ns = now_ns() - r->start_ns;
-    /* A response queued but cut short (client gone, shutdown) still logs its status. */
-    (void)toe;
     log_access(&(log_access_entry){.method = r->method,
                                    .path = r->path,
                                    .status = r->status,
@@ -452,7 +450,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                    .bytes_out = r->status ? r->reply.len : 0,
                                    .micros = ns / 1000,
                                    .request_id = r->id,
-                                   .loss = r->reply.loss});
+                                   .loss = r->reply.loss,
+                                   .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK});
     if (r->status != 0)
         metrics_record(d->metrics, &(metrics_sample){.loss = r->reply.loss,
                                                      .status = r->status,

@@ -143,6 +143,7 @@ Test(http_ops, json_log_format_writes_parseable_access_lines)
             cr_assert_eq(cJSON_GetObjectItemCaseSensitive(j, "status")->valueint, 404);
             cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "us")));
             cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "bytes_out")));
+            cr_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "aborted")));
         }
         cJSON_Delete(j);
     }
