@@ -334,3 +334,41 @@ Test(http_limits, pipelined_posts_computed_inline_are_answered_in_order)
 {
     pipelined_posts("4K");
 }
+
+Test(http_limits, malformed_http_is_refused_and_the_server_keeps_serving)
+{
+    static const char *const cases[] = {
+        "GARBAGE\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        "\x01\x02\xff\xfe\r\n\r\n",
+    };
+    static char big_header[40000];
+    srv_start((const char *[]){"--conn-memory", "16K", "--conn-timeout", "1", NULL});
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_conn c;
+        http_response r;
+        cr_assert_eq(http_open(&c, srv.port), 0);
+        send_text(&c, cases[i]);
+        if (http_read(&c, &r, 0) == 0) { /* or the server just closes */
+            cr_assert(r.status >= 400 && r.status < 500, "case %zu: %d", i, r.status);
+            http_response_free(&r);
+        }
+        http_close(&c);
+    }
+    snprintf(big_header, sizeof big_header, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n\r\n",
+             30000, 0);
+    http_conn c;
+    http_response r;
+    cr_assert_eq(http_open(&c, srv.port), 0);
+    send_text(&c, big_header);
+    cr_assert_eq(http_read(&c, &r, 0), 0);
+    cr_assert_eq(r.status, 431, "headers beyond --conn-memory");
+    http_response_free(&r);
+    http_close(&c);
+    r = get("/healthz");
+    cr_assert_eq(r.status, 200);
+    http_response_free(&r);
+    srv_stop();
+}
