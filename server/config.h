@@ -17,7 +17,8 @@ typedef struct {
     size_t conn_timeout;    /* idle seconds */
     size_t max_connections;
     size_t conn_memory;     /* per-connection memory pool, bytes */
-    size_t drain_timeout;   /* seconds from SIGTERM to exit */
+    size_t shutdown_delay;  /* seconds to keep accepting after SIGTERM (readiness 503) */
+    size_t drain_timeout;   /* seconds to wait for in-flight requests after that */
     size_t job_timeout;     /* seconds a job may wait in the queue before it is refused */
     size_t inline_max;      /* bodies up to this many bytes are computed on the I/O thread */
     const char *api_key;    /* NULL: no authentication */

@@ -618,10 +618,13 @@ char *daemon_metrics_text(lossd_daemon *d, size_t *len)
                           len);
 }
 
-void daemon_drain(lossd_daemon *d)
+void daemon_drain(lossd_daemon *d, size_t delay_s)
 {
     MHD_socket fd;
+    struct timespec delay = {.tv_sec = (time_t)delay_s};
     atomic_store(&d->state, SERVE_DRAINING);
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+        ;
     fd = MHD_quiesce_daemon(d->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -109,8 +109,9 @@ static int serve(const server_config *cfg)
             v6 ? "[" : "", cfg->bind, v6 ? "]" : "", daemon_port(d), cfg->tls_cert ? " tls" : "",
             cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue);
     wait_for_stop();
-    log_msg("info", "stopping: draining for up to %zu s", cfg->drain_timeout);
-    daemon_drain(d);
+    log_msg("info", "stopping: readiness 503, accepting for %zu s more, then draining for up "
+                    "to %zu s", cfg->shutdown_delay, cfg->drain_timeout);
+    daemon_drain(d, cfg->shutdown_delay);
     if (daemon_stop(d) != 0)
         log_msg("warn", "stopped before every request finished");
     log_msg("info", "stopped");

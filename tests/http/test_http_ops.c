@@ -328,3 +328,19 @@ Test(http_ops, tls_serves_https_with_the_given_certificate)
     unlink(cert);
     unlink(key);
 }
+
+Test(http_ops, shutdown_delay_keeps_accepting_with_readiness_503_then_closes)
+{
+    srv_start((const char *[]){"--shutdown-delay", "1", NULL});
+    double t0 = now_s();
+    kill(srv.pid, SIGTERM);
+    usleep(200000);
+    http_response ready = get("/readyz"), loss = post("/v1/loss/mse", MSE_BODY);
+    cr_assert_eq(ready.status, 503, "new connections during the delay see not-ready");
+    cr_assert_eq(loss.status, 200, "and are still served: %s", loss.body);
+    cr_assert(loss.closed, "with Connection: close");
+    http_response_free(&ready);
+    http_response_free(&loss);
+    cr_assert_eq(wait_exit(10), 0);
+    cr_assert_gt(now_s() - t0, 0.9, "exit only after the delay");
+}
