@@ -413,10 +413,12 @@ static int try_packed(parser *p, size_t depth, json_node *out)
     memcpy(pk->shape, ps.shape, sizeof ps.shape);
     pk->count = p->nnum;
     pk->first_overflow = ps.first_overflow;
-    pk->data = arena_alloc_simd(p->mem, p->nnum * sizeof(double)); /* p->num exists: no overflow */
+    /* nnum doubles already exist in p->num, so the byte count cannot overflow. */
+    pk->data = arena_alloc_simd(p->mem, p->nnum * sizeof(double));
     if (pk->data == NULL)
         return alloc_failed(p), -1;
-    memcpy(pk->data, p->num, p->nnum * sizeof(double));
+    if (p->nnum > 0)
+        memcpy(pk->data, p->num, p->nnum * sizeof(double));
     out->kind = JSON_PACKED;
     out->u.packed = pk;
     p->pos = ps.end;
@@ -556,7 +558,8 @@ static int close_object(parser *p, size_t base, size_t start, json_node *out)
 {
     size_t count = p->mtop - base;
     int nomem;
-    const json_member *dup = find_duplicate(p, p->mstack + base, count, &nomem);
+    const json_member *first = count ? p->mstack + base : NULL; /* mstack is NULL until used */
+    const json_member *dup = find_duplicate(p, first, count, &nomem);
     if (nomem)
         return -1;
     if (dup != NULL)
@@ -567,7 +570,7 @@ static int close_object(parser *p, size_t base, size_t start, json_node *out)
     if (count && items == NULL)
         return -1;
     if (count)
-        memcpy(items, p->mstack + base, count * sizeof *items);
+        memcpy(items, first, count * sizeof *items);
     p->mtop = base;
     out->kind = JSON_OBJECT;
     out->u.obj.items = items;
