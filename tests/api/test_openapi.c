@@ -59,9 +59,9 @@ Test(openapi, every_error_code_should_be_in_the_error_code_enum)
 Test(openapi, every_v1_and_operational_path_should_be_described)
 {
     char *spec = load_spec();
-    const char *paths[] = {"  /healthz:",           "  /readyz:",          "  /metrics:",
-                           "  /v1/losses:",         "  /v1/losses/{name}:", "  /v1/loss/{name}:",
-                           "  /v1/evaluate:",       "  /v1/batch:"};
+    const char *paths[] = {
+        "  /healthz:",          "  /readyz:",         "  /metrics:",     "  /v1/losses:",
+        "  /v1/losses/{name}:", "  /v1/loss/{name}:", "  /v1/evaluate:", "  /v1/batch:"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         cr_expect_not_null(strstr(spec, paths[i]), "%s is described", paths[i]);
     free(spec);

@@ -35,8 +35,7 @@ Test(v1_loss, reply_body_should_be_exactly_the_documented_layout)
     const char *want = "{\"loss\":\"mse\",\"reduction\":\"none\",\"dtype\":\"float64\","
                        "\"value\":[[1,4],[9,16]],\"shape\":[2,2]}";
     cr_assert_eq(c.reply.len, strlen(want), "%.*s", (int)c.reply.len, c.reply.body);
-    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len,
-              c.reply.body);
+    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len, c.reply.body);
     api_call_free(&c);
 }
 
@@ -113,7 +112,9 @@ Test(v1_loss, shape_mismatch_should_name_the_second_tensor)
 
 Test(v1_loss, invalid_json_should_be_400_invalid_json)
 {
-    const char *bad[] = {"", "{", "{\"predictions\": [NaN], \"targets\": [1]}",
+    const char *bad[] = {"",
+                         "{",
+                         "{\"predictions\": [NaN], \"targets\": [1]}",
                          "{\"predictions\": [1], \"targets\": [01]}",
                          "{\"predictions\": [1], \"predictions\": [1], \"targets\": [1]}",
                          "{\"predictions\": [1], \"targets\": [1]} x"};
