@@ -342,14 +342,16 @@ int decode_v1_knows(const loss_desc *desc, const char *key, size_t len)
     return loss_desc_input_index(desc, key, len) >= 0 || loss_desc_param_index(desc, key, len) >= 0;
 }
 
-api_code decode_v1_check_size(const loss_call *call, size_t max_elements, api_err *err)
+api_code decode_v1_check_size(const loss_call *call, size_t max_elements, size_t already,
+                              api_err *err)
 {
-    size_t cap = max_elements ? max_elements : LOSS_MAX_ELEMENTS, total = 0;
+    size_t cap = max_elements ? max_elements : LOSS_MAX_ELEMENTS, total = already;
     for (size_t i = 0; i < call->desc->n_inputs; i++)
         if (call->present[i] && __builtin_add_overflow(total, call->input[i].count, &total))
             total = (size_t)-1;
     if (total > cap)
         return api_err_set(err, API_ERR_PAYLOAD_TOO_LARGE, NULL,
-                           "request has %zu tensor elements; the limit is %zu", total, cap);
+                           "request has %zu tensor elements to compute; the limit is %zu", total,
+                           cap);
     return API_OK;
 }
