@@ -2,8 +2,8 @@
  * First call: route, method, auth, media type, Content-Length (413 before the body is read).
  * Body calls: append to the request's buffer. Final call: answer inline (cheap GETs, bodies
  * up to --inline-max) or suspend and submit a job; the worker fills the reply and resumes;
- * the resumed call queues it. Invariant: a request context is freed only in on_completed, and a connection is
- * suspended exactly while a job owns it (counted in `jobs`, which must be 0 before
+ * the resumed call queues it. Invariant: a request context is freed only in on_completed, and a
+ * connection is suspended exactly while a job owns it (counted in `jobs`, which must be 0 before
  * MHD_stop_daemon). */
 #define _GNU_SOURCE
 #include "daemon.h"
@@ -41,8 +41,8 @@ struct lossd_daemon {
     api_env env;
     char *tls_cert, *tls_key; /* PEM contents */
     unsigned port;
-    atomic_int state;       /* serve_state */
-    atomic_int closing;     /* drain time is over: refuse and cancel jobs */
+    atomic_int state;        /* serve_state */
+    atomic_int closing;      /* drain time is over: refuse and cancel jobs */
     atomic_size_t in_flight; /* requests between their first call and on_completed */
     atomic_size_t jobs;      /* connections suspended for a job */
     uint64_t id_seed;
@@ -55,17 +55,17 @@ typedef struct {
     struct MHD_Connection *conn;
     const route *route;
     char method[16];
-    char *path;           /* owned copy of the URL path */
-    const char *name;     /* the {} segment, inside path */
+    char *path;       /* owned copy of the URL path */
+    const char *name; /* the {} segment, inside path */
     size_t name_len;
-    char *header_len;     /* owned copy of Inference-Header-Content-Length, or NULL */
+    char *header_len; /* owned copy of Inference-Header-Content-Length, or NULL */
     char id[REQUEST_ID_MAX + 1];
     request_body body;
     api_reply reply;
-    int answered;         /* reply is final: send it on the next chance */
-    int job;              /* a job was submitted (the connection was suspended) */
-    atomic_int done;      /* the job filled reply (release/acquire with the resume) */
-    int status;           /* HTTP status queued, 0 if none */
+    int answered;    /* reply is final: send it on the next chance */
+    int job;         /* a job was submitted (the connection was suspended) */
+    atomic_int done; /* the job filled reply (release/acquire with the resume) */
+    int status;      /* HTTP status queued, 0 if none */
     uint64_t start_ns, deadline_ns;
 } conn_request;
 
@@ -151,8 +151,7 @@ static enum MHD_Result send_reply(conn_request *r)
         r->reply = (api_reply){.status = 0};
         api_error_reply(&r->reply, style_of(r), API_ERR_INTERNAL, NULL, "no reply was built");
     }
-    resp =
-        MHD_create_response_from_buffer(r->reply.len, r->reply.body, MHD_RESPMEM_PERSISTENT);
+    resp = MHD_create_response_from_buffer(r->reply.len, r->reply.body, MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret;
     if (resp == NULL)
         return MHD_NO;
@@ -233,13 +232,14 @@ static void check_upload(conn_request *r)
         snprintf(msg, sizeof msg, "Content-Type %.60s is not supported; send application/json%s",
                  header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE),
                  (r->route->flags & ROUTE_BINARY) ? " or application/octet-stream with "
-                                                    "Inference-Header-Content-Length" : "");
+                                                    "Inference-Header-Content-Length"
+                                                  : "");
         fail(r, API_ERR_UNSUPPORTED_MEDIA_TYPE, msg);
         return;
     }
     if (cl && (request_parse_length(cl, &declared) != 0 || declared > d->cfg->max_body)) {
-        snprintf(msg, sizeof msg, "request body of %.24s bytes exceeds the limit of %zu bytes",
-                 cl, d->cfg->max_body);
+        snprintf(msg, sizeof msg, "request body of %.24s bytes exceeds the limit of %zu bytes", cl,
+                 d->cfg->max_body);
         fail(r, API_ERR_PAYLOAD_TOO_LARGE, msg);
         return;
     }
@@ -267,8 +267,9 @@ static void decide(conn_request *r)
     r->name = m.name;
     r->name_len = m.name_len;
     if (!(r->route->flags & ROUTE_OPEN) && !authorized(r->d, r->conn)) {
-        fail(r, API_ERR_UNAUTHORIZED, "missing or wrong API key (send 'Authorization: Bearer "
-                                      "<key>' or 'X-API-Key: <key>')");
+        fail(r, API_ERR_UNAUTHORIZED,
+             "missing or wrong API key (send 'Authorization: Bearer "
+             "<key>' or 'X-API-Key: <key>')");
         return;
     }
     if (r->route->flags & ROUTE_BODY)
@@ -411,9 +412,8 @@ static enum MHD_Result final_call(conn_request *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     conn_request *r = *con_cls;
     (void)version;
@@ -531,15 +531,16 @@ static int parse_bind(const server_config *cfg, bind_addr *a, int *ipv6)
 static struct MHD_Daemon *start_mhd(lossd_daemon *d, const bind_addr *addr, int ipv6)
 {
     const server_config *cfg = d->cfg;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0) |
-                     (d->tls_cert ? MHD_USE_TLS : 0);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     (ipv6 ? MHD_USE_IPv6 : 0) | (d->tls_cert ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls[] = {
         {d->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, d->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, d->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
     size_t increment = cfg->conn_memory / 16 < 65536 ? cfg->conn_memory / 16 : 65536;
+    // clang-format off
+    /* One option and its values per line. */
     return MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, d,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d, /* first, so start-up errors use it */
@@ -553,6 +554,7 @@ static struct MHD_Daemon *start_mhd(lossd_daemon *d, const bind_addr *addr, int 
         MHD_OPTION_SOCK_ADDR, &addr->sa,
         MHD_OPTION_ARRAY, tls,
         MHD_OPTION_END);
+    // clang-format on
 }
 
 static void daemon_free(lossd_daemon *d)

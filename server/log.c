@@ -94,8 +94,9 @@ void log_access(const log_access_entry *e)
         put_escaped(&l, e->method);
         put(&l, "\",\"path\":\"");
         put_escaped(&l, e->path);
-        put(&l, "\",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%llu,\"loss\":",
-            e->status, e->bytes_in, e->bytes_out, e->micros);
+        put(&l,
+            "\",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%llu,\"loss\":", e->status,
+            e->bytes_in, e->bytes_out, e->micros);
         put(&l, e->loss ? "\"%s\"" : "%snull", e->loss ? e->loss : "");
         put(&l, ",\"aborted\":%s,\"request_id\":\"", e->aborted ? "true" : "false");
         put_escaped(&l, e->request_id);

@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -105,12 +105,15 @@ static int serve(const server_config *cfg)
     d = daemon_start(cfg);
     if (d == NULL)
         return 1;
-    log_msg("info", "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
+    log_msg("info",
+            "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
             v6 ? "[" : "", cfg->bind, v6 ? "]" : "", daemon_port(d), cfg->tls_cert ? " tls" : "",
             cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue);
     wait_for_stop();
-    log_msg("info", "stopping: readiness 503, accepting for %zu s more, then draining for up "
-                    "to %zu s", cfg->shutdown_delay, cfg->drain_timeout);
+    log_msg("info",
+            "stopping: readiness 503, accepting for %zu s more, then draining for up "
+            "to %zu s",
+            cfg->shutdown_delay, cfg->drain_timeout);
     daemon_drain(d, cfg->shutdown_delay);
     if (daemon_stop(d) != 0)
         log_msg("warn", "stopped before every request finished");

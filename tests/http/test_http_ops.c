@@ -43,7 +43,8 @@ static const char *start_upload(http_conn *c)
     char head[160];
     size_t half = sizeof body / 2;
     cr_assert_eq(http_open(c, srv.port), 0);
-    snprintf(head, sizeof head, "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+    snprintf(head, sizeof head,
+             "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
              sizeof body - 1);
     cr_assert_eq(http_send(c, head, strlen(head)), 0);
     cr_assert_eq(http_send(c, body, half), 0);
@@ -159,8 +160,8 @@ Test(http_ops, probe_exits_0_on_2xx_and_1_otherwise)
     snprintf(missing, sizeof missing, "http://127.0.0.1:%u/missing", srv.port);
     cr_assert_eq(lossd_run((const char *[]){"--probe", ok, NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--probe", missing, NULL}, NULL, NULL, 10000), 1);
-    cr_assert_eq(lossd_run((const char *[]){"--probe", "https://127.0.0.1/x", NULL}, NULL, NULL,
-                           10000), 1);
+    cr_assert_eq(
+        lossd_run((const char *[]){"--probe", "https://127.0.0.1/x", NULL}, NULL, NULL, 10000), 1);
     srv_stop();
     cr_assert_eq(lossd_run((const char *[]){"--probe", ok, NULL}, NULL, NULL, 10000), 1,
                  "nothing listens any more");
@@ -168,18 +169,23 @@ Test(http_ops, probe_exits_0_on_2xx_and_1_otherwise)
 
 Test(http_ops, bad_flags_and_values_exit_2_help_and_version_exit_0)
 {
-    static const char *const bad[][3] = {{"--bogus", NULL}, {"--port", "http", NULL},
-                                         {"--port", "65536", NULL}, {"--max-body", "1X", NULL},
-                                         {"--workers", "0", NULL}, {"--log-format", "xml", NULL},
+    static const char *const bad[][3] = {{"--bogus", NULL},
+                                         {"--port", "http", NULL},
+                                         {"--port", "65536", NULL},
+                                         {"--max-body", "1X", NULL},
+                                         {"--workers", "0", NULL},
+                                         {"--log-format", "xml", NULL},
                                          {"--queue", "99999999999999999999999", NULL},
-                                         {"--tls-cert", "/nonexistent.pem", NULL}, {"stray", NULL}};
+                                         {"--tls-cert", "/nonexistent.pem", NULL},
+                                         {"stray", NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(lossd_run(bad[i], NULL, NULL, 10000), 2, "%s %s", bad[i][0],
                      bad[i][1] ? bad[i][1] : "");
     cr_assert_eq(lossd_run((const char *[]){"--help", NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--version", NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--port", "0", NULL},
-                           (const char *[]){"LOSSD_MAX_BODY=12Q", NULL}, NULL, 10000), 2);
+                           (const char *[]){"LOSSD_MAX_BODY=12Q", NULL}, NULL, 10000),
+                 2);
 }
 
 Test(http_ops, port_already_in_use_exits_1)
@@ -187,8 +193,9 @@ Test(http_ops, port_already_in_use_exits_1)
     char port[16];
     srv_start(NULL);
     snprintf(port, sizeof port, "%u", srv.port);
-    cr_assert_eq(lossd_run((const char *[]){"--bind", "127.0.0.1", "--port", port, NULL}, NULL,
-                           NULL, 10000), 1);
+    cr_assert_eq(
+        lossd_run((const char *[]){"--bind", "127.0.0.1", "--port", port, NULL}, NULL, NULL, 10000),
+        1);
     srv_stop();
 }
 
@@ -293,7 +300,8 @@ static int make_cert(const char *cert, const char *key)
     if (f == NULL)
         return -1;
     fputs("cn = \"127.0.0.1\"\nip_address = \"127.0.0.1\"\nexpiration_days = 1\nca\n"
-          "cert_signing_key\nsigning_key\ntls_www_server\n", f);
+          "cert_signing_key\nsigning_key\ntls_www_server\n",
+          f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
              "{ certtool --generate-privkey --key-type ecdsa --outfile %s && "
