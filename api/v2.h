@@ -37,12 +37,12 @@ typedef struct {
 } v2_request;
 
 /* Decodes an infer request for `desc`: the body is header_len's bytes of JSON (all of it when
- * header_len is NULL) followed by the binary tail. max_elements caps each input's element
- * count (0: no cap beyond core's). On API_OK, req holds the loss_call, borrowing `body`
+ * header_len is NULL) followed by the binary tail. max_elements caps the inputs' total
+ * element count (0: no cap beyond core's). On API_OK, req holds the loss_call, borrowing `body`
  * (which must outlive req); release it with v2_request_release. On error, err is filled and
  * req holds nothing that needs releasing (v2_request_release is still safe). */
 api_code v2_decode(v2_request *req, const loss_desc *desc, const char *body, size_t len,
-                   const char *header_len, size_t max_elements, v2_error *err);
+                   const char *header_len, size_t max_elements, api_err *err);
 
 /* Frees what a decoded request owns. Accepts a zeroed or failed request. */
 void v2_request_release(v2_request *req);
@@ -52,7 +52,7 @@ void v2_request_release(v2_request *req);
  * is binary. The reply owns its body (api_reply_release). Returns API_OK, or API_ERR_NOMEM
  * with err filled and reply untouched. */
 api_code v2_encode(const v2_request *req, const loss_result *result, api_reply *reply,
-                   v2_error *err);
+                   api_err *err);
 
 /* The wire name of output `out` of desc ("loss", "loss_real", "grad_predictions") into buf
  * (always NUL-terminated). */

@@ -5,7 +5,6 @@
 #include "v2_binary.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,17 +12,6 @@
 
 /* The tail is read as the host's own float/int layout. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the binary extension is little-endian");
-
-api_code v2_error_set(v2_error *err, api_code code, const char *field, const char *fmt, ...)
-{
-    va_list ap;
-    err->code = code;
-    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 static const struct {
     const char *name;
@@ -94,7 +82,7 @@ v2_datatype v2_binary_datatype_of(tensor_type type)
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len,
-                              v2_error *err)
+                              api_err *err)
 {
     static const char field[] = "Inference-Header-Content-Length";
     if (value == NULL) {
@@ -108,18 +96,18 @@ api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_l
     size_t digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++)
         if (__builtin_mul_overflow(n, 10u, &n) || __builtin_add_overflow(n, (uint64_t)(*p - '0'), &n))
-            return v2_error_set(err, API_ERR_INVALID_BINARY, field, "%s is too large", field);
+            return api_err_set(err, API_ERR_INVALID_BINARY, field, "%s is too large", field);
     while (is_blank(*p))
         p++;
     if (digits == 0 || *p != '\0')
-        return v2_error_set(err, API_ERR_INVALID_BINARY, field,
+        return api_err_set(err, API_ERR_INVALID_BINARY, field,
                             "%s must be a non-negative decimal byte count", field);
     if (n > body_len)
-        return v2_error_set(err, API_ERR_INVALID_BINARY, field,
+        return api_err_set(err, API_ERR_INVALID_BINARY, field,
                             "%s is %llu but the body has only %zu bytes", field,
                             (unsigned long long)n, body_len);
     if (n == 0)
-        return v2_error_set(err, API_ERR_INVALID_BINARY, field,
+        return api_err_set(err, API_ERR_INVALID_BINARY, field,
                             "%s is 0 (a raw binary request); a loss needs a JSON header naming "
                             "its inputs",
                             field);
@@ -134,19 +122,19 @@ void v2_binary_tail_init(v2_tail *tail, const char *body, size_t body_len, size_
 }
 
 api_code v2_binary_tail_take(v2_tail *tail, const char *name, v2_datatype dt, size_t count,
-                             uint64_t size, const unsigned char **bytes, v2_error *err)
+                             uint64_t size, const unsigned char **bytes, api_err *err)
 {
     size_t want;
     if (__builtin_mul_overflow(count, v2_binary_datatype_size(dt), &want))
-        return v2_error_set(err, API_ERR_INVALID_BINARY, name,
+        return api_err_set(err, API_ERR_INVALID_BINARY, name,
                             "%s: shape times datatype size overflows", name);
     if (size != (uint64_t)want)
-        return v2_error_set(err, API_ERR_INVALID_BINARY, name,
+        return api_err_set(err, API_ERR_INVALID_BINARY, name,
                             "%s: binary_data_size is %llu but %zu elements of %s take %zu bytes",
                             name, (unsigned long long)size, count, v2_binary_datatype_name(dt),
                             want);
     if (want > tail->left)
-        return v2_error_set(err, API_ERR_INVALID_BINARY, name,
+        return api_err_set(err, API_ERR_INVALID_BINARY, name,
                             "%s: needs %zu bytes of binary data but only %zu remain in the body",
                             name, want, tail->left);
     *bytes = tail->at;
@@ -155,11 +143,11 @@ api_code v2_binary_tail_take(v2_tail *tail, const char *name, v2_datatype dt, si
     return API_OK;
 }
 
-api_code v2_binary_tail_finish(const v2_tail *tail, v2_error *err)
+api_code v2_binary_tail_finish(const v2_tail *tail, api_err *err)
 {
     if (tail->left == 0)
         return API_OK;
-    return v2_error_set(err, API_ERR_INVALID_BINARY, "binary_data_size",
+    return api_err_set(err, API_ERR_INVALID_BINARY, "binary_data_size",
                         "%zu bytes after the JSON header belong to no input (the binary_data_size "
                         "values must add up to the body length minus the header length)",
                         tail->left);
@@ -183,7 +171,7 @@ static size_t first_non_finite(v2_datatype dt, const void *data, size_t count)
 }
 
 api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape, size_t rank,
-                          size_t count, const unsigned char *bytes, tensor *out, v2_error *err)
+                          size_t count, const unsigned char *bytes, tensor *out, api_err *err)
 {
     size_t esize = v2_binary_datatype_size(dt);
     memset(out, 0, sizeof *out);
@@ -198,7 +186,7 @@ api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape,
     } else {
         /* count * esize was checked against the body by v2_binary_tail_take. */
         if ((out->data = mem_alloc_aligned(count * esize)) == NULL)
-            return v2_error_set(err, API_ERR_NOMEM, name, "out of memory copying %s", name);
+            return api_err_set(err, API_ERR_NOMEM, name, "out of memory copying %s", name);
         memcpy(out->data, bytes, count * esize);
         out->owned = 1;
     }
@@ -207,7 +195,7 @@ api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape,
         double v = dt == V2_FP32 ? ((const float *)out->data)[bad]
                                  : ((const double *)out->data)[bad];
         tensor_release(out);
-        return v2_error_set(err, API_ERR_NON_FINITE, name, "%s[%zu] = %s is not finite", name,
+        return api_err_set(err, API_ERR_NON_FINITE, name, "%s[%zu] = %s is not finite", name,
                             bad, isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
     }
     return API_OK;

@@ -8,20 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api_error.h"
+#include "api_internal.h"
 #include "tensor.h"
-
-/* What a /v2 decoder or encoder step refused: the api code, the tensor or field it names
- * ("" when none) and a message for the {"error": "..."} body. */
-typedef struct {
-    api_code code;
-    char field[64];
-    char message[256];
-} v2_error;
-
-/* Fills err (printf-style message) and returns code. */
-api_code v2_error_set(v2_error *err, api_code code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Every OIP datatype lossd knows the name of. Only the first four carry tensors; the others
  * are recognised so that the refusal can say "not supported" rather than "unknown". */
@@ -66,7 +54,7 @@ size_t v2_binary_datatype_size(v2_datatype dt);
  * decimal digits, a value that overflows 64 bits, a value past the body, and 0 (Triton's raw
  * binary request, which a loss with named inputs cannot use). */
 api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len,
-                              v2_error *err);
+                              api_err *err);
 
 /* The binary tail: the bytes of the body after the JSON header, consumed front to back in the
  * order the JSON lists its binary tensors. Borrows the body. */
@@ -81,10 +69,10 @@ void v2_binary_tail_init(v2_tail *tail, const char *body, size_t body_len, size_
  * before touching any byte, that size equals count times the element size (no overflow) and
  * that the tail still holds size bytes. *bytes then points into the body (borrowed). */
 api_code v2_binary_tail_take(v2_tail *tail, const char *name, v2_datatype dt, size_t count,
-                             uint64_t size, const unsigned char **bytes, v2_error *err);
+                             uint64_t size, const unsigned char **bytes, api_err *err);
 
 /* Refuses a tail with bytes that no tensor claimed. */
-api_code v2_binary_tail_finish(const v2_tail *tail, v2_error *err);
+api_code v2_binary_tail_finish(const v2_tail *tail, api_err *err);
 
 /* Makes *out a tensor of dt and the given shape (count elements) over little-endian bytes
  * taken from the tail. The data is borrowed in place when it is aligned for its type, else
@@ -92,6 +80,6 @@ api_code v2_binary_tail_finish(const v2_tail *tail, v2_error *err);
  * is checked finite first: a NaN or infinity is API_ERR_NON_FINITE naming the tensor and the
  * flat index. */
 api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape, size_t rank,
-                          size_t count, const unsigned char *bytes, tensor *out, v2_error *err);
+                          size_t count, const unsigned char *bytes, tensor *out, api_err *err);
 
 #endif

@@ -14,10 +14,11 @@
 
 typedef struct {
     v2_request *req;
-    v2_error *err;
+    api_err *err;
     v2_tail tail;
     int has_tail;  /* the request carried Inference-Header-Content-Length */
-    size_t max_elements;
+    size_t max_elements; /* cap on the inputs' total element count (0: none here) */
+    size_t elements;     /* elements of the inputs decoded so far */
     int float_seen; /* an FP input fixed the compute dtype... */
     v2_datatype float_dt;
     const char *float_input; /* ...this one, named in a mixed-datatype refusal */
@@ -33,10 +34,10 @@ static int str_is(const char *s, size_t len, const char *lit)
 /* Sorts an object's members into slots by name (slots[i] for names[i]); a member with any
  * other name is an unknown_field error. `where` names the object in messages. */
 static api_code collect(const json_node *obj, const char *const *names, size_t n,
-                        const json_node **slots, const char *where, v2_error *err)
+                        const json_node **slots, const char *where, api_err *err)
 {
     if (obj->kind != JSON_OBJECT)
-        return v2_error_set(err, API_ERR_INVALID_TYPE, where, "%s must be an object, not %s",
+        return api_err_set(err, API_ERR_INVALID_TYPE, where, "%s must be an object, not %s",
                             where, json_kind_name(obj->kind));
     memset(slots, 0, n * sizeof *slots);
     for (size_t m = 0; m < obj->u.obj.count; m++) {
@@ -45,7 +46,7 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
         while (i < n && !str_is(mem->key, mem->key_len, names[i]))
             i++;
         if (i == n)
-            return v2_error_set(err, API_ERR_UNKNOWN_FIELD, where,
+            return api_err_set(err, API_ERR_UNKNOWN_FIELD, where,
                                 "%s has an unknown field \"%.*s\"", where,
                                 (int)(mem->key_len > 64 ? 64 : mem->key_len), mem->key);
         slots[i] = &mem->value;
@@ -53,10 +54,10 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
     return API_OK;
 }
 
-static api_code want_bool(const json_node *v, const char *what, int *out, v2_error *err)
+static api_code want_bool(const json_node *v, const char *what, int *out, api_err *err)
 {
     if (v->kind != JSON_TRUE && v->kind != JSON_FALSE)
-        return v2_error_set(err, API_ERR_INVALID_TYPE, what, "%s must be true or false, not %s",
+        return api_err_set(err, API_ERR_INVALID_TYPE, what, "%s must be true or false, not %s",
                             what, json_kind_name(v->kind));
     *out = v->kind == JSON_TRUE;
     return API_OK;
@@ -68,7 +69,7 @@ static api_code param_reduction(decoder *d, const json_node *v)
 {
     int r = v->kind == JSON_STRING ? loss_reduction_parse(v->u.str.ptr, v->u.str.len) : -1;
     if (r < 0)
-        return v2_error_set(d->err, API_ERR_INVALID_PARAMETER, "reduction",
+        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "reduction",
                             "reduction must be \"mean\", \"sum\", \"none\" or \"batchmean\"");
     d->req->call.reduction = (loss_reduction)r;
     return API_OK;
@@ -83,7 +84,7 @@ static api_code param_empty_mean(decoder *d, const json_node *v)
 {
     int zero = v->kind == JSON_STRING && str_is(v->u.str.ptr, v->u.str.len, "zero");
     if (!zero && !(v->kind == JSON_STRING && str_is(v->u.str.ptr, v->u.str.len, "nan")))
-        return v2_error_set(d->err, API_ERR_INVALID_PARAMETER, "empty_mean",
+        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "empty_mean",
                             "empty_mean must be \"nan\" or \"zero\"");
     d->req->call.empty_mean_zero = zero;
     return API_OK;
@@ -112,10 +113,10 @@ static api_code param_loss(decoder *d, const json_member *m)
     if (i < 0) {
         int in = loss_desc_input_index(desc, m->key, m->key_len);
         if (in >= 0)
-            return v2_error_set(d->err, API_ERR_UNKNOWN_FIELD, desc->inputs[in].name,
+            return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, desc->inputs[in].name,
                                 "%s is a tensor: send it in \"inputs\", not in \"parameters\"",
                                 desc->inputs[in].name);
-        return v2_error_set(d->err, API_ERR_UNKNOWN_FIELD, "parameters",
+        return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "parameters",
                             "%s has no parameter \"%.*s\"", desc->name,
                             (int)(m->key_len > 64 ? 64 : m->key_len), m->key);
     }
@@ -126,7 +127,7 @@ static api_code param_loss(decoder *d, const json_member *m)
     else if (v->kind == JSON_TRUE || v->kind == JSON_FALSE)
         d->req->call.param[i] = v->kind == JSON_TRUE;
     else
-        return v2_error_set(d->err, API_ERR_INVALID_PARAMETER, name,
+        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, name,
                             "%s must be a finite number%s", name,
                             desc->params[i].type == LOSS_PARAM_BOOL ? " or a boolean" : "");
     d->req->call.param_set[i] = 1;
@@ -136,7 +137,7 @@ static api_code param_loss(decoder *d, const json_member *m)
 static api_code decode_parameters(decoder *d, const json_node *params)
 {
     if (params->kind != JSON_OBJECT)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, "parameters",
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, "parameters",
                             "parameters must be an object, not %s", json_kind_name(params->kind));
     for (size_t m = 0; m < params->u.obj.count; m++) {
         const json_member *mem = &params->u.obj.items[m];
@@ -157,22 +158,22 @@ static api_code check_datatype(decoder *d, const loss_input_desc *in, const json
                                v2_datatype *dt)
 {
     if (v == NULL || v->kind != JSON_STRING)
-        return v2_error_set(d->err, v ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, in->name,
+        return api_err_set(d->err, v ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, in->name,
                             "%s needs a \"datatype\" string", in->name);
     if (v2_binary_datatype_parse(v->u.str.ptr, v->u.str.len, dt) != 0 ||
         !v2_binary_datatype_supported(*dt))
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, in->name,
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
                             "%s: datatype \"%.*s\" is not supported (FP32, FP64%s)", in->name,
                             (int)(v->u.str.len > 16 ? 16 : v->u.str.len), v->u.str.ptr,
                             in->kind == LOSS_IN_FLOAT ? "" : ", INT32, INT64");
     int is_float = *dt == V2_FP32 || *dt == V2_FP64;
     if (!is_float && in->kind == LOSS_IN_FLOAT)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, in->name,
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
                             "%s is floating point: its datatype must be FP32 or FP64", in->name);
     if (!is_float)
         return API_OK;
     if (d->float_seen && *dt != d->float_dt)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, in->name,
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
                             "%s is %s but %s is %s: all floating-point inputs must share one "
                             "datatype (it is the compute precision)",
                             in->name, v2_binary_datatype_name(*dt), d->float_input,
@@ -185,14 +186,14 @@ static api_code check_datatype(decoder *d, const loss_input_desc *in, const json
 
 static api_code shape_error(decoder *d, const char *name, const char *why)
 {
-    return v2_error_set(d->err, API_ERR_INVALID_TYPE, name, "%s: shape %s", name, why);
+    return api_err_set(d->err, API_ERR_INVALID_TYPE, name, "%s: shape %s", name, why);
 }
 
 /* Reads "shape" (a list of non-negative integers) into t's rank/shape/count. */
 static api_code decode_shape(decoder *d, const char *name, const json_node *v, tensor *t)
 {
     if (v == NULL)
-        return v2_error_set(d->err, API_ERR_MISSING_FIELD, name, "%s needs a \"shape\"", name);
+        return api_err_set(d->err, API_ERR_MISSING_FIELD, name, "%s needs a \"shape\"", name);
     t->rank = 0;
     if (v->kind == JSON_PACKED && v->u.packed->rank == 1) {
         const json_packed *p = v->u.packed;
@@ -201,7 +202,7 @@ static api_code decode_shape(decoder *d, const char *name, const json_node *v, t
         for (size_t i = 0; i < p->count; i++) {
             double dim = p->data[i];
             if (!(dim >= 0) || dim != floor(dim) || dim > V2_MAX_EXACT)
-                return v2_error_set(d->err, API_ERR_INVALID_TYPE, name,
+                return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
                                     "%s: shape[%zu] = %.17g is not a non-negative integer", name,
                                     i, dim);
             t->shape[i] = (size_t)dim;
@@ -212,10 +213,12 @@ static api_code decode_shape(decoder *d, const char *name, const json_node *v, t
     }
     if (tensor_shape_count(t->shape, t->rank, &t->count) != 0)
         return shape_error(d, name, "has more elements than a 64-bit size can count");
-    if (d->max_elements != 0 && t->count > d->max_elements)
-        return v2_error_set(d->err, API_ERR_PAYLOAD_TOO_LARGE, name,
-                            "%s has %zu elements; the limit is %zu", name, t->count,
-                            d->max_elements);
+    if (__builtin_add_overflow(d->elements, t->count, &d->elements))
+        return shape_error(d, name, "brings the inputs past what a 64-bit size can count");
+    if (d->max_elements != 0 && d->elements > d->max_elements)
+        return api_err_set(d->err, API_ERR_PAYLOAD_TOO_LARGE, name,
+                           "the inputs up to %s have more than %zu elements, the limit", name,
+                           d->max_elements);
     return API_OK;
 }
 
@@ -241,10 +244,10 @@ static api_code data_error(decoder *d, const char *name, const json_node *v)
     int other = 0;
     size_t n = count_leaves(v, &other);
     if (other || v->kind != JSON_ARRAY)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, name,
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
                             "%s: data must be a (nested) array of numbers", name);
     if (n != 0)
-        return v2_error_set(d->err, API_ERR_RAGGED_ARRAY, name,
+        return api_err_set(d->err, API_ERR_RAGGED_ARRAY, name,
                             "%s: nested data must be rectangular", name);
     return API_OK;
 }
@@ -256,7 +259,7 @@ static api_code check_integers(decoder *d, const char *name, v2_datatype dt, con
     double lim = dt == V2_INT32 ? 2147483648.0 : dt == V2_INT64 ? V2_MAX_EXACT : 0;
     for (size_t i = 0; lim != 0 && i < n; i++)
         if (data[i] != floor(data[i]) || data[i] < -lim || data[i] > lim - (dt == V2_INT32))
-            return v2_error_set(d->err, API_ERR_INVALID_TYPE, name,
+            return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
                                 "%s[%zu] = %.17g is not a valid %s value", name, i, data[i],
                                 v2_binary_datatype_name(dt));
     return API_OK;
@@ -274,7 +277,7 @@ static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt,
     if (n != t->count) {
         char shape[96];
         tensor_shape_str(t, shape, sizeof shape);
-        return v2_error_set(d->err, API_ERR_SHAPE_MISMATCH, name,
+        return api_err_set(d->err, API_ERR_SHAPE_MISMATCH, name,
                             "%s: data has %zu elements but shape %s has %zu", name, n, shape,
                             t->count);
     }
@@ -283,7 +286,7 @@ static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt,
         if (!isfinite((float)data[i]))
             bad = i;
     if (bad != JSON_NO_OVERFLOW)
-        return v2_error_set(d->err, API_ERR_NON_FINITE, name,
+        return api_err_set(d->err, API_ERR_NON_FINITE, name,
                             "%s[%zu] is beyond the range of %s", name, bad,
                             v2_binary_datatype_name(dt));
     if (check_integers(d, name, dt, data, n) != API_OK)
@@ -308,10 +311,10 @@ static api_code binary_size(decoder *d, const char *name, const json_node *param
     }
     if (v->kind != JSON_NUMBER || v->overflow || !(v->u.number >= 0) ||
         v->u.number != floor(v->u.number) || v->u.number > V2_MAX_EXACT)
-        return v2_error_set(d->err, API_ERR_INVALID_BINARY, name,
+        return api_err_set(d->err, API_ERR_INVALID_BINARY, name,
                             "%s: binary_data_size must be a non-negative integer", name);
     if (!d->has_tail)
-        return v2_error_set(d->err, API_ERR_INVALID_BINARY, name,
+        return api_err_set(d->err, API_ERR_INVALID_BINARY, name,
                             "%s has binary_data_size but the request has no "
                             "Inference-Header-Content-Length header",
                             name);
@@ -343,16 +346,16 @@ static api_code input_index(decoder *d, size_t pos, const json_node *name, int *
 {
     const loss_desc *desc = d->req->desc;
     if (name == NULL || name->kind != JSON_STRING)
-        return v2_error_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
+        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
                             "inputs", "inputs[%zu] needs a \"name\" string", pos);
     *idx = loss_desc_input_index(desc, name->u.str.ptr, name->u.str.len);
     if (*idx < 0)
-        return v2_error_set(d->err, API_ERR_UNKNOWN_FIELD, "inputs",
+        return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "inputs",
                             "%s has no input \"%.*s\" (see GET /v2/models/%s)", desc->name,
                             (int)(name->u.str.len > 64 ? 64 : name->u.str.len),
                             name->u.str.ptr, desc->name);
     if (d->req->call.present[*idx])
-        return v2_error_set(d->err, API_ERR_INVALID_JSON, desc->inputs[*idx].name,
+        return api_err_set(d->err, API_ERR_INVALID_JSON, desc->inputs[*idx].name,
                             "input %s is given twice", desc->inputs[*idx].name);
     return API_OK;
 }
@@ -375,10 +378,10 @@ static api_code decode_input(decoder *d, size_t pos, const json_node *node)
         (f[IN_PARAMS] && binary_size(d, in->name, f[IN_PARAMS], &size) != API_OK))
         return d->err->code;
     if (size != UINT64_MAX && f[IN_DATA] != NULL)
-        return v2_error_set(d->err, API_ERR_INVALID_BINARY, in->name,
+        return api_err_set(d->err, API_ERR_INVALID_BINARY, in->name,
                             "%s has both \"data\" and binary_data_size", in->name);
     if (size == UINT64_MAX && f[IN_DATA] == NULL)
-        return v2_error_set(d->err, API_ERR_MISSING_FIELD, in->name,
+        return api_err_set(d->err, API_ERR_MISSING_FIELD, in->name,
                             "%s needs \"data\" or a binary_data_size parameter", in->name);
     api_code c = size != UINT64_MAX ? decode_binary_data(d, idx, dt, size, t)
                                     : decode_json_data(d, in->name, dt, f[IN_DATA], t);
@@ -389,10 +392,10 @@ static api_code decode_input(decoder *d, size_t pos, const json_node *node)
 static api_code decode_inputs(decoder *d, const json_node *inputs)
 {
     if (inputs == NULL)
-        return v2_error_set(d->err, API_ERR_MISSING_FIELD, "inputs",
+        return api_err_set(d->err, API_ERR_MISSING_FIELD, "inputs",
                             "the request needs \"inputs\"");
     if (inputs->kind != JSON_ARRAY)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, "inputs",
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, "inputs",
                             "inputs must be an array of objects, not %s",
                             json_kind_name(inputs->kind));
     for (size_t i = 0; i < inputs->u.arr.count; i++)
@@ -441,7 +444,7 @@ static api_code unknown_output(decoder *d, const json_node *name, const v2_outpu
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", one);
     }
-    return v2_error_set(d->err, API_ERR_UNKNOWN_FIELD, "outputs",
+    return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "outputs",
                         "%s has no output \"%.*s\" with this reduction (outputs: %s)",
                         d->req->desc->name,
                         (int)(name->u.str.len > 64 ? 64 : name->u.str.len), name->u.str.ptr,
@@ -454,7 +457,7 @@ static api_code output_lookup(decoder *d, size_t pos, const json_node *name,
 {
     char buf[80];
     if (name == NULL || name->kind != JSON_STRING)
-        return v2_error_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
+        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
                             "outputs", "outputs[%zu] needs a \"name\" string", pos);
     size_t i = 0;
     for (; i < n; i++) {
@@ -467,7 +470,7 @@ static api_code output_lookup(decoder *d, size_t pos, const json_node *name,
     for (size_t k = 0; k < d->req->n_outputs; k++)
         if (d->req->outputs[k].kind == offered[i].kind &&
             d->req->outputs[k].index == offered[i].index)
-            return v2_error_set(d->err, API_ERR_INVALID_JSON, "outputs",
+            return api_err_set(d->err, API_ERR_INVALID_JSON, "outputs",
                                 "output %s is requested twice", buf);
     *found = offered[i];
     return API_OK;
@@ -511,7 +514,7 @@ static api_code decode_outputs(decoder *d, const json_node *outputs)
         return API_OK;
     }
     if (outputs->kind != JSON_ARRAY)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, "outputs",
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, "outputs",
                             "outputs must be an array of objects, not %s",
                             json_kind_name(outputs->kind));
     for (size_t i = 0; i < outputs->u.arr.count; i++)
@@ -532,10 +535,10 @@ static api_code settle_gradient(decoder *d)
             continue;
         const char *name = req->desc->inputs[o->index].name;
         if (d->gradient == 0)
-            return v2_error_set(d->err, API_ERR_INVALID_PARAMETER, "gradient",
+            return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "gradient",
                                 "gradient is false but output grad_%s is requested", name);
         if (!req->call.present[o->index])
-            return v2_error_set(d->err, API_ERR_MISSING_FIELD, name,
+            return api_err_set(d->err, API_ERR_MISSING_FIELD, name,
                                 "output grad_%s needs input %s", name, name);
         req->call.want_gradient = 1;
     }
@@ -545,17 +548,17 @@ static api_code settle_gradient(decoder *d)
 /* ---- the request ---- */
 
 static api_code parse_header(v2_request *req, const char *body, size_t json_len, int has_tail,
-                             v2_error *err)
+                             api_err *err)
 {
     json_error jerr;
     json_status st = json_doc_parse(&req->doc, body, json_len, NULL, &jerr);
     if (st == JSON_OK)
         return API_OK;
     if (st == JSON_ERR_NOMEM)
-        return v2_error_set(err, API_ERR_NOMEM, "", "out of memory parsing the request");
+        return api_err_set(err, API_ERR_NOMEM, "", "out of memory parsing the request");
     if (st == JSON_ERR_LIMIT)
-        return v2_error_set(err, API_ERR_PAYLOAD_TOO_LARGE, "", "%s", jerr.message);
-    return v2_error_set(err, API_ERR_INVALID_JSON, "", "JSON header at byte %zu: %s%s",
+        return api_err_set(err, API_ERR_PAYLOAD_TOO_LARGE, "", "%s", jerr.message);
+    return api_err_set(err, API_ERR_INVALID_JSON, "", "JSON header at byte %zu: %s%s",
                         jerr.offset, jerr.message,
                         has_tail ? ""
                                  : " (binary tensor data needs an "
@@ -571,7 +574,7 @@ static api_code decode_request(decoder *d, const json_node *root)
     if (collect(root, request_fields, REQ_FIELDS, f, "request", d->err) != API_OK)
         return d->err->code;
     if (f[REQ_ID] && f[REQ_ID]->kind != JSON_STRING)
-        return v2_error_set(d->err, API_ERR_INVALID_TYPE, "id", "id must be a string, not %s",
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, "id", "id must be a string, not %s",
                             json_kind_name(f[REQ_ID]->kind));
     if (f[REQ_ID]) {
         d->req->id = f[REQ_ID]->u.str.ptr;
@@ -584,7 +587,7 @@ static api_code decode_request(decoder *d, const json_node *root)
 }
 
 api_code v2_decode(v2_request *req, const loss_desc *desc, const char *body, size_t len,
-                   const char *header_len, size_t max_elements, v2_error *err)
+                   const char *header_len, size_t max_elements, api_err *err)
 {
     size_t json_len;
     decoder d = {.req = req, .err = err, .has_tail = header_len != NULL,
