@@ -63,6 +63,28 @@ static api_code want_bool(const json_node *v, const char *what, int *out, api_er
     return API_OK;
 }
 
+/* The items of a JSON list of objects. The parser stores an all-number array packed, so an
+ * empty list may arrive packed, and a packed non-empty one holds numbers, not objects. */
+static api_code object_list(decoder *d, const json_node *v, const char *what,
+                            const json_node **items, size_t *count)
+{
+    *items = NULL;
+    *count = 0;
+    if (v->kind == JSON_ARRAY) {
+        *items = v->u.arr.items;
+        *count = v->u.arr.count;
+        return API_OK;
+    }
+    if (v->kind == JSON_PACKED && v->u.packed->rank == 1 && v->u.packed->count == 0)
+        return API_OK;
+    if (v->kind == JSON_PACKED)
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, what,
+                           "%s[0] must be an object, not %s", what,
+                           v->u.packed->rank == 1 ? "a number" : "an array");
+    return api_err_set(d->err, API_ERR_INVALID_TYPE, what,
+                       "%s must be an array of objects, not %s", what, json_kind_name(v->kind));
+}
+
 /* ---- request parameters ---- */
 
 static api_code param_reduction(decoder *d, const json_node *v)
@@ -203,7 +225,7 @@ static api_code decode_shape(decoder *d, const char *name, const json_node *v, t
             double dim = p->data[i];
             if (!(dim >= 0) || dim != floor(dim) || dim > V2_MAX_EXACT)
                 return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
-                                    "%s: shape[%zu] = %.17g is not a non-negative integer", name,
+                                    "%s: shape[%zu] = %.17g is not an integer in [0, 2^53]", name,
                                     i, dim);
             t->shape[i] = (size_t)dim;
         }
@@ -363,8 +385,8 @@ static api_code input_index(decoder *d, size_t pos, const json_node *name, int *
 static api_code decode_input(decoder *d, size_t pos, const json_node *node)
 {
     const json_node *f[IN_FIELDS];
-    char where[32];
-    int idx;
+    char where[48];
+    int idx = -1;
     v2_datatype dt;
     uint64_t size = UINT64_MAX;
     snprintf(where, sizeof where, "inputs[%zu]", pos);
@@ -394,12 +416,12 @@ static api_code decode_inputs(decoder *d, const json_node *inputs)
     if (inputs == NULL)
         return api_err_set(d->err, API_ERR_MISSING_FIELD, "inputs",
                             "the request needs \"inputs\"");
-    if (inputs->kind != JSON_ARRAY)
-        return api_err_set(d->err, API_ERR_INVALID_TYPE, "inputs",
-                            "inputs must be an array of objects, not %s",
-                            json_kind_name(inputs->kind));
-    for (size_t i = 0; i < inputs->u.arr.count; i++)
-        if (decode_input(d, i, &inputs->u.arr.items[i]) != API_OK)
+    const json_node *items;
+    size_t n;
+    if (object_list(d, inputs, "inputs", &items, &n) != API_OK)
+        return d->err->code;
+    for (size_t i = 0; i < n; i++)
+        if (decode_input(d, i, &items[i]) != API_OK)
             return d->err->code;
     if (d->float_seen)
         d->req->call.dtype = d->float_dt == V2_FP32 ? LOSS_DTYPE_F32 : LOSS_DTYPE_F64;
@@ -482,7 +504,7 @@ static api_code decode_output(decoder *d, size_t pos, const json_node *node,
     static const char *const fields[] = {"name", "parameters"};
     static const char *const pfields[] = {"binary_data"};
     const json_node *f[2], *pf = NULL;
-    char where[32];
+    char where[48];
     v2_output out;
     snprintf(where, sizeof where, "outputs[%zu]", pos);
     if (collect(node, fields, 2, f, where, d->err) != API_OK ||
@@ -498,12 +520,17 @@ static api_code decode_output(decoder *d, size_t pos, const json_node *node,
     return API_OK;
 }
 
-/* Requested outputs, or all of them when "outputs" is absent (gradients only if asked). */
+/* Requested outputs, or all of them when "outputs" is absent or empty (gradients only when
+ * the gradient parameter asks). */
 static api_code decode_outputs(decoder *d, const json_node *outputs)
 {
     v2_output offered[V2_MAX_OUTPUTS];
     size_t n = offered_outputs(&d->req->call, offered);
-    if (outputs == NULL) {
+    const json_node *items = NULL;
+    size_t count = 0;
+    if (outputs != NULL && object_list(d, outputs, "outputs", &items, &count) != API_OK)
+        return d->err->code;
+    if (outputs == NULL || count == 0) {
         for (size_t i = 0; i < n; i++) {
             if (offered[i].kind == V2_OUT_GRAD &&
                 (d->gradient != 1 || !d->req->call.present[offered[i].index]))
@@ -513,22 +540,17 @@ static api_code decode_outputs(decoder *d, const json_node *outputs)
         }
         return API_OK;
     }
-    if (outputs->kind != JSON_ARRAY)
-        return api_err_set(d->err, API_ERR_INVALID_TYPE, "outputs",
-                            "outputs must be an array of objects, not %s",
-                            json_kind_name(outputs->kind));
-    for (size_t i = 0; i < outputs->u.arr.count; i++)
-        if (decode_output(d, i, &outputs->u.arr.items[i], offered, n) != API_OK)
+    for (size_t i = 0; i < count; i++)
+        if (decode_output(d, i, &items[i], offered, n) != API_OK)
             return d->err->code;
     return API_OK;
 }
 
-/* Turns the gradient on when a gradient output is listed; refuses gradient=false with one,
- * and a gradient of an input that was not sent. */
+/* Computes gradients exactly when a gradient output is to be sent; refuses gradient=false
+ * with one, and a gradient of an input that was not sent. */
 static api_code settle_gradient(decoder *d)
 {
     v2_request *req = d->req;
-    req->call.want_gradient = d->gradient == 1;
     for (size_t k = 0; k < req->n_outputs; k++) {
         const v2_output *o = &req->outputs[k];
         if (o->kind != V2_OUT_GRAD)
