@@ -145,9 +145,11 @@ static loss_status alloc_outputs(const loss_call *call, loss_ctx *ctx, loss_resu
                                  loss_error *err)
 {
     tensor_type ft = call->dtype == LOSS_DTYPE_F64 ? TENSOR_F64 : TENSOR_F32;
+    int (*alloc)(tensor *, tensor_type, size_t, const size_t *) =
+        (call->desc->flags & LOSS_FLAG_DENSE) ? tensor_alloc_uninit : tensor_alloc;
     if (call->reduction == LOSS_REDUCE_NONE) {
         for (size_t t = 0; t < ctx->n_terms; t++) {
-            if (tensor_alloc(&res->terms[t], ft, ctx->term_rank[t], ctx->term_shape[t]) != 0)
+            if (alloc(&res->terms[t], ft, ctx->term_rank[t], ctx->term_shape[t]) != 0)
                 return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
             ctx->values[t] = res->terms[t].data;
         }
@@ -158,7 +160,7 @@ static loss_status alloc_outputs(const loss_call *call, loss_ctx *ctx, loss_resu
         if (!(call->desc->inputs[i].flags & LOSS_INPUT_GRAD) || ctx->in[i] == NULL)
             continue;
         const tensor *in = ctx->in[i];
-        if (tensor_alloc(&res->grad[i], ft, in->rank, in->shape) != 0)
+        if (alloc(&res->grad[i], ft, in->rank, in->shape) != 0)
             return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
         ctx->grad[i] = res->grad[i].data;
     }

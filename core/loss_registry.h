@@ -80,7 +80,8 @@ typedef loss_status (*loss_finish_fn)(struct loss_ctx *ctx, loss_error *err);
 typedef void (*loss_release_fn)(struct loss_ctx *ctx);
 
 enum {
-    LOSS_FLAG_PER_TERM = 1u << 0 /* two terms (GAN real/fake), each with its own mean */
+    LOSS_FLAG_PER_TERM = 1u << 0, /* two terms (GAN real/fake), each with its own mean */
+    LOSS_FLAG_DENSE = 1u << 1     /* chunks write every output element: skip zeroing them */
 };
 
 typedef struct loss_desc {

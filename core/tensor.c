@@ -29,7 +29,7 @@ int tensor_shape_count(const size_t *shape, size_t rank, size_t *count)
     return 0;
 }
 
-int tensor_alloc(tensor *t, tensor_type type, size_t rank, const size_t *shape)
+static int alloc_impl(tensor *t, tensor_type type, size_t rank, const size_t *shape, int zero)
 {
     size_t count, bytes;
     memset(t, 0, sizeof *t);
@@ -40,7 +40,8 @@ int tensor_alloc(tensor *t, tensor_type type, size_t rank, const size_t *shape)
     void *data = mem_alloc_aligned(bytes);
     if (data == NULL)
         return -1;
-    memset(data, 0, bytes);
+    if (zero)
+        memset(data, 0, bytes);
     t->type = type;
     t->rank = rank;
     memcpy(t->shape, shape, rank * sizeof *shape);
@@ -48,6 +49,16 @@ int tensor_alloc(tensor *t, tensor_type type, size_t rank, const size_t *shape)
     t->data = data;
     t->owned = 1;
     return 0;
+}
+
+int tensor_alloc(tensor *t, tensor_type type, size_t rank, const size_t *shape)
+{
+    return alloc_impl(t, type, rank, shape, 1);
+}
+
+int tensor_alloc_uninit(tensor *t, tensor_type type, size_t rank, const size_t *shape)
+{
+    return alloc_impl(t, type, rank, shape, 0);
 }
 
 void tensor_release(tensor *t)

@@ -29,6 +29,10 @@ int tensor_shape_count(const size_t *shape, size_t rank, size_t *count);
  * Returns 0, or -1 on overflow or allocation failure (t is then left empty). */
 int tensor_alloc(tensor *t, tensor_type type, size_t rank, const size_t *shape);
 
+/* As tensor_alloc, but the data is left uninitialised: for outputs that every element of
+ * is written before anyone reads them (saves a pass over memory). */
+int tensor_alloc_uninit(tensor *t, tensor_type type, size_t rank, const size_t *shape);
+
 /* Frees owned data and resets t to an empty rank-0 tensor. Accepts NULL. */
 void tensor_release(tensor *t);
 

@@ -47,6 +47,7 @@ const loss_desc loss_desc_mse = {
     .inputs = mse_inputs,
     .n_inputs = 3,
     .reductions = LOSS_RED_STANDARD,
+    .flags = LOSS_FLAG_DENSE,
     .plan = mse_plan,
     .chunk = mse_chunk,
 };

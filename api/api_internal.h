@@ -1,0 +1,78 @@
+/* api_internal: what api/'s modules share and nothing outside api/ sees: the error record
+ * every decoder fills, the /v1 request decoder and the /v1 result encoder. */
+#ifndef LOSSD_API_INTERNAL_H
+#define LOSSD_API_INTERNAL_H
+
+#include <stddef.h>
+
+#include "api.h"
+#include "arena.h"
+#include "jbuf.h"
+#include "json_doc.h"
+#include "loss.h"
+
+/* One refused request: wire code, the offending field ("" if none) and a message. */
+typedef struct {
+    api_code code;
+    char field[64];
+    char message[256];
+} api_err;
+
+/* Fills e (printf-style message; field may be NULL) and returns code. */
+api_code api_err_set(api_err *e, api_code code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps core's and the parser's errors to wire codes, keeping field and message. */
+api_code api_err_from_loss(api_err *e, const loss_error *le);
+api_code api_err_from_json(api_err *e, const json_error *je);
+
+/* Sets reply's status, content type, code and a freshly built error body (whatever body
+ * reply held is overwritten, not freed: error replies are built once). Returns e->code. */
+api_code api_err_reply(api_reply *reply, api_style style, const api_err *e);
+
+/* Writes the members (no braces) {"code", "message", "field"?} of a v1 error object. */
+void api_err_write_v1(jbuf *jb, const api_err *e);
+
+/* Hands jb's bytes to reply as a 200 JSON body (overwriting, not freeing, reply's body), or
+ * makes reply a 503 out_of_memory when jb failed. */
+api_code api_reply_json(api_reply *reply, jbuf *jb);
+
+/* ---- /v1 request decoding (decode_v1.c) ---- */
+
+enum {
+    DECODE_LENIENT = 1u << 0 /* skip keys that are not this loss's (evaluate's shared keys) */
+};
+
+/* Keys a layer must leave alone (handled by the caller): NULL-terminated list. */
+typedef const char *const *decode_skip;
+
+/* Applies the members of obj (a JSON object) onto call, whose desc is set: tensors by input
+ * name, options (reduction, gradient, dtype, empty_mean) and scalar parameters. Later layers
+ * override earlier ones. Tensors borrow the document (packed buffers) or are built in mem.
+ * Unknown keys are unknown_field unless DECODE_LENIENT. Returns API_OK or fills err. */
+api_code decode_v1_apply(loss_call *call, const json_node *obj, unsigned flags, decode_skip skip,
+                         arena *mem, api_err *err);
+
+/* True when key is something a /v1 request to desc may carry (input, parameter, option). */
+int decode_v1_knows(const loss_desc *desc, const char *key, size_t len);
+
+/* Checks the total element count of call's inputs against max_elements (0: core's cap);
+ * 413 payload_too_large beyond it. */
+api_code decode_v1_check_size(const loss_call *call, size_t max_elements, api_err *err);
+
+/* ---- /v1 result encoding (encode.c) ---- */
+
+/* A rough byte count of the result's JSON, for sizing the buffer up front. */
+size_t encode_v1_estimate(const loss_result *res);
+
+/* Writes the members (no braces) of a /v1 loss response: loss, reduction, dtype, value,
+ * shape, denominator (mean), gradient (when computed). */
+void encode_v1_result(jbuf *jb, const loss_desc *desc, const loss_call *call,
+                      const loss_result *res);
+
+/* Runs one decoded call; on success appends prefix, the response members and '}' to jb and
+ * adds the elements computed to *elements; on error appends nothing and fills err. Shared by
+ * /v1/loss, /v1/evaluate and /v1/batch. */
+api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix, jbuf *jb,
+                         size_t *elements, api_err *err);
+
+#endif

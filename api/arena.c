@@ -1,0 +1,106 @@
+/* arena: a list of blocks, bump allocation from the newest. Large requests get a block of
+ * their own so that a big tensor never wastes the tail of a small block.
+ * Invariant: every block was allocated by mem_alloc and is freed only by arena_release. */
+#include "arena.h"
+
+#include <stdint.h>
+
+#include "mem.h"
+
+#define ARENA_BLOCK_SIZE ((size_t)64 * 1024)
+#define ARENA_ALIGN_MAX 64
+
+struct arena_block {
+    arena_block *next;
+    size_t size; /* usable bytes after the header */
+    size_t used;
+    _Alignas(ARENA_ALIGN_MAX) unsigned char data[];
+};
+
+void arena_init(arena *a, size_t limit)
+{
+    a->head = NULL;
+    a->used_bytes = 0;
+    a->limit = limit;
+}
+
+static arena_block *block_new(arena *a, size_t size)
+{
+    size_t total;
+    if (__builtin_add_overflow(size, sizeof(arena_block) + ARENA_ALIGN_MAX, &total))
+        return NULL;
+    if (a->limit && (total > a->limit || a->used_bytes > a->limit - total))
+        return NULL;
+    /* posix_memalign-backed so that data[] really is 64-byte aligned. */
+    arena_block *b = mem_alloc_aligned(total);
+    if (b == NULL)
+        return NULL;
+    b->size = total - sizeof(arena_block);
+    b->used = 0;
+    a->used_bytes += total;
+    return b;
+}
+
+static void *bump(arena_block *b, size_t size, size_t align)
+{
+    size_t start = (b->used + align - 1) & ~(align - 1);
+    if (start > b->size || b->size - start < size)
+        return NULL;
+    b->used = start + size;
+    return b->data + start;
+}
+
+void *arena_alloc(arena *a, size_t size, size_t align)
+{
+    if (align == 0 || align > ARENA_ALIGN_MAX || (align & (align - 1)) != 0)
+        return NULL;
+    if (a->head != NULL) {
+        void *p = bump(a->head, size, align);
+        if (p != NULL)
+            return p;
+    }
+    int big = size > ARENA_BLOCK_SIZE / 4;
+    arena_block *b = block_new(a, big ? size : ARENA_BLOCK_SIZE);
+    if (b == NULL)
+        return NULL;
+    if (big && a->head != NULL) {
+        /* Keep the current small block as head: it still has room for small nodes. */
+        b->next = a->head->next;
+        a->head->next = b;
+    } else {
+        b->next = a->head;
+        a->head = b;
+    }
+    return bump(b, size, align);
+}
+
+void *arena_alloc_array(arena *a, size_t n, size_t elem, size_t align)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, elem, &bytes))
+        return NULL;
+    return arena_alloc(a, bytes, align);
+}
+
+void *arena_alloc_simd(arena *a, size_t size)
+{
+    size_t padded;
+    if (__builtin_add_overflow(size, (size_t)ARENA_ALIGN_MAX - 1, &padded))
+        return NULL;
+    padded &= ~(size_t)(ARENA_ALIGN_MAX - 1);
+    return arena_alloc(a, padded ? padded : ARENA_ALIGN_MAX, ARENA_ALIGN_MAX);
+}
+
+void arena_release(arena *a)
+{
+    if (a == NULL)
+        return;
+    arena_block *b = a->head;
+    while (b != NULL) {
+        arena_block *next = b->next;
+        mem_free_aligned(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->used_bytes = 0;
+}

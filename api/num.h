@@ -1,0 +1,37 @@
+/* num: correctly rounded decimal <-> binary conversion for JSON numbers, the one place that
+ * touches C++ (std::from_chars / std::to_chars of libstdc++, locale-independent). */
+#ifndef LOSSD_API_NUM_H
+#define LOSSD_API_NUM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    NUM_OK = 0,       /* converted (an underflow rounds to a signed zero and is OK) */
+    NUM_OVERFLOW,     /* magnitude beyond DBL_MAX: *out is +-infinity */
+    NUM_INVALID       /* not a number text at all */
+} num_status;
+
+/* Longest text num_format_* writes (no NUL): sign, 17 digits, point, exponent. */
+#define NUM_FORMAT_MAX 32
+
+/* Converts s[0..len), which the caller has already checked against the RFC 8259 number
+ * grammar, to the nearest double (round-half-even). Reads exactly len bytes; s need not be
+ * NUL-terminated. */
+num_status num_parse_double(const char *s, size_t len, double *out);
+
+/* Writes the shortest text that parses back to exactly v (as a double, or for
+ * num_format_float as a float) into buf, which holds NUM_FORMAT_MAX bytes. Returns the
+ * length, or 0 when v is not finite (the caller prints what its format uses, e.g. null).
+ * The text is valid JSON ("1e+22", "-0", "0.1"). No NUL is written. */
+size_t num_format_double(double v, char *buf);
+size_t num_format_float(float v, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

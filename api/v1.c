@@ -1,0 +1,296 @@
+/* v1: the /v1 compute handlers. Each parses the body once into a request-scoped document,
+ * decodes one loss_call per loss from it (tensors shared, never copied), computes, and
+ * writes the reply into one buffer. Every path ends at the single cleanup of each handler:
+ * the document (arena) and the reply buffer are the only allocations. */
+#include <string.h>
+
+#include "api_internal.h"
+
+static api_code unknown_loss(api_err *err, const char *name, size_t len)
+{
+    int n = (int)(len > 64 ? 64 : len);
+    const char *near = loss_registry_suggest(name, len);
+    if (near != NULL)
+        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
+                           "unknown loss '%.*s'; did you mean '%s'?", n, name, near);
+    return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
+                       "unknown loss '%.*s'; GET /v1/losses lists every loss", n, name);
+}
+
+static api_code unknown_key(api_err *err, const json_member *m, const char *why)
+{
+    char key[64];
+    size_t n = m->key_len < sizeof key - 1 ? m->key_len : sizeof key - 1;
+    memcpy(key, m->key, n);
+    key[n] = '\0';
+    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key, "unknown field \"%s\": %s", key, why);
+}
+
+/* Parses a request body that must be a JSON object. */
+static api_code parse_object_body(const char *body, size_t len, json_doc *doc, api_err *err)
+{
+    json_error je;
+    if (len == 0)
+        return api_err_set(err, API_ERR_INVALID_JSON, NULL, "the request body is empty");
+    if (json_doc_parse(doc, body, len, NULL, &je) != JSON_OK)
+        return api_err_from_json(err, &je);
+    if (doc->root.kind != JSON_OBJECT)
+        return api_err_set(err, API_ERR_INVALID_TYPE, NULL,
+                           "the request body must be a JSON object, got %s",
+                           json_kind_name(doc->root.kind));
+    return API_OK;
+}
+
+api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix, jbuf *jb,
+                         size_t *elements, api_err *err)
+{
+    loss_result res;
+    loss_error le;
+    if (decode_v1_check_size(call, env ? env->max_elements : 0, err) != API_OK)
+        return err->code;
+    if (loss_compute(call, env ? env->workers : NULL, &res, &le) != LOSS_OK)
+        return api_err_from_loss(err, &le);
+    jbuf_reserve(jb, encode_v1_estimate(&res));
+    jbuf_puts(jb, prefix);
+    encode_v1_result(jb, call->desc, call, &res);
+    jbuf_putc(jb, '}');
+    *elements += res.elements;
+    loss_result_release(&res);
+    return API_OK;
+}
+
+api_code api_v1_loss(const api_env *env, const char *name, size_t name_len, const char *body,
+                     size_t len, api_reply *reply)
+{
+    json_doc doc;
+    jbuf jb;
+    api_err err;
+    loss_call call;
+    api_code code;
+    const loss_desc *desc = loss_registry_find(name, name_len);
+
+    memset(reply, 0, sizeof *reply);
+    memset(&doc, 0, sizeof doc);
+    jbuf_init(&jb, 0);
+    if (desc == NULL) {
+        code = unknown_loss(&err, name, name_len);
+        goto cleanup;
+    }
+    reply->loss = desc->name;
+    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
+        goto cleanup;
+    loss_call_init(&call, desc);
+    if ((code = decode_v1_apply(&call, &doc.root, 0, NULL, &doc.mem, &err)) != API_OK)
+        goto cleanup;
+    code = v1_compute_into(env, &call, "{", &jb, &reply->elements, &err);
+cleanup:
+    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    jbuf_release(&jb);
+    json_doc_release(&doc);
+    return code;
+}
+
+/* ---- /v1/evaluate ---- */
+
+/* The name of a `losses` entry: a string, or an object's "name". */
+static api_code entry_name(const json_node *e, const char **name, size_t *len, api_err *err)
+{
+    const json_node *n = e->kind == JSON_OBJECT ? json_object_get(e, "name", 4) : e;
+    if (e->kind != JSON_STRING && e->kind != JSON_OBJECT)
+        return api_err_set(err, API_ERR_INVALID_TYPE, "losses",
+                           "each entry of losses must be a name or an object, got %s",
+                           json_kind_name(e->kind));
+    if (n == NULL)
+        return api_err_set(err, API_ERR_MISSING_FIELD, "name",
+                           "an object in losses needs a \"name\"");
+    if (n->kind != JSON_STRING)
+        return api_err_set(err, API_ERR_INVALID_TYPE, "name", "name must be a string, got %s",
+                           json_kind_name(n->kind));
+    *name = n->u.str.ptr;
+    *len = n->u.str.len;
+    return API_OK;
+}
+
+/* A top-level key of /v1/evaluate must be used by at least one listed (known) loss. */
+static api_code check_shared_keys(const json_node *root, const json_node *losses, api_err *err)
+{
+    for (size_t k = 0; k < root->u.obj.count; k++) {
+        const json_member *m = &root->u.obj.items[k];
+        int used = m->key_len == 6 && memcmp(m->key, "losses", 6) == 0, known = 0;
+        for (size_t i = 0; i < losses->u.arr.count && !used; i++) {
+            const char *name = NULL;
+            size_t len = 0;
+            api_err ignored;
+            if (entry_name(&losses->u.arr.items[i], &name, &len, &ignored) != API_OK)
+                continue;
+            const loss_desc *d = loss_registry_find(name, len);
+            known += d != NULL;
+            used = d != NULL && decode_v1_knows(d, m->key, m->key_len);
+        }
+        if (!used && known > 0)
+            return unknown_key(err, m, "no listed loss takes it");
+    }
+    return API_OK;
+}
+
+static void write_item_error(jbuf *jb, const char *loss, size_t loss_len, const api_err *e)
+{
+    jbuf_putc(jb, '{');
+    if (loss != NULL) {
+        jbuf_puts(jb, "\"loss\":");
+        jbuf_string(jb, loss, loss_len);
+        jbuf_putc(jb, ',');
+    }
+    jbuf_puts(jb, "\"status\":");
+    jbuf_size(jb, (size_t)api_code_status(e->code));
+    jbuf_puts(jb, ",\"error\":{");
+    api_err_write_v1(jb, e);
+    jbuf_puts(jb, "}}");
+}
+
+/* One entry of losses: decoded from the shared keys, then its own object's keys. */
+static void evaluate_one(const api_env *env, json_doc *doc, const json_node *entry, jbuf *jb,
+                         size_t *elements)
+{
+    static const char *const top_skip[] = {"losses", NULL}, *const own_skip[] = {"name", NULL};
+    const char *name = NULL;
+    size_t len = 0;
+    api_err err;
+    loss_call call;
+    api_code c = entry_name(entry, &name, &len, &err);
+    const loss_desc *desc = c == API_OK ? loss_registry_find(name, len) : NULL;
+    if (c == API_OK && desc == NULL)
+        c = unknown_loss(&err, name, len);
+    if (c == API_OK) {
+        loss_call_init(&call, desc);
+        c = decode_v1_apply(&call, &doc->root, DECODE_LENIENT, top_skip, &doc->mem, &err);
+    }
+    if (c == API_OK && entry->kind == JSON_OBJECT)
+        c = decode_v1_apply(&call, entry, 0, own_skip, &doc->mem, &err);
+    if (c == API_OK)
+        c = v1_compute_into(env, &call, "{", jb, elements, &err);
+    if (c != API_OK)
+        write_item_error(jb, desc ? desc->name : name, desc ? strlen(desc->name) : len, &err);
+}
+
+api_code api_v1_evaluate(const api_env *env, const char *body, size_t len, api_reply *reply)
+{
+    json_doc doc;
+    jbuf jb;
+    api_err err;
+    api_code code;
+    const json_node *losses;
+
+    memset(reply, 0, sizeof *reply);
+    memset(&doc, 0, sizeof doc);
+    jbuf_init(&jb, 0);
+    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
+        goto cleanup;
+    losses = json_object_get(&doc.root, "losses", 6);
+    if (losses == NULL) {
+        code = api_err_set(&err, API_ERR_MISSING_FIELD, "losses", "losses is required");
+        goto cleanup;
+    }
+    if (losses->kind != JSON_ARRAY) {
+        code = api_err_set(&err, API_ERR_INVALID_TYPE, "losses",
+                           "losses must be an array of names or objects, got %s",
+                           json_kind_name(losses->kind));
+        goto cleanup;
+    }
+    if ((code = check_shared_keys(&doc.root, losses, &err)) != API_OK)
+        goto cleanup;
+    jbuf_puts(&jb, "{\"results\":[");
+    for (size_t i = 0; i < losses->u.arr.count; i++) {
+        if (i)
+            jbuf_putc(&jb, ',');
+        evaluate_one(env, &doc, &losses->u.arr.items[i], &jb, &reply->elements);
+    }
+    jbuf_puts(&jb, "]}");
+cleanup:
+    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    jbuf_release(&jb);
+    json_doc_release(&doc);
+    return code;
+}
+
+/* ---- /v1/batch ---- */
+
+static api_code batch_loss(const json_node *item, const loss_desc **desc, api_err *err)
+{
+    if (item->kind != JSON_OBJECT)
+        return api_err_set(err, API_ERR_INVALID_TYPE, NULL,
+                           "each request must be a JSON object, got %s",
+                           json_kind_name(item->kind));
+    const json_node *n = json_object_get(item, "loss", 4);
+    if (n == NULL)
+        return api_err_set(err, API_ERR_MISSING_FIELD, "loss", "loss is required");
+    if (n->kind != JSON_STRING)
+        return api_err_set(err, API_ERR_INVALID_TYPE, "loss", "loss must be a string, got %s",
+                           json_kind_name(n->kind));
+    *desc = loss_registry_find(n->u.str.ptr, n->u.str.len);
+    return *desc ? API_OK : unknown_loss(err, n->u.str.ptr, n->u.str.len);
+}
+
+static void batch_one(const api_env *env, json_doc *doc, const json_node *item, jbuf *jb,
+                      size_t *elements)
+{
+    static const char *const skip[] = {"loss", NULL};
+    const loss_desc *desc = NULL;
+    api_err err;
+    loss_call call;
+    api_code c = batch_loss(item, &desc, &err);
+    if (c == API_OK) {
+        loss_call_init(&call, desc);
+        c = decode_v1_apply(&call, item, 0, skip, &doc->mem, &err);
+    }
+    if (c == API_OK)
+        c = v1_compute_into(env, &call, "{\"status\":200,", jb, elements, &err);
+    if (c != API_OK)
+        write_item_error(jb, NULL, 0, &err);
+}
+
+static api_code batch_requests(const json_node *root, const json_node **requests, api_err *err)
+{
+    for (size_t k = 0; k < root->u.obj.count; k++) {
+        const json_member *m = &root->u.obj.items[k];
+        if (!(m->key_len == 8 && memcmp(m->key, "requests", 8) == 0))
+            return unknown_key(err, m, "a batch holds only \"requests\"");
+    }
+    *requests = json_object_get(root, "requests", 8);
+    if (*requests == NULL)
+        return api_err_set(err, API_ERR_MISSING_FIELD, "requests", "requests is required");
+    if ((*requests)->kind != JSON_ARRAY)
+        return api_err_set(err, API_ERR_INVALID_TYPE, "requests",
+                           "requests must be an array of objects, got %s",
+                           json_kind_name((*requests)->kind));
+    return API_OK;
+}
+
+api_code api_v1_batch(const api_env *env, const char *body, size_t len, api_reply *reply)
+{
+    json_doc doc;
+    jbuf jb;
+    api_err err;
+    api_code code;
+    const json_node *requests = NULL;
+
+    memset(reply, 0, sizeof *reply);
+    memset(&doc, 0, sizeof doc);
+    jbuf_init(&jb, 0);
+    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
+        goto cleanup;
+    if ((code = batch_requests(&doc.root, &requests, &err)) != API_OK)
+        goto cleanup;
+    jbuf_puts(&jb, "{\"responses\":[");
+    for (size_t i = 0; i < requests->u.arr.count; i++) {
+        if (i)
+            jbuf_putc(&jb, ',');
+        batch_one(env, &doc, &requests->u.arr.items[i], &jb, &reply->elements);
+    }
+    jbuf_puts(&jb, "]}");
+cleanup:
+    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    jbuf_release(&jb);
+    json_doc_release(&doc);
+    return code;
+}

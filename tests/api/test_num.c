@@ -1,0 +1,112 @@
+/* num: shortest printing parses back to the same bits (doubles and floats), and parsing is
+ * correctly rounded, with overflow reported and underflow rounded to zero. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "num.h"
+
+/* xorshift64*: reproducible bit patterns covering every exponent. */
+static uint64_t next_bits(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+static double parse(const char *s)
+{
+    double v = NAN;
+    cr_assert_eq(num_parse_double(s, strlen(s), &v), NUM_OK, "%s parses", s);
+    return v;
+}
+
+Test(num, printed_doubles_should_parse_back_to_identical_bits)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    char buf[NUM_FORMAT_MAX];
+    for (int i = 0; i < 200000; i++) {
+        uint64_t bits = next_bits(&seed);
+        double v, back = 0;
+        memcpy(&v, &bits, sizeof v);
+        if (!isfinite(v))
+            continue;
+        size_t n = num_format_double(v, buf);
+        cr_assert(n > 0 && n <= NUM_FORMAT_MAX);
+        cr_assert_eq(num_parse_double(buf, n, &back), NUM_OK, "%.*s", (int)n, buf);
+        cr_assert(memcmp(&v, &back, sizeof v) == 0, "%.*s", (int)n, buf);
+    }
+}
+
+Test(num, printed_floats_should_parse_back_to_identical_float_bits)
+{
+    uint64_t seed = 12345;
+    char buf[NUM_FORMAT_MAX];
+    for (int i = 0; i < 200000; i++) {
+        uint32_t bits = (uint32_t)next_bits(&seed);
+        float v;
+        double back = 0;
+        memcpy(&v, &bits, sizeof v);
+        if (!isfinite(v))
+            continue;
+        size_t n = num_format_float(v, buf);
+        cr_assert(n > 0);
+        cr_assert_eq(num_parse_double(buf, n, &back), NUM_OK);
+        float f = (float)back;
+        cr_assert(memcmp(&v, &f, sizeof v) == 0, "%.*s", (int)n, buf);
+    }
+}
+
+Test(num, float_results_should_print_in_their_own_shortest_form)
+{
+    char buf[NUM_FORMAT_MAX];
+    size_t n = num_format_float(0.1f, buf);
+    cr_assert_eq(n, 3);
+    cr_assert(memcmp(buf, "0.1", 3) == 0);
+}
+
+Test(num, non_finite_values_should_print_nothing_so_the_caller_writes_null)
+{
+    char buf[NUM_FORMAT_MAX];
+    cr_assert_eq(num_format_double(NAN, buf), 0);
+    cr_assert_eq(num_format_double(INFINITY, buf), 0);
+    cr_assert_eq(num_format_float(-INFINITY, buf), 0);
+}
+
+Test(num, parsing_should_be_correctly_rounded_at_halfway_cases)
+{
+    /* 2^53 + 1 is halfway between two doubles: ties to even. */
+    cr_assert_eq(parse("9007199254740993"), 9007199254740992.0);
+    cr_assert_eq(parse("9007199254740995"), 9007199254740996.0);
+    cr_assert_eq(parse("0.1"), 0.1);
+    cr_assert_eq(parse("2.2250738585072014e-308"), 2.2250738585072014e-308);
+    cr_assert_eq(parse("4.9406564584124654e-324"), 4.9406564584124654e-324);
+}
+
+Test(num, overflow_should_report_infinity_with_its_sign)
+{
+    double v = 0;
+    cr_assert_eq(num_parse_double("1e400", 5, &v), NUM_OVERFLOW);
+    cr_assert(isinf(v) && v > 0);
+    cr_assert_eq(num_parse_double("-123456e999", 11, &v), NUM_OVERFLOW);
+    cr_assert(isinf(v) && v < 0);
+}
+
+Test(num, underflow_should_round_to_a_signed_zero)
+{
+    double v = 1;
+    cr_assert_eq(num_parse_double("1e-400", 6, &v), NUM_OK);
+    cr_assert(v == 0 && !signbit(v));
+    cr_assert_eq(num_parse_double("-0.000001e-330", 14, &v), NUM_OK);
+    cr_assert(v == 0 && signbit(v));
+}
+
+Test(num, parsing_should_read_exactly_len_bytes)
+{
+    double v = 0;
+    cr_assert_eq(num_parse_double("1.5xyz", 3, &v), NUM_OK);
+    cr_assert_eq(v, 1.5);
+    cr_assert_eq(num_parse_double("1.5x", 4, &v), NUM_INVALID);
+}
