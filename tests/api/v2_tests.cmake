@@ -4,3 +4,4 @@ lossd_test(test_v2_binary SOURCES tests/api/test_v2_binary.c LIBS lossd_api)
 lossd_test(test_v2 SOURCES tests/api/test_v2.c tests/api/v2_util.c LIBS lossd_api)
 lossd_test(test_v2_malformed SOURCES tests/api/test_v2_malformed.c tests/api/v2_util.c
            LIBS lossd_api)
+lossd_test(test_v2_golden SOURCES tests/api/test_v2_golden.c tests/api/v2_util.c LIBS lossd_api)
