@@ -66,9 +66,7 @@ api_code api_v2_model_ready(const char *name, size_t name_len, api_reply *reply)
 
 /* ---- model metadata ---- */
 
-/* Parses a shape rule of the form "(N, 4)": letters are free dimensions (-1), numbers fixed.
- * Returns the rank, or -1 when the rule is anything else ("any", "(N,C,d...)"). */
-static int rule_dims(const char *rule, long *dims)
+int v2_rule_dims(const char *rule, long *dims)
 {
     int rank = 0;
     if (rule == NULL || *rule++ != '(')
@@ -83,28 +81,39 @@ static int rule_dims(const char *rule, long *dims)
             return -1;
         dims[rank++] = isdigit((unsigned char)*tok) ? strtol(tok, NULL, 10) : -1;
         if (*rule == ')')
-            return rule[1] == '\0' ? rank : -1;
+            break;
         if (*rule++ != ',')
             return -1;
     }
+    /* A remark may follow ("(N) in {0, 1}"); another shape or an alternative may not. */
+    rule++;
+    return strchr(rule, '(') == NULL && strstr(rule, " or ") == NULL ? rank : -1;
+}
+
+/* The input a rule "same as <name>..." refers to, or -1. */
+static int rule_same_as(const loss_desc *desc, const char *rule)
+{
+    static const char same[] = "same as ";
+    if (rule == NULL || strncmp(rule, same, sizeof same - 1) != 0)
+        return -1;
+    const char *name = rule + sizeof same - 1, *end = name;
+    while (isalnum((unsigned char)*end) || *end == '_')
+        end++;
+    return loss_desc_input_index(desc, name, (size_t)(end - name));
 }
 
 /* The OIP shape of input i from its rule: "(N, 4)" -> [-1,4], "same as x" -> x's shape,
  * any other rule (free rank) -> [-1]; the rule itself is also sent as "shape_rule". */
 static void write_input_shape(jbuf *jb, const loss_desc *desc, size_t i, int depth)
 {
-    static const char same[] = "same as ";
     const char *rule = desc->inputs[i].shape;
     long dims[TENSOR_MAX_RANK];
-    if (depth < 4 && rule != NULL && strncmp(rule, same, sizeof same - 1) == 0) {
-        const char *ref = rule + sizeof same - 1;
-        int r = loss_desc_input_index(desc, ref, strlen(ref));
-        if (r >= 0) {
-            write_input_shape(jb, desc, (size_t)r, depth + 1);
-            return;
-        }
+    int same = rule_same_as(desc, rule);
+    if (same >= 0 && depth < 4) {
+        write_input_shape(jb, desc, (size_t)same, depth + 1);
+        return;
     }
-    int rank = rule_dims(rule, dims);
+    int rank = v2_rule_dims(rule, dims);
     if (rank < 0) {
         jbuf_puts(jb, "[-1]");
         return;

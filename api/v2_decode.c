@@ -138,9 +138,10 @@ static api_code param_loss(decoder *d, const json_member *m)
             return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, desc->inputs[in].name,
                                 "%s is a tensor: send it in \"inputs\", not in \"parameters\"",
                                 desc->inputs[in].name);
-        return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "parameters",
-                            "%s has no parameter \"%.*s\"", desc->name,
-                            (int)(m->key_len > 64 ? 64 : m->key_len), m->key);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(m->key_len > 63 ? 63 : m->key_len), m->key);
+        return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, key, "%s has no parameter \"%s\"",
+                           desc->name, key);
     }
     const json_node *v = &m->value;
     const char *name = desc->params[i].name;

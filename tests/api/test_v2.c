@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
@@ -106,8 +107,8 @@ Test(v2_infer, fp64_binary_should_compute_and_answer_in_fp64)
     cr_assert_eq(v2_output_values(&r, j, "loss", got, 4), 1);
     double want = (0.1 * 0.1) + (0.3 * 0.3) + (0.7 * 0.7);
     cr_assert(fabs(got[0] - want) <= 1e-15, "%.17g vs %.17g", got[0], want);
-    cr_assert_str_eq(cJSON_GetObjectItem(v2_output(j, "loss"), "datatype")->valuestring, "FP64");
-    cr_assert_null(v2_output(j, "grad_predictions"), "no gradient unless asked");
+    cr_assert_str_eq(cJSON_GetObjectItem(v2_reply_output(j, "loss"), "datatype")->valuestring, "FP64");
+    cr_assert_null(v2_reply_output(j, "grad_predictions"), "no gradient unless asked");
     cJSON_Delete(j);
     api_reply_release(&r);
     v2_body_free(&b);
@@ -126,7 +127,7 @@ Test(v2_infer, json_request_with_nested_data_and_reduction_none_should_keep_the_
     cr_assert_eq(r.binary, 0);
     cJSON *j = v2_reply_json(&r);
     cr_assert_str_eq(cJSON_GetObjectItem(j, "id")->valuestring, "q\"1");
-    const cJSON *loss = v2_output(j, "loss");
+    const cJSON *loss = v2_reply_output(j, "loss");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(loss, "shape")), 2);
     cr_assert_eq(v2_output_values(&r, j, "loss", v, 8), 4);
     cr_assert(v[0] == 1 && v[1] == 4 && v[2] == 9 && v[3] == 9);
@@ -152,7 +153,7 @@ Test(v2_infer, per_output_binary_data_should_override_binary_data_output)
     cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "outputs"), 0)
                          ->child->valuestring,
                      "grad_predictions", "outputs in the requested order");
-    cr_assert_not_null(cJSON_GetObjectItem(v2_output(j, "loss"), "data"));
+    cr_assert_not_null(cJSON_GetObjectItem(v2_reply_output(j, "loss"), "data"));
     cr_assert_eq(v2_output_values(&r, j, "loss", v, 4), 1);
     cr_assert_eq(v[0], 5.0);
     cr_assert_eq(v2_output_values(&r, j, "grad_predictions", v, 4), 2);
@@ -272,4 +273,96 @@ Test(v2_infer, every_allocation_failure_should_end_in_a_clean_503)
         api_reply_release(&r);
     }
     v2_body_free(&b);
+}
+
+/* The worked example's numbers through /v1, /v2 JSON and /v2 binary: the same float32 bits. */
+Test(v2_infer, v1_v2_json_and_v2_binary_should_give_identical_numbers)
+{
+    const char *v1 = "{\"predictions\":[0.5,1.0],\"targets\":[1.0,1.0],\"gradient\":true,"
+                     "\"dtype\":\"float32\"}";
+    const char *v2 = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\","
+                     "\"data\":[0.5,1.0]},{\"name\":\"targets\",\"shape\":[2],\"datatype\":"
+                     "\"FP32\",\"data\":[1.0,1.0]}],\"parameters\":{\"gradient\":true}}";
+    api_env env = {.workers = NULL, .max_elements = 0};
+    api_reply r1, r2, r3;
+    v2_body b;
+    double loss[3][2], grad[3][3];
+    example_body(&b);
+    cr_assert_eq(api_v1_loss(&env, "mse", 3, v1, strlen(v1), &r1), API_OK);
+    cr_assert_eq(v2_infer("mse", v2, strlen(v2), NULL, &r2), API_OK);
+    cr_assert_eq(v2_infer("mse", b.data, b.len, "310", &r3), API_OK);
+
+    cJSON *j1 = cJSON_ParseWithLength(r1.body, r1.len), *j2 = v2_reply_json(&r2),
+          *j3 = v2_reply_json(&r3);
+    loss[0][0] = cJSON_GetObjectItem(j1, "value")->valuedouble;
+    const cJSON *g1 = cJSON_GetObjectItem(cJSON_GetObjectItem(j1, "gradient"), "predictions");
+    grad[0][0] = cJSON_GetArrayItem(g1, 0)->valuedouble;
+    grad[0][1] = cJSON_GetArrayItem(g1, 1)->valuedouble;
+    cr_assert_eq(v2_output_values(&r2, j2, "loss", loss[1], 2), 1);
+    cr_assert_eq(v2_output_values(&r3, j3, "loss", loss[2], 2), 1);
+    cr_assert_eq(v2_output_values(&r2, j2, "grad_predictions", grad[1], 3), 2);
+    cr_assert_eq(v2_output_values(&r3, j3, "grad_predictions", grad[2], 3), 2);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(loss[k][0], 0.125, "path %d", k);
+        cr_expect_eq(grad[k][0], -0.5, "path %d", k);
+        cr_expect_eq(grad[k][1], 0.0, "path %d", k);
+    }
+    cJSON_Delete(j1);
+    cJSON_Delete(j2);
+    cJSON_Delete(j3);
+    api_reply_release(&r1);
+    api_reply_release(&r2);
+    api_reply_release(&r3);
+    v2_body_free(&b);
+}
+
+/* Random float64 data, larger than one compute chunk: /v1 and /v2 binary agree bit for bit. */
+Test(v2_infer, large_binary_request_should_match_v1_bit_for_bit)
+{
+    enum { N = 40000 };
+    static double p[N], t[N];
+    unsigned s = 12345;
+    for (size_t i = 0; i < N; i++) {
+        s = s * 1103515245u + 12345u;
+        p[i] = (double)(s >> 8) / (1 << 24) - 0.5;
+        s = s * 1103515245u + 12345u;
+        t[i] = (double)(s >> 8) / (1 << 24);
+    }
+    char header[512];
+    snprintf(header, sizeof header,
+             "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[%d],\"datatype\":\"FP64\","
+             "\"parameters\":{\"binary_data_size\":%zu}},{\"name\":\"targets\",\"shape\":[%d],"
+             "\"datatype\":\"FP64\",\"parameters\":{\"binary_data_size\":%zu}}],"
+             "\"outputs\":[{\"name\":\"loss\",\"parameters\":{\"binary_data\":true}}]}",
+             N, sizeof p, N, sizeof t);
+    v2_body b = {0};
+    v2_body_json(&b, header);
+    v2_body_bytes(&b, p, sizeof p);
+    v2_body_bytes(&b, t, sizeof t);
+
+    /* The same tensors as /v1 JSON, printed to round-trip exactly. */
+    size_t cap = (size_t)N * 2 * 26 + 64, len = 0;
+    char *v1 = malloc(cap);
+    len += (size_t)snprintf(v1 + len, cap - len, "{\"predictions\":[");
+    for (size_t i = 0; i < N; i++)
+        len += (size_t)snprintf(v1 + len, cap - len, "%s%.17g", i ? "," : "", p[i]);
+    len += (size_t)snprintf(v1 + len, cap - len, "],\"targets\":[");
+    for (size_t i = 0; i < N; i++)
+        len += (size_t)snprintf(v1 + len, cap - len, "%s%.17g", i ? "," : "", t[i]);
+    len += (size_t)snprintf(v1 + len, cap - len, "]}");
+
+    api_env env = {.workers = NULL, .max_elements = 0};
+    api_reply r1, r2;
+    double v2v;
+    cr_assert_eq(api_v1_loss(&env, "mse", 3, v1, len, &r1), API_OK);
+    cr_assert_eq(v2_infer_body("mse", &b, &r2), API_OK, "%.*s", (int)r2.len, r2.body);
+    cJSON *j1 = cJSON_ParseWithLength(r1.body, r1.len);
+    cr_assert_eq(r2.len - r2.inference_header_len, 8);
+    memcpy(&v2v, r2.body + r2.inference_header_len, 8);
+    cr_assert_eq(v2v, cJSON_GetObjectItem(j1, "value")->valuedouble, "%.17g", v2v);
+    cJSON_Delete(j1);
+    api_reply_release(&r1);
+    api_reply_release(&r2);
+    v2_body_free(&b);
+    free(v1);
 }

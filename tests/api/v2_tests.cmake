@@ -5,3 +5,5 @@ lossd_test(test_v2 SOURCES tests/api/test_v2.c tests/api/v2_util.c LIBS lossd_ap
 lossd_test(test_v2_malformed SOURCES tests/api/test_v2_malformed.c tests/api/v2_util.c
            LIBS lossd_api)
 lossd_test(test_v2_golden SOURCES tests/api/test_v2_golden.c tests/api/v2_util.c LIBS lossd_api)
+lossd_test(test_v2_metadata SOURCES tests/api/test_v2_metadata.c tests/api/v2_util.c
+           LIBS lossd_api)

@@ -79,7 +79,7 @@ int v2_contains(const char *hay, size_t n, const char *needle)
     return 0;
 }
 
-const cJSON *v2_output(const cJSON *reply_json, const char *name)
+const cJSON *v2_reply_output(const cJSON *reply_json, const char *name)
 {
     const cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(reply_json, "outputs"))
@@ -125,7 +125,7 @@ static void flatten(const cJSON *j, double *out, size_t cap, size_t *n)
 long v2_output_values(const api_reply *reply, const cJSON *reply_json, const char *name,
                       double *out, size_t cap)
 {
-    const cJSON *o = v2_output(reply_json, name);
+    const cJSON *o = v2_reply_output(reply_json, name);
     if (o == NULL)
         return -1;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");

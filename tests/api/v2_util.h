@@ -37,7 +37,7 @@ int v2_reply_is_error(const api_reply *reply, int status, const char *code);
 int v2_contains(const char *hay, size_t n, const char *needle);
 
 /* The output named `name` of a parsed reply, or NULL. */
-const cJSON *v2_output(const cJSON *reply_json, const char *name);
+const cJSON *v2_reply_output(const cJSON *reply_json, const char *name);
 
 /* Reads output `name` as doubles into out (at most cap): from its JSON data, or from the
  * binary tail of reply (in output order). Returns the element count, or -1 if absent. */
