@@ -58,3 +58,30 @@ int kern_init(const char *forced)
 }
 
 const kern_table *kern_get(void) { return &table; }
+
+void kern_step_constants(kern_id id, double scale, const double *param, double out[3])
+{
+    double x = param ? param[0] : 0.0;
+    out[0] = out[1] = out[2] = 0.0;
+    switch (id) {
+    case KERN_MSE: /* a = 2s */
+        out[0] = 2.0 * scale;
+        break;
+    case KERN_MBE: /* a = -s */
+    case KERN_HINGE:
+        out[0] = -scale;
+        break;
+    case KERN_SQUARED_HINGE: /* a = -2s */
+        out[0] = -2.0 * scale;
+        break;
+    case KERN_HUBER: /* a = delta, b = delta/2, c = delta*s */
+        out[0] = x, out[1] = 0.5 * x, out[2] = x * scale;
+        break;
+    case KERN_SMOOTH_L1: /* a = beta, b = beta/2, c = 0.5/beta; beta = 0 never uses c */
+        out[0] = x, out[1] = 0.5 * x, out[2] = x > 0.0 ? 0.5 / x : 0.0;
+        break;
+    case KERN_MAE:
+    case KERN_COUNT:
+        break;
+    }
+}

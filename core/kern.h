@@ -9,7 +9,18 @@
 
 typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
 
-/* One slot per elementwise loss that has fast paths. */
+/* One slot per elementwise loss that has fast paths (unweighted chunks only). What each
+ * computes, per element with d = p - y and t = 1 - y*p, before scaling the gradient:
+ *   MSE d^2, 2d;  MAE |d|, sgn(d) (0 at d = 0);  MBE y - p, -1;
+ *   HUBER (param[0] = delta) 0.5 d^2, d inside |d| < delta, else delta(|d| - delta/2),
+ *     delta sgn(d);
+ *   SMOOTH_L1 (param[0] = beta) d^2/(2 beta), d/beta inside |d| < beta, else |d| - beta/2,
+ *     sgn(d); beta = 0 is L1 with gradient 0 at d = 0;
+ *   HINGE max(0, t), -y where t >= 0 (the tie passes);  SQUARED_HINGE max(0, t)^2,
+ *     -2y max(0, t).
+ * The hinge pair declines any target that is not exactly -1 or 1 (so a loss mapping {0, 1}
+ * targets should not call them) and any non-finite prediction; every kernel declines when
+ * its sum is not finite. float32 kernels compute in float and sum in double. */
 typedef enum {
     KERN_MSE = 0,
     KERN_MAE,
@@ -22,12 +33,12 @@ typedef enum {
 } kern_id;
 
 typedef struct {
-    const void *p;   /* predictions, n elements of the dtype */
-    const void *y;   /* targets */
-    void *values;    /* reduction none: per-element losses, or NULL */
-    void *grad;      /* gradient (already multiplied by scale), or NULL */
+    const void *p; /* predictions, n elements of the dtype */
+    const void *y; /* targets */
+    void *values;  /* reduction none: per-element losses, or NULL */
+    void *grad;    /* gradient (already multiplied by scale), or NULL */
     double scale;
-    const double *param; /* the loss's resolved parameters */
+    const double *param; /* the loss's resolved parameters, descriptor order (see above) */
     size_t n;
 } kern_elem_args;
 
@@ -55,6 +66,11 @@ const char *kern_isa_name(kern_isa isa);
 
 /* Whether this CPU can run `isa`. */
 int kern_isa_supported(kern_isa isa);
+
+/* The constants (a, b, c) the fast-path step of loss `id` uses, from the gradient scale and
+ * the loss's parameters (param may be NULL for losses without any): one table, so that every
+ * ISA computes the same formula. */
+void kern_step_constants(kern_id id, double scale, const double *param, double out[3]);
 
 /* Filled by kern_avx2.c / kern_avx512.c (compiled with their own flags). */
 void kern_avx2_fill(kern_table *table);

@@ -220,7 +220,7 @@ static void set_scales(const loss_call *call, loss_ctx *ctx)
 {
     int is_mean = call->reduction == LOSS_REDUCE_MEAN || call->reduction == LOSS_REDUCE_BATCHMEAN;
     for (size_t t = 0; t < 2; t++)
-        ctx->scale[t] = !is_mean ? 1.0 : ctx->denom[t] > 0 ? 1.0 / ctx->denom[t] : 0.0;
+        ctx->scale[t] = !is_mean ? 1.0 : ctx->denom[t] != 0 ? 1.0 / ctx->denom[t] : 0.0;
 }
 
 static double reduce_value(const loss_call *call, const loss_ctx *ctx, const double sums[2])
@@ -230,7 +230,7 @@ static double reduce_value(const loss_call *call, const loss_ctx *ctx, const dou
     for (size_t t = 0; t < ctx->n_terms; t++) {
         if (!is_mean)
             v += sums[t];
-        else if (ctx->denom[t] > 0)
+        else if (ctx->denom[t] != 0)
             v += sums[t] / ctx->denom[t];
         else
             v += call->empty_mean_zero ? 0.0 : NAN;

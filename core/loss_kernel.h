@@ -37,7 +37,7 @@ typedef struct loss_ctx {
     double denom[2]; /* mean (or batchmean) denominator of each term */
 
     /* Set by loss_compute before the chunks run. */
-    double scale[2];             /* 1/denom[t] for mean (0 when denom is 0), else 1 */
+    double scale[2];             /* 1/denom[t] for mean (0 when denom is 0: NaN mean), else 1 */
     void *values[2];             /* reduction none: per-element outputs of each term */
     void *grad[LOSS_MAX_INPUTS]; /* gradient outputs (dtype), NULL where not wanted */
     void *scratch;               /* owned by the loss; freed by desc->release */
@@ -73,6 +73,11 @@ typedef struct {
 static inline void loss_acc_add(loss_acc *acc, double x)
 {
     double t = acc->sum + x;
+    if (isinf(t)) { /* an infinite sum stays infinite: inf - inf would make the term NaN */
+        acc->sum = t;
+        acc->comp = 0.0;
+        return;
+    }
     if (fabs(acc->sum) >= fabs(x))
         acc->comp += (acc->sum - t) + x;
     else

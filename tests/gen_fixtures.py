@@ -1508,7 +1508,11 @@ def gan_builder(g):
     g.err("invalid_reduction", r, "invalid_parameter", "reduction")
     if prob:
         k = "real" if two else "fake"
-        r = mk(); r[k][1] = 1.5
+        r = mk()
+        leaf = r[k]
+        while isinstance(leaf[0], list):
+            leaf = leaf[0]
+        leaf[-1] = 1.5
         g.err(f"{k}_prob_outside_unit_interval", r, "out_of_domain", k)
     if not prob:
         r = mk(); r["from_logits"] = True

@@ -22,3 +22,7 @@ endif()
 if(TARGET lossd)
   include(tests/http/http_tests.cmake OPTIONAL)
 endif()
+if(TARGET lossd)
+  add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
+    $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
+endif()

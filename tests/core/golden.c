@@ -257,7 +257,8 @@ static void check_result(const char *name, const loss_call *call, const loss_res
             else
                 cr_expect_fail("%s missing in fixture or descriptor", what);
         }
-    } else if (cJSON_IsArray(value)) {
+    } else if (cJSON_IsArray(value) || call->reduction == LOSS_REDUCE_NONE) {
+        /* `none` on a 0-d per-element shape (e.g. one unbatched sample) is a bare number */
         snprintf(what, sizeof what, "%s: value", name);
         compare_tensor(what, &r->terms[0], value, rtol);
     } else {

@@ -1,0 +1,652 @@
+/* daemon: the libmicrohttpd access handler and request lifecycle.
+ * First call: route, method, auth, media type, Content-Length (413 before the body is read).
+ * Body calls: append to the request's buffer. Final call: answer inline (cheap GETs) or
+ * suspend and submit a job; the worker fills the reply and resumes; the resumed call queues
+ * it. Invariant: a request context is freed only in on_completed, and a connection is
+ * suspended exactly while a job owns it (counted in `jobs`, which must be 0 before
+ * MHD_stop_daemon). */
+#define _GNU_SOURCE
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kern.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "pool.h"
+#include "request.h"
+#include "routes.h"
+
+#ifndef LOSSD_VERSION
+#define LOSSD_VERSION "unknown"
+#endif
+
+#define TLS_FILE_MAX ((size_t)1 << 20)
+
+struct lossd_daemon {
+    const server_config *cfg;
+    struct MHD_Daemon *mhd;
+    pool *workers;
+    metrics *metrics;
+    api_env env;
+    char *tls_cert, *tls_key; /* PEM contents */
+    unsigned port;
+    atomic_int state;       /* serve_state */
+    atomic_int closing;     /* drain time is over: refuse and cancel jobs */
+    atomic_size_t in_flight; /* requests between their first call and on_completed */
+    atomic_size_t jobs;      /* connections suspended for a job */
+    uint64_t id_seed;
+    atomic_ullong id_counter;
+};
+
+/* One HTTP request; hangs off the connection (con_cls) and owns everything it uses. */
+typedef struct {
+    lossd_daemon *d;
+    struct MHD_Connection *conn;
+    const route *route;
+    char method[16];
+    char *path;           /* owned copy of the URL path */
+    const char *name;     /* the {} segment, inside path */
+    size_t name_len;
+    char *header_len;     /* owned copy of Inference-Header-Content-Length, or NULL */
+    char id[REQUEST_ID_MAX + 1];
+    request_body body;
+    api_reply reply;
+    int answered;         /* reply is final: send it on the next chance */
+    int job;              /* a job was submitted (the connection was suspended) */
+    atomic_int done;      /* the job filled reply (release/acquire with the resume) */
+    int status;           /* HTTP status queued, 0 if none */
+    uint64_t start_ns, deadline_ns;
+} conn_request;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static api_style style_of(const conn_request *r)
+{
+    if (r->route)
+        return (r->route->flags & ROUTE_V2) ? API_STYLE_V2 : API_STYLE_V1;
+    return routes_path_is_v2(r->path) ? API_STYLE_V2 : API_STYLE_V1;
+}
+
+/* ---- responses ---- */
+
+static int add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+    return MHD_add_response_header(resp, name, value) == MHD_YES ? 0 : -1;
+}
+
+static int add_cors(const lossd_daemon *d, struct MHD_Response *resp, int preflight)
+{
+    const char *origin = d->cfg->cors_origin;
+    int rc = 0;
+    if (origin == NULL)
+        return 0;
+    rc |= add_header(resp, "Access-Control-Allow-Origin", origin);
+    rc |= add_header(resp, "Access-Control-Expose-Headers",
+                     "X-Request-Id, Inference-Header-Content-Length, Retry-After");
+    if (strcmp(origin, "*") != 0)
+        rc |= add_header(resp, "Vary", "Origin");
+    if (preflight) {
+        rc |= add_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        rc |= add_header(resp, "Access-Control-Allow-Headers",
+                         "Content-Type, Authorization, X-API-Key, X-Request-Id, "
+                         "Inference-Header-Content-Length");
+        rc |= add_header(resp, "Access-Control-Max-Age", "600");
+    }
+    return rc;
+}
+
+static int add_reply_headers(const conn_request *r, struct MHD_Response *resp)
+{
+    const api_reply *rep = &r->reply;
+    char num[32];
+    int rc = add_header(resp, "X-Request-Id", r->id);
+    if (rep->len > 0 || rep->content_type)
+        rc |= add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                         rep->content_type ? rep->content_type : "application/json");
+    if (rep->allow)
+        rc |= add_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    if (rep->retry_after > 0) {
+        snprintf(num, sizeof num, "%d", rep->retry_after);
+        rc |= add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
+    if (rep->status == 401)
+        rc |= add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (rep->binary) {
+        snprintf(num, sizeof num, "%zu", rep->inference_header_len);
+        rc |= add_header(resp, "Inference-Header-Content-Length", num);
+    }
+    if (atomic_load(&r->d->state) == SERVE_DRAINING)
+        rc |= add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    return rc | add_cors(r->d, resp, rep->status == 204 && rep->allow != NULL);
+}
+
+/* Queues r->reply. The body stays owned by r (freed in on_completed, after MHD is done with
+ * it), hence MHD_RESPMEM_PERSISTENT. */
+static enum MHD_Result send_reply(conn_request *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->reply.len, r->reply.body, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+    if (resp == NULL)
+        return MHD_NO;
+    if (add_reply_headers(r, resp) != 0) {
+        MHD_destroy_response(resp);
+        return MHD_NO;
+    }
+    ret = MHD_queue_response(r->conn, (unsigned)r->reply.status, resp);
+    MHD_destroy_response(resp);
+    if (ret == MHD_YES)
+        r->status = r->reply.status;
+    return ret;
+}
+
+/* Replaces r->reply with an error (message already formatted) and marks it final. */
+static void fail(conn_request *r, api_code code, const char *message)
+{
+    api_reply_release(&r->reply);
+    r->reply = (api_reply){.status = 0};
+    api_error_reply(&r->reply, style_of(r), code, NULL, "%s", message);
+    if (code == API_ERR_OVERLOADED || code == API_ERR_DRAINING || code == API_ERR_TIMEOUT)
+        r->reply.retry_after = 1;
+    r->answered = 1;
+}
+
+/* ---- first call: decide what can be decided from the headers ---- */
+
+static int authorized(const lossd_daemon *d, struct MHD_Connection *c)
+{
+    const char *key = d->cfg->api_key, *given = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (key == NULL)
+        return 1;
+    if (given && strncasecmp(given, "Bearer ", 7) == 0) {
+        given += 7;
+        while (*given == ' ')
+            given++;
+    } else {
+        given = header(c, "X-API-Key");
+    }
+    return given && request_key_equal(given, strlen(given), key, strlen(key));
+}
+
+static int has_body(struct MHD_Connection *c)
+{
+    const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL || (cl && strcmp(cl, "0") != 0);
+}
+
+/* OPTIONS: 204 with Allow (and the CORS preflight headers when configured). */
+static void answer_options(conn_request *r, unsigned allowed)
+{
+    r->reply = (api_reply){.status = 204, .allow = routes_allow(allowed)};
+    r->answered = 1;
+}
+
+static void answer_unrouted(conn_request *r, route_status st, unsigned allowed)
+{
+    char msg[256];
+    if (st == ROUTE_NOT_FOUND) {
+        snprintf(msg, sizeof msg, "no route for %s %.100s", r->method, r->path);
+        fail(r, API_ERR_NOT_FOUND, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "%s is not allowed on %.100s; allowed: %s", r->method, r->path,
+             routes_allow(allowed));
+    fail(r, API_ERR_METHOD_NOT_ALLOWED, msg);
+    r->reply.allow = routes_allow(allowed);
+}
+
+/* Checks a body route's headers; copies what the job needs. */
+static void check_upload(conn_request *r)
+{
+    const lossd_daemon *d = r->d;
+    const char *ihcl = header(r->conn, "Inference-Header-Content-Length");
+    const char *cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int binary_ok = (r->route->flags & ROUTE_BINARY) && ihcl != NULL;
+    size_t declared = 0;
+    char msg[256];
+    if (!request_media_type_ok(header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE), binary_ok)) {
+        snprintf(msg, sizeof msg, "Content-Type %.60s is not supported; send application/json%s",
+                 header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE),
+                 (r->route->flags & ROUTE_BINARY) ? " or application/octet-stream with "
+                                                    "Inference-Header-Content-Length" : "");
+        fail(r, API_ERR_UNSUPPORTED_MEDIA_TYPE, msg);
+        return;
+    }
+    if (cl && (request_parse_length(cl, &declared) != 0 || declared > d->cfg->max_body)) {
+        snprintf(msg, sizeof msg, "request body of %.24s bytes exceeds the limit of %zu bytes",
+                 cl, d->cfg->max_body);
+        fail(r, API_ERR_PAYLOAD_TOO_LARGE, msg);
+        return;
+    }
+    if (ihcl && (r->header_len = mem_strndup(ihcl, strlen(ihcl))) == NULL) {
+        fail(r, API_ERR_NOMEM, "out of memory");
+        return;
+    }
+    request_body_init(&r->body, declared, d->cfg->max_body);
+}
+
+static void decide(conn_request *r)
+{
+    route_match m;
+    unsigned method = routes_method(r->method);
+    route_status st = routes_match(r->path, method, &m);
+    if (strcmp(r->method, "OPTIONS") == 0 && st == ROUTE_BAD_METHOD) {
+        answer_options(r, m.allowed);
+        return;
+    }
+    if (st != ROUTE_FOUND) {
+        answer_unrouted(r, st, m.allowed);
+        return;
+    }
+    r->route = m.route;
+    r->name = m.name;
+    r->name_len = m.name_len;
+    if (!(r->route->flags & ROUTE_OPEN) && !authorized(r->d, r->conn)) {
+        fail(r, API_ERR_UNAUTHORIZED, "missing or wrong API key (send 'Authorization: Bearer "
+                                      "<key>' or 'X-API-Key: <key>')");
+        return;
+    }
+    if (r->route->flags & ROUTE_BODY)
+        check_upload(r);
+}
+
+static conn_request *request_new(lossd_daemon *d, struct MHD_Connection *c, const char *url,
+                                 const char *method)
+{
+    conn_request *r = mem_calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->path = mem_strndup(url, strlen(url));
+    if (r->path == NULL) {
+        mem_free(r);
+        return NULL;
+    }
+    r->d = d;
+    r->conn = c;
+    r->start_ns = now_ns();
+    snprintf(r->method, sizeof r->method, "%s", method);
+    if (request_id_sanitise(header(c, "X-Request-Id"), r->id) == 0)
+        request_id_generate(d->id_seed, atomic_fetch_add(&d->id_counter, 1), r->id);
+    atomic_fetch_add(&d->in_flight, 1);
+    return r;
+}
+
+static void request_free(conn_request *r)
+{
+    request_body_release(&r->body);
+    api_reply_release(&r->reply);
+    mem_free(r->header_len);
+    mem_free(r->path);
+    mem_free(r);
+}
+
+static enum MHD_Result first_call(lossd_daemon *d, struct MHD_Connection *c, const char *url,
+                                  const char *method, void **con_cls)
+{
+    conn_request *r = request_new(d, c, url, method);
+    if (r == NULL)
+        return MHD_NO;
+    *con_cls = r;
+    decide(r);
+    /* An answer decided now for a request with a body is sent before the body is read:
+     * MHD then skips 100-continue, discards the body and closes the connection. Without a
+     * body it waits for the final call, which keeps the connection alive. */
+    if (r->answered && has_body(c))
+        return send_reply(r);
+    return MHD_YES;
+}
+
+/* ---- final call and compute jobs ---- */
+
+static route_call call_of(conn_request *r)
+{
+    return (route_call){.daemon = r->d,
+                        .env = &r->d->env,
+                        .name = r->name,
+                        .name_len = r->name_len,
+                        .body = r->body.data ? r->body.data : "",
+                        .len = r->body.len,
+                        .header_len = r->header_len};
+}
+
+/* Runs on a pool worker. After MHD_resume_connection, r belongs to MHD's thread again (it
+ * may be freed at once), so nothing touches r after it. */
+static void run_job(void *arg)
+{
+    conn_request *r = arg;
+    lossd_daemon *d = r->d;
+    struct MHD_Connection *conn = r->conn;
+    if (atomic_load(&d->closing)) {
+        fail(r, API_ERR_DRAINING, "the server is shutting down; retry on another instance");
+    } else if (now_ns() > r->deadline_ns) {
+        fail(r, API_ERR_TIMEOUT, "the request waited too long for a worker; retry later");
+    } else {
+        route_call call = call_of(r);
+        r->route->fn(&call, &r->reply);
+    }
+    atomic_store_explicit(&r->done, 1, memory_order_release);
+    MHD_resume_connection(conn);
+    atomic_fetch_sub(&d->jobs, 1);
+}
+
+/* Suspends first and submits second, so a fast worker can never resume a connection that
+ * is not suspended yet. A full queue resumes at once with 503 overloaded. */
+static enum MHD_Result submit_job(conn_request *r)
+{
+    lossd_daemon *d = r->d;
+    atomic_fetch_add(&d->jobs, 1);
+    if (atomic_load(&d->closing)) {
+        atomic_fetch_sub(&d->jobs, 1);
+        fail(r, API_ERR_DRAINING, "the server is shutting down; retry on another instance");
+        return send_reply(r);
+    }
+    r->job = 1;
+    r->deadline_ns = now_ns() + (uint64_t)d->cfg->job_timeout * 1000000000u;
+    MHD_suspend_connection(r->conn);
+    if (pool_submit(d->workers, run_job, r) != 0) {
+        fail(r, API_ERR_OVERLOADED, "the work queue is full; retry later");
+        atomic_store_explicit(&r->done, 1, memory_order_release);
+        MHD_resume_connection(r->conn);
+        atomic_fetch_sub(&d->jobs, 1);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result final_call(conn_request *r)
+{
+    char msg[160];
+    if (r->answered || r->job) {
+        if (r->job && !atomic_load_explicit(&r->done, memory_order_acquire))
+            return MHD_YES; /* not reached: only the job resumes, after setting done */
+        return send_reply(r);
+    }
+    if (!(r->route->flags & ROUTE_BODY)) {
+        route_call call = call_of(r);
+        r->route->fn(&call, &r->reply);
+        return send_reply(r);
+    }
+    if (r->body.too_big) {
+        snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes",
+                 r->d->cfg->max_body);
+        fail(r, API_ERR_PAYLOAD_TOO_LARGE, msg);
+        return send_reply(r);
+    }
+    if (r->body.nomem) {
+        fail(r, API_ERR_NOMEM, "out of memory while reading the request body");
+        return send_reply(r);
+    }
+    return submit_job(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    conn_request *r = *con_cls;
+    (void)version;
+    if (r == NULL)
+        return first_call(cls, conn, url, method, con_cls);
+    if (*upload_data_size > 0) {
+        request_body_append(&r->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* An over-limit body is drained so the client can read its 413, but not forever:
+         * past twice the limit (plus 1 MiB) the connection is closed instead. */
+        return r->body.too_big && r->body.received / 2 > r->d->cfg->max_body + ((size_t)1 << 19)
+                   ? MHD_NO
+                   : MHD_YES;
+    }
+    return final_call(r);
+}
+
+/* ---- completion: the one place a request ends ---- */
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    lossd_daemon *d = cls;
+    conn_request *r = *con_cls;
+    uint64_t ns;
+    (void)conn;
+    if (r == NULL)
+        return;
+    ns = now_ns() - r->start_ns;
+    /* A response queued but cut short (client gone, shutdown) still logs its status. */
+    (void)toe;
+    log_access(&(log_access_entry){.method = r->method,
+                                   .path = r->path,
+                                   .status = r->status,
+                                   .bytes_in = r->body.received,
+                                   .bytes_out = r->status ? r->reply.len : 0,
+                                   .micros = ns / 1000,
+                                   .request_id = r->id,
+                                   .loss = r->reply.loss});
+    if (r->status != 0)
+        metrics_record(d->metrics, &(metrics_sample){.loss = r->reply.loss,
+                                                     .status = r->status,
+                                                     .seconds = (double)ns / 1e9,
+                                                     .bytes_in = r->body.received,
+                                                     .bytes_out = r->reply.len,
+                                                     .elements = r->reply.elements});
+    request_free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&d->in_flight, 1);
+}
+
+/* ---- start, drain, stop ---- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_msg("warn", "http: %s", msg);
+}
+#pragma GCC diagnostic pop
+
+/* Reads a PEM file into a NUL-terminated buffer (MHD wants contents, not paths). */
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rbe");
+    char *buf = f ? mem_alloc(TLS_FILE_MAX + 1) : NULL;
+    size_t n = 0;
+    if (buf) {
+        n = fread(buf, 1, TLS_FILE_MAX, f);
+        buf[n] = '\0';
+    }
+    if (f)
+        fclose(f);
+    if (buf && (n == 0 || n == TLS_FILE_MAX)) {
+        mem_free(buf);
+        buf = NULL;
+    }
+    if (buf == NULL)
+        log_msg("error", "cannot read TLS file %s (missing, empty or over 1 MiB)", path);
+    return buf;
+}
+
+typedef union {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+} bind_addr;
+
+/* Parses cfg->bind; returns 0 and sets *ipv6, or -1. */
+static int parse_bind(const server_config *cfg, bind_addr *a, int *ipv6)
+{
+    memset(a, 0, sizeof *a);
+    *ipv6 = 0;
+    if (inet_pton(AF_INET, cfg->bind, &a->in4.sin_addr) == 1) {
+        a->in4.sin_family = AF_INET;
+        a->in4.sin_port = htons((uint16_t)cfg->port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, cfg->bind, &a->in6.sin6_addr) == 1) {
+        a->in6.sin6_family = AF_INET6;
+        a->in6.sin6_port = htons((uint16_t)cfg->port);
+        *ipv6 = 1;
+        return 0;
+    }
+    log_msg("error", "--bind %s is not an IPv4 or IPv6 address", cfg->bind);
+    return -1;
+}
+
+static struct MHD_Daemon *start_mhd(lossd_daemon *d, const bind_addr *addr, int ipv6)
+{
+    const server_config *cfg = d->cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0) |
+                     (d->tls_cert ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls[] = {
+        {d->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, d->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, d->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    size_t increment = cfg->conn_memory / 16 < 65536 ? cfg->conn_memory / 16 : 65536;
+    return MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, d,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d, /* first, so start-up errors use it */
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
+        MHD_OPTION_CONNECTION_MEMORY_INCREMENT, increment,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_SOCK_ADDR, &addr->sa,
+        MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
+}
+
+static void daemon_free(lossd_daemon *d)
+{
+    pool_destroy(d->workers);
+    metrics_destroy(d->metrics);
+    mem_free(d->tls_cert);
+    mem_free(d->tls_key);
+    mem_free(d);
+}
+
+/* Allocates d and everything but MHD. Returns NULL after logging why. */
+static lossd_daemon *daemon_new(const server_config *cfg)
+{
+    lossd_daemon *d = mem_calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    d->cfg = cfg;
+    if (getrandom(&d->id_seed, sizeof d->id_seed, 0) != (ssize_t)sizeof d->id_seed)
+        d->id_seed = now_ns();
+    d->workers = pool_create(cfg->workers, cfg->queue);
+    d->metrics = metrics_create(LOSSD_VERSION, kern_isa_name(kern_get()->isa));
+    if (cfg->tls_cert) {
+        d->tls_cert = read_pem(cfg->tls_cert);
+        d->tls_key = d->tls_cert ? read_pem(cfg->tls_key) : NULL;
+    }
+    if (d->workers == NULL || d->metrics == NULL || (cfg->tls_cert && d->tls_key == NULL)) {
+        log_msg("error", "cannot start: worker pool, metrics or TLS set-up failed");
+        daemon_free(d);
+        return NULL;
+    }
+    d->env = (api_env){.workers = d->workers, .max_elements = 0};
+    return d;
+}
+
+lossd_daemon *daemon_start(const server_config *cfg)
+{
+    bind_addr addr;
+    int ipv6;
+    const union MHD_DaemonInfo *info;
+    lossd_daemon *d;
+    if (parse_bind(cfg, &addr, &ipv6) != 0 || (d = daemon_new(cfg)) == NULL)
+        return NULL;
+    d->mhd = start_mhd(d, &addr, ipv6);
+    if (d->mhd == NULL) {
+        log_msg("error", "cannot listen on %s:%zu", cfg->bind, cfg->port);
+        daemon_free(d);
+        return NULL;
+    }
+    info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    d->port = info ? info->port : (unsigned)cfg->port;
+    atomic_store(&d->state, SERVE_READY);
+    return d;
+}
+
+unsigned daemon_port(const lossd_daemon *d) { return d->port; }
+
+serve_state daemon_state(lossd_daemon *d) { return (serve_state)atomic_load(&d->state); }
+
+char *daemon_metrics_text(lossd_daemon *d, size_t *len)
+{
+    return metrics_render(d->metrics, pool_queue_depth(d->workers), atomic_load(&d->in_flight),
+                          len);
+}
+
+void daemon_drain(lossd_daemon *d)
+{
+    MHD_socket fd;
+    atomic_store(&d->state, SERVE_DRAINING);
+    fd = MHD_quiesce_daemon(d->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+/* Sleeps in small steps until *counter is 0 or the deadline passes; returns 0 if it hit 0. */
+static int wait_zero(atomic_size_t *counter, uint64_t deadline_ns)
+{
+    const struct timespec step = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+    while (atomic_load(counter) > 0) {
+        if (now_ns() >= deadline_ns)
+            return -1;
+        nanosleep(&step, NULL);
+    }
+    return 0;
+}
+
+int daemon_stop(lossd_daemon *d)
+{
+    uint64_t deadline;
+    int drained;
+    if (d == NULL)
+        return 0;
+    deadline = now_ns() + (uint64_t)d->cfg->drain_timeout * 1000000000u;
+    drained = wait_zero(&d->in_flight, deadline);
+    /* Time is up: queued jobs answer 503 draining; running ones finish. No new job can be
+     * submitted once closing is set (submit_job re-checks it after counting itself). */
+    atomic_store(&d->closing, 1);
+    wait_zero(&d->jobs, UINT64_MAX);
+    /* Let the resumed connections send what their jobs produced. */
+    wait_zero(&d->in_flight, now_ns() + 200u * 1000000u);
+    if (drained != 0)
+        log_msg("warn", "drain timeout: %zu requests still in flight were cut off",
+                atomic_load(&d->in_flight));
+    MHD_stop_daemon(d->mhd);
+    daemon_free(d);
+    return drained;
+}

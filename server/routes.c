@@ -1,0 +1,207 @@
+/* routes: the table, its matcher, and the thin adapters from a route_call to the api layer
+ * (plus the server's own health and metrics answers). Invariant: every path the daemon
+ * serves appears exactly once in `table`; nothing else in lossd branches on a path. */
+#include "routes.h"
+
+#include <string.h>
+
+#include "daemon.h"
+#include "mem.h"
+
+#ifndef LOSSD_HAVE_V2
+#define LOSSD_HAVE_V2 0
+#endif
+
+/* A reply whose body is a copy of a static JSON text. */
+static api_code reply_text(api_reply *reply, int status, const char *type, const char *text)
+{
+    size_t len = strlen(text);
+    reply->body = mem_strndup(text, len);
+    if (reply->body == NULL)
+        return api_error_reply(reply, API_STYLE_V1, API_ERR_NOMEM, NULL, "out of memory");
+    reply->status = status;
+    reply->content_type = type;
+    reply->len = len;
+    reply->code = API_OK;
+    return API_OK;
+}
+
+static api_code healthz(const route_call *c, api_reply *reply)
+{
+    (void)c;
+    return reply_text(reply, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+static api_code readyz(const route_call *c, api_reply *reply)
+{
+    static const char *const bodies[] = {"{\"status\":\"starting\"}", "{\"status\":\"ready\"}",
+                                         "{\"status\":\"draining\"}"};
+    serve_state s = daemon_state(c->daemon);
+    api_code code = reply_text(reply, s == SERVE_READY ? 200 : 503, "application/json",
+                               bodies[s]);
+    if (code == API_OK && s != SERVE_READY)
+        reply->retry_after = 1;
+    return code;
+}
+
+static api_code metrics(const route_call *c, api_reply *reply)
+{
+    reply->body = daemon_metrics_text(c->daemon, &reply->len);
+    if (reply->body == NULL)
+        return api_error_reply(reply, API_STYLE_V1, API_ERR_NOMEM, NULL, "out of memory");
+    reply->status = 200;
+    reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return API_OK;
+}
+
+static api_code v2_live(const route_call *c, api_reply *reply)
+{
+    (void)c;
+    return reply_text(reply, 200, "application/json", "{\"live\":true}");
+}
+
+static api_code v2_ready(const route_call *c, api_reply *reply)
+{
+    if (daemon_state(c->daemon) == SERVE_READY)
+        return reply_text(reply, 200, "application/json", "{\"ready\":true}");
+    api_error_reply(reply, API_STYLE_V2, API_ERR_DRAINING, NULL, "server is not ready");
+    reply->retry_after = 1;
+    return reply->code;
+}
+
+static api_code v1_catalogue(const route_call *c, api_reply *reply)
+{
+    (void)c;
+    return api_v1_catalogue(reply);
+}
+
+static api_code v1_entry(const route_call *c, api_reply *reply)
+{
+    return api_v1_catalogue_entry(c->name, c->name_len, reply);
+}
+
+static api_code v1_loss(const route_call *c, api_reply *reply)
+{
+    return api_v1_loss(c->env, c->name, c->name_len, c->body, c->len, reply);
+}
+
+static api_code v1_evaluate(const route_call *c, api_reply *reply)
+{
+    return api_v1_evaluate(c->env, c->body, c->len, reply);
+}
+
+static api_code v1_batch(const route_call *c, api_reply *reply)
+{
+    return api_v1_batch(c->env, c->body, c->len, reply);
+}
+
+#if LOSSD_HAVE_V2 /* the api layer's /v2 handlers (server.cmake detects them) */
+static api_code v2_server(const route_call *c, api_reply *reply)
+{
+    (void)c;
+    return api_v2_server_metadata(reply);
+}
+
+static api_code v2_model(const route_call *c, api_reply *reply)
+{
+    return api_v2_model_metadata(c->name, c->name_len, reply);
+}
+
+static api_code v2_model_ready(const route_call *c, api_reply *reply)
+{
+    return api_v2_model_ready(c->name, c->name_len, reply);
+}
+
+static api_code v2_infer(const route_call *c, api_reply *reply)
+{
+    return api_v2_infer(c->env, c->name, c->name_len, c->body, c->len, c->header_len, reply);
+}
+#endif
+
+#define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
+#define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
+static const route table[] = {
+    {ROUTE_GET, "/healthz", ROUTE_OPEN, healthz},
+    {ROUTE_GET, "/readyz", ROUTE_OPEN, readyz},
+    {ROUTE_GET, "/metrics", 0, metrics},
+    {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
+    {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
+    {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},
+    {ROUTE_POST, "/v1/evaluate", ROUTE_BODY, v1_evaluate},
+    {ROUTE_POST, "/v1/batch", ROUTE_BODY, v1_batch},
+    {ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live},
+    {ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready},
+#if LOSSD_HAVE_V2
+    {ROUTE_GET, "/v2", ROUTE_V2, v2_server},
+    {ROUTE_GET, "/v2/models/{}", ROUTE_V2, v2_model},
+    {ROUTE_GET, "/v2/models/{}/ready", ROUTE_V2, v2_model_ready},
+    {ROUTE_POST, "/v2/models/{}/infer", INFER, v2_infer},
+    {ROUTE_GET, "/v2/models/{}/versions/1", ROUTE_V2, v2_model},
+    {ROUTE_GET, "/v2/models/{}/versions/1/ready", ROUTE_V2, v2_model_ready},
+    {ROUTE_POST, "/v2/models/{}/versions/1/infer", INFER, v2_infer},
+#endif
+};
+#define N_ROUTES (sizeof table / sizeof table[0])
+
+unsigned routes_method(const char *method)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return ROUTE_GET;
+    return strcmp(method, "POST") == 0 ? ROUTE_POST : 0;
+}
+
+/* Matches path against one pattern; on success sets the name (NULL and 0 if none). */
+static int pattern_match(const char *pattern, const char *path, const char **name,
+                         size_t *name_len)
+{
+    const char *hole = strstr(pattern, "{}");
+    size_t prefix, suffix, path_len = strlen(path), seg;
+    if (hole == NULL) {
+        *name = NULL;
+        *name_len = 0;
+        return strcmp(pattern, path) == 0;
+    }
+    prefix = (size_t)(hole - pattern);
+    suffix = strlen(hole + 2);
+    if (path_len <= prefix + suffix || memcmp(path, pattern, prefix) != 0 ||
+        memcmp(path + path_len - suffix, hole + 2, suffix) != 0)
+        return 0;
+    seg = path_len - prefix - suffix;
+    if (memchr(path + prefix, '/', seg) != NULL)
+        return 0;
+    *name = path + prefix;
+    *name_len = seg;
+    return 1;
+}
+
+route_status routes_match(const char *path, unsigned method, route_match *m)
+{
+    *m = (route_match){.route = NULL};
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const char *name;
+        size_t name_len;
+        if (!pattern_match(table[i].pattern, path, &name, &name_len))
+            continue;
+        m->allowed |= table[i].methods;
+        if ((table[i].methods & method) && m->route == NULL) {
+            m->route = &table[i];
+            m->name = name;
+            m->name_len = name_len;
+        }
+    }
+    if (m->route)
+        return ROUTE_FOUND;
+    return m->allowed ? ROUTE_BAD_METHOD : ROUTE_NOT_FOUND;
+}
+
+const char *routes_allow(unsigned methods)
+{
+    static const char *const allow[] = {"OPTIONS", "GET, HEAD, OPTIONS", "POST, OPTIONS",
+                                        "GET, HEAD, POST, OPTIONS"};
+    return allow[methods & (ROUTE_GET | ROUTE_POST)];
+}
+
+int routes_path_is_v2(const char *path)
+{
+    return strncmp(path, "/v2", 3) == 0 && (path[3] == '\0' || path[3] == '/');
+}

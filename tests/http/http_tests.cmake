@@ -1,0 +1,14 @@
+# HTTP tests: unit tests of the socket-free server modules, and end-to-end suites that run
+# the real lossd binary as a child process (one per test) and talk HTTP/1.1 to it.
+
+lossd_test(test_server_config SOURCES tests/http/test_server_config.c LIBS lossd_server)
+lossd_test(test_server_request SOURCES tests/http/test_server_request.c LIBS lossd_server)
+
+foreach(suite test_http_routes test_http_limits test_http_v1)
+  lossd_test(${suite} SOURCES tests/http/${suite}.c tests/http/http_client.c LIBS)
+  add_dependencies(${suite} lossd)
+endforeach()
+
+lossd_test(test_http_ops SOURCES tests/http/test_http_ops.c tests/http/http_client.c
+  LIBS PkgConfig::CJSON)
+add_dependencies(test_http_ops lossd)

@@ -1,0 +1,257 @@
+/* HTTP tests: the /v1 API end to end through the real daemon: every endpoint, and every
+ * /v1 error of API.md's table that a client can reach over HTTP. Values are checked against
+ * numbers worked out by hand (mse of [1, 2] against [1, 3] is (0 + 1) / 2). */
+#include "http_fixture.h"
+
+TestSuite(http_v1, .init = NULL, .fini = srv_teardown);
+
+static void has(const http_response *r, const char *needle)
+{
+    cr_assert(strstr(r->body, needle) != NULL, "expected %s in %s", needle, r->body);
+}
+
+/* Skips the test when the build's registry lacks `loss` (its kernel lands elsewhere). */
+static void need_loss(const char *loss)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/losses/%s", loss);
+    http_response r = get(path);
+    int present = r.status == 200;
+    http_response_free(&r);
+    if (!present)
+        srv_skip("%s is not registered in this build", loss);
+}
+
+Test(http_v1, post_loss_mse_yields_value_and_denominator)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1, 2], \"targets\": [1, 3]}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strncmp(hdr(&r, "Content-Type"), "application/json", 16) == 0);
+    has(&r, "\"loss\":\"mse\"");
+    has(&r, "\"reduction\":\"mean\"");
+    has(&r, "\"dtype\":\"float64\"");
+    has(&r, "\"value\":0.5");
+    has(&r, "\"denominator\":2");
+    cr_assert(strstr(r.body, "\"gradient\"") == NULL, "gradient: false sends no gradient");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_gradient_yields_gradient_of_predictions)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1, 2], \"targets\": [1, 3], "
+                                           "\"reduction\": \"sum\", \"gradient\": true}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    has(&r, "\"value\":1");
+    has(&r, "\"gradient\":{\"predictions\":[0,-2]}");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_reduction_none_yields_per_element_values)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [[1, 2], [3, 4]], "
+                                           "\"targets\": [[1, 3], [3, 2]], \"reduction\": \"none\"}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    has(&r, "\"value\":[[0,1],[0,4]]");
+    has(&r, "\"shape\":[2,2]");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_malformed_json_yields_400_invalid_json)
+{
+    static const char *const bodies[] = {"{\"predictions\": [1, 2", "{\"predictions\": [NaN]}",
+                                         "{\"predictions\": [01], \"targets\": [1]}",
+                                         "{\"predictions\": [.5], \"targets\": [1]}",
+                                         "{\"predictions\": [+1], \"targets\": [1]}",
+                                         "{\"predictions\": [1], \"targets\": [1]} x",
+                                         "{\"a\": 1, \"a\": 2}", ""};
+    srv_start(NULL);
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        http_response r = post("/v1/loss/mse", bodies[i]);
+        expect_error(&r, 400, "invalid_json");
+        http_response_free(&r);
+    }
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_overflowing_number_yields_400_non_finite)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1e400], \"targets\": [1]}");
+    expect_error(&r, 400, "non_finite");
+    has(&r, "\"field\":\"predictions\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_ragged_targets_yields_400)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [[1, 2], [3, 4]], "
+                                           "\"targets\": [[1, 2], [3]]}");
+    expect_error(&r, 400, "ragged_array");
+    has(&r, "\"field\":\"targets\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_shape_mismatch_yields_400_naming_targets)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1, 2], \"targets\": [1, 2, 3]}");
+    expect_error(&r, 400, "shape_mismatch");
+    has(&r, "\"field\":\"targets\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_wrong_types_or_missing_tensor_yields_400)
+{
+    srv_start(NULL);
+    http_response type = post("/v1/loss/mse", "{\"predictions\": \"abc\", \"targets\": [1]}");
+    http_response flag = post("/v1/loss/mse", "{\"predictions\": [1], \"targets\": [1], "
+                                              "\"gradient\": \"yes\"}");
+    http_response missing = post("/v1/loss/mse", "{\"predictions\": [1, 2]}");
+    expect_error(&type, 400, "invalid_type");
+    expect_error(&flag, 400, "invalid_type");
+    expect_error(&missing, 400, "missing_field");
+    has(&missing, "\"field\":\"targets\"");
+    http_response_free(&type);
+    http_response_free(&flag);
+    http_response_free(&missing);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_unknown_field_yields_400_naming_it)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1], \"targets\": [1], "
+                                           "\"delat\": 1}");
+    expect_error(&r, 400, "unknown_field");
+    has(&r, "\"field\":\"delat\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_bad_reduction_yields_400_invalid_parameter)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [1], \"targets\": [1], "
+                                           "\"reduction\": \"avg\"}");
+    expect_error(&r, 400, "invalid_parameter");
+    has(&r, "\"field\":\"reduction\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_out_of_domain_probability_yields_400)
+{
+    srv_start(NULL);
+    need_loss("bce");
+    http_response r = post("/v1/loss/bce", "{\"predictions\": [0.5, 1.5], \"targets\": [1, 0]}");
+    expect_error(&r, 400, "out_of_domain");
+    has(&r, "\"field\":\"predictions\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_unknown_loss_yields_404_with_suggestion)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mes", "{\"predictions\": [1], \"targets\": [1]}");
+    expect_error(&r, 404, "unknown_loss");
+    has(&r, "mse");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, empty_tensors_give_null_mean_and_zero_denominator)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/loss/mse", "{\"predictions\": [], \"targets\": []}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    has(&r, "\"value\":null");
+    has(&r, "\"denominator\":0");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, get_losses_lists_the_catalogue)
+{
+    srv_start(NULL);
+    http_response r = get("/v1/losses");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    has(&r, "{\"losses\":[");
+    has(&r, "\"name\":\"mse\"");
+    has(&r, "\"reductions\":[");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, get_one_loss_yields_its_entry_and_unknown_yields_404)
+{
+    srv_start(NULL);
+    http_response ok = get("/v1/losses/mse"), missing = get("/v1/losses/msx");
+    cr_assert_eq(ok.status, 200, "%s", ok.body);
+    has(&ok, "\"name\":\"mse\"");
+    has(&ok, "\"inputs\":[");
+    expect_error(&missing, 404, "unknown_loss");
+    http_response_free(&ok);
+    http_response_free(&missing);
+    srv_stop();
+}
+
+Test(http_v1, post_evaluate_yields_one_result_per_loss_in_order)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/evaluate", "{\"predictions\": [1, 2], \"targets\": [1, 3], "
+                                           "\"losses\": [\"mse\", \"nope\", {\"name\": \"mse\", "
+                                           "\"reduction\": \"sum\"}]}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    const char *first = strstr(r.body, "\"value\":0.5"), *bad = strstr(r.body, "\"status\":404");
+    const char *third = strstr(r.body, "\"reduction\":\"sum\"");
+    cr_assert(first && bad && third, "%s", r.body);
+    cr_assert(first < bad && bad < third, "results out of order: %s", r.body);
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_batch_items_succeed_or_fail_alone)
+{
+    srv_start(NULL);
+    http_response r = post("/v1/batch", "{\"requests\": ["
+                                        "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [3]},"
+                                        "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [1, 2]},"
+                                        "{\"loss\": \"zz\"}]}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    has(&r, "{\"responses\":[{\"status\":200");
+    has(&r, "\"value\":4");
+    has(&r, "\"status\":400");
+    has(&r, "\"shape_mismatch\"");
+    has(&r, "\"status\":404");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, computed_requests_are_counted_by_loss_in_metrics)
+{
+    srv_start(NULL);
+    http_response a = post("/v1/loss/mse", "{\"predictions\": [1, 2, 3], \"targets\": [1, 2, 3]}");
+    cr_assert_eq(a.status, 200);
+    http_response m = get("/metrics");
+    for (int i = 0; i < 100 && !strstr(m.body, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n"); i++) {
+        http_response_free(&m);
+        m = get("/metrics");
+    }
+    has(&m, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n");
+    const char *el = strstr(m.body, "\nlossd_elements_total ");
+    cr_assert(el && strtoull(el + 22, NULL, 10) >= 3, "elements not counted:\n%s", m.body);
+    http_response_free(&a);
+    http_response_free(&m);
+    srv_stop();
+}
