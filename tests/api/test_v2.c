@@ -186,7 +186,7 @@ Test(v2_infer, json_only_body_with_header_equal_to_its_length_should_be_accepted
     const char *h = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\","
                     "\"data\":[2]},{\"name\":\"targets\",\"shape\":[1],\"datatype\":\"FP64\","
                     "\"data\":[0]}]}";
-    char hl[16];
+    char hl[32];
     api_reply r;
     snprintf(hl, sizeof hl, "%zu", strlen(h));
     cr_assert_eq(v2_infer("mse", h, strlen(h), hl, &r), API_OK, "%.*s", (int)r.len, r.body);
