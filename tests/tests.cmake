@@ -26,3 +26,8 @@ if(TARGET lossd)
   add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
     $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
 endif()
+if(TARGET lossd)
+  # The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
+  add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
+    $<TARGET_FILE:lossd>)
+endif()
