@@ -1,6 +1,7 @@
 /* /v2 metadata and readiness: GET /v2, GET /v2/models/{loss} (inputs and outputs derived
  * from the registry, -1 for free dimensions), GET /v2/models/{loss}/ready, unknown models. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "loss.h"
@@ -147,4 +148,21 @@ Test(v2_metadata, known_model_should_be_ready)
     cr_assert_str_eq(cJSON_GetObjectItem(j, "name")->valuestring, "mse");
     cJSON_Delete(j);
     api_reply_release(&r);
+}
+
+Test(v2_metadata, every_v2_path_should_be_in_the_openapi_document)
+{
+    static const char *const paths[] = {"  /v2/health/live:", "  /v2/health/ready:", "  /v2:",
+                                        "  /v2/models/{model}:", "  /v2/models/{model}/ready:",
+                                        "  /v2/models/{model}/infer:",
+                                        "Inference-Header-Content-Length", "binary_data_size",
+                                        "binary_data_output", "    V2Error:"};
+    FILE *f = fopen(LOSSD_SOURCE_DIR "/api/openapi.yaml", "rb");
+    cr_assert_not_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        cr_expect(strstr(text, paths[i]) != NULL, "%s is described", paths[i]);
 }
