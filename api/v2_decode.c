@@ -588,17 +588,35 @@ static api_code parse_header(v2_request *req, const char *body, size_t json_len,
                                    "Inference-Header-Content-Length header)");
 }
 
-enum { REQ_ID, REQ_PARAMS, REQ_INPUTS, REQ_OUTPUTS, REQ_FIELDS };
-static const char *const request_fields[REQ_FIELDS] = {"id", "parameters", "inputs", "outputs"};
+enum { REQ_ID, REQ_PARAMS, REQ_INPUTS, REQ_OUTPUTS, REQ_MODEL, REQ_VERSION, REQ_FIELDS };
+static const char *const request_fields[REQ_FIELDS] = {
+    "id", "parameters", "inputs", "outputs", "model_name", "model_version"};
+
+/* "model_name"/"model_version" in the body (KServe's Python client sends them) must agree
+ * with the path: the same loss (alias or canonical) and version "1". */
+static api_code check_model(decoder *d, const json_node *name, const json_node *version)
+{
+    const loss_desc *desc = d->req->desc;
+    if (name != NULL && (name->kind != JSON_STRING ||
+                         loss_registry_find(name->u.str.ptr, name->u.str.len) != desc))
+        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "model_name",
+                           "model_name does not name the model of the path, %s", desc->name);
+    if (version != NULL &&
+        (version->kind != JSON_STRING || !str_is(version->u.str.ptr, version->u.str.len, "1")))
+        return api_err_set(d->err, API_ERR_NOT_FOUND, "model_version",
+                           "%s has only model_version \"1\"", desc->name);
+    return API_OK;
+}
 
 static api_code decode_request(decoder *d, const json_node *root)
 {
     const json_node *f[REQ_FIELDS];
-    if (collect(root, request_fields, REQ_FIELDS, f, "request", d->err) != API_OK)
+    if (collect(root, request_fields, REQ_FIELDS, f, "request", d->err) != API_OK ||
+        check_model(d, f[REQ_MODEL], f[REQ_VERSION]) != API_OK)
         return d->err->code;
     if (f[REQ_ID] && f[REQ_ID]->kind != JSON_STRING)
         return api_err_set(d->err, API_ERR_INVALID_TYPE, "id", "id must be a string, not %s",
-                            json_kind_name(f[REQ_ID]->kind));
+                           json_kind_name(f[REQ_ID]->kind));
     if (f[REQ_ID]) {
         d->req->id = f[REQ_ID]->u.str.ptr;
         d->req->id_len = f[REQ_ID]->u.str.len;

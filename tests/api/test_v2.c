@@ -366,3 +366,26 @@ Test(v2_infer, large_binary_request_should_match_v1_bit_for_bit)
     v2_body_free(&b);
     free(v1);
 }
+
+/* KServe's Python client puts model_name (and an id) in every request body. */
+Test(v2_infer, model_name_in_the_body_should_be_accepted_when_it_matches_the_path)
+{
+#define MODEL_BODY(name, version)                                                            \
+    "{\"model_name\":\"" name "\",\"model_version\":\"" version "\",\"id\":\"u-1\",\"inputs\":" \
+    "[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[3]},"          \
+    "{\"name\":\"targets\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[1]}]}"
+    char body[512];
+    api_reply r;
+    snprintf(body, sizeof body, "%s", MODEL_BODY("mse", "1"));
+    cr_assert_eq(v2_infer("mse", body, strlen(body), NULL, &r), API_OK, "%.*s", (int)r.len,
+                 r.body);
+    api_reply_release(&r);
+    snprintf(body, sizeof body, "%s", MODEL_BODY("mae", "1"));
+    v2_infer("mse", body, strlen(body), NULL, &r);
+    cr_assert(v2_reply_is_error(&r, 400, "invalid_parameter"));
+    api_reply_release(&r);
+    snprintf(body, sizeof body, "%s", MODEL_BODY("mse", "2"));
+    v2_infer("mse", body, strlen(body), NULL, &r);
+    cr_assert(v2_reply_is_error(&r, 404, "not_found"));
+    api_reply_release(&r);
+}
