@@ -27,9 +27,9 @@ typedef struct {
 
 typedef struct {
     const loss_desc *desc;
-    loss_call call;               /* inputs borrow the body, the document or `owned` */
+    loss_call call;                /* inputs borrow the body, the document or `owned` */
     tensor owned[LOSS_MAX_INPUTS]; /* binary inputs that had to be copied to be aligned */
-    const char *id;               /* the request's "id" (borrowed from doc), or NULL */
+    const char *id;                /* the request's "id" (borrowed from doc), or NULL */
     size_t id_len;
     size_t n_outputs;
     v2_output outputs[V2_MAX_OUTPUTS]; /* in the order the reply lists them */

@@ -17,11 +17,11 @@ static const struct {
     const char *name;
     size_t size; /* bytes per element; 0 where lossd carries no such tensors */
 } datatypes[V2_DATATYPE_COUNT] = {
-    [V2_FP32] = {"FP32", 4},  [V2_FP64] = {"FP64", 8},   [V2_INT32] = {"INT32", 4},
-    [V2_INT64] = {"INT64", 8}, [V2_BOOL] = {"BOOL", 0},   [V2_UINT8] = {"UINT8", 0},
+    [V2_FP32] = {"FP32", 4},     [V2_FP64] = {"FP64", 8},     [V2_INT32] = {"INT32", 4},
+    [V2_INT64] = {"INT64", 8},   [V2_BOOL] = {"BOOL", 0},     [V2_UINT8] = {"UINT8", 0},
     [V2_UINT16] = {"UINT16", 0}, [V2_UINT32] = {"UINT32", 0}, [V2_UINT64] = {"UINT64", 0},
-    [V2_INT8] = {"INT8", 0},   [V2_INT16] = {"INT16", 0}, [V2_FP16] = {"FP16", 0},
-    [V2_BF16] = {"BF16", 0},   [V2_BYTES] = {"BYTES", 0},
+    [V2_INT8] = {"INT8", 0},     [V2_INT16] = {"INT16", 0},   [V2_FP16] = {"FP16", 0},
+    [V2_BF16] = {"BF16", 0},     [V2_BYTES] = {"BYTES", 0},
 };
 
 int v2_binary_datatype_parse(const char *name, size_t len, v2_datatype *out)
@@ -81,8 +81,7 @@ v2_datatype v2_binary_datatype_of(tensor_type type)
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
-api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len,
-                              api_err *err)
+api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len, api_err *err)
 {
     static const char field[] = "Inference-Header-Content-Length";
     if (value == NULL) {
@@ -95,22 +94,23 @@ api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_l
     uint64_t n = 0;
     size_t digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++)
-        if (__builtin_mul_overflow(n, 10u, &n) || __builtin_add_overflow(n, (uint64_t)(*p - '0'), &n))
+        if (__builtin_mul_overflow(n, 10u, &n) ||
+            __builtin_add_overflow(n, (uint64_t)(*p - '0'), &n))
             return api_err_set(err, API_ERR_INVALID_BINARY, field, "%s is too large", field);
     while (is_blank(*p))
         p++;
     if (digits == 0 || *p != '\0')
         return api_err_set(err, API_ERR_INVALID_BINARY, field,
-                            "%s must be a non-negative decimal byte count", field);
+                           "%s must be a non-negative decimal byte count", field);
     if (n > body_len)
         return api_err_set(err, API_ERR_INVALID_BINARY, field,
-                            "%s is %llu but the body has only %zu bytes", field,
-                            (unsigned long long)n, body_len);
+                           "%s is %llu but the body has only %zu bytes", field,
+                           (unsigned long long)n, body_len);
     if (n == 0)
         return api_err_set(err, API_ERR_INVALID_BINARY, field,
-                            "%s is 0 (a raw binary request); a loss needs a JSON header naming "
-                            "its inputs",
-                            field);
+                           "%s is 0 (a raw binary request); a loss needs a JSON header naming "
+                           "its inputs",
+                           field);
     *json_len = (size_t)n;
     return API_OK;
 }
@@ -127,16 +127,16 @@ api_code v2_binary_tail_take(v2_tail *tail, const char *name, v2_datatype dt, si
     size_t want;
     if (__builtin_mul_overflow(count, v2_binary_datatype_size(dt), &want))
         return api_err_set(err, API_ERR_INVALID_BINARY, name,
-                            "%s: shape times datatype size overflows", name);
+                           "%s: shape times datatype size overflows", name);
     if (size != (uint64_t)want)
         return api_err_set(err, API_ERR_INVALID_BINARY, name,
-                            "%s: binary_data_size is %llu but %zu elements of %s take %zu bytes",
-                            name, (unsigned long long)size, count, v2_binary_datatype_name(dt),
-                            want);
+                           "%s: binary_data_size is %llu but %zu elements of %s take %zu bytes",
+                           name, (unsigned long long)size, count, v2_binary_datatype_name(dt),
+                           want);
     if (want > tail->left)
         return api_err_set(err, API_ERR_INVALID_BINARY, name,
-                            "%s: needs %zu bytes of binary data but only %zu remain in the body",
-                            name, want, tail->left);
+                           "%s: needs %zu bytes of binary data but only %zu remain in the body",
+                           name, want, tail->left);
     *bytes = tail->at;
     tail->at += want;
     tail->left -= want;
@@ -148,9 +148,9 @@ api_code v2_binary_tail_finish(const v2_tail *tail, api_err *err)
     if (tail->left == 0)
         return API_OK;
     return api_err_set(err, API_ERR_INVALID_BINARY, "binary_data_size",
-                        "%zu bytes after the JSON header belong to no input (the binary_data_size "
-                        "values must add up to the body length minus the header length)",
-                        tail->left);
+                       "%zu bytes after the JSON header belong to no input (the binary_data_size "
+                       "values must add up to the body length minus the header length)",
+                       tail->left);
 }
 
 /* Index of the first non-finite element, or count if all are finite. */
@@ -192,11 +192,13 @@ api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape,
     }
     size_t bad = first_non_finite(dt, out->data, count);
     if (bad < count) {
-        double v = dt == V2_FP32 ? ((const float *)out->data)[bad]
-                                 : ((const double *)out->data)[bad];
+        double v =
+            dt == V2_FP32 ? ((const float *)out->data)[bad] : ((const double *)out->data)[bad];
         tensor_release(out);
-        return api_err_set(err, API_ERR_NON_FINITE, name, "%s[%zu] = %s is not finite", name,
-                            bad, isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+        return api_err_set(err, API_ERR_NON_FINITE, name, "%s[%zu] = %s is not finite", name, bad,
+                           isnan(v) ? "NaN"
+                           : v > 0  ? "Infinity"
+                                    : "-Infinity");
     }
     return API_OK;
 }

@@ -53,8 +53,7 @@ size_t v2_binary_datatype_size(v2_datatype dt);
  * [1, body_len]. Refuses (API_ERR_INVALID_BINARY) anything but optional blanks around 1-20
  * decimal digits, a value that overflows 64 bits, a value past the body, and 0 (Triton's raw
  * binary request, which a loss with named inputs cannot use). */
-api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len,
-                              api_err *err);
+api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len, api_err *err);
 
 /* The binary tail: the bytes of the body after the JSON header, consumed front to back in the
  * order the JSON lists its binary tensors. Borrows the body. */

@@ -16,13 +16,13 @@ typedef struct {
     v2_request *req;
     api_err *err;
     v2_tail tail;
-    int has_tail;  /* the request carried Inference-Header-Content-Length */
+    int has_tail;        /* the request carried Inference-Header-Content-Length */
     size_t max_elements; /* cap on the inputs' total element count (0: none here) */
     size_t elements;     /* elements of the inputs decoded so far */
-    int float_seen; /* an FP input fixed the compute dtype... */
+    int float_seen;      /* an FP input fixed the compute dtype... */
     v2_datatype float_dt;
     const char *float_input; /* ...this one, named in a mixed-datatype refusal */
-    int gradient;   /* the "gradient" parameter: -1 absent, else 0/1 */
+    int gradient;            /* the "gradient" parameter: -1 absent, else 0/1 */
     int binary_output;
 } decoder;
 
@@ -37,8 +37,8 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
                         const json_node **slots, const char *where, api_err *err)
 {
     if (obj->kind != JSON_OBJECT)
-        return api_err_set(err, API_ERR_INVALID_TYPE, where, "%s must be an object, not %s",
-                            where, json_kind_name(obj->kind));
+        return api_err_set(err, API_ERR_INVALID_TYPE, where, "%s must be an object, not %s", where,
+                           json_kind_name(obj->kind));
     memset(slots, 0, n * sizeof *slots);
     for (size_t m = 0; m < obj->u.obj.count; m++) {
         const json_member *mem = &obj->u.obj.items[m];
@@ -47,8 +47,8 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
             i++;
         if (i == n)
             return api_err_set(err, API_ERR_UNKNOWN_FIELD, where,
-                                "%s has an unknown field \"%.*s\"", where,
-                                (int)(mem->key_len > 64 ? 64 : mem->key_len), mem->key);
+                               "%s has an unknown field \"%.*s\"", where,
+                               (int)(mem->key_len > 64 ? 64 : mem->key_len), mem->key);
         slots[i] = &mem->value;
     }
     return API_OK;
@@ -58,7 +58,7 @@ static api_code want_bool(const json_node *v, const char *what, int *out, api_er
 {
     if (v->kind != JSON_TRUE && v->kind != JSON_FALSE)
         return api_err_set(err, API_ERR_INVALID_TYPE, what, "%s must be true or false, not %s",
-                            what, json_kind_name(v->kind));
+                           what, json_kind_name(v->kind));
     *out = v->kind == JSON_TRUE;
     return API_OK;
 }
@@ -78,11 +78,10 @@ static api_code object_list(decoder *d, const json_node *v, const char *what,
     if (v->kind == JSON_PACKED && v->u.packed->rank == 1 && v->u.packed->count == 0)
         return API_OK;
     if (v->kind == JSON_PACKED)
-        return api_err_set(d->err, API_ERR_INVALID_TYPE, what,
-                           "%s[0] must be an object, not %s", what,
-                           v->u.packed->rank == 1 ? "a number" : "an array");
-    return api_err_set(d->err, API_ERR_INVALID_TYPE, what,
-                       "%s must be an array of objects, not %s", what, json_kind_name(v->kind));
+        return api_err_set(d->err, API_ERR_INVALID_TYPE, what, "%s[0] must be an object, not %s",
+                           what, v->u.packed->rank == 1 ? "a number" : "an array");
+    return api_err_set(d->err, API_ERR_INVALID_TYPE, what, "%s must be an array of objects, not %s",
+                       what, json_kind_name(v->kind));
 }
 
 /* ---- request parameters ---- */
@@ -92,7 +91,7 @@ static api_code param_reduction(decoder *d, const json_node *v)
     int r = v->kind == JSON_STRING ? loss_reduction_parse(v->u.str.ptr, v->u.str.len) : -1;
     if (r < 0)
         return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "reduction",
-                            "reduction must be \"mean\", \"sum\", \"none\" or \"batchmean\"");
+                           "reduction must be \"mean\", \"sum\", \"none\" or \"batchmean\"");
     d->req->call.reduction = (loss_reduction)r;
     return API_OK;
 }
@@ -107,7 +106,7 @@ static api_code param_empty_mean(decoder *d, const json_node *v)
     int zero = v->kind == JSON_STRING && str_is(v->u.str.ptr, v->u.str.len, "zero");
     if (!zero && !(v->kind == JSON_STRING && str_is(v->u.str.ptr, v->u.str.len, "nan")))
         return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "empty_mean",
-                            "empty_mean must be \"nan\" or \"zero\"");
+                           "empty_mean must be \"nan\" or \"zero\"");
     d->req->call.empty_mean_zero = zero;
     return API_OK;
 }
@@ -136,8 +135,8 @@ static api_code param_loss(decoder *d, const json_member *m)
         int in = loss_desc_input_index(desc, m->key, m->key_len);
         if (in >= 0)
             return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, desc->inputs[in].name,
-                                "%s is a tensor: send it in \"inputs\", not in \"parameters\"",
-                                desc->inputs[in].name);
+                               "%s is a tensor: send it in \"inputs\", not in \"parameters\"",
+                               desc->inputs[in].name);
         char key[64];
         snprintf(key, sizeof key, "%.*s", (int)(m->key_len > 63 ? 63 : m->key_len), m->key);
         return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, key, "%s has no parameter \"%s\"",
@@ -150,9 +149,8 @@ static api_code param_loss(decoder *d, const json_member *m)
     else if (v->kind == JSON_TRUE || v->kind == JSON_FALSE)
         d->req->call.param[i] = v->kind == JSON_TRUE;
     else
-        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, name,
-                            "%s must be a finite number%s", name,
-                            desc->params[i].type == LOSS_PARAM_BOOL ? " or a boolean" : "");
+        return api_err_set(d->err, API_ERR_INVALID_PARAMETER, name, "%s must be a finite number%s",
+                           name, desc->params[i].type == LOSS_PARAM_BOOL ? " or a boolean" : "");
     d->req->call.param_set[i] = 1;
     return API_OK;
 }
@@ -161,7 +159,7 @@ static api_code decode_parameters(decoder *d, const json_node *params)
 {
     if (params->kind != JSON_OBJECT)
         return api_err_set(d->err, API_ERR_INVALID_TYPE, "parameters",
-                            "parameters must be an object, not %s", json_kind_name(params->kind));
+                           "parameters must be an object, not %s", json_kind_name(params->kind));
     for (size_t m = 0; m < params->u.obj.count; m++) {
         const json_member *mem = &params->u.obj.items[m];
         size_t k = 0, n = sizeof request_params / sizeof request_params[0];
@@ -182,25 +180,25 @@ static api_code check_datatype(decoder *d, const loss_input_desc *in, const json
 {
     if (v == NULL || v->kind != JSON_STRING)
         return api_err_set(d->err, v ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, in->name,
-                            "%s needs a \"datatype\" string", in->name);
+                           "%s needs a \"datatype\" string", in->name);
     if (v2_binary_datatype_parse(v->u.str.ptr, v->u.str.len, dt) != 0 ||
         !v2_binary_datatype_supported(*dt))
         return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
-                            "%s: datatype \"%.*s\" is not supported (FP32, FP64%s)", in->name,
-                            (int)(v->u.str.len > 16 ? 16 : v->u.str.len), v->u.str.ptr,
-                            in->kind == LOSS_IN_FLOAT ? "" : ", INT32, INT64");
+                           "%s: datatype \"%.*s\" is not supported (FP32, FP64%s)", in->name,
+                           (int)(v->u.str.len > 16 ? 16 : v->u.str.len), v->u.str.ptr,
+                           in->kind == LOSS_IN_FLOAT ? "" : ", INT32, INT64");
     int is_float = *dt == V2_FP32 || *dt == V2_FP64;
     if (!is_float && in->kind == LOSS_IN_FLOAT)
         return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
-                            "%s is floating point: its datatype must be FP32 or FP64", in->name);
+                           "%s is floating point: its datatype must be FP32 or FP64", in->name);
     if (!is_float)
         return API_OK;
     if (d->float_seen && *dt != d->float_dt)
         return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
-                            "%s is %s but %s is %s: all floating-point inputs must share one "
-                            "datatype (it is the compute precision)",
-                            in->name, v2_binary_datatype_name(*dt), d->float_input,
-                            v2_binary_datatype_name(d->float_dt));
+                           "%s is %s but %s is %s: all floating-point inputs must share one "
+                           "datatype (it is the compute precision)",
+                           in->name, v2_binary_datatype_name(*dt), d->float_input,
+                           v2_binary_datatype_name(d->float_dt));
     d->float_seen = 1;
     d->float_dt = *dt;
     d->float_input = in->name;
@@ -226,8 +224,8 @@ static api_code decode_shape(decoder *d, const char *name, const json_node *v, t
             double dim = p->data[i];
             if (!(dim >= 0) || dim != floor(dim) || dim > V2_MAX_EXACT)
                 return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
-                                    "%s: shape[%zu] = %.17g is not an integer in [0, 2^53]", name,
-                                    i, dim);
+                                   "%s: shape[%zu] = %.17g is not an integer in [0, 2^53]", name, i,
+                                   dim);
             t->shape[i] = (size_t)dim;
         }
         t->rank = p->count;
@@ -268,10 +266,10 @@ static api_code data_error(decoder *d, const char *name, const json_node *v)
     size_t n = count_leaves(v, &other);
     if (other || v->kind != JSON_ARRAY)
         return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
-                            "%s: data must be a (nested) array of numbers", name);
+                           "%s: data must be a (nested) array of numbers", name);
     if (n != 0)
         return api_err_set(d->err, API_ERR_RAGGED_ARRAY, name,
-                            "%s: nested data must be rectangular", name);
+                           "%s: nested data must be rectangular", name);
     return API_OK;
 }
 
@@ -283,14 +281,14 @@ static api_code check_integers(decoder *d, const char *name, v2_datatype dt, con
     for (size_t i = 0; lim != 0 && i < n; i++)
         if (data[i] != floor(data[i]) || data[i] < -lim || data[i] > lim - (dt == V2_INT32))
             return api_err_set(d->err, API_ERR_INVALID_TYPE, name,
-                                "%s[%zu] = %.17g is not a valid %s value", name, i, data[i],
-                                v2_binary_datatype_name(dt));
+                               "%s[%zu] = %.17g is not a valid %s value", name, i, data[i],
+                               v2_binary_datatype_name(dt));
     return API_OK;
 }
 
 /* Checks JSON data (already packed as doubles by the parser) and points t at it. */
-static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt,
-                                 const json_node *v, tensor *t)
+static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt, const json_node *v,
+                                 tensor *t)
 {
     const json_packed *p = v->kind == JSON_PACKED ? v->u.packed : NULL;
     const double *data = p ? p->data : v->kind == JSON_NUMBER ? &v->u.number : NULL;
@@ -301,17 +299,16 @@ static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt,
         char shape[96];
         tensor_shape_str(t, shape, sizeof shape);
         return api_err_set(d->err, API_ERR_SHAPE_MISMATCH, name,
-                            "%s: data has %zu elements but shape %s has %zu", name, n, shape,
-                            t->count);
+                           "%s: data has %zu elements but shape %s has %zu", name, n, shape,
+                           t->count);
     }
     size_t bad = p ? p->first_overflow : v->overflow ? 0 : JSON_NO_OVERFLOW;
     for (size_t i = 0; bad == JSON_NO_OVERFLOW && dt == V2_FP32 && i < n; i++)
         if (!isfinite((float)data[i]))
             bad = i;
     if (bad != JSON_NO_OVERFLOW)
-        return api_err_set(d->err, API_ERR_NON_FINITE, name,
-                            "%s[%zu] is beyond the range of %s", name, bad,
-                            v2_binary_datatype_name(dt));
+        return api_err_set(d->err, API_ERR_NON_FINITE, name, "%s[%zu] is beyond the range of %s",
+                           name, bad, v2_binary_datatype_name(dt));
     if (check_integers(d, name, dt, data, n) != API_OK)
         return d->err->code;
     t->type = TENSOR_F64;
@@ -319,8 +316,7 @@ static api_code decode_json_data(decoder *d, const char *name, v2_datatype dt,
     return API_OK;
 }
 
-static api_code binary_size(decoder *d, const char *name, const json_node *params,
-                            uint64_t *size)
+static api_code binary_size(decoder *d, const char *name, const json_node *params, uint64_t *size)
 {
     static const char *const fields[] = {"binary_data_size"};
     const json_node *v;
@@ -335,18 +331,17 @@ static api_code binary_size(decoder *d, const char *name, const json_node *param
     if (v->kind != JSON_NUMBER || v->overflow || !(v->u.number >= 0) ||
         v->u.number != floor(v->u.number) || v->u.number > V2_MAX_EXACT)
         return api_err_set(d->err, API_ERR_INVALID_BINARY, name,
-                            "%s: binary_data_size must be a non-negative integer", name);
+                           "%s: binary_data_size must be a non-negative integer", name);
     if (!d->has_tail)
         return api_err_set(d->err, API_ERR_INVALID_BINARY, name,
-                            "%s has binary_data_size but the request has no "
-                            "Inference-Header-Content-Length header",
-                            name);
+                           "%s has binary_data_size but the request has no "
+                           "Inference-Header-Content-Length header",
+                           name);
     *size = (uint64_t)v->u.number;
     return API_OK;
 }
 
-static api_code decode_binary_data(decoder *d, int idx, v2_datatype dt, uint64_t size,
-                                   tensor *t)
+static api_code decode_binary_data(decoder *d, int idx, v2_datatype dt, uint64_t size, tensor *t)
 {
     const char *name = d->req->desc->inputs[idx].name;
     const unsigned char *bytes;
@@ -369,17 +364,17 @@ static api_code input_index(decoder *d, size_t pos, const json_node *name, int *
 {
     const loss_desc *desc = d->req->desc;
     if (name == NULL || name->kind != JSON_STRING)
-        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
-                            "inputs", "inputs[%zu] needs a \"name\" string", pos);
+        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, "inputs",
+                           "inputs[%zu] needs a \"name\" string", pos);
     *idx = loss_desc_input_index(desc, name->u.str.ptr, name->u.str.len);
     if (*idx < 0)
         return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "inputs",
-                            "%s has no input \"%.*s\" (see GET /v2/models/%s)", desc->name,
-                            (int)(name->u.str.len > 64 ? 64 : name->u.str.len),
-                            name->u.str.ptr, desc->name);
+                           "%s has no input \"%.*s\" (see GET /v2/models/%s)", desc->name,
+                           (int)(name->u.str.len > 64 ? 64 : name->u.str.len), name->u.str.ptr,
+                           desc->name);
     if (d->req->call.present[*idx])
         return api_err_set(d->err, API_ERR_INVALID_JSON, desc->inputs[*idx].name,
-                            "input %s is given twice", desc->inputs[*idx].name);
+                           "input %s is given twice", desc->inputs[*idx].name);
     return API_OK;
 }
 
@@ -402,10 +397,10 @@ static api_code decode_input(decoder *d, size_t pos, const json_node *node)
         return d->err->code;
     if (size != UINT64_MAX && f[IN_DATA] != NULL)
         return api_err_set(d->err, API_ERR_INVALID_BINARY, in->name,
-                            "%s has both \"data\" and binary_data_size", in->name);
+                           "%s has both \"data\" and binary_data_size", in->name);
     if (size == UINT64_MAX && f[IN_DATA] == NULL)
         return api_err_set(d->err, API_ERR_MISSING_FIELD, in->name,
-                            "%s needs \"data\" or a binary_data_size parameter", in->name);
+                           "%s needs \"data\" or a binary_data_size parameter", in->name);
     api_code c = size != UINT64_MAX ? decode_binary_data(d, idx, dt, size, t)
                                     : decode_json_data(d, in->name, dt, f[IN_DATA], t);
     d->req->call.present[idx] = c == API_OK;
@@ -415,8 +410,7 @@ static api_code decode_input(decoder *d, size_t pos, const json_node *node)
 static api_code decode_inputs(decoder *d, const json_node *inputs)
 {
     if (inputs == NULL)
-        return api_err_set(d->err, API_ERR_MISSING_FIELD, "inputs",
-                            "the request needs \"inputs\"");
+        return api_err_set(d->err, API_ERR_MISSING_FIELD, "inputs", "the request needs \"inputs\"");
     const json_node *items;
     size_t n;
     if (object_list(d, inputs, "inputs", &items, &n) != API_OK)
@@ -468,10 +462,9 @@ static api_code unknown_output(decoder *d, const json_node *name, const v2_outpu
         snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", one);
     }
     return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "outputs",
-                        "%s has no output \"%.*s\" with this reduction (outputs: %s)",
-                        d->req->desc->name,
-                        (int)(name->u.str.len > 64 ? 64 : name->u.str.len), name->u.str.ptr,
-                        list);
+                       "%s has no output \"%.*s\" with this reduction (outputs: %s)",
+                       d->req->desc->name, (int)(name->u.str.len > 64 ? 64 : name->u.str.len),
+                       name->u.str.ptr, list);
 }
 
 /* Finds outputs[pos].name among the offered outputs; refuses a repeat. */
@@ -480,8 +473,8 @@ static api_code output_lookup(decoder *d, size_t pos, const json_node *name,
 {
     char buf[80];
     if (name == NULL || name->kind != JSON_STRING)
-        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD,
-                            "outputs", "outputs[%zu] needs a \"name\" string", pos);
+        return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, "outputs",
+                           "outputs[%zu] needs a \"name\" string", pos);
     size_t i = 0;
     for (; i < n; i++) {
         v2_output_name(d->req->desc, &offered[i], buf, sizeof buf);
@@ -494,7 +487,7 @@ static api_code output_lookup(decoder *d, size_t pos, const json_node *name,
         if (d->req->outputs[k].kind == offered[i].kind &&
             d->req->outputs[k].index == offered[i].index)
             return api_err_set(d->err, API_ERR_INVALID_JSON, "outputs",
-                                "output %s is requested twice", buf);
+                               "output %s is requested twice", buf);
     *found = offered[i];
     return API_OK;
 }
@@ -559,10 +552,10 @@ static api_code settle_gradient(decoder *d)
         const char *name = req->desc->inputs[o->index].name;
         if (d->gradient == 0)
             return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "gradient",
-                                "gradient is false but output grad_%s is requested", name);
+                               "gradient is false but output grad_%s is requested", name);
         if (!req->call.present[o->index])
-            return api_err_set(d->err, API_ERR_MISSING_FIELD, name,
-                                "output grad_%s needs input %s", name, name);
+            return api_err_set(d->err, API_ERR_MISSING_FIELD, name, "output grad_%s needs input %s",
+                               name, name);
         req->call.want_gradient = 1;
     }
     return API_OK;
@@ -581,24 +574,24 @@ static api_code parse_header(v2_request *req, const char *body, size_t json_len,
         return api_err_set(err, API_ERR_NOMEM, "", "out of memory parsing the request");
     if (st == JSON_ERR_LIMIT)
         return api_err_set(err, API_ERR_PAYLOAD_TOO_LARGE, "", "%s", jerr.message);
-    return api_err_set(err, API_ERR_INVALID_JSON, "", "JSON header at byte %zu: %s%s",
-                        jerr.offset, jerr.message,
-                        has_tail ? ""
-                                 : " (binary tensor data needs an "
-                                   "Inference-Header-Content-Length header)");
+    return api_err_set(err, API_ERR_INVALID_JSON, "", "JSON header at byte %zu: %s%s", jerr.offset,
+                       jerr.message,
+                       has_tail ? ""
+                                : " (binary tensor data needs an "
+                                  "Inference-Header-Content-Length header)");
 }
 
 enum { REQ_ID, REQ_PARAMS, REQ_INPUTS, REQ_OUTPUTS, REQ_MODEL, REQ_VERSION, REQ_FIELDS };
-static const char *const request_fields[REQ_FIELDS] = {
-    "id", "parameters", "inputs", "outputs", "model_name", "model_version"};
+static const char *const request_fields[REQ_FIELDS] = {"id",      "parameters", "inputs",
+                                                       "outputs", "model_name", "model_version"};
 
 /* "model_name"/"model_version" in the body (KServe's Python client sends them) must agree
  * with the path: the same loss (alias or canonical) and version "1". */
 static api_code check_model(decoder *d, const json_node *name, const json_node *version)
 {
     const loss_desc *desc = d->req->desc;
-    if (name != NULL && (name->kind != JSON_STRING ||
-                         loss_registry_find(name->u.str.ptr, name->u.str.len) != desc))
+    if (name != NULL &&
+        (name->kind != JSON_STRING || loss_registry_find(name->u.str.ptr, name->u.str.len) != desc))
         return api_err_set(d->err, API_ERR_INVALID_PARAMETER, "model_name",
                            "model_name does not name the model of the path, %s", desc->name);
     if (version != NULL &&
@@ -631,8 +624,11 @@ api_code v2_decode(v2_request *req, const loss_desc *desc, const char *body, siz
                    const char *header_len, size_t max_elements, api_err *err)
 {
     size_t json_len;
-    decoder d = {.req = req, .err = err, .has_tail = header_len != NULL,
-                 .max_elements = max_elements, .gradient = -1};
+    decoder d = {.req = req,
+                 .err = err,
+                 .has_tail = header_len != NULL,
+                 .max_elements = max_elements,
+                 .gradient = -1};
     memset(req, 0, sizeof *req);
     req->desc = desc;
     loss_call_init(&req->call, desc);

@@ -117,8 +117,7 @@ static void write_tail(jbuf *jb, const v2_request *req, const loss_result *res)
     }
 }
 
-api_code v2_encode(const v2_request *req, const loss_result *res, api_reply *reply,
-                   api_err *err)
+api_code v2_encode(const v2_request *req, const loss_result *res, api_reply *reply, api_err *err)
 {
     jbuf jb;
     int binary = 0;

@@ -107,7 +107,8 @@ Test(v2_infer, fp64_binary_should_compute_and_answer_in_fp64)
     cr_assert_eq(v2_output_values(&r, j, "loss", got, 4), 1);
     double want = (0.1 * 0.1) + (0.3 * 0.3) + (0.7 * 0.7);
     cr_assert(fabs(got[0] - want) <= 1e-15, "%.17g vs %.17g", got[0], want);
-    cr_assert_str_eq(cJSON_GetObjectItem(v2_reply_output(j, "loss"), "datatype")->valuestring, "FP64");
+    cr_assert_str_eq(cJSON_GetObjectItem(v2_reply_output(j, "loss"), "datatype")->valuestring,
+                     "FP64");
     cr_assert_null(v2_reply_output(j, "grad_predictions"), "no gradient unless asked");
     cJSON_Delete(j);
     api_reply_release(&r);
@@ -150,8 +151,7 @@ Test(v2_infer, per_output_binary_data_should_override_binary_data_output)
     cr_assert_eq(r.binary, 1);
     cr_assert_eq(r.len - r.inference_header_len, 8, "only the FP32 gradient is binary");
     cJSON *j = v2_reply_json(&r);
-    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "outputs"), 0)
-                         ->child->valuestring,
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "outputs"), 0)->child->valuestring,
                      "grad_predictions", "outputs in the requested order");
     cr_assert_not_null(cJSON_GetObjectItem(v2_reply_output(j, "loss"), "data"));
     cr_assert_eq(v2_output_values(&r, j, "loss", v, 4), 1);
@@ -174,9 +174,8 @@ Test(v2_infer, weight_should_travel_as_an_input_tensor)
     cJSON *j = v2_reply_json(&r);
     cr_assert_eq(v2_output_values(&r, j, "loss", v, 2), 1);
     cr_assert_eq(v[0], 7.0, "sum(w*l)/sum(w) = 28/4");
-    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "parameters"), "denominator")
-                     ->valuedouble,
-                 4.0);
+    cr_assert_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "parameters"), "denominator")->valuedouble, 4.0);
     cJSON_Delete(j);
     api_reply_release(&r);
 }
@@ -221,8 +220,8 @@ Test(v2_infer, empty_mean_should_be_nan_exactly_in_binary_and_null_in_json)
     cr_assert_eq(r.len - r.inference_header_len, 4);
     memcpy(&f, r.body + r.inference_header_len, 4);
     cr_assert(isnan(f));
-    cr_assert(v2_contains(r.body, r.inference_header_len, "\"shape\":[0],\"data\":[]"),
-              "%.*s", (int)r.inference_header_len, r.body);
+    cr_assert(v2_contains(r.body, r.inference_header_len, "\"shape\":[0],\"data\":[]"), "%.*s",
+              (int)r.inference_header_len, r.body);
     api_reply_release(&r);
 
     h = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[0],\"datatype\":\"FP32\",\"data\":[]},"
@@ -370,15 +369,14 @@ Test(v2_infer, large_binary_request_should_match_v1_bit_for_bit)
 /* KServe's Python client puts model_name (and an id) in every request body. */
 Test(v2_infer, model_name_in_the_body_should_be_accepted_when_it_matches_the_path)
 {
-#define MODEL_BODY(name, version)                                                            \
-    "{\"model_name\":\"" name "\",\"model_version\":\"" version "\",\"id\":\"u-1\",\"inputs\":" \
-    "[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[3]},"          \
+#define MODEL_BODY(name, version)                                                                  \
+    "{\"model_name\":\"" name "\",\"model_version\":\"" version "\",\"id\":\"u-1\",\"inputs\":"    \
+    "[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[3]},"                \
     "{\"name\":\"targets\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[1]}]}"
     char body[512];
     api_reply r;
     snprintf(body, sizeof body, "%s", MODEL_BODY("mse", "1"));
-    cr_assert_eq(v2_infer("mse", body, strlen(body), NULL, &r), API_OK, "%.*s", (int)r.len,
-                 r.body);
+    cr_assert_eq(v2_infer("mse", body, strlen(body), NULL, &r), API_OK, "%.*s", (int)r.len, r.body);
     api_reply_release(&r);
     snprintf(body, sizeof body, "%s", MODEL_BODY("mae", "1"));
     v2_infer("mse", body, strlen(body), NULL, &r);

@@ -42,8 +42,8 @@ Test(v2_header_len, value_equal_to_the_body_should_mean_json_only)
 
 Test(v2_header_len, malformed_values_should_be_invalid_binary)
 {
-    static const char *const bad[] = {"", " ", "-5", "+5", "abc", "12x", "1 2", "0x10",
-                                      "3.0", "1e2", "\xff"};
+    static const char *const bad[] = {"",    " ",    "-5",  "+5",  "abc", "12x",
+                                      "1 2", "0x10", "3.0", "1e2", "\xff"};
     size_t n;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(header(bad[i], 100, &n), API_ERR_INVALID_BINARY, "value \"%s\"", bad[i]);
@@ -166,9 +166,9 @@ Test(v2_tensor, nan_should_be_refused_naming_tensor_and_index)
     size_t shape[] = {4};
     tensor t;
     api_err err;
-    cr_assert_eq(v2_binary_tensor("targets", V2_FP32, shape, 1, 4, (const unsigned char *)f, &t,
-                                  &err),
-                 API_ERR_NON_FINITE);
+    cr_assert_eq(
+        v2_binary_tensor("targets", V2_FP32, shape, 1, 4, (const unsigned char *)f, &t, &err),
+        API_ERR_NON_FINITE);
     cr_assert_str_eq(err.field, "targets");
     cr_assert(strstr(err.message, "targets[2]") != NULL, "%s", err.message);
     cr_assert_null(t.data);
@@ -193,9 +193,9 @@ Test(v2_tensor, integer_data_should_keep_its_type)
     size_t shape[] = {2};
     tensor t;
     api_err err;
-    cr_assert_eq(v2_binary_tensor("targets", V2_INT32, shape, 1, 2, (const unsigned char *)k, &t,
-                                  &err),
-                 API_OK);
+    cr_assert_eq(
+        v2_binary_tensor("targets", V2_INT32, shape, 1, 2, (const unsigned char *)k, &t, &err),
+        API_OK);
     cr_assert_eq(t.type, TENSOR_I32);
     cr_assert_eq(tensor_get(&t, 1), -1.0);
 }

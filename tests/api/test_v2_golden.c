@@ -16,10 +16,10 @@ typedef struct {
     const char *datatype; /* of the float inputs: FP64 or FP32 from the request's dtype */
     size_t rank0;         /* rank of input 0, to tell index targets from float ones */
     int binary;
-    int ragged;           /* a tensor is not rectangular: only JSON can carry that */
-    int skip;             /* the case holds something with no /v2 spelling (a bad dtype) */
+    int ragged; /* a tensor is not rectangular: only JSON can carry that */
+    int skip;   /* the case holds something with no /v2 spelling (a bad dtype) */
     cJSON *inputs, *params;
-    v2_body tail;         /* binary tensor bytes in input order */
+    v2_body tail; /* binary tensor bytes in input order */
 } conv;
 
 static char *read_text(const char *path)
@@ -130,8 +130,9 @@ static void add_input(conv *c, int idx, const cJSON *value)
         cJSON_AddNumberToObject(p, "binary_data_size", (double)(n * esize));
         append_binary(c, dt, v, n);
     } else {
-        cJSON_AddItemToObject(in, "data", cJSON_IsArray(value) ? cJSON_Duplicate(value, 1)
-                                                                : cJSON_CreateDoubleArray(v, 1));
+        cJSON_AddItemToObject(in, "data",
+                              cJSON_IsArray(value) ? cJSON_Duplicate(value, 1)
+                                                   : cJSON_CreateDoubleArray(v, 1));
     }
     cJSON_AddItemToArray(c->inputs, in);
     free(v);
@@ -210,9 +211,9 @@ static void compare(const char *what, const api_reply *r, const cJSON *rj, const
     long m = v2_output_values(r, rj, name, got, n + 1);
     cr_expect_eq(m, (long)n, "%s: output %s has %ld elements, expected %zu", what, name, m, n);
     for (size_t i = 0; m == (long)n && i < n; i++) {
-        int ok = isnan(w[i])    ? isnan(got[i])
-                 : isinf(w[i])  ? (binary ? got[i] == w[i] : isnan(got[i]))
-                                : fabs(got[i] - w[i]) <= rtol * (fabs(w[i]) + 1.0);
+        int ok = isnan(w[i])   ? isnan(got[i])
+                 : isinf(w[i]) ? (binary ? got[i] == w[i] : isnan(got[i]))
+                               : fabs(got[i] - w[i]) <= rtol * (fabs(w[i]) + 1.0);
         if (!ok) {
             cr_expect_fail("%s: %s[%zu] = %.17g, expected %.17g", what, name, i, got[i], w[i]);
             break;
@@ -222,8 +223,8 @@ static void compare(const char *what, const api_reply *r, const cJSON *rj, const
     free(got);
 }
 
-static void check_value(const char *what, const api_reply *r, const cJSON *rj,
-                        const cJSON *expect, double rtol, int binary)
+static void check_value(const char *what, const api_reply *r, const cJSON *rj, const cJSON *expect,
+                        double rtol, int binary)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(expect, "value");
     const cJSON *grads = cJSON_GetObjectItemCaseSensitive(expect, "gradient");

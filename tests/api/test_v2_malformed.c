@@ -8,11 +8,11 @@
 
 #include "v2_util.h"
 
-#define PRED_FP32_BIN(size)                                                                  \
-    "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"         \
+#define PRED_FP32_BIN(size)                                                                        \
+    "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"                \
     "{\"binary_data_size\":" #size "}}"
-#define TARG_FP32_BIN(size)                                                                  \
-    "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"             \
+#define TARG_FP32_BIN(size)                                                                        \
+    "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"                    \
     "{\"binary_data_size\":" #size "}}"
 #define PRED_JSON "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[1,2]}"
 #define TARG_JSON "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[0,0]}"
@@ -21,8 +21,8 @@ static const float four_floats[4] = {0.5f, 1.0f, 1.0f, 1.0f};
 
 /* Sends json + tail (tail_len bytes) with the given header value ("auto": the JSON's length)
  * and checks the status, the code and that the message mentions `needle`. */
-static void expect_refusal(const char *header, const char *json, const void *tail,
-                           size_t tail_len, int status, const char *code, const char *needle)
+static void expect_refusal(const char *header, const char *json, const void *tail, size_t tail_len,
+                           int status, const char *code, const char *needle)
 {
     v2_body b = {0};
     char hl[32];
@@ -37,8 +37,8 @@ static void expect_refusal(const char *header, const char *json, const void *tai
     cr_assert_neq(c, API_OK, "refused: %s", json);
     cr_assert(v2_reply_is_error(&r, status, code), "for %s", json);
     if (needle != NULL)
-        cr_assert(v2_contains(r.body, r.len, needle),
-                  "message mentions \"%s\": %.*s", needle, (int)r.len, r.body);
+        cr_assert(v2_contains(r.body, r.len, needle), "message mentions \"%s\": %.*s", needle,
+                  (int)r.len, r.body);
     api_reply_release(&r);
     v2_body_free(&b);
 }
@@ -116,17 +116,17 @@ Test(v2_malformed, negative_or_fractional_binary_data_size_should_be_invalid_bin
 
 Test(v2_malformed, shape_whose_product_overflows_64_bits_should_be_refused)
 {
-    const char *json = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[4294967296,4294967296,"
-                       "2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}},"
-                       TARG_FP32_BIN(8) "]}";
+    const char *json =
+        "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[4294967296,4294967296,"
+        "2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}}," TARG_FP32_BIN(8) "]}";
     expect_refusal("auto", json, four_floats, 16, 400, "invalid_type", "64-bit");
 }
 
 Test(v2_malformed, shape_whose_byte_size_overflows_should_be_invalid_binary)
 {
-    const char *json = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[4294967296,1073741824],"
-                       "\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}},"
-                       TARG_FP32_BIN(8) "]}";
+    const char *json =
+        "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[4294967296,1073741824],"
+        "\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}}," TARG_FP32_BIN(8) "]}";
     expect_refusal("auto", json, four_floats, 16, 400, "invalid_binary", "overflow");
 }
 
@@ -152,8 +152,9 @@ Test(v2_malformed, rank_above_eight_should_be_refused)
 
 Test(v2_malformed, mixed_fp32_and_fp64_should_be_refused_naming_both)
 {
-    const char *json = "{\"inputs\":[" PRED_FP32_BIN(8) ",{\"name\":\"targets\",\"shape\":[2],"
-                       "\"datatype\":\"FP64\",\"parameters\":{\"binary_data_size\":16}}]}";
+    const char *json = "{\"inputs\":[" PRED_FP32_BIN(
+        8) ",{\"name\":\"targets\",\"shape\":[2],"
+           "\"datatype\":\"FP64\",\"parameters\":{\"binary_data_size\":16}}]}";
     float tail[6] = {0};
     expect_refusal("auto", json, tail, 24, 400, "invalid_type", "targets is FP64");
 }
@@ -200,9 +201,9 @@ Test(v2_malformed, ragged_or_non_numeric_data_should_be_refused)
 
 Test(v2_malformed, both_data_and_binary_data_size_should_be_invalid_binary)
 {
-    const char *json = "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\","
-                       "\"data\":[1,2],\"parameters\":{\"binary_data_size\":8}}," TARG_FP32_BIN(8)
-                       "]}";
+    const char *json =
+        "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\","
+        "\"data\":[1,2],\"parameters\":{\"binary_data_size\":8}}," TARG_FP32_BIN(8) "]}";
     expect_refusal("auto", json, four_floats, 16, 400, "invalid_binary", "both");
 }
 
@@ -215,8 +216,7 @@ Test(v2_malformed, input_without_data_should_be_missing_field)
 
 Test(v2_malformed, missing_input_should_be_missing_field)
 {
-    expect_refusal(NULL, "{\"inputs\":[" PRED_JSON "]}", NULL, 0, 400, "missing_field",
-                   "targets");
+    expect_refusal(NULL, "{\"inputs\":[" PRED_JSON "]}", NULL, 0, 400, "missing_field", "targets");
     expect_refusal(NULL, "{\"id\":\"x\"}", NULL, 0, 400, "missing_field", "inputs");
 }
 
@@ -250,8 +250,7 @@ Test(v2_malformed, unknown_fields_should_be_named)
                    "{\"inputs\":[{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP64\","
                    "\"data\":[1,2],\"dtype\":\"x\"}," TARG_JSON "]}",
                    NULL, 0, 400, "unknown_field", "dtype");
-    expect_refusal(NULL,
-                   "{\"inputs\":[" PRED_JSON "," TARG_JSON "],\"parameters\":{\"delta\":1}}",
+    expect_refusal(NULL, "{\"inputs\":[" PRED_JSON "," TARG_JSON "],\"parameters\":{\"delta\":1}}",
                    NULL, 0, 400, "unknown_field", "delta");
     expect_refusal(NULL,
                    "{\"inputs\":[" PRED_JSON "," TARG_JSON "],\"outputs\":[{\"name\":\"loss\","
@@ -307,8 +306,8 @@ Test(v2_malformed, wrong_json_types_should_be_invalid_type)
     expect_refusal(NULL, "{\"inputs\":{}}", NULL, 0, 400, "invalid_type", "inputs");
     expect_refusal(NULL, "{\"inputs\":[7]}", NULL, 0, 400, "invalid_type", "inputs[0]");
     expect_refusal(NULL, "{\"id\":5,\"inputs\":[]}", NULL, 0, 400, "invalid_type", "id");
-    expect_refusal(NULL, "{\"inputs\":[" PRED_JSON "," TARG_JSON "],\"outputs\":\"loss\"}", NULL,
-                   0, 400, "invalid_type", "outputs");
+    expect_refusal(NULL, "{\"inputs\":[" PRED_JSON "," TARG_JSON "],\"outputs\":\"loss\"}", NULL, 0,
+                   400, "invalid_type", "outputs");
 }
 
 Test(v2_malformed, invalid_json_should_be_invalid_json)

@@ -152,11 +152,16 @@ Test(v2_metadata, known_model_should_be_ready)
 
 Test(v2_metadata, every_v2_path_should_be_in_the_openapi_document)
 {
-    static const char *const paths[] = {"  /v2/health/live:", "  /v2/health/ready:", "  /v2:",
-                                        "  /v2/models/{model}:", "  /v2/models/{model}/ready:",
+    static const char *const paths[] = {"  /v2/health/live:",
+                                        "  /v2/health/ready:",
+                                        "  /v2:",
+                                        "  /v2/models/{model}:",
+                                        "  /v2/models/{model}/ready:",
                                         "  /v2/models/{model}/infer:",
-                                        "Inference-Header-Content-Length", "binary_data_size",
-                                        "binary_data_output", "    V2Error:"};
+                                        "Inference-Header-Content-Length",
+                                        "binary_data_size",
+                                        "binary_data_output",
+                                        "    V2Error:"};
     FILE *f = fopen(LOSSD_SOURCE_DIR "/api/openapi.yaml", "rb");
     cr_assert_not_null(f);
     static char text[1 << 20];

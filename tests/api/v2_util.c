@@ -61,8 +61,8 @@ int v2_reply_is_error(const api_reply *reply, int status, const char *code)
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "code");
     cr_expect_eq(reply->status, status, "status %d, body %.*s", reply->status, (int)reply->len,
                  reply->body);
-    cr_expect(cJSON_IsString(err) && cJSON_IsString(c), "OIP error shape: %.*s",
-              (int)reply->len, reply->body);
+    cr_expect(cJSON_IsString(err) && cJSON_IsString(c), "OIP error shape: %.*s", (int)reply->len,
+              reply->body);
     int same = cJSON_IsString(c) && strcmp(c->valuestring, code) == 0;
     cr_expect(same, "code %s, expected %s: %.*s", cJSON_IsString(c) ? c->valuestring : "?", code,
               (int)reply->len, reply->body);
