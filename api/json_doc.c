@@ -110,7 +110,7 @@ static int hex4(const char *s, unsigned *out)
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
         char c = s[k];
-        unsigned d = is_digit(c)                ? (unsigned)(c - '0')
+        unsigned d = is_digit(c)              ? (unsigned)(c - '0')
                      : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
                      : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
                                               : 16u;
@@ -280,7 +280,8 @@ static int push_number(parser *p, double v)
 {
     if (p->nnum == p->numcap) {
         size_t cap = p->numcap ? p->numcap * 2 : 1024;
-        double *grown = cap > SIZE_MAX / sizeof *grown ? NULL : mem_realloc(p->num, cap * sizeof *grown);
+        double *grown =
+            cap > SIZE_MAX / sizeof *grown ? NULL : mem_realloc(p->num, cap * sizeof *grown);
         if (grown == NULL)
             return fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
         p->num = grown;
@@ -308,8 +309,7 @@ static int pack_number(parser *p, size_t *i, pack_state *ps)
     size_t used = 0, e;
     num_status st = num_parse_json(p->s + *i, p->len - *i, &v, &used);
     e = *i + used;
-    if (st == NUM_INVALID ||
-        (e < p->len && !(is_ws(p->s[e]) || p->s[e] == ',' || p->s[e] == ']')))
+    if (st == NUM_INVALID || (e < p->len && !(is_ws(p->s[e]) || p->s[e] == ',' || p->s[e] == ']')))
         return PK_FAIL;
     if (st == NUM_OVERFLOW && ps->first_overflow == JSON_NO_OVERFLOW)
         ps->first_overflow = p->nnum;
@@ -320,8 +320,9 @@ static int pack_number(parser *p, size_t *i, pack_state *ps)
 }
 
 /* Parses the array at p->pos as a rectangular numeric array at most max_rank (>= 1) deep,
- * numbers into p->num. PK_FAIL when it is not one (p->pos unchanged; the bytes read count
- * against p->pack_budget, which bounds re-reading), PK_ERROR out of memory. */
+ * numbers into p->num (one state machine over the bytes, kept whole on purpose). PK_FAIL when it is
+ * not one (p->pos unchanged; the bytes read count against p->pack_budget, which bounds re-reading),
+ * PK_ERROR out of memory. */
 static int pack_scan(parser *p, size_t max_rank, pack_state *ps)
 {
     const char *s = p->s;
@@ -400,8 +401,8 @@ static int try_packed(parser *p, size_t depth, json_node *out)
     }
     if (p->pack_budget == 0)
         return 0;
-    size_t max_rank = JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth
-                                                             : JSON_MAX_RANK;
+    size_t max_rank =
+        JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth : JSON_MAX_RANK;
     pack_state ps;
     int rc = pack_scan(p, max_rank, &ps);
     if (rc != PK_OK)
@@ -457,6 +458,30 @@ static int push_member(parser *p, const json_member *m)
     return 0;
 }
 
+/* The items of a generic array (p->pos just after '[') onto the node stack. */
+static int parse_items(parser *p, size_t depth)
+{
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == ']') {
+        p->pos++;
+        return 0;
+    }
+    for (;;) {
+        json_node item;
+        if (parse_value(p, depth + 1, &item) != 0 || push_node(p, &item) != 0)
+            return -1;
+        skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == ',') {
+            p->pos++;
+        } else if (p->pos < p->len && p->s[p->pos] == ']') {
+            p->pos++;
+            return 0;
+        } else {
+            return unexpected(p, "',' or ']'");
+        }
+    }
+}
+
 static int parse_array(parser *p, size_t depth, json_node *out)
 {
     if (depth >= JSON_MAX_DEPTH)
@@ -467,26 +492,8 @@ static int parse_array(parser *p, size_t depth, json_node *out)
         return packed < 0 ? -1 : 0;
     size_t base = p->ntop;
     p->pos++;
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == ']') {
-        p->pos++;
-    } else {
-        for (;;) {
-            json_node item;
-            if (parse_value(p, depth + 1, &item) != 0 || push_node(p, &item) != 0)
-                return -1;
-            skip_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ',') {
-                p->pos++;
-                continue;
-            }
-            if (p->pos < p->len && p->s[p->pos] == ']') {
-                p->pos++;
-                break;
-            }
-            return unexpected(p, "',' or ']'");
-        }
-    }
+    if (parse_items(p, depth) != 0)
+        return -1;
     size_t count = p->ntop - base;
     json_node *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_node)) : NULL;
     if (count && items == NULL)
@@ -702,7 +709,7 @@ const json_node *json_object_get(const json_node *obj, const char *key, size_t l
 
 const char *json_kind_name(json_kind kind)
 {
-    static const char *const names[] = {"null",     "false",     "true",     "a number",
+    static const char *const names[] = {"null",     "false",    "true",      "a number",
                                         "a string", "an array", "an object", "an array"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "a value";
 }

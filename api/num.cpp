@@ -8,7 +8,8 @@
 #include <limits>
 #include <system_error>
 
-namespace {
+namespace
+{
 
 // On result_out_of_range std::from_chars leaves the value alone and does not say which way
 // it went. A double overflows only when the decimal exponent of the leading digit is >= 308

@@ -10,9 +10,9 @@ extern "C" {
 #endif
 
 typedef enum {
-    NUM_OK = 0,       /* converted (an underflow rounds to a signed zero and is OK) */
-    NUM_OVERFLOW,     /* magnitude beyond DBL_MAX: *out is +-infinity */
-    NUM_INVALID       /* not a number text at all */
+    NUM_OK = 0,   /* converted (an underflow rounds to a signed zero and is OK) */
+    NUM_OVERFLOW, /* magnitude beyond DBL_MAX: *out is +-infinity */
+    NUM_INVALID   /* not a number text at all */
 } num_status;
 
 /* Longest text num_format_* writes (no NUL): sign, 17 digits, point, exponent. */

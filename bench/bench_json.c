@@ -149,8 +149,7 @@ int main(int argc, char **argv)
     printf("json_doc_parse:       %6.1f ns/number %7.1f MB/s\n", 1e9 * ours / numbers, mb / ours);
     printf("cJSON_ParseWithLength: %6.1f ns/number %7.1f MB/s\n", 1e9 * cj / numbers, mb / cj);
     printf("ratio cJSON/ours: x%.2f\n", cj / ours);
-    printf("whole /v1/loss/mse (parse, compute, encode %s): %.1f ms\n", "value only",
-           1e3 * v1);
+    printf("whole /v1/loss/mse (parse, compute, encode %s): %.1f ms\n", "value only", 1e3 * v1);
     print_numbers(n);
     free(body);
     return 0;
