@@ -1,8 +1,11 @@
 /* bench_json: the api layer's JSON decode of a large /v1 body against cJSON's tree build and a
- * bare strtod loop on the same text, plus the whole /v1 handler (decode, mse with gradient,
- * encode) with no sockets. The body is {"predictions": [n], "targets": [n], "gradient": true}
- * with numbers printed shortest-round-trip, as Python's json.dumps prints them. One TSV row a
- * parser:  json  parser  numbers  bytes  median_seconds  ns_per_number  MB_per_s */
+ * bare strtod loop on the same text, the whole /v1 handler (decode, mse with gradient, encode)
+ * with no sockets, and number printing (snprintf %.17g against the api's shortest round-trip).
+ * The body is {"predictions": [n], "targets": [n], "gradient": true}, numbers printed as
+ * Python's json.dumps prints float32 data. Times are thread CPU time (the machines are shared:
+ * time spent preempted is not the parser's), medians over rounds that interleave the parsers
+ * so a burst of load elsewhere hits them alike. Not a test: it asserts nothing about timing.
+ * One TSV row a contestant:  json  name  numbers  bytes  median_seconds  ns_per_number  MB_per_s */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,23 +13,25 @@
 #include <time.h>
 
 #include "api.h"
+#include "jbuf.h"
 #include "json_doc.h"
 #include "kern.h"
 #include "mem.h"
 #include "num.h"
 
-#define REPS 7
+#define ROUNDS 7
 
 typedef struct {
     char *text;
     size_t len;
     size_t numbers;
+    double *values; /* the numbers printed, for the printing contest */
 } body;
 
-static double now(void)
+static double cpu_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -36,26 +41,30 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Appends "name":[n numbers] to b (which has room: 32 bytes a number plus the key). */
+/* Appends "name":[n numbers] to b (which has room: NUM_FORMAT_MAX + 1 bytes a number). */
 static void append_array(body *b, const char *name, size_t n, unsigned long *s)
 {
     b->len += (size_t)sprintf(b->text + b->len, "\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
         *s = *s * 6364136223846793005UL + 1442695040888963407UL;
-        float v = (float)((double)(*s >> 11) / 9007199254740992.0);
-        b->len += num_format_double((double)v, b->text + b->len);
+        double v = (double)(float)((double)(*s >> 11) / 9007199254740992.0);
+        b->values[b->numbers++] = v;
+        b->len += num_format_double(v, b->text + b->len);
         b->text[b->len++] = i + 1 < n ? ',' : ']';
     }
-    b->numbers += n;
 }
 
-/* Builds the request body. Returns 0, or -1 when out of memory. Free with mem_free. */
+/* Builds the request body. Returns 0, or -1 when out of memory. Free with body_free. */
 static int body_make(body *b, size_t n)
 {
     size_t cap;
     memset(b, 0, sizeof *b);
     if (__builtin_mul_overflow(n, (size_t)2 * (NUM_FORMAT_MAX + 1), &cap) ||
-        __builtin_add_overflow(cap, (size_t)128, &cap) || (b->text = mem_alloc(cap)) == NULL)
+        __builtin_add_overflow(cap, (size_t)128, &cap))
+        return -1;
+    b->text = mem_alloc(cap);
+    b->values = mem_alloc_array(2 * n, sizeof *b->values);
+    if (b->text == NULL || b->values == NULL)
         return -1;
     unsigned long s = 42;
     b->text[b->len++] = '{';
@@ -66,8 +75,14 @@ static int body_make(body *b, size_t n)
     return 0;
 }
 
+static void body_free(body *b)
+{
+    mem_free(b->text);
+    mem_free(b->values);
+}
+
 /* The floor for any parser that converts every number: strtod over the text, no tree. */
-static double run_strtod(const body *b)
+static int run_strtod(const body *b)
 {
     double sum = 0;
     const char *p = b->text, *end = b->text + b->len;
@@ -80,74 +95,92 @@ static double run_strtod(const body *b)
             p++;
         }
     }
-    return sum;
+    return sum > 0 ? 0 : -1;
 }
 
-static double run_cjson(const body *b)
+static int run_cjson(const body *b)
 {
     cJSON *root = cJSON_ParseWithLength(b->text, b->len);
-    double v = root ? cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "targets")) : -1;
+    int ok = root != NULL &&
+             cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "targets")) > 0;
     cJSON_Delete(root);
-    return v;
+    return ok ? 0 : -1;
 }
 
-static double run_json_doc(const body *b)
+static int run_json_doc(const body *b)
 {
     json_doc doc;
     json_error err;
-    double v = -1;
-    if (json_doc_parse(&doc, b->text, b->len, NULL, &err) == JSON_OK)
-        v = (double)doc.root.u.obj.count;
+    int ok = json_doc_parse(&doc, b->text, b->len, NULL, &err) == JSON_OK;
     json_doc_release(&doc);
-    return v;
+    return ok ? 0 : -1;
 }
 
-static double run_v1_loss(const body *b)
+static int run_v1_loss(const body *b)
 {
     api_env env = {NULL, 0};
     api_reply reply;
-    double v = api_v1_loss(&env, "mse", 3, b->text, b->len, &reply) == API_OK ? (double)reply.len
-                                                                              : -1;
+    int ok = api_v1_loss(&env, "mse", 3, b->text, b->len, &reply) == API_OK;
     api_reply_release(&reply);
-    return v;
+    return ok ? 0 : -1;
+}
+
+static int run_print_printf(const body *b)
+{
+    char *buf = mem_alloc(b->numbers * 26 + 1);
+    size_t k = 0;
+    if (buf == NULL)
+        return -1;
+    for (size_t i = 0; i < b->numbers; i++)
+        k += (size_t)snprintf(buf + k, 26, "%.17g,", b->values[i]);
+    mem_free(buf);
+    return k > 0 ? 0 : -1;
+}
+
+static int run_print_shortest(const body *b)
+{
+    jbuf jb;
+    jbuf_init(&jb, b->numbers * 26);
+    for (size_t i = 0; i < b->numbers; i++) {
+        jbuf_double(&jb, b->values[i]);
+        jbuf_putc(&jb, ',');
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int st = jbuf_take(&jb, &data, &len);
+    mem_free(data);
+    jbuf_release(&jb);
+    return st == 0 && len > 0 ? 0 : -1;
 }
 
 typedef struct {
     const char *name;
-    double (*run)(const body *b);
-} parser;
+    int (*run)(const body *b);
+} contestant;
 
-static const parser parsers[] = {
+static const contestant contestants[] = {
     {"strtod", run_strtod},
     {"cjson_tree", run_cjson},
     {"api_json_doc", run_json_doc},
     {"api_v1_loss", run_v1_loss},
+    {"print_printf17g", run_print_printf},
+    {"print_shortest", run_print_shortest},
 };
+#define N_CONTESTANTS (sizeof contestants / sizeof contestants[0])
 
-/* Times one parser (median of REPS after one warm-up) and prints its row. A parser that
- * fails on the body prints nothing and says so on stderr. */
-static void time_parser(const parser *p, const body *b)
+static void print_row(const char *name, const body *b, double *t, int n)
 {
-    double t[REPS];
-    if (p->run(b) < 0) {
-        fprintf(stderr, "bench_json: %s failed on the body\n", p->name);
-        return;
-    }
-    for (int r = 0; r < REPS; r++) {
-        double t0 = now();
-        p->run(b);
-        t[r] = now() - t0;
-    }
-    qsort(t, REPS, sizeof t[0], cmp_double);
-    double sec = t[REPS / 2];
-    printf("json\t%s\t%zu\t%zu\t%.6g\t%.2f\t%.1f\n", p->name, b->numbers, b->len, sec,
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    double sec = t[n / 2];
+    printf("json\t%s\t%zu\t%zu\t%.6g\t%.2f\t%.1f\n", name, b->numbers, b->len, sec,
            sec * 1e9 / (double)b->numbers, (double)b->len / sec / 1e6);
-    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
     size_t n = 1000000;
+    double t[N_CONTESTANTS][ROUNDS];
+    int failed[N_CONTESTANTS] = {0};
     body b;
     for (int i = 1; i + 1 < argc; i += 2)
         if (strcmp(argv[i], "--n") == 0)
@@ -159,10 +192,24 @@ int main(int argc, char **argv)
     kern_init(getenv("LOSSD_ISA"));
     if (body_make(&b, n) != 0) {
         fprintf(stderr, "bench_json: out of memory\n");
+        body_free(&b);
         return 1;
     }
-    for (size_t i = 0; i < sizeof parsers / sizeof parsers[0]; i++)
-        time_parser(&parsers[i], &b);
-    mem_free(b.text);
+    for (size_t c = 0; c < N_CONTESTANTS; c++)
+        failed[c] = contestants[c].run(&b) != 0; /* warm-up, and a check that it works */
+    for (int r = 0; r < ROUNDS; r++)
+        for (size_t c = 0; c < N_CONTESTANTS; c++) {
+            double t0 = cpu_now();
+            if (!failed[c])
+                contestants[c].run(&b);
+            t[c][r] = cpu_now() - t0;
+        }
+    for (size_t c = 0; c < N_CONTESTANTS; c++) {
+        if (failed[c])
+            fprintf(stderr, "bench_json: %s failed on the body\n", contestants[c].name);
+        else
+            print_row(contestants[c].name, &b, t[c], ROUNDS);
+    }
+    body_free(&b);
     return 0;
 }

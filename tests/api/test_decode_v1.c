@@ -56,8 +56,7 @@ typedef struct {
 static api_code decode(const char *text, decoded *d)
 {
     json_error je;
-    cr_assert_eq(json_doc_parse(&d->doc, text, strlen(text), NULL, &je), JSON_OK, "%s",
-                 je.message);
+    cr_assert_eq(json_doc_parse(&d->doc, text, strlen(text), NULL, &je), JSON_OK, "%s", je.message);
     loss_call_init(&d->call, &fake);
     return decode_v1_apply(&d->call, &d->doc.root, 0, NULL, &d->doc.mem, &d->err);
 }
@@ -141,8 +140,7 @@ Test(decode_v1, null_should_mean_the_default_for_parameters_and_optional_arrays)
 Test(decode_v1, array_parameters_should_become_tensors)
 {
     decoded d;
-    cr_assert_eq(decode("{\"predictions\": [1, 2], \"targets\": [0, 1], \"weight\": [0.5, 2]}",
-                        &d),
+    cr_assert_eq(decode("{\"predictions\": [1, 2], \"targets\": [0, 1], \"weight\": [0.5, 2]}", &d),
                  API_OK);
     cr_assert(d.call.present[2]);
     cr_assert_eq(d.call.input[2].count, 2);
@@ -159,8 +157,7 @@ Test(decode_v1, unpacked_arrays_should_still_decode_by_walking_the_nodes)
            "predictions");
     expect("{\"predictions\": [[1, 2], [3, \"x\"]], \"targets\": [0]}", API_ERR_INVALID_TYPE,
            "predictions");
-    expect("{\"predictions\": [[1, 1e400]], \"targets\": [0]}", API_ERR_NON_FINITE,
-           "predictions");
+    expect("{\"predictions\": [[1, 1e400]], \"targets\": [0]}", API_ERR_NON_FINITE, "predictions");
 }
 
 Test(decode_v1, unknown_keys_should_be_refused_unless_lenient)
@@ -186,8 +183,8 @@ Test(decode_v1, every_allocation_failure_should_end_in_503_or_success)
         mem_fail_after(n);
         api_v1_loss(&env, "mse", 3, body, strlen(body), &r);
         mem_fail_reset();
-        cr_assert(r.status == 200 || (r.status == 503 && r.code == API_ERR_NOMEM), "n=%ld: %d",
-                  n, r.status);
+        cr_assert(r.status == 200 || (r.status == 503 && r.code == API_ERR_NOMEM), "n=%ld: %d", n,
+                  r.status);
         succeeded += r.status == 200;
         api_reply_release(&r);
     }
