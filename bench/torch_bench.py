@@ -121,8 +121,8 @@ def measure(make, n, dtype, reps):
     t0 = time.perf_counter()
     run().backward()  # warm-up, as bench_core does
     warm = time.perf_counter() - t0
-    if warm * reps > 2.0:  # a slow case gets fewer repetitions (about 2 s, at least 3)
-        reps = max(3, int(2.0 / warm))
+    if warm * reps > 1.5:  # a slow case gets fewer repetitions (about 1.5 s, at least 3)
+        reps = max(3, int(1.5 / warm))
     times = []
     for _ in range(reps):
         for t in leaves:
