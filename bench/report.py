@@ -207,19 +207,26 @@ def target_scaling(rows, tg):
 
 
 def http_rows(out):
-    """(server, conns) -> wrk figures: medians over the rounds, requests and errors summed."""
+    """(server, conns) -> wrk figures: medians over the rounds, requests and errors summed,
+    the server's CPU and run-queue wait summed (columns: round, then wrk's, then sched)."""
     runs = defaultdict(list)
     for r in read_tsv(out, "http.tsv"):
-        if len(r) >= 10:
+        if len(r) >= 13:
             runs[(r[1], int(r[2]))].append(r)
     res = {}
     for key, rs in runs.items():
-        res[key] = {"requests": sum(int(r[3]) for r in rs),
-                    "rps": statistics.median(float(r[5]) for r in rs),
-                    "p50": statistics.median(int(r[6]) for r in rs) / 1000,
-                    "p99": statistics.median(int(r[7]) for r in rs) / 1000,
-                    "errors": sum(int(r[8]) for r in rs), "rounds": len(rs),
-                    "rps_all": sorted(float(r[5]) for r in rs)}
+        requests = sum(int(r[4]) for r in rs)
+        seconds = sum(float(r[5]) for r in rs)
+        cpu = sum(int(r[11]) for r in rs) / 1e9
+        res[key] = {"requests": requests,
+                    "rps": statistics.median(float(r[6]) for r in rs),
+                    "p50": statistics.median(int(r[7]) for r in rs) / 1000,
+                    "p99": statistics.median(int(r[8]) for r in rs) / 1000,
+                    "errors": sum(int(r[9]) for r in rs), "rounds": len(rs),
+                    "rps_all": sorted(float(r[6]) for r in rs),
+                    "cpu_us": cpu * 1e6 / requests if requests else float("nan"),
+                    "rps_cpu": requests / cpu if cpu else float("nan"),
+                    "wait": sum(int(r[12]) for r in rs) / 1e9 / seconds if seconds else float("nan")}
     return res
 
 
@@ -229,15 +236,20 @@ def target_http(h, tg):
         if lo is None:
             tg.add(f"HTTP small, -c{conns}: ≥ 60% of nginx, ≥ 20x FastAPI", "lossd not measured", None)
             continue
-        r_ng = ratio(lo["rps"], ng["rps"]) if ng else float("nan")
-        r_fa = ratio(lo["rps"], fa["rps"]) if fa else float("nan")
-        tg.add(f"HTTP small, -c{conns}: lossd ≥ 60% of nginx `return 200`",
-               f"{r_ng:.0%} ({fmt(lo['rps'], 0)} vs {fmt(ng['rps'] if ng else float('nan'), 0)} req/s)",
-               None if math.isnan(r_ng) else r_ng >= 0.6)
-        tg.add(f"HTTP small, -c{conns}: lossd ≥ 20x FastAPI+numpy",
-               f"{r_fa:.1f}x", None if math.isnan(r_fa) else r_fa >= 20)
+        for other, name, goal, as_pct in ((ng, "nginx `return 200`", 0.6, True),
+                                          (fa, "FastAPI+numpy", 20, False)):
+            if other is None:
+                continue
+            r = ratio(lo["rps"], other["rps"])
+            r_cpu = ratio(lo["rps_cpu"], other["rps_cpu"])
+            show = (lambda x: f"{x:.0%}") if as_pct else (lambda x: f"{x:.1f}x")
+            tg.add(f"HTTP small, -c{conns}: lossd ≥ {show(goal)} of {name}" if as_pct else
+                   f"HTTP small, -c{conns}: lossd ≥ {goal}x {name}",
+                   f"{show(r)} ({fmt(lo['rps'], 0)} vs {fmt(other['rps'], 0)} req/s); per "
+                   f"server CPU-second {show(r_cpu)}", None if math.isnan(r) else r >= goal)
         if conns == 64:
-            tg.add("HTTP small: lossd p99 < 5 ms at 64 connections", f"{lo['p99']:.2f} ms",
+            tg.add("HTTP small: lossd p99 < 5 ms at 64 connections",
+                   f"{lo['p99']:.2f} ms (its threads waited {lo['wait']:.2f} thread-s per s for a CPU)",
                    lo["p99"] < 5)
 
 
@@ -260,12 +272,15 @@ def target_json(j, tg):
 def large_rows(out):
     res = {}
     for r in read_tsv(out, "large.tsv"):
-        if len(r) >= 10:
-            body = int(r[2])
-            rps = float(r[5])
-            res[r[1]] = {"body": body, "requests": int(r[3]), "rps": rps,
+        if len(r) >= 12:
+            body, requests, rps = int(r[2]), int(r[3]), float(r[5])
+            cpu = int(r[10]) / 1e9
+            res[r[1]] = {"body": body, "requests": requests, "rps": rps,
                          "p50": int(r[6]) / 1000, "p99": int(r[7]) / 1000,
-                         "errors": int(r[8]), "mbs": body * rps / 1e6}
+                         "errors": int(r[8]), "mbs": body * rps / 1e6,
+                         "mbs_cpu": body * requests / cpu / 1e6 if cpu else float("nan"),
+                         "cpu_ms": cpu * 1e3 / requests if requests else float("nan"),
+                         "wait": int(r[11]) / 1e9 / float(r[4])}
     return res
 
 
@@ -275,7 +290,8 @@ def target_large(lg, tg):
         tg.add("/v2 binary ≥ 1 GB/s of request body end to end", "not measured", None)
         return
     tg.add("/v2 binary ≥ 1 GB/s of request body end to end (FP32, 1 connection)",
-           f"{v2['mbs'] / 1000:.2f} GB/s", v2["mbs"] >= 1000)
+           f"{v2['mbs'] / 1000:.2f} GB/s; per server CPU-second {v2['mbs_cpu'] / 1000:.2f} GB/s",
+           v2["mbs"] >= 1000)
 
 
 def memory_rows(out):
@@ -378,13 +394,19 @@ def section_http(h, meta):
             if r:
                 body.append((label[server], conns, fmt(r["rps"], 0),
                              " / ".join(fmt(x, 0) for x in r["rps_all"]), f"{r['p50']:.2f}",
-                             f"{r['p99']:.2f}", r["requests"], r["errors"]))
+                             f"{r['p99']:.2f}", fmt(r["cpu_us"], 1), fmt(r["rps_cpu"], 0),
+                             f"{r['wait']:.2f}", r["requests"], r["errors"]))
     return (f"POST /v1/loss/mse, 100 + 100 float64 numbers ({meta.get('body_bytes', '?')} bytes of "
             "JSON), gradient asked, keep-alive, `wrk -t1 --latency`; 1 nginx worker, 1 uvicorn "
             "worker, lossd --workers 1; " + placement(meta) +
             " The runs alternate between the servers, "
             f"{meta.get('http_rounds', '?')} per server and connection count; medians shown.\n\n" +
+            "Server CPU is the time the server's threads ran (from /proc/PID/task/*/schedstat, "
+            "nginx's worker included); requests per CPU-second is what a core of its own would "
+            "serve at that CPU cost; waited is the time its threads were runnable while "
+            "another process had the CPU, in thread-seconds per second of the run.\n\n" +
             table(["server", "connections", "requests/s", "each round", "p50 ms", "p99 ms",
+                   "server CPU µs/request", "requests per CPU-second", "waited",
                    "requests", "errors"], body))
 
 
@@ -392,12 +414,14 @@ def section_large(lg, meta):
     label = {"lossd_v1_json": "lossd /v1 JSON", "lossd_v2_fp32": "lossd /v2 binary FP32",
              "lossd_v2_fp64": "lossd /v2 binary FP64", "fastapi_json": "FastAPI+numpy JSON"}
     body = [(label.get(k, k), f"{v['body'] / 1e6:.1f}", fmt(v["rps"], 1), fmt(v["mbs"], 0),
-             f"{v['p50']:.1f}", v["requests"], v["errors"]) for k, v in lg.items()]
+             f"{v['p50']:.1f}", fmt(v["cpu_ms"], 1), fmt(v["mbs_cpu"], 0), f"{v['wait']:.2f}",
+             v["requests"], v["errors"]) for k, v in lg.items()]
     n = meta.get("large_n", "?")
     return (f"POST mse of {n} + {n} numbers with the gradient back, one connection "
             "(`wrk -t1 -c1`), back-to-back requests; " + placement(meta) +
-            " MB/s counts request body bytes.\n\n" +
-            table(["case", "body MB", "requests/s", "MB/s", "p50 ms", "requests", "errors"], body))
+            " MB/s counts request body bytes; server CPU and waited as in the table above.\n\n" +
+            table(["case", "body MB", "requests/s", "MB/s", "p50 ms", "server CPU ms/request",
+                   "MB per server CPU-second", "waited", "requests", "errors"], body))
 
 
 def section_json(j):

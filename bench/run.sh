@@ -96,6 +96,33 @@ stop() {
   wait "$1" 2>/dev/null || true
 }
 
+# sched_ns PID: "run_ns wait_ns" summed over the threads of PID and of its child processes
+# (nginx's worker): CPU time spent running, and time spent runnable but waiting for a CPU
+# (/proc/*/schedstat). On a shared machine the second says how much other work got in the way.
+sched_ns() {
+  local pid t a b c r=0 w=0
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    for t in /proc/"$pid"/task/*/schedstat; do
+      read -r a b c <"$t" 2>/dev/null || continue
+      r=$((r + a)) w=$((w + b))
+    done
+  done
+  echo "$r $w"
+}
+
+# wrk_server PID URL CONNS SECONDS BODY CTYPE [HDRLEN]: wrk_run, with the server's CPU and
+# run-queue wait over the run appended to the WRK line (nanoseconds).
+wrk_server() {
+  local pid=$1 before after line r0 w0 r1 w1
+  shift
+  before=$(sched_ns "$pid")
+  line=$(wrk_run "$@")
+  after=$(sched_ns "$pid")
+  read -r r0 w0 <<<"$before"
+  read -r r1 w1 <<<"$after"
+  [ -n "$line" ] && echo "$line $((r1 - r0)) $((w1 - w0))"
+}
+
 # wrk_run URL CONNS SECONDS BODY CTYPE [HDRLEN]: one bounded wrk run; prints the WRK line.
 wrk_run() {
   local url=$1 conns=$2 secs=$3 body=$4 ctype=$5 hdr=${6:-}
@@ -228,9 +255,10 @@ run_http() {
     for conns in 16 64; do
       for server in "${!url[@]}"; do
         log "http: round $round/$rounds, $server -c$conns ${secs}s"
-        line=$(wrk_run "${url[$server]}" "$conns" "$secs" "$body" application/json)
-        [ -n "$line" ] && printf 'http\t%s\t%s\t%s\t%s\n' "$server" "$conns" \
-          "$(echo "$line" | cut -d' ' -f2- | tr ' ' '\t')" "$round" >>"$OUT/http.tsv"
+        line=$(wrk_server "${pid[$server]}" "${url[$server]}" "$conns" "$secs" "$body" \
+          application/json)
+        [ -n "$line" ] && printf 'http\t%s\t%s\t%s\t%s\n' "$server" "$conns" "$round" \
+          "$(echo "$line" | cut -d' ' -f2- | tr ' ' '\t')" >>"$OUT/http.tsv"
       done
     done
   done
@@ -247,7 +275,8 @@ large_case() { # LABEL SERVER PATH BODY CTYPE HDRLEN SECS
   serve "$server" "$port" || { stop "$SERVER_PID"; return; }
   if check_reply "http://127.0.0.1:$port$path" "$body" "$ctype" "$hdr"; then
     log "large: $label ${secs}s"
-    line=$(wrk_run "http://127.0.0.1:$port$path" 1 "$secs" "$body" "$ctype" "$hdr")
+    line=$(wrk_server "$SERVER_PID" "http://127.0.0.1:$port$path" 1 "$secs" "$body" "$ctype" \
+      "$hdr")
     [ -n "$line" ] && printf 'large\t%s\t%s\t%s\n' "$label" "$(stat -c %s "$body")" \
       "$(echo "$line" | cut -d' ' -f2- | tr ' ' '\t')" >>"$OUT/large.tsv"
   fi
