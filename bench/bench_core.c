@@ -5,6 +5,7 @@
  *   kind  loss  dtype  n  threads  median_seconds  G_elements_per_s  paired_probe_G_elements_per_s
  * Elements = prediction elements (rows*C for cross_entropy, rows*D for row losses). */
 #include <immintrin.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 #include "pool.h"
 
 #define MAX_REPS 31
+
+/* Declared by OpenBLAS's cblas.h, but not by every cblas.h. */
+void openblas_set_num_threads(int num_threads);
 #define MAX_SIZES 16
 
 typedef enum { TARGET_UNIT, TARGET_PM1, TARGET_CLASS } target_kind;
@@ -393,6 +397,11 @@ int main(int argc, char **argv)
     bench_opts o;
     parse_args(&o, argc, argv);
     kern_init(getenv("LOSSD_ISA"));
+    /* The process set-up of server/main.c, so kernels run as the daemon runs them: idle
+     * OpenBLAS threads would spin against ours, and big buffers stay in the heap. */
+    openblas_set_num_threads(1);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     fprintf(stderr, "bench_core: isa %s\n", kern_isa_name(kern_get()->isa));
     printf("# isa\t%s\n", kern_isa_name(kern_get()->isa));
     for (size_t ti = 0; ti < o.n_threads; ti++) {
