@@ -3,10 +3,11 @@
 
 Answers POST /v1/loss/mse with lossd's /v1 reply shape. Written the fast way a careful user
 would: the body is read with Request.json() (no pydantic model per number), numpy computes,
-one worker, no access log, uvloop/httptools when installed, and TCP_NODELAY on the listening
-socket (Linux accepted sockets inherit it; asyncio sets it too) so Nagle's algorithm and
-delayed ACKs never stall small replies.
-Usage: /usr/bin/python3 bench/fastapi_app.py --port N
+one worker, no access log, uvloop + httptools (what `uvicorn[standard]` installs; --plain uses
+asyncio + h11, what a bare `uvicorn` gives), and TCP_NODELAY on the listening socket (Linux
+accepted sockets inherit it; asyncio sets it too) so Nagle's algorithm and delayed ACKs never
+stall small replies.
+Usage: /usr/bin/python3 bench/fastapi_app.py --port N [--plain]
 """
 import argparse
 import socket
@@ -37,12 +38,15 @@ async def mse(request: Request):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--plain", action="store_true", help="asyncio + h11 instead of uvloop + httptools")
     args = ap.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", args.port))
-    config = uvicorn.Config(app, workers=1, log_level="warning", access_log=False)
+    loop, http = ("asyncio", "h11") if args.plain else ("uvloop", "httptools")
+    config = uvicorn.Config(app, workers=1, log_level="warning", access_log=False, loop=loop,
+                            http=http)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -237,7 +237,7 @@ def target_http(h, tg):
             tg.add(f"HTTP small, -c{conns}: ≥ 60% of nginx, ≥ 20x FastAPI", "lossd not measured", None)
             continue
         for other, name, goal, as_pct in ((ng, "nginx `return 200`", 0.6, True),
-                                          (fa, "FastAPI+numpy", 20, False)):
+                                          (fa, "FastAPI+numpy (uvloop, httptools)", 20, False)):
             if other is None:
                 continue
             r = ratio(lo["rps"], other["rps"])
@@ -386,9 +386,11 @@ def placement(meta):
 
 
 def section_http(h, meta):
-    label = {"lossd": "lossd", "nginx": "nginx `return 200`", "fastapi": "FastAPI+numpy"}
+    label = {"lossd": "lossd", "nginx": "nginx `return 200`",
+             "fastapi": "FastAPI+numpy (uvloop, httptools)",
+             "fastapi_plain": "FastAPI+numpy (asyncio, h11)"}
     body = []
-    for server in ("lossd", "nginx", "fastapi"):
+    for server in ("lossd", "nginx", "fastapi", "fastapi_plain"):
         for conns in (16, 64):
             r = h.get((server, conns))
             if r:
@@ -511,7 +513,7 @@ def plot_scaling(rows, path):
 
 def plot_http(h, path):
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    servers = [s for s in ("lossd", "nginx", "fastapi") if any(k[0] == s for k in h)]
+    servers = [s for s in ("lossd", "nginx", "fastapi", "fastapi_plain") if any(k[0] == s for k in h)]
     width = 0.38
     for i, conns in enumerate((16, 64)):
         xs = [j + (i - 0.5) * width for j in range(len(servers))]

@@ -218,6 +218,7 @@ serve() {
         >"$TMP/nginx/nginx.conf"
       start nginx nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" ;;
     fastapi) start fastapi "$PY" "$HERE/fastapi_app.py" --port "$port" ;;
+    fastapi_plain) start fastapi_plain "$PY" "$HERE/fastapi_app.py" --port "$port" --plain ;;
   esac
   wait_http "http://127.0.0.1:$port/healthz"
 }
@@ -238,17 +239,17 @@ check_reply() {
 run_http() {
   local secs=5 rounds=3 body=$TMP/small.json server conns port line round
   local -A url=() pid=()
-  [ "$QUICK" = 1 ] && { secs=3; rounds=2; }
+  [ "$QUICK" = 1 ] && { secs=2; rounds=2; }
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd nginx fastapi; do
+  for server in lossd nginx fastapi fastapi_plain; do
     [ "$server" = lossd ] && [ ! -x "$BUILD/lossd" ] && continue
     port=$(free_port)
     serve "$server" "$port" || { stop "$SERVER_PID"; continue; }
     url[$server]=http://127.0.0.1:$port/v1/loss/mse
     pid[$server]=$SERVER_PID
-    if [ "$server" != nginx ]; then check_reply "${url[$server]}" "$body" application/json || true; fi
+    [ "$server" = nginx ] || check_reply "${url[$server]}" "$body" application/json || true
     wrk_run "${url[$server]}" 16 2 "$body" application/json >/dev/null # warm-up
   done
   for round in $(seq "$rounds"); do
