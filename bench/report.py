@@ -414,6 +414,7 @@ def section_http(h, meta):
 
 def section_large(lg, meta):
     label = {"lossd_v1_json": "lossd /v1 JSON", "lossd_v2_fp32": "lossd /v2 binary FP32",
+             "lossd_v2_fp32_aligned": "lossd /v2 binary FP32, header padded to 64 bytes",
              "lossd_v2_fp64": "lossd /v2 binary FP64", "fastapi_json": "FastAPI+numpy JSON"}
     body = [(label.get(k, k), f"{v['body'] / 1e6:.1f}", fmt(v["rps"], 1), fmt(v["mbs"], 0),
              f"{v['p50']:.1f}", fmt(v["cpu_ms"], 1), fmt(v["mbs_cpu"], 0), f"{v['wait']:.2f}",

@@ -285,17 +285,20 @@ large_case() { # LABEL SERVER PATH BODY CTYPE HDRLEN SECS
 }
 
 run_large() {
-  local n=1e6 secs=10 hdr32 hdr64
+  local n=1e6 secs=10 hdr32 hdr64 hdr32a
   [ "$QUICK" = 1 ] && { n=2e5; secs=4; }
   "$PY" "$HERE/gen_body.py" json "$n" "$TMP/large.json"
   hdr32=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$TMP/large32.bin")
   hdr64=$("$PY" "$HERE/gen_body.py" v2 "$n" FP64 "$TMP/large64.bin")
+  hdr32a=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$TMP/large32a.bin" 64)
   printf 'large_n\t%s\n' "$n" >>"$OUT/meta.tsv"
   : >"$OUT/large.tsv"
   if [ -x "$BUILD/lossd" ]; then
     large_case lossd_v1_json lossd /v1/loss/mse "$TMP/large.json" application/json "" "$secs"
     large_case lossd_v2_fp32 lossd /v2/models/mse/infer "$TMP/large32.bin" \
       application/octet-stream "$hdr32" "$secs"
+    large_case lossd_v2_fp32_aligned lossd /v2/models/mse/infer "$TMP/large32a.bin" \
+      application/octet-stream "$hdr32a" "$secs"
     large_case lossd_v2_fp64 lossd /v2/models/mse/infer "$TMP/large64.bin" \
       application/octet-stream "$hdr64" "$secs"
   fi
@@ -341,13 +344,19 @@ run_memory() {
   section_load memory
 }
 
-write_meta
-wants kernels && run_kernels
-wants torch && run_torch
-wants json && run_json
-wants http && run_http
-wants large && run_large
-wants memory && run_memory
-log "report"
-"$PY" "$HERE/report.py" "$OUT" $([ "$PUBLISH" = 1 ] && echo --publish)
-log "done: $OUT/PERFORMANCE.md"
+# The whole run is one function, read in full before it starts: editing this file during a
+# run cannot change what the run does.
+main() {
+  write_meta
+  if wants kernels; then run_kernels; fi
+  if wants torch; then run_torch; fi
+  if wants json; then run_json; fi
+  if wants http; then run_http; fi
+  if wants large; then run_large; fi
+  if wants memory; then run_memory; fi
+  log "report"
+  "$PY" "$HERE/report.py" "$OUT" $([ "$PUBLISH" = 1 ] && echo --publish)
+  log "done: $OUT/PERFORMANCE.md"
+}
+main
+exit
