@@ -93,6 +93,18 @@ static double run_v1(const char *body, size_t len)
     return t;
 }
 
+/* The same body with gradients of every element requested: parse, compute, print 2e6 numbers. */
+static double run_v1_gradient(const char *body, size_t len)
+{
+    static const char extra[] = ", \"reduction\": \"none\", \"gradient\": true}";
+    char *b = malloc(len + sizeof extra);
+    memcpy(b, body, len - 1); /* drop the closing brace */
+    memcpy(b + len - 1, extra, sizeof extra);
+    double t = run_v1(b, len - 1 + sizeof extra - 1);
+    free(b);
+    return t;
+}
+
 static double best_of(bench_fn fn, const char *body, size_t len, int reps)
 {
     double best = 1e30;
@@ -145,11 +157,14 @@ int main(int argc, char **argv)
         cj = b < cj ? b : cj;
     }
     double v1 = best_of(run_v1, body, len, 3);
+    double v1g = best_of(run_v1_gradient, body, len, 3);
     printf("body: %.1f MB, %.0f numbers\n", mb, numbers);
     printf("json_doc_parse:       %6.1f ns/number %7.1f MB/s\n", 1e9 * ours / numbers, mb / ours);
     printf("cJSON_ParseWithLength: %6.1f ns/number %7.1f MB/s\n", 1e9 * cj / numbers, mb / cj);
     printf("ratio cJSON/ours: x%.2f\n", cj / ours);
     printf("whole /v1/loss/mse (parse, compute, encode %s): %.1f ms\n", "value only", 1e3 * v1);
+    printf("whole /v1/loss/mse, reduction none + gradient (prints %.0f numbers): %.1f ms\n",
+           numbers, 1e3 * v1g);
     print_numbers(n);
     free(body);
     return 0;
