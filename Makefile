@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 
 RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libcjson-dev libopenblas-dev
-TEST_PKGS    := $(RUNTIME_PKGS) libcriterion-dev gnutls-bin python3-yaml curl
+TEST_PKGS    := $(RUNTIME_PKGS) libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
 
 .PHONY: all build run test test-asan deps deps-test bench clean
 

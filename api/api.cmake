@@ -14,3 +14,4 @@ target_link_libraries(lossd_api PUBLIC lossd_core PkgConfig::CJSON)
 # num.cpp is the only C++: no exceptions or RTTI are needed behind its C interface.
 set_source_files_properties(api/num.cpp PROPERTIES COMPILE_OPTIONS "-fno-exceptions;-fno-rtti;-Wall;-Wextra")
 lossd_strict(lossd_api)
+include(api/v2.cmake)
