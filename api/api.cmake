@@ -4,6 +4,7 @@ add_library(lossd_api STATIC
   api/num.cpp
   api/json_doc.c
   api/jbuf.c
+  api/utf8.c
   api/error.c
   api/decode_v1.c
   api/encode.c
