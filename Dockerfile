@@ -11,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      libmicrohttpd-dev libcjson-dev libopenblas-dev libfast-float-dev \
+      libmicrohttpd-dev libopenblas-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -24,7 +24,7 @@ FROM debian:bookworm-slim
 # libopenblas0-pthread brings libgfortran5.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libcjson1 libopenblas0-pthread \
+      libmicrohttpd12 libopenblas0-pthread \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 lossd \
  && useradd --system --uid 65532 --gid lossd --no-create-home \

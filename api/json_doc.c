@@ -6,6 +6,7 @@
  * one scratch buffer that is then copied to the arena; when that fails (a string, raggedness,
  * rank > 8) the array is re-read node by node. Failed attempts are remembered and their bytes
  * budgeted, so no subtree is re-read more than a few times. */
+#include "utf8.h"
 #include "json_doc.h"
 
 #include <stdarg.h>
@@ -122,33 +123,6 @@ static int hex4(const char *s, unsigned *out)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..avail), or 0 (overlong, surrogate, > U+10FFFF,
- * truncated). */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
-}
-
 static size_t put_utf8(char *out, unsigned cp)
 {
     if (cp < 0x80) {
@@ -227,7 +201,7 @@ static size_t string_body(parser *p, size_t i, char *out, size_t *out_len, int *
         } else if (c < 0x20) {
             return fail(p, JSON_ERR_SYNTAX, i, "control character in string at byte %zu", i), 0;
         } else {
-            size_t cl = c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, p->len - i);
+            size_t cl = c < 0x80 ? 1 : utf8_sequence_length((const unsigned char *)s + i, p->len - i);
             if (cl == 0)
                 return fail(p, JSON_ERR_SYNTAX, i, "invalid UTF-8 in string at byte %zu", i), 0;
             if (out)

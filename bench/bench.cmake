@@ -6,7 +6,7 @@ target_compile_options(bench_core PRIVATE -O3 -mavx2 -mfma)
 lossd_strict(bench_core)
 
 # JSON decode against cJSON on the same text, and the /v1 handler without sockets.
-if(TARGET lossd_api)
+if(TARGET lossd_api AND TARGET PkgConfig::CJSON)
   add_executable(bench_json bench/bench_json.c)
   target_link_libraries(bench_json PRIVATE lossd_api PkgConfig::CJSON)
   lossd_strict(bench_json)

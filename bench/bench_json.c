@@ -1,7 +1,8 @@
 /* bench_json: the api layer's JSON decode of a large /v1 body against cJSON's tree build and a
  * bare strtod loop on the same text, the whole /v1 handler (decode, mse with gradient, encode)
  * with no sockets, and number printing (snprintf %.17g against the api's shortest round-trip).
- * The body is {"predictions": [n], "targets": [n], "gradient": true}, numbers printed as
+ * The body is {"predictions": [n], "targets": [n], "gradient": true} (and the same with
+ * "reduction": "none", which prints the n terms back too), numbers printed as
  * Python's json.dumps prints float32 data. Times are thread CPU time (the machines are shared:
  * time spent preempted is not the parser's), medians over rounds that interleave the parsers
  * so a burst of load elsewhere hits them alike. Not a test: it asserts nothing about timing.
@@ -26,6 +27,8 @@ typedef struct {
     size_t len;
     size_t numbers;
     double *values; /* the numbers printed, for the printing contest */
+    char *none;     /* the same request with "reduction": "none" (prints 2n numbers back) */
+    size_t none_len;
 } body;
 
 static double cpu_now(void)
@@ -72,11 +75,18 @@ static int body_make(body *b, size_t n)
     b->text[b->len++] = ',';
     append_array(b, "targets", n, &s);
     b->len += (size_t)sprintf(b->text + b->len, ",\"gradient\":true}");
+    static const char none[] = ",\"reduction\":\"none\"}";
+    if ((b->none = mem_alloc(b->len + sizeof none)) == NULL)
+        return -1;
+    memcpy(b->none, b->text, b->len - 1); /* without the closing brace */
+    memcpy(b->none + b->len - 1, none, sizeof none);
+    b->none_len = b->len - 1 + sizeof none - 1;
     return 0;
 }
 
 static void body_free(body *b)
 {
+    mem_free(b->none);
     mem_free(b->text);
     mem_free(b->values);
 }
@@ -125,6 +135,15 @@ static int run_v1_loss(const body *b)
     return ok ? 0 : -1;
 }
 
+static int run_v1_loss_none(const body *b)
+{
+    api_env env = {NULL, 0};
+    api_reply reply;
+    int ok = api_v1_loss(&env, "mse", 3, b->none, b->none_len, &reply) == API_OK;
+    api_reply_release(&reply);
+    return ok ? 0 : -1;
+}
+
 static int run_print_printf(const body *b)
 {
     char *buf = mem_alloc(b->numbers * 26 + 1);
@@ -163,6 +182,7 @@ static const contestant contestants[] = {
     {"cjson_tree", run_cjson},
     {"api_json_doc", run_json_doc},
     {"api_v1_loss", run_v1_loss},
+    {"api_v1_loss_none", run_v1_loss_none},
     {"print_printf17g", run_print_printf},
     {"print_shortest", run_print_shortest},
 };

@@ -430,10 +430,16 @@ def section_large(lg, meta):
 def section_json(j):
     label = {"strtod": "strtod loop (no tree)", "cjson_tree": "cJSON_ParseWithLength (tree)",
              "api_json_doc": "lossd api decode (json_doc_parse, packed)",
-             "api_v1_loss": "lossd /v1 handler end to end (decode+mse+gradient+encode)"}
-    body = [(label.get(k, k), f"{v['bytes'] / 1e6:.1f}", fmt(v["ns"], 1), fmt(v["mbs"], 0))
-            for k, v in j.items()]
-    return table(["parser", "MB of JSON", "ns/number", "MB/s"], body)
+             "api_v1_loss": "lossd /v1 handler: decode + mse + gradient + encode",
+             "api_v1_loss_none": "the same with reduction none (prints the terms too)",
+             "print_printf17g": "printing: snprintf %.17g",
+             "print_shortest": "printing: lossd shortest round-trip (jbuf_double)"}
+    body = [(label.get(k, k), f"{v['bytes'] / 1e6:.1f}", fmt(v["ns"], 1),
+             "–" if k.startswith("print_") else fmt(v["mbs"], 0)) for k, v in j.items()]
+    return ("`bench_json`: one body of 2 x N numbers as Python prints float32 data, thread CPU "
+            "time, median of 7 rounds that interleave the contestants. ns/number counts the "
+            "body's numbers (for the printing rows: the same numbers printed).\n\n" +
+            table(["contestant", "MB of JSON", "ns/number", "MB/s"], body))
 
 
 def section_memory(mem):

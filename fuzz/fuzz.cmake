@@ -27,3 +27,17 @@ target_compile_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefine
 target_link_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefined)
 target_link_libraries(fuzz_v2_binary PRIVATE lossd_api)
 lossd_strict(fuzz_v2_binary)
+
+# Router and request-line helpers (what runs before any body is read).
+#   build-fuzz/fuzz_router -max_total_time=60 fuzz/corpus-run fuzz/corpus/router
+foreach(lib lossd_server)
+  target_compile_options(${lib} PRIVATE ${LOSSD_FUZZ_FLAGS})
+endforeach()
+add_executable(fuzz_router fuzz/fuzz_router.c)
+target_include_directories(fuzz_router PRIVATE server)
+target_compile_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_router PRIVATE lossd_server lossd_api lossd_core)
+lossd_strict(fuzz_router)

@@ -5,11 +5,13 @@
 #include <cblas.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -37,11 +39,24 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+}
+
+/* SIGTERM/SIGINT are blocked in main before any thread of ours starts, so every one of our
+ * threads inherits the mask and main takes them synchronously (sigtimedwait). The handler
+ * stays installed for threads we did not create (a BLAS library's, started before main),
+ * which may still receive them: it wakes main through stop_fd. Synchronous waiting also
+ * keeps ThreadSanitizer builds stoppable (it defers async handlers on blocked threads). */
 static int install_signals(void)
 {
     struct sigaction sa;
+    sigset_t set;
     memset(&sa, 0, sizeof sa);
-    stop_fd = eventfd(0, EFD_CLOEXEC);
+    stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd < 0)
         return -1;
     sa.sa_handler = on_signal;
@@ -50,14 +65,27 @@ static int install_signals(void)
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
-    return 0;
+    stop_signals(&set);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
+/* Returns at the first SIGTERM/SIGINT, then unblocks them in main so that a second one runs
+ * the handler (exit at once). */
 static void wait_for_stop(void)
 {
+    sigset_t set;
+    const struct timespec tick = {0, 200 * 1000 * 1000};
     uint64_t n;
-    while (read(stop_fd, &n, sizeof n) < 0 && errno == EINTR)
-        ;
+    stop_signals(&set);
+    for (;;) {
+        if (sigtimedwait(&set, NULL, &tick) > 0) {
+            signals_seen++;
+            break;
+        }
+        if (read(stop_fd, &n, sizeof n) == (ssize_t)sizeof n)
+            break;
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own;

@@ -4,6 +4,7 @@
  * the parser could not pack. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -189,4 +190,63 @@ Test(decode_v1, every_allocation_failure_should_end_in_503_or_success)
         api_reply_release(&r);
     }
     cr_assert_gt(succeeded, 0, "enough allocations eventually succeed");
+}
+
+/* Writes a rank-`rank` array with `side` elements per dimension, numbered in order. */
+static size_t write_cube(char *out, int rank, int side, int *next)
+{
+    size_t n = 0;
+    out[n++] = '[';
+    for (int i = 0; i < side; i++) {
+        if (i)
+            out[n++] = ',';
+        if (rank == 1)
+            n += (size_t)sprintf(out + n, "%d", (*next)++);
+        else
+            n += write_cube(out + n, rank - 1, side, next);
+    }
+    out[n++] = ']';
+    return n;
+}
+
+/* [[[[[[[ [0, 1, ..., len-1], [0] ]]]]]]]: rank 8, ragged only at its very end, so every
+ * level's packing attempt reads nearly the whole array before failing (the worst case the
+ * re-read budget exists for). */
+static size_t write_hostile(char *out, int len)
+{
+    size_t n = 0;
+    for (int k = 0; k < 7; k++)
+        out[n++] = '[';
+    out[n++] = '[';
+    for (int i = 0; i < len; i++)
+        n += (size_t)sprintf(out + n, i ? ",%d" : "%d", i);
+    n += (size_t)sprintf(out + n, "],[0]");
+    for (int k = 0; k < 7; k++)
+        out[n++] = ']';
+    return n;
+}
+
+Test(decode_v1, arrays_left_unpacked_by_the_rescan_budget_should_decode_the_same)
+{
+    static char body[1 << 20];
+    int next = 0;
+    size_t n = (size_t)sprintf(body, "{\"zzz\": ");
+    n += write_hostile(body + n, 30000);
+    n += (size_t)sprintf(body + n, ", \"predictions\": ");
+    n += write_cube(body + n, 8, 2, &next);
+    n += (size_t)sprintf(body + n, ", \"targets\": [0]}");
+    decoded d;
+    json_error je;
+    cr_assert_eq(json_doc_parse(&d.doc, body, n, NULL, &je), JSON_OK, "%s", je.message);
+    const json_node *p = json_object_get(&d.doc.root, "predictions", 11);
+    cr_assert_eq(p->kind, JSON_ARRAY, "premise: the budget ran out before predictions");
+    loss_call_init(&d.call, &fake);
+    cr_assert_eq(decode_v1_apply(&d.call, &d.doc.root, DECODE_LENIENT, NULL, &d.doc.mem, &d.err),
+                 API_OK, "%s", d.err.message);
+    const tensor *t = &d.call.input[0];
+    cr_assert_eq(t->rank, 8);
+    cr_assert_eq(t->count, 256);
+    for (size_t i = 0; i < 256; i++)
+        cr_assert_eq(((const double *)t->data)[i], (double)i);
+    json_doc_release(&d.doc);
 }

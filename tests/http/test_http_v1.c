@@ -318,3 +318,55 @@ Test(http_v1, job_queue_and_inline_paths_give_identical_bytes)
         free(inlined[i]);
     }
 }
+
+/* A body of n predictions/targets (and CE rows when ce) with varied, non-round numbers. */
+static char *large_body(size_t n, int ce)
+{
+    size_t cap = n * (ce ? 200 : 64) + 256, len = 0;
+    char *b = malloc(cap);
+    unsigned long s = 99;
+    len += (size_t)sprintf(b + len, "{\"gradient\": true, \"predictions\": [");
+    for (size_t i = 0; i < n; i++) {
+        if (ce)
+            len += (size_t)sprintf(b + len, "%s[", i ? "," : "");
+        for (int c = 0; c < (ce ? 10 : 1); c++) {
+            s = s * 6364136223846793005UL + 1442695040888963407UL;
+            len += (size_t)sprintf(b + len, "%s%.9g", (c || (!ce && i)) ? "," : "",
+                                   (double)(s >> 11) / 9007199254740992.0 * 6 - 3);
+        }
+        if (ce)
+            len += (size_t)sprintf(b + len, "]");
+    }
+    len += (size_t)sprintf(b + len, "], \"targets\": [");
+    for (size_t i = 0; i < n; i++) {
+        if (ce)
+            len += (size_t)sprintf(b + len, "%s%zu", i ? "," : "", i * 7 % 10);
+        else
+            len += (size_t)sprintf(b + len, "%s%.3f", i ? "," : "", (double)(i % 17) / 4);
+    }
+    sprintf(b + len, "]}");
+    return b;
+}
+
+Test(http_v1, a_large_request_gives_identical_bytes_with_1_2_and_7_workers)
+{
+    static const char *const paths[] = {"/v1/loss/mse", "/v1/loss/cross_entropy"};
+    char *owned[] = {large_body(300000, 0), large_body(40000, 1)};
+    const char *bodies[] = {owned[0], owned[1]};
+    char *first[2], *again[2];
+    answers((const char *[]){"--workers", "1", NULL}, bodies, paths, 2, first);
+    const char *counts[] = {"2", "7"};
+    for (int k = 0; k < 2; k++) {
+        lossd_kill(&srv);
+        answers((const char *[]){"--workers", counts[k], NULL}, bodies, paths, 2, again);
+        for (int i = 0; i < 2; i++) {
+            cr_assert(strlen(first[i]) > 100000, "%s: a large reply", paths[i]);
+            cr_assert_str_eq(first[i], again[i], "%s with %s workers", paths[i], counts[k]);
+            free(again[i]);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        free(first[i]);
+        free(owned[i]);
+    }
+}
