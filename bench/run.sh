@@ -205,13 +205,19 @@ run_json() {
   section_load json
 }
 
-lossd_cmd() { echo "$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --max-body 1G; }
+# lossd sized to the one CPU it is given, as nginx and uvicorn get one worker: one compute
+# worker and one HTTP thread (the defaults size both to the CPUs there are).
+lossd_cmd() {
+  echo "$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --http-threads 1 --max-body 1G
+}
 
 # serve NAME PORT: starts one of the compared servers on PORT and waits until it answers.
 serve() {
   local name=$1 port=$2
   case "$name" in
     lossd) start lossd $(lossd_cmd "$port") ;;
+    # The same with the per-connection pool at MHD's default size (bench/analysis.md).
+    lossd_32k) start lossd_32k $(lossd_cmd "$port") --conn-memory 32K ;;
     nginx)
       mkdir -p "$TMP/nginx"
       sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s#@PORT@#$port#g" "$HERE/nginx-bench.conf" \
@@ -243,8 +249,8 @@ run_http() {
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd nginx fastapi fastapi_plain; do
-    [ "$server" = lossd ] && [ ! -x "$BUILD/lossd" ] && continue
+  for server in lossd lossd_32k nginx fastapi fastapi_plain; do
+    case "$server" in lossd*) [ -x "$BUILD/lossd" ] || continue ;; esac
     port=$(free_port)
     serve "$server" "$port" || { stop "$SERVER_PID"; continue; }
     url[$server]=http://127.0.0.1:$port/v1/loss/mse
