@@ -327,9 +327,8 @@ static void size_run(const bench_opts *o, loss_dtype dt, size_t n, size_t thread
     probe pr;
     double tp[MAX_REPS];
     int reps = reps_for(o, n);
-    /* Each size starts from an empty buffer cache (core/mem.c): a full cache never takes a
-     * new block, so the smaller sizes' leftovers would make every larger result buffer land
-     * on fresh pages, and the figures would measure page faults (bench/analysis.md). */
+    /* Each size starts from an empty buffer cache (core/mem.c), so that no size's figures
+     * depend on which blocks the sizes before it left behind. */
     mem_release_cache();
     if (probe_init(&pr, dt, n) != 0) {
         fprintf(stderr, "probe: out of memory at n=%zu\n", n);
