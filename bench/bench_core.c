@@ -159,9 +159,8 @@ static void probe_chunk(void *arg, size_t c)
 {
     const probe *pr = arg;
     size_t b = c * pr->per, e = b + pr->per < pr->n ? b + pr->per : pr->n;
-    pr->sums[c] = pr->dtype == LOSS_DTYPE_F32
-                      ? probe_run_f32(pr->p, pr->y, pr->g, b, e)
-                      : probe_run_f64(pr->p, pr->y, pr->g, b, e);
+    pr->sums[c] = pr->dtype == LOSS_DTYPE_F32 ? probe_run_f32(pr->p, pr->y, pr->g, b, e)
+                                              : probe_run_f64(pr->p, pr->y, pr->g, b, e);
 }
 
 /* Allocates and fills the probe's three arrays (touched once, so no page faults are timed).
@@ -292,8 +291,8 @@ static void case_run(const bench_case *bc, loss_dtype dt, size_t n, size_t threa
         tk[r] = kernel_time(&call, pl);
     }
     double sec = median(tk, reps), psec = median(tp, reps);
-    printf("kernel\t%s\t%s\t%zu\t%zu\t%.6g\t%.4f\t%.4f\n", bc->tag, dtype_name(dt), n, threads,
-           sec, (double)n / sec / 1e9, (double)n / psec / 1e9);
+    printf("kernel\t%s\t%s\t%zu\t%zu\t%.6g\t%.4f\t%.4f\n", bc->tag, dtype_name(dt), n, threads, sec,
+           (double)n / sec / 1e9, (double)n / psec / 1e9);
     fflush(stdout);
 cleanup:
     for (int k = 0; k < 4; k++)
@@ -339,8 +338,8 @@ static void size_run(const bench_opts *o, loss_dtype dt, size_t n, size_t thread
     for (int r = 0; r < reps; r++)
         tp[r] = probe_time(&pr, pl);
     double sec = median(tp, reps);
-    printf("probe\tread2write1\t%s\t%zu\t%zu\t%.6g\t%.4f\t%.4f\n", dtype_name(dt), n, threads,
-           sec, (double)n / sec / 1e9, (double)n / sec / 1e9);
+    printf("probe\tread2write1\t%s\t%zu\t%zu\t%.6g\t%.4f\t%.4f\n", dtype_name(dt), n, threads, sec,
+           (double)n / sec / 1e9, (double)n / sec / 1e9);
     fflush(stdout);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         if (case_selected(&cases[c], o->only))
@@ -368,8 +367,7 @@ static void parse_sizes(bench_opts *o, const char *s)
 
 static void parse_args(bench_opts *o, int argc, char **argv)
 {
-    *o = (bench_opts){.dtypes = {LOSS_DTYPE_F32}, .n_dtypes = 1, .threads = {1, 2},
-                      .n_threads = 2};
+    *o = (bench_opts){.dtypes = {LOSS_DTYPE_F32}, .n_dtypes = 1, .threads = {1, 2}, .n_threads = 2};
     parse_sizes(o, "1e3,1e5,1e6,1e7,5e7");
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];

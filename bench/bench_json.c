@@ -111,8 +111,8 @@ static int run_strtod(const body *b)
 static int run_cjson(const body *b)
 {
     cJSON *root = cJSON_ParseWithLength(b->text, b->len);
-    int ok = root != NULL &&
-             cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "targets")) > 0;
+    int ok =
+        root != NULL && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "targets")) > 0;
     cJSON_Delete(root);
     return ok ? 0 : -1;
 }
