@@ -2,9 +2,25 @@
  * and read-only afterwards. */
 #include "kern.h"
 
+#include <math.h>
 #include <string.h>
 
-static kern_table table; /* zero: reference everywhere */
+/* The reference vector math: libm, one element at a time. */
+#define KERN_REF_VM(name, fn)                                                                      \
+    static void name(const double *x, double *out, size_t n)                                       \
+    {                                                                                              \
+        for (size_t i = 0; i < n; i++)                                                             \
+            out[i] = fn(x[i]);                                                                     \
+    }
+KERN_REF_VM(ref_exp, exp)
+KERN_REF_VM(ref_expm1, expm1)
+KERN_REF_VM(ref_log, log)
+KERN_REF_VM(ref_log1p, log1p)
+
+#define KERN_REF_VM_TABLE {ref_exp, ref_expm1, ref_log, ref_log1p}
+
+/* The reference everywhere until kern_init runs. */
+static kern_table table = {.vm = KERN_REF_VM_TABLE};
 
 const char *kern_isa_name(kern_isa isa)
 {
@@ -29,12 +45,16 @@ int kern_isa_supported(kern_isa isa)
 
 static void fill(kern_isa isa)
 {
-    memset(&table, 0, sizeof table);
+    static const kern_table reference = {.vm = KERN_REF_VM_TABLE};
+    table = reference;
     table.isa = isa;
-    if (isa == KERN_ISA_AVX2)
+    if (isa == KERN_ISA_AVX2) {
         kern_avx2_fill(&table);
-    else if (isa == KERN_ISA_AVX512)
+        kern_avx2_vm_fill(&table);
+    } else if (isa == KERN_ISA_AVX512) {
         kern_avx512_fill(&table);
+        kern_avx512_vm_fill(&table);
+    }
 }
 
 int kern_init(const char *forced)

@@ -47,10 +47,19 @@ typedef struct {
  * any guarantee about what it wrote. */
 typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
 
+/* Vector math over arrays, out[i] = f(x[i]) (x and out may be the same array): the ISA's exp,
+ * expm1, log and log1p, within 2 ulps of the correctly rounded value with libm's special
+ * values (log(0) = -inf, log(-1) = NaN, exp(-inf) = 0, ...); the reference table holds libm.
+ * The fast paths use the same functions inlined; the table serves tests and bulk callers. */
+typedef enum { KERN_VM_EXP = 0, KERN_VM_EXPM1, KERN_VM_LOG, KERN_VM_LOG1P, KERN_VM_COUNT } kern_vm_id;
+
+typedef void (*kern_vm_fn)(const double *x, double *out, size_t n);
+
 typedef struct {
     kern_isa isa;
     kern_elem_fn f64[KERN_COUNT];
     kern_elem_fn f32[KERN_COUNT];
+    kern_vm_fn vm[KERN_VM_COUNT]; /* never NULL after kern_init */
 } kern_table;
 
 /* Chooses the best ISA the CPU supports, or `forced` ("ref", "avx2", "avx512"; NULL or ""
@@ -72,8 +81,11 @@ int kern_isa_supported(kern_isa isa);
  * ISA computes the same formula. */
 void kern_step_constants(kern_id id, double scale, const double *param, double out[3]);
 
-/* Filled by kern_avx2.c / kern_avx512.c (compiled with their own flags). */
+/* Filled by kern_avx2.c / kern_avx512.c and, for the fast paths built on vector math,
+ * kern_avx2_vm.c / kern_avx512_vm.c (each compiled with its own flags). */
 void kern_avx2_fill(kern_table *table);
 void kern_avx512_fill(kern_table *table);
+void kern_avx2_vm_fill(kern_table *table);
+void kern_avx512_vm_fill(kern_table *table);
 
 #endif
