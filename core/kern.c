@@ -17,7 +17,10 @@ KERN_REF_VM(ref_expm1, expm1)
 KERN_REF_VM(ref_log, log)
 KERN_REF_VM(ref_log1p, log1p)
 
-#define KERN_REF_VM_TABLE {ref_exp, ref_expm1, ref_log, ref_log1p}
+static double log1m(double x) { return log1p(-x); }
+KERN_REF_VM(ref_log1m, log1m)
+
+#define KERN_REF_VM_TABLE {ref_exp, ref_expm1, ref_log, ref_log1p, ref_log1p, ref_log, ref_log1m}
 
 /* The reference everywhere until kern_init runs. */
 static kern_table table = {.vm = KERN_REF_VM_TABLE};
@@ -79,10 +82,21 @@ int kern_init(const char *forced)
 
 const kern_table *kern_get(void) { return &table; }
 
-void kern_step_constants(kern_id id, double scale, const double *param, double out[3])
+/* alpha_t = a y + b (1 - y) + c: alpha's weighting, or exactly 1 when alpha < 0 disables it. */
+static void focal_constants(const double *param, double out[KERN_N_CONSTANTS])
+{
+    double alpha = param[0];
+    out[0] = alpha >= 0.0 ? alpha : 0.0;
+    out[1] = alpha >= 0.0 ? 1.0 - alpha : 0.0;
+    out[2] = alpha >= 0.0 ? 0.0 : 1.0;
+    out[3] = param[1]; /* gamma */
+}
+
+void kern_step_constants(kern_id id, double scale, const double *param,
+                         double out[KERN_N_CONSTANTS])
 {
     double x = param ? param[0] : 0.0;
-    out[0] = out[1] = out[2] = 0.0;
+    out[0] = out[1] = out[2] = out[3] = 0.0;
     switch (id) {
     case KERN_MSE: /* a = 2s */
         out[0] = 2.0 * scale;
@@ -100,7 +114,15 @@ void kern_step_constants(kern_id id, double scale, const double *param, double o
     case KERN_SMOOTH_L1: /* a = beta, b = beta/2, c = 0.5/beta; beta = 0 never uses c */
         out[0] = x, out[1] = 0.5 * x, out[2] = x > 0.0 ? 0.5 / x : 0.0;
         break;
+    case KERN_FOCAL: /* param = alpha, gamma */
+    case KERN_SIGMOID_FOCAL:
+        focal_constants(param, out);
+        break;
     case KERN_MAE:
+    case KERN_BCE:
+    case KERN_BCE_WITH_LOGITS:
+    case KERN_LOG_COSH:
+    case KERN_SOFT_MARGIN:
     case KERN_COUNT:
         break;
     }

@@ -18,6 +18,7 @@
 #define VM_LOG2E 0x1.71547652b82fep+0
 #define VM_LN2_HI 0x1.62e42fef00000p-1 /* 33 bits: n * hi is exact for |n| < 2^20 */
 #define VM_LN2_LO 0x1.473de6af278edp-34
+#define VM_SQRT2 0x1.6a09e667f3bcdp+0
 #define VM_SQRT1_2_BITS 0x3fe6a09e667f3bcdLL
 #define VM_EXP_CLAMP 1100.0 /* beyond it exp is 0 or inf, and n stays well inside int range */
 
@@ -173,6 +174,32 @@ VM_INLINE __m256d vm4_log1p(__m256d x)
                                           vm4_c(1022.0)));
     f = _mm256_fmadd_pd(d, inv, f);
     return vm4_log_special(u, vm4_log_core(e, f));
+}
+
+/* log1p(x) for x in [0, 1] (e.g. exp(-|z|) in softplus): u = 1 + x splits without rounding,
+ * 1 + f = u (k = 0) below sqrt(2), else 1 + f = u / 2 (k = 1) with f = x/2 - 1/2 rounded once;
+ * NaN propagates. Outside [0, 1] the result is meaningless. */
+VM_INLINE __m256d vm4_log1p_01(__m256d x)
+{
+    __m256d big = _mm256_cmp_pd(x, vm4_c(VM_SQRT2 - 1.0), _CMP_GE_OQ);
+    __m256d f = vm4_pick(big, _mm256_fmadd_pd(x, vm4_c(0.5), vm4_c(-0.5)), x);
+    return vm4_log_core(_mm256_and_pd(big, vm4_c(1.0)), f);
+}
+
+/* log(p) and log(1 - p) for p in [0, 1] (BCE): with a = min(p, 1 - p), exact, log(a) takes
+ * the general path (a = 0 gives -inf) and log(1 - a) splits without rounding: 1 + f = 1 - a
+ * (k = 0) for a <= 1 - sqrt(1/2), else 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly. */
+VM_INLINE void vm4_log_pq(__m256d p, __m256d *lp, __m256d *lq)
+{
+    __m256d q = _mm256_sub_pd(vm4_c(1.0), p), a = _mm256_min_pd(p, q);
+    __m256d la = vm4_log(a);
+    __m256d big = _mm256_cmp_pd(a, vm4_c(1.0 - 0.5 * VM_SQRT2), _CMP_GT_OQ);
+    __m256d f = vm4_pick(big, _mm256_fnmadd_pd(a, vm4_c(2.0), vm4_c(1.0)),
+                         _mm256_sub_pd(_mm256_setzero_pd(), a));
+    __m256d lb = vm4_log_core(_mm256_and_pd(big, vm4_c(-1.0)), f);
+    __m256d low = _mm256_cmp_pd(p, q, _CMP_LE_OQ);
+    *lp = vm4_pick(low, la, lb);
+    *lq = vm4_pick(low, lb, la);
 }
 
 #endif

@@ -136,4 +136,30 @@ VM_INLINE __m512d vm8_log1p(__m512d x)
     return vm8_log_special(u, vm8_log_core(e, f));
 }
 
+/* log1p(x) for x in [0, 1] (e.g. exp(-|z|) in softplus): u = 1 + x splits without rounding,
+ * 1 + f = u (k = 0) below sqrt(2), else 1 + f = u / 2 (k = 1) with f = x/2 - 1/2 rounded once;
+ * NaN propagates. Outside [0, 1] the result is meaningless. */
+VM_INLINE __m512d vm8_log1p_01(__m512d x)
+{
+    __mmask8 big = _mm512_cmp_pd_mask(x, vm8_c(VM_SQRT2 - 1.0), _CMP_GE_OQ);
+    __m512d f = _mm512_mask_fmadd_pd(x, big, vm8_c(0.5), vm8_c(-0.5));
+    return vm8_log_core(_mm512_maskz_mov_pd(big, vm8_c(1.0)), f);
+}
+
+/* log(p) and log(1 - p) for p in [0, 1] (BCE): with a = min(p, 1 - p), exact, log(a) takes
+ * the general path (a = 0 gives -inf) and log(1 - a) splits without rounding: 1 + f = 1 - a
+ * (k = 0) for a <= 1 - sqrt(1/2), else 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly. */
+VM_INLINE void vm8_log_pq(__m512d p, __m512d *lp, __m512d *lq)
+{
+    __m512d q = _mm512_sub_pd(vm8_c(1.0), p), a = _mm512_min_pd(p, q);
+    __m512d la = vm8_log(a);
+    __mmask8 big = _mm512_cmp_pd_mask(a, vm8_c(1.0 - 0.5 * VM_SQRT2), _CMP_GT_OQ);
+    __m512d f = _mm512_mask_fmadd_pd(_mm512_sub_pd(_mm512_setzero_pd(), a), big, vm8_c(2.0),
+                                     vm8_c(1.0)); /* -a, or -a * 2 + 1 */
+    __m512d lb = vm8_log_core(_mm512_maskz_mov_pd(big, vm8_c(-1.0)), f);
+    __mmask8 low = _mm512_cmp_pd_mask(p, q, _CMP_LE_OQ);
+    *lp = _mm512_mask_mov_pd(lb, low, la);
+    *lq = _mm512_mask_mov_pd(la, low, lb);
+}
+
 #endif

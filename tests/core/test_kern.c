@@ -1,7 +1,9 @@
-/* kern: every ISA's elementwise fast paths (mse, mae, mbe, huber, smooth_l1, hinge,
- * squared_hinge) against a scalar statement of each formula, at ties, breakpoints and tails,
- * and the declines that hand unusual chunks back to the reference. smooth_l1 and
- * squared_hinge are checked here directly: their losses live in another group. */
+/* kern: every ISA's elementwise fast paths against a scalar statement of each formula, at
+ * ties, breakpoints, tails and the special regions of the transcendental losses (BCE's -100
+ * clamp and gradient floor, p_t = 1 in focal losses, exp underflow of the logistic ones,
+ * log_cosh's branch at |d| = 1), and the declines that hand unusual chunks back to the
+ * reference. smooth_l1 and squared_hinge are checked here directly: their losses live in
+ * another group. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -63,7 +65,7 @@ static void oracle(kern_id id, double p, double y, double param, double *l, doub
     case KERN_SQUARED_HINGE:
         *l = fmax(t, 0.0) * fmax(t, 0.0), *g = -2.0 * y * fmax(t, 0.0);
         break;
-    case KERN_COUNT:
+    default: /* the transcendental kernels have their own oracle below */
         break;
     }
 }
@@ -212,6 +214,278 @@ Test(kern, kernels_should_decline_what_only_the_reference_can_report)
                 }
             }
         }
+    }
+    kern_init(NULL);
+}
+
+/* ---- the transcendental kernels (vector exp/log) ---- */
+
+/* Long-double statements of each formula, so the oracle's own error is far below the
+ * tolerance. sp = softplus, sig = sigmoid. */
+static long double sp_l(long double x) { return x > 0 ? x + log1pl(expl(-x)) : log1pl(expl(x)); }
+static long double sig_l(long double x) { return 1.0L / (1.0L + expl(-x)); }
+
+static void bce_l(long double p, long double y, long double *ce, long double *dce)
+{
+    long double lp = fmaxl(logl(p), -100.0L), lq = fmaxl(log1pl(-p), -100.0L);
+    *ce = -(y * lp + (1 - y) * lq);
+    *dce = (p - y) / fmaxl((1 - p) * p, (long double)1e-12f);
+}
+
+static long double alpha_t_l(long double alpha, long double y)
+{
+    return alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1.0L;
+}
+
+/* q^gamma and its derivative, with the limits at q = 0. */
+static void pow_l(long double q, long double gamma, long double *f, long double *df)
+{
+    *f = q > 0 ? powl(q, gamma) : (gamma == 0 ? 1.0L : 0.0L);
+    *df = q > 0 && gamma != 0 ? gamma * powl(q, gamma - 1) : 0.0L;
+}
+
+static void oracle_vm(kern_id id, long double p, long double y, const double *prm, long double *l,
+                      long double *g)
+{
+    long double ce, dce, f, df, q, at = alpha_t_l(prm[0], y);
+    switch (id) {
+    case KERN_BCE:
+        bce_l(p, y, l, g);
+        break;
+    case KERN_BCE_WITH_LOGITS:
+        *l = (1 - y) * sp_l(p) + y * sp_l(-p);
+        *g = (1 - y) * sig_l(p) - y * sig_l(-p);
+        break;
+    case KERN_FOCAL:
+        bce_l(p, y, &ce, &dce);
+        /* q in double as the reference and PyTorch compute it: its cancellation near p_t = 1
+         * is part of the formula. */
+        q = 1.0 - ((double)p * (double)y + (1.0 - (double)p) * (1.0 - (double)y));
+        pow_l(q, prm[1], &f, &df);
+        *l = at * ce * f;
+        *g = at * (dce * f + ce * df * (1 - 2 * y));
+        break;
+    case KERN_SIGMOID_FOCAL:
+        ce = (1 - y) * sp_l(p) + y * sp_l(-p);
+        q = sig_l(p) * (1 - y) + sig_l(-p) * y;
+        pow_l(q, prm[1], &f, &df);
+        *l = at * ce * f;
+        *g = at * (((1 - y) * sig_l(p) - y * sig_l(-p)) * f +
+                   ce * df * sig_l(p) * sig_l(-p) * (1 - 2 * y));
+        break;
+    case KERN_LOG_COSH: {
+        long double d = p - y, s = sinhl(d / 2);
+        *l = fabsl(d) < 1 ? log1pl(2 * s * s) : fabsl(d) + log1pl(expl(-2 * fabsl(d))) - M_LN2;
+        *g = tanhl(d);
+        break;
+    }
+    case KERN_SOFT_MARGIN:
+        *l = sp_l(-y * p);
+        *g = -y * sig_l(-y * p);
+        break;
+    default:
+        *l = *g = NAN;
+    }
+}
+
+typedef enum { XD_PROB, XD_LOGIT, XD_DIFF } x_dist;
+typedef enum { YD_PROB, YD_SIGN } y_dist;
+
+typedef struct {
+    kern_id id;
+    double param[2]; /* alpha, gamma for the focal pair */
+    x_dist dx;
+    y_dist dy;
+    int value_exact; /* no cancellation in the value: check it to a relative tolerance */
+} vm_kcase;
+
+static const vm_kcase VMCASES[] = {
+    {KERN_BCE, {0, 0}, XD_PROB, YD_PROB, 1},
+    {KERN_BCE_WITH_LOGITS, {0, 0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 2.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {-1.0, 2.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 0.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.6, 0.5}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 3.7}, XD_PROB, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.25, 2.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {-1.0, 1.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.25, 0.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.9, 0.5}, XD_LOGIT, YD_PROB, 1},
+    {KERN_LOG_COSH, {0, 0}, XD_DIFF, YD_PROB, 1},
+    {KERN_SOFT_MARGIN, {0, 0}, XD_LOGIT, YD_SIGN, 1},
+};
+
+/* Predictions with the special points of each distribution spread over main loop and tails. */
+static void fill_vm_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
+{
+    static const double prob_edges[] = {0.0, 1.0, 1e-50, 1e-13, 0x1p-53, 1 - 0x1p-53, 0.5,
+                                        1e-300, 3e-7, 1 - 1e-9, 0x1p-1074};
+    static const double logit_edges[] = {0.0, -0.0, 40.0, -40.0, 800.0, -800.0, 1e-300,
+                                         -1e-18, 36.7, -745.5, 1e6, -1e6};
+    static const double diff_edges[] = {0.0, 1.0, -1.0, 0x1.fffffffffffffp-1, 1 + 0x1p-52,
+                                        1e-9, -1e-300, 20.0, -400.0, 900.0, 0.35, -0.7};
+    for (size_t i = 0; i < n; i++) {
+        double u = unit_rand(&seed);
+        p[i] = c->dx == XD_PROB ? u : c->dx == XD_LOGIT ? 60 * u - 30 : 8 * u - 4;
+        double v = unit_rand(&seed);
+        y[i] = c->dy == YD_SIGN ? (v < 0.5 ? -1.0 : 1.0) : v < 0.1 ? 0.0 : v > 0.9 ? 1.0 : v;
+        if (i % 3 == 1) {
+            const double *e = c->dx == XD_PROB    ? prob_edges
+                              : c->dx == XD_LOGIT ? logit_edges
+                                                  : diff_edges;
+            size_t ne = c->dx == XD_PROB    ? N_OF(prob_edges)
+                        : c->dx == XD_LOGIT ? N_OF(logit_edges)
+                                            : N_OF(diff_edges);
+            p[i] = e[(i / 3) % ne];
+            if (c->dx == XD_DIFF)
+                p[i] += y[i];
+        }
+        if (c->dx == XD_PROB && c->dy == YD_PROB && i % 7 == 2)
+            p[i] = y[i]; /* p_t = 1 where y is 0 or 1 */
+    }
+}
+
+/* Whether got matches want: relative where `rel`, else with the fixtures' absolute floor. */
+static int vm_close(double got, long double want, double tol, int rel, double tiny)
+{
+    if (isinf(want) || isnan(want))
+        return got == (double)want || (isnan(got) && isnan(want));
+    long double err = fabsl((long double)got - want);
+    return err <= tol * (rel ? fabsl(want) : fmaxl(fabsl(want), 1.0L)) + tiny;
+}
+
+/* Runs one kernel on n elements of both inputs, in dtype dt, against the oracle. */
+static void check_vm_kernel(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, const double *p,
+                            const double *y, size_t n, const char *isa)
+{
+    size_t esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
+    void *pb = mem_alloc(n * esz + 1), *yb = mem_alloc(n * esz + 1);
+    void *gb = mem_alloc(n * esz + 1), *vb = mem_alloc(n * esz + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (dt == LOSS_DTYPE_F64) {
+            ((double *)pb)[i] = p[i], ((double *)yb)[i] = y[i];
+        } else {
+            ((float *)pb)[i] = (float)p[i], ((float *)yb)[i] = (float)y[i];
+        }
+    }
+    const double scale = 0.375;
+    /* float32 outputs are the double result rounded once; subnormal floats lose digits. */
+    const double tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23, tiny = dt == LOSS_DTYPE_F64 ? 1e-300 : 1e-37;
+    kern_elem_args args = {pb, yb, vb, gb, scale, c->param, n};
+    double sum = NAN;
+    long double ref = 0.0L;
+    cr_assert_eq(fn(&args, &sum), 0, "%s kernel %d declined valid data (n %zu)", isa, c->id, n);
+    for (size_t i = 0; i < n; i++) {
+        long double pi = dt == LOSS_DTYPE_F64 ? p[i] : (float)p[i];
+        long double yi = dt == LOSS_DTYPE_F64 ? y[i] : (float)y[i], l, g;
+        oracle_vm(c->id, pi, yi, c->param, &l, &g);
+        ref += l;
+        double gv = dt == LOSS_DTYPE_F64 ? ((double *)gb)[i] : ((float *)gb)[i];
+        double vv = dt == LOSS_DTYPE_F64 ? ((double *)vb)[i] : ((float *)vb)[i];
+        cr_assert(vm_close(gv, g * scale, tol, 0, tiny),
+                  "%s kernel %d (%g, %g) dtype %d: grad[%zu] of p=%.17Lg y=%.17Lg is %.17g, want "
+                  "%.17Lg",
+                  isa, c->id, c->param[0], c->param[1], dt, i, pi, yi, gv, g * scale);
+        cr_assert(vm_close(vv, l, tol, c->value_exact, tiny),
+                  "%s kernel %d (%g, %g) dtype %d: value[%zu] of p=%.17Lg y=%.17Lg is %.17g, want "
+                  "%.17Lg",
+                  isa, c->id, c->param[0], c->param[1], dt, i, pi, yi, vv, l);
+    }
+    cr_assert(vm_close(sum, ref, 1e-13, 0, 0), "%s kernel %d sum %.17g vs %.17Lg", isa, c->id, sum,
+              ref);
+    args.grad = args.values = NULL; /* without outputs the sum must not change */
+    double sum2 = NAN;
+    cr_assert_eq(fn(&args, &sum2), 0);
+    cr_assert_eq(memcmp(&sum, &sum2, sizeof sum), 0, "%s kernel %d", isa, c->id);
+    mem_free(pb);
+    mem_free(yb);
+    mem_free(gb);
+    mem_free(vb);
+}
+
+Test(kern, transcendental_kernels_should_match_the_formula_at_edges_and_tails)
+{
+    const size_t sizes[] = {0, 1, 3, 5, 7, 9, 31, 1003};
+    double p[1003], y[1003];
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t c = 0; c < N_OF(VMCASES); c++) {
+            const vm_kcase *kc = &VMCASES[c];
+            fill_vm_inputs(kc, p, y, N_OF(p), 700 + c);
+            for (size_t k = 0; k < N_OF(DTYPES); k++) {
+                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
+                cr_assert_not_null(fn, "%s has kernel %d", isas[i], kc->id);
+                for (size_t s = 0; s < N_OF(sizes); s++)
+                    check_vm_kernel(fn, kc, DTYPES[k], p, y, sizes[s], isas[i]);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* Runs kernel `id` on 40 valid elements of its kind where element `at` of p (or y) is `bad`. */
+static int run_vm_with_bad(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, int in_y, size_t at,
+                           double bad)
+{
+    double p[40], y[40], gd[40], sum;
+    float pf[40], yf[40], g[40];
+    fill_vm_inputs(c, p, y, 40, 11);
+    (in_y ? y : p)[at] = bad;
+    for (size_t i = 0; i < 40; i++)
+        pf[i] = (float)p[i], yf[i] = (float)y[i];
+    int f64 = dt == LOSS_DTYPE_F64;
+    kern_elem_args a = {f64 ? (void *)p : (void *)pf, f64 ? (void *)y : (void *)yf, NULL,
+                        f64 ? (void *)gd : (void *)g, 1.0, c->param, 40};
+    return fn(&a, &sum);
+}
+
+Test(kern, transcendental_kernels_should_decline_what_only_the_reference_can_report)
+{
+    typedef struct {
+        size_t vmcase;
+        int in_y;
+        double bad;
+    } bad_case;
+    const bad_case bads[] = {
+        {0, 0, -0.1},     {0, 0, 1.5},      {0, 0, NAN},       {0, 1, INFINITY},  {0, 1, NAN},
+        {1, 0, INFINITY}, {1, 0, NAN},      {1, 1, -INFINITY}, {2, 0, 1.0001},    {2, 1, -0.5},
+        {2, 1, 1.5},      {5, 1, NAN},      {7, 0, -INFINITY}, {7, 1, 1.25},      {8, 1, -1e-9},
+        {11, 0, NAN},     {11, 1, INFINITY}, {11, 0, -INFINITY}, {12, 1, 0.5},    {12, 1, 0.0},
+        {12, 1, NAN},     {12, 0, INFINITY},
+    };
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t k = 0; k < N_OF(DTYPES); k++) {
+            const size_t ats[] = {0, 17, 39}; /* main loop and tail */
+            for (size_t b = 0; b < N_OF(bads); b++) {
+                const vm_kcase *c = &VMCASES[bads[b].vmcase];
+                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[c->id] : kt->f32[c->id];
+                double bad = bads[b].bad;
+                for (size_t j = 0; j < N_OF(ats); j++)
+                    cr_assert_eq(run_vm_with_bad(fn, c, DTYPES[k], bads[b].in_y, ats[j], bad),
+                                 KERN_DECLINED, "%s kernel %d dtype %d: %s = %g at %zu", isas[i],
+                                 c->id, DTYPES[k], bads[b].in_y ? "y" : "p", bad, ats[j]);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+Test(kern, transcendental_kernels_should_decline_a_sum_that_overflows)
+{
+    double p[9] = {1e308, 1e308, 0, 0, 0, 0, 0, 0, 1e308}, y[9] = {0}, sum;
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_elem_args a = {p, y, NULL, NULL, 1.0, NULL, 9}; /* log_cosh: each loss is finite */
+        cr_assert_eq(kern_get()->f64[KERN_LOG_COSH](&a, &sum), KERN_DECLINED, "%s", isas[i]);
     }
     kern_init(NULL);
 }

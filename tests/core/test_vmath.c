@@ -2,7 +2,9 @@
  * over the whole double range: random arguments in every binade, subnormal arguments and
  * results, the overflow and underflow edges, exact points (log(1) = 0, exp(0) = 1), and the
  * special values the losses rely on (log(0) = -inf, which BCE clamps to -100; log1p(-1) =
- * -inf; exp(-inf) = 0; NaN in, NaN out). An error of 2 ulps or more fails. */
+ * -inf; exp(-inf) = 0; NaN in, NaN out); and the restricted forms on [0, 1] (softplus's
+ * log1p, BCE's log(p) and log(1 - p)) over that domain, near both ends and their internal
+ * branch points. An error of 2 ulps or more fails. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -24,11 +26,13 @@ typedef struct {
     oracle_fn oracle;
 } vm_case;
 
+static long double log1ml(long double x) { return log1pl(-x); }
+
 static const vm_case FNS[] = {
-    {KERN_VM_EXP, "exp", expl},
-    {KERN_VM_EXPM1, "expm1", expm1l},
-    {KERN_VM_LOG, "log", logl},
-    {KERN_VM_LOG1P, "log1p", log1pl},
+    {KERN_VM_EXP, "exp", expl},           {KERN_VM_EXPM1, "expm1", expm1l},
+    {KERN_VM_LOG, "log", logl},           {KERN_VM_LOG1P, "log1p", log1pl},
+    {KERN_VM_LOG1P_01, "log1p_01", log1pl}, {KERN_VM_LOG_01, "log_01", logl},
+    {KERN_VM_LOG1M_01, "log1m_01", log1ml},
 };
 
 /* |got - want| in units of the last place of want rounded to double (subnormal ulp below
@@ -225,4 +229,47 @@ Test(vmath, the_ulp_measure_should_flag_a_four_ulp_error)
     cr_assert(ulp_error(0x1p-1072, (long double)0x1p-1074) >= 3.0); /* subnormal ulps */
     cr_assert(isinf(ulp_error(INFINITY, 1.0L)) && isinf(ulp_error(1.0, INFINITY)));
     cr_assert(isinf(ulp_error(0.0, NAN)));
+}
+
+/* Arguments in [0, 1]: uniform, log-uniform down to the subnormals, 1 - 2^-k, and a few ulps
+ * around each point of `marks`. */
+static size_t fill_unit(double *x, size_t n, const double *marks, size_t n_marks,
+                        unsigned long seed)
+{
+    size_t i = 0;
+    for (; i < n / 2; i++)
+        x[i] = unit_rand(&seed);
+    for (; i < 3 * n / 4; i++)
+        x[i] = ldexp(1.0 + unit_rand(&seed), -1 - (int)(unit_rand(&seed) * 1073));
+    for (; i < n - 41 * n_marks; i++)
+        x[i] = 1.0 - ldexp(1.0 + unit_rand(&seed), -2 - (int)(unit_rand(&seed) * 52));
+    for (size_t m = 0; m < n_marks; m++)
+        for (int k = -20; k <= 20; k++, i++)
+            x[i] = fmin(fmax(marks[m] + ldexp((double)k, -54), 0.0), 1.0);
+    return i;
+}
+
+Test(vmath, log1p_on_the_unit_interval_should_be_within_two_ulps)
+{
+    const double marks[] = {0.0, M_SQRT2 - 1.0, 0.5, 1.0};
+    double *x = mem_alloc(N_RANDOM * sizeof *x);
+    check_points(&FNS[4], x, fill_unit(x, N_RANDOM, marks, N_OF(marks), 9));
+    const double edges[] = {0.0, 0x1p-1074, 1e-300, 1.0, 0x1.fffffffffffffp-1, NAN};
+    check_points(&FNS[4], edges, N_OF(edges));
+    mem_free(x);
+}
+
+Test(vmath, log_and_log1m_on_the_unit_interval_should_be_within_two_ulps)
+{
+    const double marks[] = {0.0, 1.0 - M_SQRT1_2, 0.5, M_SQRT1_2, 1.0};
+    double *x = mem_alloc(N_RANDOM * sizeof *x);
+    size_t n = fill_unit(x, N_RANDOM, marks, N_OF(marks), 10);
+    check_points(&FNS[5], x, n);
+    check_points(&FNS[6], x, n);
+    /* BCE's ends: log(0) and log(1 - 1) are -inf (clamped to -100 by the loss). */
+    const double edges[] = {0.0, 1.0, 0x1p-1074, 0x1p-1022, 1e-50, 0.5, 0x1.fffffffffffffp-1,
+                            0x1p-53, NAN};
+    check_points(&FNS[5], edges, N_OF(edges));
+    check_points(&FNS[6], edges, N_OF(edges));
+    mem_free(x);
 }
