@@ -6,6 +6,7 @@
 #define LOSSD_KERN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
 
@@ -85,10 +86,30 @@ typedef enum {
 
 typedef void (*kern_vm_fn)(const double *x, double *out, size_t n);
 
+/* Cross-entropy rows: `rows` contiguous rows of `classes` scores with one class index each,
+ * unweighted and without label smoothing (the caller's guarantee). Per row
+ * l = logsumexp(x) - x[t], computed as max + log(sum exp(x - max)) - x[t], and the gradient
+ * (softmax(x) - onehot(t)) * scale. Declines any non-finite score, any target outside
+ * [0, classes) (so rows carrying an ignore_index there are the reference's), and a sum that
+ * is not finite. */
+typedef struct {
+    const void *x;         /* rows * classes scores of the dtype */
+    const int64_t *target; /* rows class indices */
+    void *values;          /* reduction none: per-row losses, or NULL */
+    void *grad;            /* rows * classes gradient (already multiplied by scale), or NULL */
+    double scale;
+    size_t rows, classes;
+} kern_rows_args;
+
+/* Computes the rows, stores the sum of their losses in *sum; returns 0, or KERN_DECLINED
+ * without any guarantee about what it wrote. */
+typedef int (*kern_rows_fn)(const kern_rows_args *args, double *sum);
+
 typedef struct {
     kern_isa isa;
     kern_elem_fn f64[KERN_COUNT];
     kern_elem_fn f32[KERN_COUNT];
+    kern_rows_fn ce_f64, ce_f32; /* cross-entropy rows, or NULL */
     kern_vm_fn vm[KERN_VM_COUNT]; /* never NULL after kern_init */
 } kern_table;
 

@@ -5,6 +5,7 @@
  * reference must judge: non-finite or out-of-domain inputs, or a sum that is not finite. */
 #include <immintrin.h>
 #include <math.h>
+#include <stdint.h>
 
 #include "kern.h"
 #include "vmath_avx2.h"
@@ -378,8 +379,213 @@ static int sigmoid_focal_f32(const kern_elem_args *a, double *sum)
     return a->param[1] == 2.0 ? sigmoid_focal_sq_f32(a, sum) : sigmoid_focal_gen_f32(a, sum);
 }
 
+/* ---- cross-entropy rows ---- */
+
+/* Rows of at most CE_NARROW classes go 4 at a time, one row per lane: gathering the scores
+ * class by class turns max, exps, sums and the log into whole-vector work. */
+#define CE_NARROW 16
+
+/* Exps kept between the passes of a group of wider rows (32 KiB of the stack); rows wider
+ * than this recompute them in the gradient pass. */
+#define CE_BUF 4096
+
+/* Lanes [0, r) of 4 as 32-bit lanes (float masks). */
+static __m128i tail_mask4(size_t r)
+{
+    return _mm_cmpgt_epi32(_mm_set1_epi32(r > 4 ? 4 : (int)r), _mm_setr_epi32(0, 1, 2, 3));
+}
+
+/* Four consecutive values as doubles; the lanes past r (the values left) hold `fill`. */
+KERN_INLINE __m256d ce_load(const void *x, int f32, size_t off, size_t r, __m256d fill)
+{
+    __m256d v = f32 ? _mm256_cvtps_pd(_mm_maskload_ps((const float *)x + off, tail_mask4(r)))
+                    : _mm256_maskload_pd((const double *)x + off, tail_mask(r));
+    return r >= 4 ? v : vm4_pick(_mm256_castsi256_pd(tail_mask(r)), v, fill);
+}
+
+KERN_INLINE void ce_store(void *out, int f32, size_t off, size_t r, __m256d v)
+{
+    if (f32)
+        _mm_maskstore_ps((float *)out + off, tail_mask4(r), _mm256_cvtpd_ps(v));
+    else
+        _mm256_maskstore_pd((double *)out + off, tail_mask(r), v);
+}
+
+/* Rows r0 .. r0+n-1 (n <= 4) of at most CE_NARROW classes; adds their losses to *sum. The
+ * block's scores and gradient pass through a buffer, so memory sees only contiguous accesses;
+ * out_idx[k] maps row-major gradient vector k to its class-major place in the buffer.
+ * Returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
+                                const __m128i *out_idx, double *sum)
+{
+    const size_t classes = a->classes, off = r0 * classes, len = n * classes;
+    const __m256d m = _mm256_castsi256_pd(tail_mask(n)), zero = _mm256_setzero_pd();
+    const __m128i idx = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int)classes));
+    double buf[4 * CE_NARROW + 4];
+    __m256d v[CE_NARROW], e[CE_NARROW], mx = vm4_c(-__builtin_inf()), s = zero, bad = zero;
+    for (size_t i = 0; i < len; i += 4)
+        _mm256_storeu_pd(buf + i, ce_load(a->x, f32, off + i, len - i, zero));
+    for (size_t c = 0; c < classes; c++) {
+        v[c] = _mm256_mask_i32gather_pd(zero, buf + c, idx, m, 8);
+        bad = _mm256_or_pd(bad, _mm256_and_pd(m, not_finite(v[c])));
+        mx = _mm256_max_pd(mx, v[c]);
+    }
+    for (size_t c = 0; c < classes; c++) {
+        e[c] = vm4_exp(_mm256_sub_pd(v[c], mx));
+        s = _mm256_add_pd(s, e[c]);
+    }
+    __m256i t = _mm256_maskload_epi64((const long long *)a->target + r0, tail_mask(n));
+    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), t),
+                                  _mm256_cmpgt_epi64(t, _mm256_set1_epi64x((long long)classes - 1)));
+    bad = _mm256_or_pd(bad, _mm256_and_pd(m, _mm256_castsi256_pd(out)));
+    if (_mm256_movemask_pd(bad))
+        return KERN_DECLINED;
+    __m256d inv = _mm256_div_pd(vm4_c(1.0), s), sc = vm4_c(a->scale), xt = zero;
+    for (size_t c = 0; c < classes; c++) {
+        __m256d hit = _mm256_castsi256_pd(_mm256_cmpeq_epi64(t, _mm256_set1_epi64x((long long)c)));
+        __m256d p = _mm256_mul_pd(e[c], inv);
+        xt = vm4_pick(hit, v[c], xt);
+        if (a->grad) /* (p - [c == t]) * scale, class-major */
+            _mm256_storeu_pd(buf + 4 * c,
+                             _mm256_mul_pd(vm4_pick(hit, _mm256_sub_pd(p, vm4_c(1.0)), p), sc));
+    }
+    for (size_t i = 0; a->grad && i < len; i += 4) { /* back to row-major */
+        __m256d mo = _mm256_castsi256_pd(tail_mask(len - i));
+        ce_store(a->grad, f32, off + i, len - i,
+                 _mm256_mask_i32gather_pd(zero, buf, out_idx[i / 4], mo, 8));
+    }
+    __m256d l = _mm256_sub_pd(_mm256_add_pd(mx, vm4_log(s)), xt);
+    if (a->values)
+        ce_store(a->values, f32, r0, n, l);
+    *sum += hsum(_mm256_and_pd(m, l));
+    return 0;
+}
+
+/* Sum of exp(x - shift) over a row, the exps kept in e (stride rounded up to 4) when e is
+ * not NULL; ORs non-finite scores into *bad. */
+KERN_INLINE double ce_row_sum(const void *x, int f32, size_t base, size_t classes, double shift,
+                              double *e, __m256d *bad)
+{
+    const __m256d ninf = vm4_c(-__builtin_inf()), sh = vm4_c(shift);
+    __m256d acc = _mm256_setzero_pd();
+    for (size_t c = 0; c < classes; c += 4) {
+        __m256d v = ce_load(x, f32, base + c, classes - c, ninf);
+        __m256d live = _mm256_castsi256_pd(tail_mask(classes - c));
+        *bad = _mm256_or_pd(*bad, _mm256_and_pd(live, not_finite(v)));
+        __m256d ev = vm4_exp(_mm256_sub_pd(v, sh));
+        if (e)
+            _mm256_storeu_pd(e + c, ev);
+        acc = _mm256_add_pd(acc, ev);
+    }
+    return hsum(acc);
+}
+
+/* A row's maximum (its scores are known finite). */
+KERN_INLINE double ce_row_max(const void *x, int f32, size_t base, size_t classes)
+{
+    const __m256d ninf = vm4_c(-__builtin_inf());
+    __m256d mx = ninf;
+    for (size_t c = 0; c < classes; c += 4)
+        mx = _mm256_max_pd(mx, ce_load(x, f32, base + c, classes - c, ninf));
+    __m128d h = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
+    return fmax(_mm_cvtsd_f64(h), _mm_cvtsd_f64(_mm_unpackhi_pd(h, h)));
+}
+
+/* Writes a row's gradient (e / s - onehot(t)) * scale; e recomputed when NULL. */
+KERN_INLINE void ce_row_grad(const kern_rows_args *a, int f32, size_t base, const double *e,
+                             double shift, double inv, size_t t)
+{
+    const size_t classes = a->classes;
+    const __m256d vinv = vm4_c(inv), sc = vm4_c(a->scale), sh = vm4_c(shift);
+    const __m256d ninf = vm4_c(-__builtin_inf());
+    for (size_t c = 0; c < classes; c += 4) {
+        __m256d ev = e ? _mm256_loadu_pd(e + c)
+                       : vm4_exp(_mm256_sub_pd(ce_load(a->x, f32, base + c, classes - c, ninf), sh));
+        __m256d p = _mm256_mul_pd(ev, vinv);
+        if (t - c < 4) { /* the target's lane: (p - 1) * scale */
+            __m256d hit = _mm256_castsi256_pd(_mm256_cmpeq_epi64(
+                _mm256_set1_epi64x((long long)(t - c)), _mm256_setr_epi64x(0, 1, 2, 3)));
+            p = vm4_pick(hit, _mm256_sub_pd(p, vm4_c(1.0)), p);
+        }
+        ce_store(a->grad, f32, base + c, classes - c, _mm256_mul_pd(p, sc));
+    }
+}
+
+/* Up to 4 wider rows from r0: exp sums first, one vector log for the group, then gradients
+ * and losses. Each row is shifted by its first score, which keeps the sum >= 1 (that score's
+ * own term); a row whose sum overflows takes its maximum instead. Adds the losses to *sum;
+ * returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_wide_group(const kern_rows_args *a, int f32, size_t r0, size_t n, double *ebuf,
+                              size_t stride, double *sum)
+{
+    double sh[4] = {0, 0, 0, 0}, s[4] = {1, 1, 1, 1}, lse[4], inv[4];
+    __m256d bad = _mm256_setzero_pd();
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        double *e = ebuf ? ebuf + j * stride : NULL;
+        sh[j] = f32 ? ((const float *)a->x)[base] : ((const double *)a->x)[base];
+        s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        if (_mm256_movemask_pd(bad))
+            return KERN_DECLINED;
+        if (!(s[j] < __builtin_inf())) {
+            sh[j] = ce_row_max(a->x, f32, base, a->classes);
+            s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        }
+    }
+    __m256d sv = _mm256_loadu_pd(s);
+    _mm256_storeu_pd(lse, _mm256_add_pd(_mm256_loadu_pd(sh), vm4_log(sv)));
+    _mm256_storeu_pd(inv, _mm256_div_pd(vm4_c(1.0), sv));
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        int64_t t = a->target[r0 + j];
+        if (t < 0 || (uint64_t)t >= a->classes)
+            return KERN_DECLINED;
+        if (a->grad)
+            ce_row_grad(a, f32, base, ebuf ? ebuf + j * stride : NULL, sh[j], inv[j], (size_t)t);
+        double xt = f32 ? ((const float *)a->x)[base + t] : ((const double *)a->x)[base + t];
+        double l = lse[j] - xt;
+        if (a->values)
+            ce_store(a->values, f32, r0 + j, 1, vm4_c(l));
+        *sum += l;
+    }
+    return 0;
+}
+
+KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
+{
+    double ebuf[CE_BUF], total = 0.0;
+    const size_t classes = a->classes, stride = (classes + 3) & ~(size_t)3;
+    const int narrow = classes <= CE_NARROW;
+    size_t group = narrow || stride > CE_BUF ? 4 : CE_BUF / stride;
+    __m128i out_idx[CE_NARROW];
+    group = group > 4 ? 4 : group;
+    for (size_t k = 0; narrow && k < classes; k++) { /* row-major i -> class-major buf */
+        int ix[4];
+        for (size_t i = 0; i < 4; i++)
+            ix[i] = (int)(((4 * k + i) % classes) * 4 + (4 * k + i) / classes);
+        out_idx[k] = _mm_loadu_si128((const __m128i *)ix);
+    }
+    for (size_t r0 = 0; r0 < a->rows; r0 += group) {
+        size_t n = a->rows - r0 < group ? a->rows - r0 : group;
+        int st = narrow ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
+                        : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride,
+                                        &total);
+        if (st != 0)
+            return KERN_DECLINED;
+    }
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
+static int ce_f64(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 0); }
+static int ce_f32(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 1); }
+
 void kern_avx2_vm_fill(kern_table *t)
 {
+    t->ce_f64 = ce_f64;
+    t->ce_f32 = ce_f32;
 #define KERN_SLOT(name, id) (t->f64[id] = name##_f64, t->f32[id] = name##_f32)
     KERN_SLOT(bce, KERN_BCE);
     KERN_SLOT(bce_with_logits, KERN_BCE_WITH_LOGITS);

@@ -363,8 +363,217 @@ static int sigmoid_focal_f32(const kern_elem_args *a, double *sum)
     return a->param[1] == 2.0 ? sigmoid_focal_sq_f32(a, sum) : sigmoid_focal_gen_f32(a, sum);
 }
 
+/* ---- cross-entropy rows ---- */
+
+/* Rows of at most CE_NARROW classes go 8 at a time, one row per lane: gathering the scores
+ * class by class turns max, exps, sums and the log into whole-vector work. */
+#define CE_NARROW 16
+
+/* Exps kept between the passes of a group of wider rows (32 KiB of the stack); rows wider
+ * than this recompute them in the gradient pass. */
+#define CE_BUF 4096
+
+KERN_INLINE __mmask8 not_finite_in(__mmask8 m, __m512d v)
+{
+    return _mm512_mask_cmp_pd_mask(m, _mm512_abs_pd(v), vm8_c(__builtin_inf()), _CMP_NLT_UQ);
+}
+
+/* Eight consecutive values as doubles, lanes outside m filled with `fill`. */
+KERN_INLINE __m512d ce_load(const void *x, int f32, size_t off, __mmask8 m, __m512d fill)
+{
+    if (f32)
+        return _mm512_mask_mov_pd(fill, m,
+                                  _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, (const float *)x + off)));
+    return _mm512_mask_loadu_pd(fill, m, (const double *)x + off);
+}
+
+KERN_INLINE void ce_store(void *out, int f32, size_t off, __mmask8 m, __m512d v)
+{
+    if (f32)
+        _mm256_mask_storeu_ps((float *)out + off, m, _mm512_cvtpd_ps(v));
+    else
+        _mm512_mask_storeu_pd((double *)out + off, m, v);
+}
+
+/* Copies n contiguous values from row memory into a block buffer, 8 at a time. */
+KERN_INLINE void ce_copy_in(double *dst, const void *x, int f32, size_t off, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8)
+        _mm512_storeu_pd(dst + i, ce_load(x, f32, off + i, tail_mask(n - i), _mm512_setzero_pd()));
+}
+
+/* Rows r0 .. r0+n-1 (n <= 8) of at most CE_NARROW classes; adds their losses to *sum.
+ * The block's scores and gradient pass through a buffer, so memory sees only contiguous
+ * accesses and the lane-per-row gathers stay in L1; out_idx[k] maps row-major gradient vector
+ * k to its class-major place in the buffer. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
+                                const __m256i *out_idx, double *sum)
+{
+    const size_t classes = a->classes, off = r0 * classes, len = n * classes;
+    const __mmask8 m = tail_mask(n);
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                           _mm256_set1_epi32((int)classes));
+    double buf[8 * CE_NARROW + 8];
+    __m512d v[CE_NARROW], e[CE_NARROW], mx = vm8_c(-__builtin_inf()), s = _mm512_setzero_pd();
+    __mmask8 bad = 0;
+    ce_copy_in(buf, a->x, f32, off, len);
+    for (size_t c = 0; c < classes; c++) {
+        v[c] = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, idx, buf + c, 8);
+        bad |= not_finite_in(m, v[c]);
+        mx = _mm512_max_pd(mx, v[c]);
+    }
+    for (size_t c = 0; c < classes; c++) {
+        e[c] = vm8_exp(_mm512_sub_pd(v[c], mx));
+        s = _mm512_add_pd(s, e[c]);
+    }
+    __m512i t = _mm512_maskz_loadu_epi64(m, a->target + r0); /* unsigned: negatives too */
+    bad |= _mm512_mask_cmp_epu64_mask(m, t, _mm512_set1_epi64((long long)classes), _MM_CMPINT_NLT);
+    if (bad)
+        return KERN_DECLINED;
+    __m512d inv = _mm512_div_pd(vm8_c(1.0), s), sc = vm8_c(a->scale), xt = _mm512_setzero_pd();
+    for (size_t c = 0; c < classes; c++) {
+        __mmask8 hit = _mm512_cmpeq_epi64_mask(t, _mm512_set1_epi64((long long)c));
+        __m512d p = _mm512_mul_pd(e[c], inv);
+        xt = _mm512_mask_mov_pd(xt, hit, v[c]);
+        if (a->grad) /* (p - [c == t]) * scale, class-major */
+            _mm512_storeu_pd(buf + 8 * c,
+                             _mm512_mul_pd(_mm512_mask_sub_pd(p, hit, p, vm8_c(1.0)), sc));
+    }
+    for (size_t i = 0; a->grad && i < len; i += 8) { /* back to row-major */
+        __mmask8 mo = tail_mask(len - i);
+        ce_store(a->grad, f32, off + i, mo,
+                 _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mo, out_idx[i / 8], buf, 8));
+    }
+    __m512d l = _mm512_sub_pd(_mm512_add_pd(mx, vm8_log(s)), xt);
+    if (a->values)
+        ce_store(a->values, f32, r0, m, l);
+    *sum += _mm512_reduce_add_pd(_mm512_maskz_mov_pd(m, l));
+    return 0;
+}
+
+/* Sum of exp(x - shift) over a row, the exps kept in e (stride rounded up to 8) when e is
+ * not NULL; sets *bad on a non-finite score. */
+KERN_INLINE double ce_row_sum(const void *x, int f32, size_t base, size_t classes, double shift,
+                              double *e, __mmask8 *bad)
+{
+    const __m512d ninf = vm8_c(-__builtin_inf()), sh = vm8_c(shift);
+    __m512d acc = _mm512_setzero_pd();
+    for (size_t c = 0; c < classes; c += 8) {
+        __mmask8 m = tail_mask(classes - c);
+        __m512d v = ce_load(x, f32, base + c, m, ninf);
+        *bad |= not_finite_in(m, v);
+        __m512d ev = vm8_exp(_mm512_sub_pd(v, sh));
+        if (e)
+            _mm512_storeu_pd(e + c, ev);
+        acc = _mm512_add_pd(acc, ev);
+    }
+    return _mm512_reduce_add_pd(acc);
+}
+
+/* A row's maximum (its scores are known finite). */
+KERN_INLINE double ce_row_max(const void *x, int f32, size_t base, size_t classes)
+{
+    const __m512d ninf = vm8_c(-__builtin_inf());
+    __m512d mx = ninf;
+    for (size_t c = 0; c < classes; c += 8)
+        mx = _mm512_max_pd(mx, ce_load(x, f32, base + c, tail_mask(classes - c), ninf));
+    return _mm512_reduce_max_pd(mx);
+}
+
+/* Writes a row's gradient (e / s - onehot(t)) * scale; e recomputed when NULL. */
+KERN_INLINE void ce_row_grad(const kern_rows_args *a, int f32, size_t base, const double *e,
+                             double shift, double inv, size_t t)
+{
+    const size_t classes = a->classes;
+    const __m512d vinv = vm8_c(inv), sc = vm8_c(a->scale), sh = vm8_c(shift);
+    const __m512d ninf = vm8_c(-__builtin_inf());
+    for (size_t c = 0; c < classes; c += 8) {
+        __mmask8 m = tail_mask(classes - c);
+        __m512d ev = e ? _mm512_loadu_pd(e + c)
+                       : vm8_exp(_mm512_sub_pd(ce_load(a->x, f32, base + c, m, ninf), sh));
+        __m512d p = _mm512_mul_pd(ev, vinv);
+        if (t - c < 8) /* the target's lane: (p - 1) * scale */
+            p = _mm512_mask_sub_pd(p, (__mmask8)(1u << (t - c)), p, vm8_c(1.0));
+        ce_store(a->grad, f32, base + c, m, _mm512_mul_pd(p, sc));
+    }
+}
+
+/* Up to 8 wider rows from r0: exp sums first, one vector log for the group, then gradients
+ * and losses. Each row is shifted by its first score, which keeps the sum >= 1 (that score's
+ * own term); a row whose sum overflows takes its maximum instead. Adds the losses to *sum;
+ * returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_wide_group(const kern_rows_args *a, int f32, size_t r0, size_t n, double *ebuf,
+                              size_t stride, double *sum)
+{
+    double sh[8], s[8], lse[8], inv[8];
+    __mmask8 bad = 0;
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        double *e = ebuf ? ebuf + j * stride : NULL;
+        sh[j] = f32 ? ((const float *)a->x)[base] : ((const double *)a->x)[base];
+        s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        if (bad)
+            return KERN_DECLINED;
+        if (!(s[j] < __builtin_inf())) {
+            sh[j] = ce_row_max(a->x, f32, base, a->classes);
+            s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        }
+    }
+    __mmask8 m = tail_mask(n);
+    __m512d sv = _mm512_mask_loadu_pd(vm8_c(1.0), m, s);
+    _mm512_mask_storeu_pd(lse, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, sh), vm8_log(sv)));
+    _mm512_mask_storeu_pd(inv, m, _mm512_div_pd(vm8_c(1.0), sv));
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        int64_t t = a->target[r0 + j];
+        if (t < 0 || (uint64_t)t >= a->classes)
+            return KERN_DECLINED;
+        if (a->grad)
+            ce_row_grad(a, f32, base, ebuf ? ebuf + j * stride : NULL, sh[j], inv[j], (size_t)t);
+        double xt = f32 ? ((const float *)a->x)[base + t] : ((const double *)a->x)[base + t];
+        double l = lse[j] - xt;
+        if (a->values)
+            ce_store(a->values, f32, r0 + j, 1, _mm512_set1_pd(l));
+        *sum += l;
+    }
+    return 0;
+}
+
+KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
+{
+    double ebuf[CE_BUF], total = 0.0;
+    const size_t stride = (a->classes + 7) & ~(size_t)7;
+    const int narrow = a->classes <= CE_NARROW;
+    size_t group = narrow || stride > CE_BUF ? 8 : CE_BUF / stride;
+    __m256i out_idx[CE_NARROW];
+    group = group > 8 ? 8 : group;
+    for (size_t k = 0; narrow && k < a->classes; k++) { /* row-major i -> class-major buf */
+        int ix[8];
+        for (size_t i = 0; i < 8; i++)
+            ix[i] = (int)(((8 * k + i) % a->classes) * 8 + (8 * k + i) / a->classes);
+        out_idx[k] = _mm256_loadu_si256((const __m256i *)ix);
+    }
+    for (size_t r0 = 0; r0 < a->rows; r0 += group) {
+        size_t n = a->rows - r0 < group ? a->rows - r0 : group;
+        int st = narrow ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
+                        : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride,
+                                        &total);
+        if (st != 0)
+            return KERN_DECLINED;
+    }
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
+static int ce_f64(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 0); }
+static int ce_f32(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 1); }
+
 void kern_avx512_vm_fill(kern_table *t)
 {
+    t->ce_f64 = ce_f64;
+    t->ce_f32 = ce_f32;
 #define KERN_SLOT(name, id) (t->f64[id] = name##_f64, t->f32[id] = name##_f32)
     KERN_SLOT(bce, KERN_BCE);
     KERN_SLOT(bce_with_logits, KERN_BCE_WITH_LOGITS);

@@ -16,6 +16,8 @@
 #define VM_INLINE static inline __attribute__((always_inline))
 
 #define VM_LOG2E 0x1.71547652b82fep+0
+#define VM_EXP_LN2_HI 0x1.62e42fefa39efp-1 /* ln2 rounded: the FMA reduction */
+#define VM_EXP_LN2_LO 0x1.abc9e3b39803fp-56
 #define VM_LN2_HI 0x1.62e42fef00000p-1 /* 33 bits: n * hi is exact for |n| < 2^20 */
 #define VM_LN2_LO 0x1.473de6af278edp-34
 #define VM_SQRT2 0x1.6a09e667f3bcdp+0
@@ -53,6 +55,22 @@ VM_INLINE __m256d vm4_clamp(__m256d x, double lo, double hi)
     return _mm256_max_pd(vm4_c(lo), _mm256_min_pd(vm4_c(hi), x));
 }
 
+/* H(r) = (expm1(r) - r) / r^2 on |r| <= 0.3466, by Estrin's scheme (short dependency
+ * chains). */
+VM_INLINE __m256d vm4_exp_h(__m256d r)
+{
+    __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
+    __m256d h01 = _mm256_fmadd_pd(r, vm4_c(0x1.5555555555557p-3), vm4_c(0x1.0000000000000p-1));
+    __m256d h23 = _mm256_fmadd_pd(r, vm4_c(0x1.11111111100dcp-7), vm4_c(0x1.5555555555556p-5));
+    __m256d h45 = _mm256_fmadd_pd(r, vm4_c(0x1.a01a01abe78f9p-13), vm4_c(0x1.6c16c16c162d5p-10));
+    __m256d h67 = _mm256_fmadd_pd(r, vm4_c(0x1.71de0232f4775p-19), vm4_c(0x1.a01a01a6d84aap-16));
+    __m256d h89 = _mm256_fmadd_pd(r, vm4_c(0x1.af4de6a36d4fcp-26), vm4_c(0x1.27e4db653346ep-22));
+    __m256d h03 = _mm256_fmadd_pd(r2, h23, h01);
+    __m256d h47 = _mm256_fmadd_pd(r2, h67, h45);
+    __m256d h810 = _mm256_fmadd_pd(r2, vm4_c(0x1.1f7301a8efa5cp-29), h89);
+    return _mm256_fmadd_pd(r8, h810, _mm256_fmadd_pd(r4, h47, h03));
+}
+
 /* The shared reduction of exp and expm1 (x already clamped): x = n ln2 + r + c, where
  * hi = x - n LN2_HI is exact (33-bit LN2_HI, and Sterbenz: x is within a factor 2 of
  * n LN2_HI), r = hi - n LN2_LO rounded and c its rounding error. expm1(r + c) = r + p with
@@ -69,17 +87,8 @@ VM_INLINE vm4_exp_red vm4_exp_reduce(__m256d x)
     __m256d lo = _mm256_mul_pd(n, vm4_c(VM_LN2_LO));
     __m256d r = _mm256_sub_pd(hi, lo);
     __m256d c = _mm256_sub_pd(_mm256_sub_pd(hi, r), lo);
-    __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
-    /* H(r) by Estrin's scheme: short dependency chains. */
-    __m256d h01 = _mm256_fmadd_pd(r, vm4_c(0x1.5555555555557p-3), vm4_c(0x1.0000000000000p-1));
-    __m256d h23 = _mm256_fmadd_pd(r, vm4_c(0x1.11111111100dcp-7), vm4_c(0x1.5555555555556p-5));
-    __m256d h45 = _mm256_fmadd_pd(r, vm4_c(0x1.a01a01abe78f9p-13), vm4_c(0x1.6c16c16c162d5p-10));
-    __m256d h67 = _mm256_fmadd_pd(r, vm4_c(0x1.71de0232f4775p-19), vm4_c(0x1.a01a01a6d84aap-16));
-    __m256d h89 = _mm256_fmadd_pd(r, vm4_c(0x1.af4de6a36d4fcp-26), vm4_c(0x1.27e4db653346ep-22));
-    __m256d h03 = _mm256_fmadd_pd(r2, h23, h01);
-    __m256d h47 = _mm256_fmadd_pd(r2, h67, h45);
-    __m256d h810 = _mm256_fmadd_pd(r2, vm4_c(0x1.1f7301a8efa5cp-29), h89);
-    __m256d h = _mm256_fmadd_pd(r8, h810, _mm256_fmadd_pd(r4, h47, h03));
+    __m256d h = vm4_exp_h(r);
+    __m256d r2 = _mm256_mul_pd(r, r);
     return (vm4_exp_red){n, r, _mm256_fmadd_pd(r2, h, _mm256_fmadd_pd(c, r, c))};
 }
 
@@ -89,9 +98,16 @@ VM_INLINE __m256d vm4_exp_finish(vm4_exp_red e)
     return vm4_scale(_mm256_add_pd(vm4_c(1.0), _mm256_add_pd(e.r, e.p)), e.n);
 }
 
+/* exp alone needs no correction term: x = n ln2 + r in two FMAs (ln2 split in two doubles)
+ * keeps it within 1.1 ulps. */
 VM_INLINE __m256d vm4_exp(__m256d x)
 {
-    return vm4_exp_finish(vm4_exp_reduce(vm4_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP)));
+    x = vm4_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP);
+    __m256d n = _mm256_round_pd(_mm256_mul_pd(x, vm4_c(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, vm4_c(VM_EXP_LN2_HI), x);
+    r = _mm256_fnmadd_pd(n, vm4_c(VM_EXP_LN2_LO), r);
+    __m256d q = _mm256_fmadd_pd(_mm256_mul_pd(r, r), vm4_exp_h(r), r);
+    return vm4_scale(_mm256_add_pd(vm4_c(1.0), q), n);
 }
 
 /* expm1(x) = 2^n (r + p) + (2^n - 1), summed so that the small part p is added last:

@@ -11,6 +11,8 @@
 #define VM_INLINE static inline __attribute__((always_inline))
 
 #define VM_LOG2E 0x1.71547652b82fep+0
+#define VM_EXP_LN2_HI 0x1.62e42fefa39efp-1 /* ln2 rounded: the FMA reduction */
+#define VM_EXP_LN2_LO 0x1.abc9e3b39803fp-56
 #define VM_LN2_HI 0x1.62e42fef00000p-1 /* 33 bits: n * hi is exact for |n| < 2^20 */
 #define VM_LN2_LO 0x1.473de6af278edp-34
 #define VM_SQRT2 0x1.6a09e667f3bcdp+0
@@ -22,6 +24,22 @@ VM_INLINE __m512d vm8_c(double v) { return _mm512_set1_pd(v); }
 VM_INLINE __m512d vm8_clamp(__m512d x, double lo, double hi)
 {
     return _mm512_max_pd(vm8_c(lo), _mm512_min_pd(vm8_c(hi), x));
+}
+
+/* H(r) = (expm1(r) - r) / r^2 on |r| <= 0.3466, by Estrin's scheme (short dependency
+ * chains). */
+VM_INLINE __m512d vm8_exp_h(__m512d r)
+{
+    __m512d r2 = _mm512_mul_pd(r, r), r4 = _mm512_mul_pd(r2, r2), r8 = _mm512_mul_pd(r4, r4);
+    __m512d h01 = _mm512_fmadd_pd(r, vm8_c(0x1.5555555555557p-3), vm8_c(0x1.0000000000000p-1));
+    __m512d h23 = _mm512_fmadd_pd(r, vm8_c(0x1.11111111100dcp-7), vm8_c(0x1.5555555555556p-5));
+    __m512d h45 = _mm512_fmadd_pd(r, vm8_c(0x1.a01a01abe78f9p-13), vm8_c(0x1.6c16c16c162d5p-10));
+    __m512d h67 = _mm512_fmadd_pd(r, vm8_c(0x1.71de0232f4775p-19), vm8_c(0x1.a01a01a6d84aap-16));
+    __m512d h89 = _mm512_fmadd_pd(r, vm8_c(0x1.af4de6a36d4fcp-26), vm8_c(0x1.27e4db653346ep-22));
+    __m512d h03 = _mm512_fmadd_pd(r2, h23, h01);
+    __m512d h47 = _mm512_fmadd_pd(r2, h67, h45);
+    __m512d h810 = _mm512_fmadd_pd(r2, vm8_c(0x1.1f7301a8efa5cp-29), h89);
+    return _mm512_fmadd_pd(r8, h810, _mm512_fmadd_pd(r4, h47, h03));
 }
 
 /* The shared reduction of exp and expm1 (x already clamped): x = n ln2 + r + c, where
@@ -40,17 +58,8 @@ VM_INLINE vm8_exp_red vm8_exp_reduce(__m512d x)
     __m512d lo = _mm512_mul_pd(n, vm8_c(VM_LN2_LO));
     __m512d r = _mm512_sub_pd(hi, lo);
     __m512d c = _mm512_sub_pd(_mm512_sub_pd(hi, r), lo);
-    __m512d r2 = _mm512_mul_pd(r, r), r4 = _mm512_mul_pd(r2, r2), r8 = _mm512_mul_pd(r4, r4);
-    /* H(r) by Estrin's scheme: short dependency chains. */
-    __m512d h01 = _mm512_fmadd_pd(r, vm8_c(0x1.5555555555557p-3), vm8_c(0x1.0000000000000p-1));
-    __m512d h23 = _mm512_fmadd_pd(r, vm8_c(0x1.11111111100dcp-7), vm8_c(0x1.5555555555556p-5));
-    __m512d h45 = _mm512_fmadd_pd(r, vm8_c(0x1.a01a01abe78f9p-13), vm8_c(0x1.6c16c16c162d5p-10));
-    __m512d h67 = _mm512_fmadd_pd(r, vm8_c(0x1.71de0232f4775p-19), vm8_c(0x1.a01a01a6d84aap-16));
-    __m512d h89 = _mm512_fmadd_pd(r, vm8_c(0x1.af4de6a36d4fcp-26), vm8_c(0x1.27e4db653346ep-22));
-    __m512d h03 = _mm512_fmadd_pd(r2, h23, h01);
-    __m512d h47 = _mm512_fmadd_pd(r2, h67, h45);
-    __m512d h810 = _mm512_fmadd_pd(r2, vm8_c(0x1.1f7301a8efa5cp-29), h89);
-    __m512d h = _mm512_fmadd_pd(r8, h810, _mm512_fmadd_pd(r4, h47, h03));
+    __m512d h = vm8_exp_h(r);
+    __m512d r2 = _mm512_mul_pd(r, r);
     return (vm8_exp_red){n, r, _mm512_fmadd_pd(r2, h, _mm512_fmadd_pd(c, r, c))};
 }
 
@@ -60,9 +69,16 @@ VM_INLINE __m512d vm8_exp_finish(vm8_exp_red e)
     return _mm512_scalef_pd(_mm512_add_pd(vm8_c(1.0), _mm512_add_pd(e.r, e.p)), e.n);
 }
 
+/* exp alone needs no correction term: x = n ln2 + r in two FMAs (ln2 split in two doubles)
+ * keeps it within 1.1 ulps. */
 VM_INLINE __m512d vm8_exp(__m512d x)
 {
-    return vm8_exp_finish(vm8_exp_reduce(vm8_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP)));
+    x = vm8_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP);
+    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, vm8_c(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d r = _mm512_fnmadd_pd(n, vm8_c(VM_EXP_LN2_HI), x);
+    r = _mm512_fnmadd_pd(n, vm8_c(VM_EXP_LN2_LO), r);
+    __m512d q = _mm512_fmadd_pd(_mm512_mul_pd(r, r), vm8_exp_h(r), r);
+    return _mm512_scalef_pd(_mm512_add_pd(vm8_c(1.0), q), n);
 }
 
 /* expm1(x) = 2^n (r + p) + (2^n - 1), the small part p added last (see vmath_avx2.h); exp(x)

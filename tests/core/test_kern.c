@@ -489,3 +489,138 @@ Test(kern, transcendental_kernels_should_decline_a_sum_that_overflows)
     }
     kern_init(NULL);
 }
+
+/* ---- cross-entropy rows ---- */
+
+/* Long-double log-sum-exp of a row. */
+static long double lse_l(const double *x, size_t classes)
+{
+    long double mx = x[0], s = 0;
+    for (size_t c = 1; c < classes; c++)
+        mx = fmaxl(mx, x[c]);
+    for (size_t c = 0; c < classes; c++)
+        s += expl(x[c] - mx);
+    return mx + logl(s);
+}
+
+/* Scores of `rows` rows: uniform in [-spread, spread], with rows whose first score sits far
+ * below the others (the kernels' first-score shift then overflows and must fall back). */
+static void fill_ce(double *x, int64_t *t, size_t rows, size_t classes, double spread,
+                    unsigned long seed)
+{
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < classes; c++)
+            x[r * classes + c] = spread * (2 * unit_rand(&seed) - 1);
+        if (r % 5 == 3 && classes > 1)
+            x[r * classes] -= 800.0;
+        t[r] = (int64_t)(unit_rand(&seed) * (double)classes);
+    }
+}
+
+static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const int64_t *t,
+                          size_t rows, size_t classes, const char *isa)
+{
+    size_t n = rows * classes, esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
+    void *xb = mem_alloc(n * esz + 1), *gb = mem_alloc(n * esz + 1), *vb = mem_alloc(rows * esz + 1);
+    double *xr = mem_alloc(n * sizeof *xr + 1); /* the scores as the kernel sees them */
+    for (size_t i = 0; i < n; i++) {
+        xr[i] = dt == LOSS_DTYPE_F64 ? x[i] : (float)x[i];
+        if (dt == LOSS_DTYPE_F64)
+            ((double *)xb)[i] = x[i];
+        else
+            ((float *)xb)[i] = (float)x[i];
+    }
+    const double scale = 0.375, rel = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23;
+    kern_rows_args a = {xb, t, vb, gb, scale, rows, classes};
+    double sum = NAN;
+    long double ref = 0;
+    cr_assert_eq(fn(&a, &sum), 0, "%s ce declined %zu rows of %zu classes", isa, rows, classes);
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = xr + r * classes;
+        long double lse = lse_l(row, classes), l = lse - row[t[r]];
+        double lv = dt == LOSS_DTYPE_F64 ? ((double *)vb)[r] : ((float *)vb)[r];
+        ref += l;
+        cr_assert(fabsl(lv - l) <= rel * fabsl(l) + 4e-16L * (fabsl(lse) + 1),
+                  "%s dtype %d C %zu row %zu: loss %.17g, want %.17Lg", isa, dt, classes, r, lv, l);
+        for (size_t c = 0; c < classes; c++) {
+            long double g = (expl(row[c] - lse) - (c == (size_t)t[r])) * scale;
+            size_t i = r * classes + c;
+            double gv = dt == LOSS_DTYPE_F64 ? ((double *)gb)[i] : ((float *)gb)[i];
+            cr_assert(fabsl(gv - g) <= rel * fabsl(g) + 4e-16L * scale + 1e-37L,
+                      "%s dtype %d C %zu grad[%zu][%zu] %.17g, want %.17Lg", isa, dt, classes, r,
+                      c, gv, g);
+        }
+    }
+    cr_assert(fabsl(sum - ref) <= 1e-13L * (fabsl(ref) + 1), "%s ce sum %.17g vs %.17Lg", isa,
+              sum, ref);
+    a.grad = a.values = NULL; /* without outputs the sum must not change */
+    double sum2 = NAN;
+    cr_assert_eq(fn(&a, &sum2), 0);
+    cr_assert_eq(memcmp(&sum, &sum2, sizeof sum), 0, "%s ce C %zu", isa, classes);
+    mem_free(xb);
+    mem_free(gb);
+    mem_free(vb);
+    mem_free(xr);
+}
+
+Test(kern, cross_entropy_rows_should_match_log_softmax_for_narrow_wide_and_huge_rows)
+{
+    const size_t classes[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 33, 100, 1000, 5000};
+    const size_t rows[] = {0, 1, 3, 5, 8, 9, 17};
+    const double spreads[] = {3.0, 60.0};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(17 * 5000 * sizeof *x);
+    int64_t t[17];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        cr_assert(kt->ce_f64 && kt->ce_f32, "%s has the cross-entropy rows", isas[i]);
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t r = 0; r < N_OF(rows); r++)
+                for (size_t s = 0; s < N_OF(spreads); s++) {
+                    if (classes[c] * rows[r] > 20000 && rows[r] != 17)
+                        continue; /* the huge rows once, with tails */
+                    fill_ce(x, t, rows[r], classes[c], spreads[s], 900 + c * 31 + r);
+                    check_ce_rows(kt->ce_f64, LOSS_DTYPE_F64, x, t, rows[r], classes[c], isas[i]);
+                    check_ce_rows(kt->ce_f32, LOSS_DTYPE_F32, x, t, rows[r], classes[c], isas[i]);
+                }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
+
+Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
+{
+    const size_t classes[] = {3, 10, 40};
+    const char *isas[] = {"avx2", "avx512"};
+    double x[9 * 40], sum;
+    float xf[9 * 40];
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            size_t C = classes[c], spots[] = {0, 4 * C + C / 2, 9 * C - 1};
+            for (int what = 0; what < 5; what++)
+                for (size_t sp = 0; sp < N_OF(spots); sp++) {
+                    fill_ce(x, t, 9, C, 3.0, 77);
+                    const double bads[] = {NAN, INFINITY, -INFINITY};
+                    if (what < 3)
+                        x[spots[sp]] = bads[what];
+                    else
+                        t[spots[sp] / C] = what == 3 ? -1 : (int64_t)C;
+                    for (size_t k = 0; k < 9 * C; k++)
+                        xf[k] = (float)x[k];
+                    kern_rows_args a = {x, t, NULL, NULL, 1.0, 9, C};
+                    cr_assert_eq(kt->ce_f64(&a, &sum), KERN_DECLINED, "%s C %zu case %d at %zu",
+                                 isas[i], C, what, spots[sp]);
+                    a.x = xf;
+                    cr_assert_eq(kt->ce_f32(&a, &sum), KERN_DECLINED, "%s f32 C %zu case %d",
+                                 isas[i], C, what);
+                }
+        }
+    }
+    kern_init(NULL);
+}
