@@ -70,8 +70,9 @@ typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
 /* Vector math over arrays, out[i] = f(x[i]) (x and out may be the same array): the ISA's exp,
  * expm1, log and log1p, within 2 ulps of the correctly rounded value with libm's special
  * values (log(0) = -inf, log(-1) = NaN, exp(-inf) = 0, ...); the reference table holds libm.
- * The restricted forms the losses use, for x in [0, 1] only: LOG1P_01 log1p(x) (softplus),
- * LOG_01 log(x) and LOG1M_01 log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the
+ * The restricted forms the losses use, for x in [0, 1] only (anything else, NaN included,
+ * gives an unspecified value): LOG1P_01 log1p(x) (softplus), LOG_01 log(x) and LOG1M_01
+ * log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the
  * same functions inlined; the table serves tests and bulk callers. */
 typedef enum {
     KERN_VM_EXP = 0,

@@ -168,14 +168,16 @@ VM_INLINE __m256d vm4_log_special(__m256d x, __m256d res)
     return vm4_pick(ok, res, sp);
 }
 
-VM_INLINE __m256d vm4_log(__m256d x)
+/* log of a positive finite x, subnormals included (scaled into the normal range first). */
+VM_INLINE __m256d vm4_log_positive(__m256d x)
 {
-    /* Subnormals: scale into the normal range first. */
     __m256d sub = _mm256_cmp_pd(x, vm4_c(0x1p-1022), _CMP_LT_OQ);
     __m256d xs = vm4_pick(sub, _mm256_mul_pd(x, vm4_c(0x1p52)), x), f;
     __m256d e = _mm256_sub_pd(vm4_split(xs, &f), _mm256_and_pd(sub, vm4_c(52.0)));
-    return vm4_log_special(x, vm4_log_core(e, f));
+    return vm4_log_core(e, f);
 }
+
+VM_INLINE __m256d vm4_log(__m256d x) { return vm4_log_special(x, vm4_log_positive(x)); }
 
 /* log1p(x): u = 1 + x is never subnormal, and its rounding error d (exact, by TwoSum) enters
  * as f + d 2^-e, which keeps tiny x exact. */
@@ -203,12 +205,14 @@ VM_INLINE __m256d vm4_log1p_01(__m256d x)
 }
 
 /* log(p) and log(1 - p) for p in [0, 1] (BCE): with a = min(p, 1 - p), exact, log(a) takes
- * the general path (a = 0 gives -inf) and log(1 - a) splits without rounding: 1 + f = 1 - a
- * (k = 0) for a <= 1 - sqrt(1/2), else 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly. */
+ * the general split (a = 0 set to -inf) and log(1 - a) splits without rounding: 1 + f = 1 - a
+ * (k = 0) for a <= 1 - sqrt(1/2), else 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly.
+ * Outside [0, 1] (NaN included) the results are meaningless. */
 VM_INLINE void vm4_log_pq(__m256d p, __m256d *lp, __m256d *lq)
 {
     __m256d q = _mm256_sub_pd(vm4_c(1.0), p), a = _mm256_min_pd(p, q);
-    __m256d la = vm4_log(a);
+    __m256d la = vm4_pick(_mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_EQ_OQ),
+                          vm4_c(-__builtin_inf()), vm4_log_positive(a));
     __m256d big = _mm256_cmp_pd(a, vm4_c(1.0 - 0.5 * VM_SQRT2), _CMP_GT_OQ);
     __m256d f = vm4_pick(big, _mm256_fnmadd_pd(a, vm4_c(2.0), vm4_c(1.0)),
                          _mm256_sub_pd(_mm256_setzero_pd(), a));

@@ -163,12 +163,14 @@ VM_INLINE __m512d vm8_log1p_01(__m512d x)
 }
 
 /* log(p) and log(1 - p) for p in [0, 1] (BCE): with a = min(p, 1 - p), exact, log(a) takes
- * the general path (a = 0 gives -inf) and log(1 - a) splits without rounding: 1 + f = 1 - a
- * (k = 0) for a <= 1 - sqrt(1/2), else 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly. */
+ * the general split (no special cases: getexp(0) = -inf carries a = 0 to -inf) and
+ * log(1 - a) splits without rounding: 1 + f = 1 - a (k = 0) for a <= 1 - sqrt(1/2), else
+ * 1 + f = 2 - 2a (k = -1), f = -a or 1 - 2a exactly. Outside [0, 1] the results are
+ * meaningless. */
 VM_INLINE void vm8_log_pq(__m512d p, __m512d *lp, __m512d *lq)
 {
-    __m512d q = _mm512_sub_pd(vm8_c(1.0), p), a = _mm512_min_pd(p, q);
-    __m512d la = vm8_log(a);
+    __m512d q = _mm512_sub_pd(vm8_c(1.0), p), a = _mm512_min_pd(p, q), fa;
+    __m512d ea = vm8_split(a, &fa), la = vm8_log_core(ea, fa);
     __mmask8 big = _mm512_cmp_pd_mask(a, vm8_c(1.0 - 0.5 * VM_SQRT2), _CMP_GT_OQ);
     __m512d f = _mm512_mask_fmadd_pd(_mm512_sub_pd(_mm512_setzero_pd(), a), big, vm8_c(2.0),
                                      vm8_c(1.0)); /* -a, or -a * 2 + 1 */

@@ -268,7 +268,7 @@ Test(vmath, log_and_log1m_on_the_unit_interval_should_be_within_two_ulps)
     check_points(&FNS[6], x, n);
     /* BCE's ends: log(0) and log(1 - 1) are -inf (clamped to -100 by the loss). */
     const double edges[] = {0.0, 1.0, 0x1p-1074, 0x1p-1022, 1e-50, 0.5, 0x1.fffffffffffffp-1,
-                            0x1p-53, NAN};
+                            0x1p-53}; /* NaN is outside their domain */
     check_points(&FNS[5], edges, N_OF(edges));
     check_points(&FNS[6], edges, N_OF(edges));
     mem_free(x);
