@@ -23,7 +23,7 @@ KERN_REF_VM(ref_log1m, log1m)
 #define KERN_REF_VM_TABLE {ref_exp, ref_expm1, ref_log, ref_log1p, ref_log1p, ref_log, ref_log1m}
 
 /* The reference everywhere until kern_init runs. */
-static kern_table table = {.vm = KERN_REF_VM_TABLE};
+static kern_table table = {.vm = KERN_REF_VM_TABLE, .vm_f32 = KERN_REF_VM_TABLE};
 
 const char *kern_isa_name(kern_isa isa)
 {
@@ -48,7 +48,7 @@ int kern_isa_supported(kern_isa isa)
 
 static void fill(kern_isa isa)
 {
-    static const kern_table reference = {.vm = KERN_REF_VM_TABLE};
+    static const kern_table reference = {.vm = KERN_REF_VM_TABLE, .vm_f32 = KERN_REF_VM_TABLE};
     table = reference;
     table.isa = isa;
     if (isa == KERN_ISA_AVX2) {

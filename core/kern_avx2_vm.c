@@ -21,40 +21,42 @@ static __m256i tail_mask(size_t r)
 
 /* ---- vector math over arrays ---- */
 
-#define VM_ARRAY(name, fn)                                                                         \
+KERN_INLINE __m256d log_01(__m256d x, int lite)
+{
+    __m256d lp, lq;
+    vm4_log_pq(x, &lp, &lq, lite);
+    return lp;
+}
+
+KERN_INLINE __m256d log1m_01(__m256d x, int lite)
+{
+    __m256d lp, lq;
+    vm4_log_pq(x, &lp, &lq, lite);
+    return lq;
+}
+
+#define VM_ARRAY(name, fn, lite)                                                                   \
     static void name(const double *x, double *out, size_t n)                                       \
     {                                                                                              \
         size_t i = 0;                                                                              \
         for (; i + 4 <= n; i += 4)                                                                 \
-            _mm256_storeu_pd(out + i, fn(_mm256_loadu_pd(x + i)));                                 \
+            _mm256_storeu_pd(out + i, fn(_mm256_loadu_pd(x + i), lite));                           \
         if (i < n) {                                                                               \
             __m256i m = tail_mask(n - i);                                                          \
-            _mm256_maskstore_pd(out + i, m, fn(_mm256_maskload_pd(x + i, m)));                     \
+            _mm256_maskstore_pd(out + i, m, fn(_mm256_maskload_pd(x + i, m), lite));               \
         }                                                                                          \
     }
 
-VM_ARRAY(vm_exp_array, vm4_exp)
-VM_ARRAY(vm_expm1_array, vm4_expm1)
-VM_ARRAY(vm_log_array, vm4_log)
-VM_ARRAY(vm_log1p_array, vm4_log1p)
-VM_ARRAY(vm_log1p_01_array, vm4_log1p_01)
+/* Both tiers of each function: name_array (full) and name_f32_array (lite). */
+#define VM_ARRAYS(name, fn) VM_ARRAY(name##_array, fn, 0) VM_ARRAY(name##_f32_array, fn, 1)
 
-KERN_INLINE __m256d log_01(__m256d x)
-{
-    __m256d lp, lq;
-    vm4_log_pq(x, &lp, &lq);
-    return lp;
-}
-
-KERN_INLINE __m256d log1m_01(__m256d x)
-{
-    __m256d lp, lq;
-    vm4_log_pq(x, &lp, &lq);
-    return lq;
-}
-
-VM_ARRAY(vm_log_01_array, log_01)
-VM_ARRAY(vm_log1m_01_array, log1m_01)
+VM_ARRAYS(vm_exp, vm4_exp)
+VM_ARRAYS(vm_expm1, vm4_expm1)
+VM_ARRAYS(vm_log, vm4_log)
+VM_ARRAYS(vm_log1p, vm4_log1p)
+VM_ARRAYS(vm_log1p_01, vm4_log1p_01)
+VM_ARRAYS(vm_log_01, log_01)
+VM_ARRAYS(vm_log1m_01, log1m_01)
 
 /* ---- the elementwise drivers: double lanes for both dtypes ---- */
 
@@ -68,7 +70,8 @@ typedef struct {
     __m256d l, g, bad;
 } step;
 
-typedef step (*op_fn)(__m256d p, __m256d y, const kc *k);
+/* `lite`: the float32 forms of the vector math (kern.h). */
+typedef step (*op_fn)(__m256d p, __m256d y, const kc *k, int lite);
 
 /* Horizontal sum of 4 doubles in a fixed order (determinism). */
 static double hsum(__m256d v)
@@ -94,8 +97,8 @@ KERN_INLINE int drive_f64(const kern_elem_args *a, double *sum, op_fn op, const 
     __m256d acc0 = _mm256_setzero_pd(), acc1 = acc0, bad = acc0;
     size_t i = 0, n = a->n;
     for (; i + 8 <= n; i += 8) {
-        step r0 = op(_mm256_loadu_pd(p + i), _mm256_loadu_pd(y + i), k);
-        step r1 = op(_mm256_loadu_pd(p + i + 4), _mm256_loadu_pd(y + i + 4), k);
+        step r0 = op(_mm256_loadu_pd(p + i), _mm256_loadu_pd(y + i), k, 0);
+        step r1 = op(_mm256_loadu_pd(p + i + 4), _mm256_loadu_pd(y + i + 4), k, 0);
         acc0 = _mm256_add_pd(acc0, r0.l);
         acc1 = _mm256_add_pd(acc1, r1.l);
         bad = _mm256_or_pd(bad, _mm256_or_pd(r0.bad, r1.bad));
@@ -111,7 +114,7 @@ KERN_INLINE int drive_f64(const kern_elem_args *a, double *sum, op_fn op, const 
     for (; i < n; i += 4) {
         __m256i m = tail_mask(n - i);
         __m256d md = _mm256_castsi256_pd(m);
-        step r = op(_mm256_maskload_pd(p + i, m), _mm256_maskload_pd(y + i, m), k);
+        step r = op(_mm256_maskload_pd(p + i, m), _mm256_maskload_pd(y + i, m), k, 0);
         acc0 = _mm256_add_pd(acc0, _mm256_and_pd(r.l, md));
         bad = _mm256_or_pd(bad, _mm256_and_pd(r.bad, md));
         if (g)
@@ -138,9 +141,9 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
     for (; i + 8 <= n; i += 8) {
         __m256 pv = _mm256_loadu_ps(p + i), yv = _mm256_loadu_ps(y + i);
         step r0 = op(_mm256_cvtps_pd(_mm256_castps256_ps128(pv)),
-                     _mm256_cvtps_pd(_mm256_castps256_ps128(yv)), k);
+                     _mm256_cvtps_pd(_mm256_castps256_ps128(yv)), k, 1);
         step r1 = op(_mm256_cvtps_pd(_mm256_extractf128_ps(pv, 1)),
-                     _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)), k);
+                     _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)), k, 1);
         acc0 = _mm256_add_pd(acc0, r0.l); /* the sum keeps the double losses */
         acc1 = _mm256_add_pd(acc1, r1.l);
         bad = _mm256_or_pd(bad, _mm256_or_pd(r0.bad, r1.bad));
@@ -154,7 +157,7 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
         __m128i m4 = _mm_cmpgt_epi32(_mm_set1_epi32((int)(n - i > 4 ? 4 : n - i)),
                                      _mm_setr_epi32(0, 1, 2, 3));
         step r = op(_mm256_cvtps_pd(_mm_maskload_ps(p + i, m4)),
-                    _mm256_cvtps_pd(_mm_maskload_ps(y + i, m4)), k);
+                    _mm256_cvtps_pd(_mm_maskload_ps(y + i, m4)), k, 1);
         acc0 = _mm256_add_pd(acc0, _mm256_and_pd(r.l, _mm256_castsi256_pd(m)));
         bad = _mm256_or_pd(bad, _mm256_and_pd(r.bad, _mm256_castsi256_pd(m)));
         if (g)
@@ -183,11 +186,11 @@ KERN_INLINE __m256d outside01(__m256d x)
 }
 
 /* bce_terms.h on 4 lanes: the clamped cross-entropy of probability p and its gradient. */
-KERN_INLINE void bce_terms(__m256d p, __m256d y, __m256d *ce, __m256d *dce)
+KERN_INLINE void bce_terms(__m256d p, __m256d y, __m256d *ce, __m256d *dce, int lite)
 {
     __m256d one = vm4_c(1.0), floor = vm4_c(-100.0);
     __m256d lp, lq;
-    vm4_log_pq(p, &lp, &lq);
+    vm4_log_pq(p, &lp, &lq, lite);
     lp = _mm256_max_pd(lp, floor);
     lq = _mm256_max_pd(lq, floor);
     *ce = _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(y, one), lq), _mm256_mul_pd(y, lp));
@@ -200,10 +203,10 @@ typedef struct {
     __m256d sp_pos, sp_neg, sig_pos, sig_neg;
 } logistic4;
 
-KERN_INLINE logistic4 logistic(__m256d x)
+KERN_INLINE logistic4 logistic(__m256d x, int lite)
 {
-    __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(x)));
-    __m256d t = vm4_log1p_01(e), big = _mm256_div_pd(vm4_c(1.0), _mm256_add_pd(vm4_c(1.0), e));
+    __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(x)), lite);
+    __m256d t = vm4_log1p_01(e, lite), big = _mm256_div_pd(vm4_c(1.0), _mm256_add_pd(vm4_c(1.0), e));
     __m256d small = _mm256_mul_pd(e, big), pos = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GE_OQ);
     __m256d zero = _mm256_setzero_pd();
     return (logistic4){_mm256_add_pd(_mm256_max_pd(x, zero), t),
@@ -219,7 +222,7 @@ KERN_INLINE __m256d alpha_t(__m256d y, __m256d omy, const kc *k)
 
 /* q^gamma and its derivative for gamma = k->d: 0 and 0 where q <= 0 (1 and 0 if gamma = 0);
  * exact q*q and 2q when `square` (gamma = 2). */
-KERN_INLINE void focal_pow(__m256d q, const kc *k, int square, __m256d *f, __m256d *df)
+KERN_INLINE void focal_pow(__m256d q, const kc *k, int square, int lite, __m256d *f, __m256d *df)
 {
     __m256d pos = _mm256_cmp_pd(q, _mm256_setzero_pd(), _CMP_GT_OQ);
     if (square) {
@@ -228,7 +231,7 @@ KERN_INLINE void focal_pow(__m256d q, const kc *k, int square, __m256d *f, __m25
         return;
     }
     __m256d qp = vm4_pick(pos, q, vm4_c(1.0)); /* keeps log finite in dead lanes */
-    __m256d fq = vm4_exp(_mm256_mul_pd(k->d, vm4_log(qp)));
+    __m256d fq = vm4_exp(_mm256_mul_pd(k->d, vm4_log(qp, lite)), lite);
     __m256d zero_gamma = _mm256_cmp_pd(k->d, _mm256_setzero_pd(), _CMP_EQ_OQ);
     *f = vm4_pick(pos, fq, _mm256_and_pd(zero_gamma, vm4_c(1.0)));
     *df = _mm256_and_pd(pos, _mm256_mul_pd(k->d, _mm256_div_pd(fq, qp)));
@@ -236,41 +239,41 @@ KERN_INLINE void focal_pow(__m256d q, const kc *k, int square, __m256d *f, __m25
 
 /* ---- the steps ---- */
 
-KERN_INLINE step bce_step(__m256d p, __m256d y, const kc *k)
+KERN_INLINE step bce_step(__m256d p, __m256d y, const kc *k, int lite)
 {
     __m256d ce, dce;
-    bce_terms(p, y, &ce, &dce);
+    bce_terms(p, y, &ce, &dce, lite);
     return (step){ce, _mm256_mul_pd(dce, k->s), _mm256_or_pd(outside01(p), not_finite(y))};
 }
 
-KERN_INLINE step bce_with_logits_step(__m256d x, __m256d y, const kc *k)
+KERN_INLINE step bce_with_logits_step(__m256d x, __m256d y, const kc *k, int lite)
 {
-    logistic4 s = logistic(x);
+    logistic4 s = logistic(x, lite);
     __m256d omy = _mm256_sub_pd(vm4_c(1.0), y);
     __m256d l = _mm256_add_pd(_mm256_mul_pd(omy, s.sp_pos), _mm256_mul_pd(y, s.sp_neg));
     __m256d g = _mm256_sub_pd(_mm256_mul_pd(omy, s.sig_pos), _mm256_mul_pd(y, s.sig_neg));
     return (step){l, _mm256_mul_pd(g, k->s), _mm256_or_pd(not_finite(x), not_finite(y))};
 }
 
-KERN_INLINE step focal_step(__m256d p, __m256d y, const kc *k, int square)
+KERN_INLINE step focal_step(__m256d p, __m256d y, const kc *k, int square, int lite)
 {
     __m256d one = vm4_c(1.0), omy = _mm256_sub_pd(one, y), ce, dce, f, df;
-    bce_terms(p, y, &ce, &dce);
+    bce_terms(p, y, &ce, &dce, lite);
     __m256d pt = _mm256_add_pd(_mm256_mul_pd(p, y), _mm256_mul_pd(_mm256_sub_pd(one, p), omy));
-    focal_pow(_mm256_sub_pd(one, pt), k, square, &f, &df);
+    focal_pow(_mm256_sub_pd(one, pt), k, square, lite, &f, &df);
     __m256d at = alpha_t(y, omy, k), dq = _mm256_sub_pd(one, _mm256_add_pd(y, y));
     __m256d g = _mm256_add_pd(_mm256_mul_pd(dce, f), _mm256_mul_pd(_mm256_mul_pd(ce, df), dq));
     return (step){_mm256_mul_pd(at, _mm256_mul_pd(ce, f)),
                   _mm256_mul_pd(_mm256_mul_pd(at, g), k->s), _mm256_or_pd(outside01(p), outside01(y))};
 }
 
-KERN_INLINE step sigmoid_focal_step(__m256d x, __m256d y, const kc *k, int square)
+KERN_INLINE step sigmoid_focal_step(__m256d x, __m256d y, const kc *k, int square, int lite)
 {
-    logistic4 s = logistic(x);
+    logistic4 s = logistic(x, lite);
     __m256d one = vm4_c(1.0), omy = _mm256_sub_pd(one, y), f, df;
     __m256d ce = _mm256_add_pd(_mm256_mul_pd(omy, s.sp_pos), _mm256_mul_pd(y, s.sp_neg));
     __m256d q = _mm256_add_pd(_mm256_mul_pd(s.sig_pos, omy), _mm256_mul_pd(s.sig_neg, y));
-    focal_pow(q, k, square, &f, &df);
+    focal_pow(q, k, square, lite, &f, &df);
     /* d(q^gamma)/dx = gamma q^(gamma-1) dq/dx, dq/dx = p(1-p)(1-2y) */
     __m256d pq = _mm256_mul_pd(s.sig_pos, s.sig_neg), dq = _mm256_sub_pd(one, _mm256_add_pd(y, y));
     __m256d dqg = _mm256_mul_pd(_mm256_mul_pd(df, pq), dq);
@@ -281,31 +284,31 @@ KERN_INLINE step sigmoid_focal_step(__m256d x, __m256d y, const kc *k, int squar
                   _mm256_mul_pd(_mm256_mul_pd(at, g), k->s), _mm256_or_pd(not_finite(x), outside01(y))};
 }
 
-KERN_INLINE step focal_sq_step(__m256d p, __m256d y, const kc *k) { return focal_step(p, y, k, 1); }
-KERN_INLINE step focal_gen_step(__m256d p, __m256d y, const kc *k) { return focal_step(p, y, k, 0); }
-KERN_INLINE step sigmoid_focal_sq_step(__m256d x, __m256d y, const kc *k)
+KERN_INLINE step focal_sq_step(__m256d p, __m256d y, const kc *k, int lite) { return focal_step(p, y, k, 1, lite); }
+KERN_INLINE step focal_gen_step(__m256d p, __m256d y, const kc *k, int lite) { return focal_step(p, y, k, 0, lite); }
+KERN_INLINE step sigmoid_focal_sq_step(__m256d x, __m256d y, const kc *k, int lite)
 {
-    return sigmoid_focal_step(x, y, k, 1);
+    return sigmoid_focal_step(x, y, k, 1, lite);
 }
-KERN_INLINE step sigmoid_focal_gen_step(__m256d x, __m256d y, const kc *k)
+KERN_INLINE step sigmoid_focal_gen_step(__m256d x, __m256d y, const kc *k, int lite)
 {
-    return sigmoid_focal_step(x, y, k, 0);
+    return sigmoid_focal_step(x, y, k, 0, lite);
 }
 
 /* log(cosh d) = log1p(E^2 / (2 (1 + E))), tanh |d| = E (E + 2) / (E (E + 2) + 2) with
  * E = expm1(|d|) inside |d| < 1 (the reference's sinh form); beyond, |d| + log1p(B) - log 2 and
  * (1 - B) / (1 + B) with B = exp(-2|d|). One exp reduction serves both. */
-KERN_INLINE step log_cosh_step(__m256d p, __m256d y, const kc *k)
+KERN_INLINE step log_cosh_step(__m256d p, __m256d y, const kc *k, int lite)
 {
     __m256d one = vm4_c(1.0), two = vm4_c(2.0), d = _mm256_sub_pd(p, y), ad = absv(d);
     __m256d small = _mm256_cmp_pd(ad, one, _CMP_LT_OQ);
     __m256d arg = vm4_pick(small, ad, _mm256_mul_pd(ad, vm4_c(-2.0)));
-    vm4_exp_red e = vm4_exp_reduce(vm4_clamp(arg, -VM_EXP_CLAMP, VM_EXP_CLAMP));
+    vm4_exp_red e = vm4_exp_reduce(vm4_clamp(arg, -VM_EXP_CLAMP, VM_EXP_CLAMP), lite);
     __m256d t = vm4_pow2i(_mm256_max_pd(e.n, vm4_c(-1022.0)));
     __m256d em1 = _mm256_fmadd_pd(t, e.p, _mm256_fmadd_pd(t, e.r, _mm256_sub_pd(t, one)));
     __m256d b = vm4_exp_finish(e);
     __m256d a = _mm256_div_pd(_mm256_mul_pd(em1, em1), _mm256_fmadd_pd(two, em1, two));
-    __m256d lp = vm4_log1p_01(vm4_pick(small, a, b));
+    __m256d lp = vm4_log1p_01(vm4_pick(small, a, b), lite);
     __m256d l = vm4_pick(small, lp, _mm256_sub_pd(_mm256_add_pd(ad, lp), vm4_c(M_LN2)));
     __m256d nm = _mm256_mul_pd(em1, _mm256_add_pd(em1, two));
     __m256d th = _mm256_div_pd(vm4_pick(small, nm, _mm256_sub_pd(one, b)),
@@ -315,11 +318,11 @@ KERN_INLINE step log_cosh_step(__m256d p, __m256d y, const kc *k)
 }
 
 /* softplus(z), z = -y x, and -y sigmoid(z), for y = +-1 exactly. */
-KERN_INLINE step soft_margin_step(__m256d x, __m256d y, const kc *k)
+KERN_INLINE step soft_margin_step(__m256d x, __m256d y, const kc *k, int lite)
 {
     __m256d one = vm4_c(1.0), z = _mm256_mul_pd(_mm256_sub_pd(_mm256_setzero_pd(), y), x);
-    __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(z)));
-    __m256d l = _mm256_add_pd(_mm256_max_pd(z, _mm256_setzero_pd()), vm4_log1p_01(e));
+    __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(z)), lite);
+    __m256d l = _mm256_add_pd(_mm256_max_pd(z, _mm256_setzero_pd()), vm4_log1p_01(e, lite));
     __m256d big = _mm256_div_pd(one, _mm256_add_pd(one, e));
     __m256d sig = vm4_pick(_mm256_cmp_pd(z, _mm256_setzero_pd(), _CMP_GE_OQ), big,
                            _mm256_mul_pd(e, big));
@@ -431,7 +434,7 @@ KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, siz
         mx = _mm256_max_pd(mx, v[c]);
     }
     for (size_t c = 0; c < classes; c++) {
-        e[c] = vm4_exp(_mm256_sub_pd(v[c], mx));
+        e[c] = vm4_exp(_mm256_sub_pd(v[c], mx), f32);
         s = _mm256_add_pd(s, e[c]);
     }
     __m256i t = _mm256_maskload_epi64((const long long *)a->target + r0, tail_mask(n));
@@ -454,7 +457,7 @@ KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, siz
         ce_store(a->grad, f32, off + i, len - i,
                  _mm256_mask_i32gather_pd(zero, buf, out_idx[i / 4], mo, 8));
     }
-    __m256d l = _mm256_sub_pd(_mm256_add_pd(mx, vm4_log(s)), xt);
+    __m256d l = _mm256_sub_pd(_mm256_add_pd(mx, vm4_log(s, f32)), xt);
     if (a->values)
         ce_store(a->values, f32, r0, n, l);
     *sum += hsum(_mm256_and_pd(m, l));
@@ -472,7 +475,7 @@ KERN_INLINE double ce_row_sum(const void *x, int f32, size_t base, size_t classe
         __m256d v = ce_load(x, f32, base + c, classes - c, ninf);
         __m256d live = _mm256_castsi256_pd(tail_mask(classes - c));
         *bad = _mm256_or_pd(*bad, _mm256_and_pd(live, not_finite(v)));
-        __m256d ev = vm4_exp(_mm256_sub_pd(v, sh));
+        __m256d ev = vm4_exp(_mm256_sub_pd(v, sh), f32);
         if (e)
             _mm256_storeu_pd(e + c, ev);
         acc = _mm256_add_pd(acc, ev);
@@ -500,7 +503,7 @@ KERN_INLINE void ce_row_grad(const kern_rows_args *a, int f32, size_t base, cons
     const __m256d ninf = vm4_c(-__builtin_inf());
     for (size_t c = 0; c < classes; c += 4) {
         __m256d ev = e ? _mm256_loadu_pd(e + c)
-                       : vm4_exp(_mm256_sub_pd(ce_load(a->x, f32, base + c, classes - c, ninf), sh));
+                       : vm4_exp(_mm256_sub_pd(ce_load(a->x, f32, base + c, classes - c, ninf), sh), f32);
         __m256d p = _mm256_mul_pd(ev, vinv);
         if (t - c < 4) { /* the target's lane: (p - 1) * scale */
             __m256d hit = _mm256_castsi256_pd(_mm256_cmpeq_epi64(
@@ -533,7 +536,7 @@ KERN_INLINE int ce_wide_group(const kern_rows_args *a, int f32, size_t r0, size_
         }
     }
     __m256d sv = _mm256_loadu_pd(s);
-    _mm256_storeu_pd(lse, _mm256_add_pd(_mm256_loadu_pd(sh), vm4_log(sv)));
+    _mm256_storeu_pd(lse, _mm256_add_pd(_mm256_loadu_pd(sh), vm4_log(sv, f32)));
     _mm256_storeu_pd(inv, _mm256_div_pd(vm4_c(1.0), sv));
     for (size_t j = 0; j < n; j++) {
         size_t base = (r0 + j) * a->classes;
@@ -594,11 +597,13 @@ void kern_avx2_vm_fill(kern_table *t)
     KERN_SLOT(log_cosh, KERN_LOG_COSH);
     KERN_SLOT(soft_margin, KERN_SOFT_MARGIN);
 #undef KERN_SLOT
-    t->vm[KERN_VM_EXP] = vm_exp_array;
-    t->vm[KERN_VM_EXPM1] = vm_expm1_array;
-    t->vm[KERN_VM_LOG] = vm_log_array;
-    t->vm[KERN_VM_LOG1P] = vm_log1p_array;
-    t->vm[KERN_VM_LOG1P_01] = vm_log1p_01_array;
-    t->vm[KERN_VM_LOG_01] = vm_log_01_array;
-    t->vm[KERN_VM_LOG1M_01] = vm_log1m_01_array;
+#define VM_SLOT(id, name) (t->vm[id] = name##_array, t->vm_f32[id] = name##_f32_array)
+    VM_SLOT(KERN_VM_EXP, vm_exp);
+    VM_SLOT(KERN_VM_EXPM1, vm_expm1);
+    VM_SLOT(KERN_VM_LOG, vm_log);
+    VM_SLOT(KERN_VM_LOG1P, vm_log1p);
+    VM_SLOT(KERN_VM_LOG1P_01, vm_log1p_01);
+    VM_SLOT(KERN_VM_LOG_01, vm_log_01);
+    VM_SLOT(KERN_VM_LOG1M_01, vm_log1m_01);
+#undef VM_SLOT
 }

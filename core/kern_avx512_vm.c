@@ -16,40 +16,42 @@ static __mmask8 tail_mask(size_t r) { return r >= 8 ? 0xff : (__mmask8)((1u << r
 
 /* ---- vector math over arrays ---- */
 
-#define VM_ARRAY(name, fn)                                                                         \
+KERN_INLINE __m512d log_01(__m512d x, int lite)
+{
+    __m512d lp, lq;
+    vm8_log_pq(x, &lp, &lq, lite);
+    return lp;
+}
+
+KERN_INLINE __m512d log1m_01(__m512d x, int lite)
+{
+    __m512d lp, lq;
+    vm8_log_pq(x, &lp, &lq, lite);
+    return lq;
+}
+
+#define VM_ARRAY(name, fn, lite)                                                                   \
     static void name(const double *x, double *out, size_t n)                                       \
     {                                                                                              \
         size_t i = 0;                                                                              \
         for (; i + 8 <= n; i += 8)                                                                 \
-            _mm512_storeu_pd(out + i, fn(_mm512_loadu_pd(x + i)));                                 \
+            _mm512_storeu_pd(out + i, fn(_mm512_loadu_pd(x + i), lite));                           \
         if (i < n) {                                                                               \
             __mmask8 m = tail_mask(n - i);                                                         \
-            _mm512_mask_storeu_pd(out + i, m, fn(_mm512_maskz_loadu_pd(m, x + i)));                \
+            _mm512_mask_storeu_pd(out + i, m, fn(_mm512_maskz_loadu_pd(m, x + i), lite));          \
         }                                                                                          \
     }
 
-VM_ARRAY(vm_exp_array, vm8_exp)
-VM_ARRAY(vm_expm1_array, vm8_expm1)
-VM_ARRAY(vm_log_array, vm8_log)
-VM_ARRAY(vm_log1p_array, vm8_log1p)
-VM_ARRAY(vm_log1p_01_array, vm8_log1p_01)
+/* Both tiers of each function: name_array (full) and name_f32_array (lite). */
+#define VM_ARRAYS(name, fn) VM_ARRAY(name##_array, fn, 0) VM_ARRAY(name##_f32_array, fn, 1)
 
-KERN_INLINE __m512d log_01(__m512d x)
-{
-    __m512d lp, lq;
-    vm8_log_pq(x, &lp, &lq);
-    return lp;
-}
-
-KERN_INLINE __m512d log1m_01(__m512d x)
-{
-    __m512d lp, lq;
-    vm8_log_pq(x, &lp, &lq);
-    return lq;
-}
-
-VM_ARRAY(vm_log_01_array, log_01)
-VM_ARRAY(vm_log1m_01_array, log1m_01)
+VM_ARRAYS(vm_exp, vm8_exp)
+VM_ARRAYS(vm_expm1, vm8_expm1)
+VM_ARRAYS(vm_log, vm8_log)
+VM_ARRAYS(vm_log1p, vm8_log1p)
+VM_ARRAYS(vm_log1p_01, vm8_log1p_01)
+VM_ARRAYS(vm_log_01, log_01)
+VM_ARRAYS(vm_log1m_01, log1m_01)
 
 /* ---- the elementwise drivers: double lanes for both dtypes ---- */
 
@@ -64,7 +66,8 @@ typedef struct {
     __mmask8 bad;
 } step;
 
-typedef step (*op_fn)(__m512d p, __m512d y, const kc *k);
+/* `lite`: the float32 forms of the vector math (kern.h). */
+typedef step (*op_fn)(__m512d p, __m512d y, const kc *k, int lite);
 
 static int finish(__m512d acc, __mmask8 bad, double *sum)
 {
@@ -83,8 +86,8 @@ KERN_INLINE int drive_f64(const kern_elem_args *a, double *sum, op_fn op, const 
     __mmask8 bad = 0;
     size_t i = 0, n = a->n;
     for (; i + 16 <= n; i += 16) {
-        step r0 = op(_mm512_loadu_pd(p + i), _mm512_loadu_pd(y + i), k);
-        step r1 = op(_mm512_loadu_pd(p + i + 8), _mm512_loadu_pd(y + i + 8), k);
+        step r0 = op(_mm512_loadu_pd(p + i), _mm512_loadu_pd(y + i), k, 0);
+        step r1 = op(_mm512_loadu_pd(p + i + 8), _mm512_loadu_pd(y + i + 8), k, 0);
         acc0 = _mm512_add_pd(acc0, r0.l);
         acc1 = _mm512_add_pd(acc1, r1.l);
         bad |= r0.bad | r1.bad;
@@ -99,7 +102,7 @@ KERN_INLINE int drive_f64(const kern_elem_args *a, double *sum, op_fn op, const 
     }
     for (; i < n; i += 8) {
         __mmask8 m = tail_mask(n - i);
-        step r = op(_mm512_maskz_loadu_pd(m, p + i), _mm512_maskz_loadu_pd(m, y + i), k);
+        step r = op(_mm512_maskz_loadu_pd(m, p + i), _mm512_maskz_loadu_pd(m, y + i), k, 0);
         acc0 = _mm512_add_pd(acc0, _mm512_maskz_mov_pd(m, r.l));
         bad |= r.bad & m;
         if (g)
@@ -120,9 +123,9 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
     size_t i = 0, n = a->n;
     for (; i + 16 <= n; i += 16) {
         step r0 = op(_mm512_cvtps_pd(_mm256_loadu_ps(p + i)),
-                     _mm512_cvtps_pd(_mm256_loadu_ps(y + i)), k);
+                     _mm512_cvtps_pd(_mm256_loadu_ps(y + i)), k, 1);
         step r1 = op(_mm512_cvtps_pd(_mm256_loadu_ps(p + i + 8)),
-                     _mm512_cvtps_pd(_mm256_loadu_ps(y + i + 8)), k);
+                     _mm512_cvtps_pd(_mm256_loadu_ps(y + i + 8)), k, 1);
         acc0 = _mm512_add_pd(acc0, r0.l); /* the sum keeps the double losses */
         acc1 = _mm512_add_pd(acc1, r1.l);
         bad |= r0.bad | r1.bad;
@@ -138,7 +141,7 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
     for (; i < n; i += 8) {
         __mmask8 m = tail_mask(n - i);
         step r = op(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p + i)),
-                    _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, y + i)), k);
+                    _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, y + i)), k, 1);
         acc0 = _mm512_add_pd(acc0, _mm512_maskz_mov_pd(m, r.l));
         bad |= r.bad & m;
         if (g)
@@ -168,11 +171,11 @@ KERN_INLINE __mmask8 outside01(__m512d x)
 }
 
 /* bce_terms.h on 8 lanes: the clamped cross-entropy of probability p and its gradient. */
-KERN_INLINE void bce_terms(__m512d p, __m512d y, __m512d *ce, __m512d *dce)
+KERN_INLINE void bce_terms(__m512d p, __m512d y, __m512d *ce, __m512d *dce, int lite)
 {
     __m512d one = vm8_c(1.0), floor = vm8_c(-100.0);
     __m512d lp, lq;
-    vm8_log_pq(p, &lp, &lq);
+    vm8_log_pq(p, &lp, &lq, lite);
     lp = _mm512_max_pd(lp, floor);
     lq = _mm512_max_pd(lq, floor);
     *ce = _mm512_sub_pd(_mm512_mul_pd(_mm512_sub_pd(y, one), lq), _mm512_mul_pd(y, lp));
@@ -185,10 +188,10 @@ typedef struct {
     __m512d sp_pos, sp_neg, sig_pos, sig_neg;
 } logistic8;
 
-KERN_INLINE logistic8 logistic(__m512d x)
+KERN_INLINE logistic8 logistic(__m512d x, int lite)
 {
-    __m512d e = vm8_exp(neg(absv(x))), zero = _mm512_setzero_pd();
-    __m512d t = vm8_log1p_01(e), big = _mm512_div_pd(vm8_c(1.0), _mm512_add_pd(vm8_c(1.0), e));
+    __m512d e = vm8_exp(neg(absv(x)), lite), zero = _mm512_setzero_pd();
+    __m512d t = vm8_log1p_01(e, lite), big = _mm512_div_pd(vm8_c(1.0), _mm512_add_pd(vm8_c(1.0), e));
     __m512d small = _mm512_mul_pd(e, big);
     __mmask8 pos = _mm512_cmp_pd_mask(x, zero, _CMP_GE_OQ);
     return (logistic8){_mm512_add_pd(_mm512_max_pd(x, zero), t),
@@ -204,7 +207,7 @@ KERN_INLINE __m512d alpha_t(__m512d y, __m512d omy, const kc *k)
 
 /* q^gamma and its derivative for gamma = k->d: 0 and 0 where q <= 0 (1 and 0 if gamma = 0);
  * exact q*q and 2q when `square` (gamma = 2). */
-KERN_INLINE void focal_pow(__m512d q, const kc *k, int square, __m512d *f, __m512d *df)
+KERN_INLINE void focal_pow(__m512d q, const kc *k, int square, int lite, __m512d *f, __m512d *df)
 {
     __mmask8 pos = _mm512_cmp_pd_mask(q, _mm512_setzero_pd(), _CMP_GT_OQ);
     if (square) {
@@ -213,7 +216,7 @@ KERN_INLINE void focal_pow(__m512d q, const kc *k, int square, __m512d *f, __m51
         return;
     }
     __m512d qp = _mm512_mask_mov_pd(vm8_c(1.0), pos, q); /* keeps log finite in dead lanes */
-    __m512d fq = vm8_exp(_mm512_mul_pd(k->d, vm8_log(qp)));
+    __m512d fq = vm8_exp(_mm512_mul_pd(k->d, vm8_log(qp, lite)), lite);
     __mmask8 zero_gamma = _mm512_cmp_pd_mask(k->d, _mm512_setzero_pd(), _CMP_EQ_OQ);
     *f = _mm512_mask_mov_pd(_mm512_maskz_mov_pd(zero_gamma, vm8_c(1.0)), pos, fq);
     *df = _mm512_maskz_mul_pd(pos, k->d, _mm512_div_pd(fq, qp));
@@ -221,41 +224,41 @@ KERN_INLINE void focal_pow(__m512d q, const kc *k, int square, __m512d *f, __m51
 
 /* ---- the steps ---- */
 
-KERN_INLINE step bce_step(__m512d p, __m512d y, const kc *k)
+KERN_INLINE step bce_step(__m512d p, __m512d y, const kc *k, int lite)
 {
     __m512d ce, dce;
-    bce_terms(p, y, &ce, &dce);
+    bce_terms(p, y, &ce, &dce, lite);
     return (step){ce, _mm512_mul_pd(dce, k->s), outside01(p) | not_finite(y)};
 }
 
-KERN_INLINE step bce_with_logits_step(__m512d x, __m512d y, const kc *k)
+KERN_INLINE step bce_with_logits_step(__m512d x, __m512d y, const kc *k, int lite)
 {
-    logistic8 s = logistic(x);
+    logistic8 s = logistic(x, lite);
     __m512d omy = _mm512_sub_pd(vm8_c(1.0), y);
     __m512d l = _mm512_add_pd(_mm512_mul_pd(omy, s.sp_pos), _mm512_mul_pd(y, s.sp_neg));
     __m512d g = _mm512_sub_pd(_mm512_mul_pd(omy, s.sig_pos), _mm512_mul_pd(y, s.sig_neg));
     return (step){l, _mm512_mul_pd(g, k->s), not_finite(x) | not_finite(y)};
 }
 
-KERN_INLINE step focal_step(__m512d p, __m512d y, const kc *k, int square)
+KERN_INLINE step focal_step(__m512d p, __m512d y, const kc *k, int square, int lite)
 {
     __m512d one = vm8_c(1.0), omy = _mm512_sub_pd(one, y), ce, dce, f, df;
-    bce_terms(p, y, &ce, &dce);
+    bce_terms(p, y, &ce, &dce, lite);
     __m512d pt = _mm512_add_pd(_mm512_mul_pd(p, y), _mm512_mul_pd(_mm512_sub_pd(one, p), omy));
-    focal_pow(_mm512_sub_pd(one, pt), k, square, &f, &df);
+    focal_pow(_mm512_sub_pd(one, pt), k, square, lite, &f, &df);
     __m512d at = alpha_t(y, omy, k), dq = _mm512_sub_pd(one, _mm512_add_pd(y, y));
     __m512d g = _mm512_add_pd(_mm512_mul_pd(dce, f), _mm512_mul_pd(_mm512_mul_pd(ce, df), dq));
     return (step){_mm512_mul_pd(at, _mm512_mul_pd(ce, f)),
                   _mm512_mul_pd(_mm512_mul_pd(at, g), k->s), outside01(p) | outside01(y)};
 }
 
-KERN_INLINE step sigmoid_focal_step(__m512d x, __m512d y, const kc *k, int square)
+KERN_INLINE step sigmoid_focal_step(__m512d x, __m512d y, const kc *k, int square, int lite)
 {
-    logistic8 s = logistic(x);
+    logistic8 s = logistic(x, lite);
     __m512d one = vm8_c(1.0), omy = _mm512_sub_pd(one, y), f, df;
     __m512d ce = _mm512_add_pd(_mm512_mul_pd(omy, s.sp_pos), _mm512_mul_pd(y, s.sp_neg));
     __m512d q = _mm512_add_pd(_mm512_mul_pd(s.sig_pos, omy), _mm512_mul_pd(s.sig_neg, y));
-    focal_pow(q, k, square, &f, &df);
+    focal_pow(q, k, square, lite, &f, &df);
     /* d(q^gamma)/dx = gamma q^(gamma-1) dq/dx, dq/dx = p(1-p)(1-2y) */
     __m512d pq = _mm512_mul_pd(s.sig_pos, s.sig_neg), dq = _mm512_sub_pd(one, _mm512_add_pd(y, y));
     __m512d dqg = _mm512_mul_pd(_mm512_mul_pd(df, pq), dq);
@@ -266,30 +269,30 @@ KERN_INLINE step sigmoid_focal_step(__m512d x, __m512d y, const kc *k, int squar
                   _mm512_mul_pd(_mm512_mul_pd(at, g), k->s), not_finite(x) | outside01(y)};
 }
 
-KERN_INLINE step focal_sq_step(__m512d p, __m512d y, const kc *k) { return focal_step(p, y, k, 1); }
-KERN_INLINE step focal_gen_step(__m512d p, __m512d y, const kc *k) { return focal_step(p, y, k, 0); }
-KERN_INLINE step sigmoid_focal_sq_step(__m512d x, __m512d y, const kc *k)
+KERN_INLINE step focal_sq_step(__m512d p, __m512d y, const kc *k, int lite) { return focal_step(p, y, k, 1, lite); }
+KERN_INLINE step focal_gen_step(__m512d p, __m512d y, const kc *k, int lite) { return focal_step(p, y, k, 0, lite); }
+KERN_INLINE step sigmoid_focal_sq_step(__m512d x, __m512d y, const kc *k, int lite)
 {
-    return sigmoid_focal_step(x, y, k, 1);
+    return sigmoid_focal_step(x, y, k, 1, lite);
 }
-KERN_INLINE step sigmoid_focal_gen_step(__m512d x, __m512d y, const kc *k)
+KERN_INLINE step sigmoid_focal_gen_step(__m512d x, __m512d y, const kc *k, int lite)
 {
-    return sigmoid_focal_step(x, y, k, 0);
+    return sigmoid_focal_step(x, y, k, 0, lite);
 }
 
 /* log_cosh as in kern_avx2_vm.c: E = expm1(|d|) inside |d| < 1, B = exp(-2|d|) beyond, from
  * one exp reduction. */
-KERN_INLINE step log_cosh_step(__m512d p, __m512d y, const kc *k)
+KERN_INLINE step log_cosh_step(__m512d p, __m512d y, const kc *k, int lite)
 {
     __m512d one = vm8_c(1.0), two = vm8_c(2.0), d = _mm512_sub_pd(p, y), ad = absv(d);
     __mmask8 small = _mm512_cmp_pd_mask(ad, one, _CMP_LT_OQ);
     __m512d arg = _mm512_mask_mov_pd(_mm512_mul_pd(ad, vm8_c(-2.0)), small, ad);
-    vm8_exp_red e = vm8_exp_reduce(vm8_clamp(arg, -VM_EXP_CLAMP, VM_EXP_CLAMP));
+    vm8_exp_red e = vm8_exp_reduce(vm8_clamp(arg, -VM_EXP_CLAMP, VM_EXP_CLAMP), lite);
     __m512d t = _mm512_scalef_pd(one, e.n);
     __m512d em1 = _mm512_fmadd_pd(t, e.p, _mm512_fmadd_pd(t, e.r, _mm512_sub_pd(t, one)));
     __m512d b = vm8_exp_finish(e);
     __m512d a = _mm512_div_pd(_mm512_mul_pd(em1, em1), _mm512_fmadd_pd(two, em1, two));
-    __m512d lp = vm8_log1p_01(_mm512_mask_mov_pd(b, small, a));
+    __m512d lp = vm8_log1p_01(_mm512_mask_mov_pd(b, small, a), lite);
     __m512d l = _mm512_mask_mov_pd(_mm512_sub_pd(_mm512_add_pd(ad, lp), vm8_c(M_LN2)), small, lp);
     __m512d nm = _mm512_mul_pd(em1, _mm512_add_pd(em1, two));
     __m512d th = _mm512_div_pd(_mm512_mask_mov_pd(_mm512_sub_pd(one, b), small, nm),
@@ -299,11 +302,11 @@ KERN_INLINE step log_cosh_step(__m512d p, __m512d y, const kc *k)
 }
 
 /* softplus(z), z = -y x, and -y sigmoid(z), for y = +-1 exactly. */
-KERN_INLINE step soft_margin_step(__m512d x, __m512d y, const kc *k)
+KERN_INLINE step soft_margin_step(__m512d x, __m512d y, const kc *k, int lite)
 {
     __m512d one = vm8_c(1.0), z = _mm512_mul_pd(neg(y), x);
-    __m512d e = vm8_exp(neg(absv(z)));
-    __m512d l = _mm512_add_pd(_mm512_max_pd(z, _mm512_setzero_pd()), vm8_log1p_01(e));
+    __m512d e = vm8_exp(neg(absv(z)), lite);
+    __m512d l = _mm512_add_pd(_mm512_max_pd(z, _mm512_setzero_pd()), vm8_log1p_01(e, lite));
     __m512d big = _mm512_div_pd(one, _mm512_add_pd(one, e));
     __mmask8 zpos = _mm512_cmp_pd_mask(z, _mm512_setzero_pd(), _CMP_GE_OQ);
     __m512d sig = _mm512_mask_mov_pd(_mm512_mul_pd(e, big), zpos, big);
@@ -423,7 +426,7 @@ KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, siz
         mx = _mm512_max_pd(mx, v[c]);
     }
     for (size_t c = 0; c < classes; c++) {
-        e[c] = vm8_exp(_mm512_sub_pd(v[c], mx));
+        e[c] = vm8_exp(_mm512_sub_pd(v[c], mx), f32);
         s = _mm512_add_pd(s, e[c]);
     }
     __m512i t = _mm512_maskz_loadu_epi64(m, a->target + r0); /* unsigned: negatives too */
@@ -444,7 +447,7 @@ KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, siz
         ce_store(a->grad, f32, off + i, mo,
                  _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mo, out_idx[i / 8], buf, 8));
     }
-    __m512d l = _mm512_sub_pd(_mm512_add_pd(mx, vm8_log(s)), xt);
+    __m512d l = _mm512_sub_pd(_mm512_add_pd(mx, vm8_log(s, f32)), xt);
     if (a->values)
         ce_store(a->values, f32, r0, m, l);
     *sum += _mm512_reduce_add_pd(_mm512_maskz_mov_pd(m, l));
@@ -462,7 +465,7 @@ KERN_INLINE double ce_row_sum(const void *x, int f32, size_t base, size_t classe
         __mmask8 m = tail_mask(classes - c);
         __m512d v = ce_load(x, f32, base + c, m, ninf);
         *bad |= not_finite_in(m, v);
-        __m512d ev = vm8_exp(_mm512_sub_pd(v, sh));
+        __m512d ev = vm8_exp(_mm512_sub_pd(v, sh), f32);
         if (e)
             _mm512_storeu_pd(e + c, ev);
         acc = _mm512_add_pd(acc, ev);
@@ -490,7 +493,7 @@ KERN_INLINE void ce_row_grad(const kern_rows_args *a, int f32, size_t base, cons
     for (size_t c = 0; c < classes; c += 8) {
         __mmask8 m = tail_mask(classes - c);
         __m512d ev = e ? _mm512_loadu_pd(e + c)
-                       : vm8_exp(_mm512_sub_pd(ce_load(a->x, f32, base + c, m, ninf), sh));
+                       : vm8_exp(_mm512_sub_pd(ce_load(a->x, f32, base + c, m, ninf), sh), f32);
         __m512d p = _mm512_mul_pd(ev, vinv);
         if (t - c < 8) /* the target's lane: (p - 1) * scale */
             p = _mm512_mask_sub_pd(p, (__mmask8)(1u << (t - c)), p, vm8_c(1.0));
@@ -521,7 +524,7 @@ KERN_INLINE int ce_wide_group(const kern_rows_args *a, int f32, size_t r0, size_
     }
     __mmask8 m = tail_mask(n);
     __m512d sv = _mm512_mask_loadu_pd(vm8_c(1.0), m, s);
-    _mm512_mask_storeu_pd(lse, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, sh), vm8_log(sv)));
+    _mm512_mask_storeu_pd(lse, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, sh), vm8_log(sv, f32)));
     _mm512_mask_storeu_pd(inv, m, _mm512_div_pd(vm8_c(1.0), sv));
     for (size_t j = 0; j < n; j++) {
         size_t base = (r0 + j) * a->classes;
@@ -582,11 +585,13 @@ void kern_avx512_vm_fill(kern_table *t)
     KERN_SLOT(log_cosh, KERN_LOG_COSH);
     KERN_SLOT(soft_margin, KERN_SOFT_MARGIN);
 #undef KERN_SLOT
-    t->vm[KERN_VM_EXP] = vm_exp_array;
-    t->vm[KERN_VM_EXPM1] = vm_expm1_array;
-    t->vm[KERN_VM_LOG] = vm_log_array;
-    t->vm[KERN_VM_LOG1P] = vm_log1p_array;
-    t->vm[KERN_VM_LOG1P_01] = vm_log1p_01_array;
-    t->vm[KERN_VM_LOG_01] = vm_log_01_array;
-    t->vm[KERN_VM_LOG1M_01] = vm_log1m_01_array;
+#define VM_SLOT(id, name) (t->vm[id] = name##_array, t->vm_f32[id] = name##_f32_array)
+    VM_SLOT(KERN_VM_EXP, vm_exp);
+    VM_SLOT(KERN_VM_EXPM1, vm_expm1);
+    VM_SLOT(KERN_VM_LOG, vm_log);
+    VM_SLOT(KERN_VM_LOG1P, vm_log1p);
+    VM_SLOT(KERN_VM_LOG1P_01, vm_log1p_01);
+    VM_SLOT(KERN_VM_LOG_01, vm_log_01);
+    VM_SLOT(KERN_VM_LOG1M_01, vm_log1m_01);
+#undef VM_SLOT
 }

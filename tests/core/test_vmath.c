@@ -4,7 +4,8 @@
  * special values the losses rely on (log(0) = -inf, which BCE clamps to -100; log1p(-1) =
  * -inf; exp(-inf) = 0; NaN in, NaN out); and the restricted forms on [0, 1] (softplus's
  * log1p, BCE's log(p) and log(1 - p)) over that domain, near both ends and their internal
- * branch points. An error of 2 ulps or more fails. */
+ * branch points. An error of 2 ulps or more fails. The float32 forms (vm_f32, shorter
+ * polynomials) are held to a relative error below 2^-35 on the same arguments. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -63,10 +64,44 @@ static unsigned long next_rand(unsigned long *s)
 
 static double unit_rand(unsigned long *s) { return (double)next_rand(s) / 9007199254740992.0; }
 
-/* Runs every ISA's fn on x[0..n) and checks each result. The array length varies so that
- * the tails (masked lanes) see every argument too. */
+/* |got - want| relative to want, with subnormal results allowed their absolute rounding;
+ * special values must match exactly (infinite when they do not). */
+static double rel_error(double got, long double want)
+{
+    if (isnan(want) || isinf(want) || isinf((double)want))
+        return ulp_error(got, want) == 0.0 ? 0.0 : INFINITY;
+    if (!isfinite(got))
+        return INFINITY;
+    long double err = fabsl((long double)got - want) - 0x1p-1074L;
+    return err <= 0 ? 0.0 : (double)(err / fabsl(want));
+}
+
+#define F32_FORM_BOUND 0x1p-35
+
+/* The vm_f32 forms of every ISA on x[0..n). */
+static void check_f32_forms(const vm_case *c, const double *x, size_t n)
+{
+    double *out = mem_alloc(n * sizeof *out);
+    cr_assert_not_null(out);
+    for (size_t k = 0; k < N_OF(ISAS); k++) {
+        if (kern_init(ISAS[k]) != 0)
+            continue;
+        kern_get()->vm_f32[c->id](x, out, n);
+        for (size_t i = 0; i < n; i++) {
+            double err = rel_error(out[i], c->oracle((long double)x[i]));
+            cr_assert(err < F32_FORM_BOUND, "%s f32 form %s(%a) = %.17g, want %.17Lg: %.3g relative",
+                      ISAS[k], c->name, x[i], out[i], c->oracle((long double)x[i]), err);
+        }
+    }
+    kern_init(NULL);
+    mem_free(out);
+}
+
+/* Runs every ISA's fn on x[0..n) and checks each result, and the float32 form of fn to its
+ * bound. The array length varies so that the tails (masked lanes) see every argument too. */
 static void check_points(const vm_case *c, const double *x, size_t n)
 {
+    check_f32_forms(c, x, n);
     double *out = mem_alloc(n * sizeof *out);
     cr_assert_not_null(out);
     for (size_t k = 0; k < N_OF(ISAS); k++) {
