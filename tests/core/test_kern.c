@@ -627,3 +627,161 @@ Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
     }
     kern_init(NULL);
 }
+
+/* ---- the fast paths through loss_compute: bytes across workers, and the reference ---- */
+
+#include "pool.h"
+
+typedef struct {
+    const char *loss;
+    size_t rows, cols;  /* input 0 shape (rows, cols); cols 0: a vector of rows */
+    int targets;        /* 0 probabilities in (0, 1), 1 signs, 2 class indices, 3 floats */
+    const char *param;  /* one scalar parameter, or NULL */
+    double value;
+} fast_case;
+
+static const fast_case FAST[] = {
+    {"bce", 70001, 0, 0, NULL, 0},
+    {"bce_with_logits", 70001, 0, 0, NULL, 0},
+    {"focal", 70001, 0, 0, NULL, 0},
+    {"focal", 70001, 0, 0, "gamma", 1.5},
+    {"sigmoid_focal", 70001, 0, 0, NULL, 0},
+    {"sigmoid_focal", 70001, 0, 0, "gamma", 0.5},
+    {"log_cosh", 70001, 0, 3, NULL, 0},
+    {"soft_margin", 70001, 0, 1, NULL, 0},
+    {"cross_entropy", 7001, 10, 2, NULL, 0},
+    {"cross_entropy", 61, 1000, 2, NULL, 0},
+    {"triplet_margin", 1001, 128, 3, "swap", 1},
+};
+
+typedef struct {
+    loss_call call;
+    double *in[3];
+    int64_t *idx;
+} fast_call;
+
+static void fast_call_make(fast_call *fc, const fast_case *fcase)
+{
+    const loss_desc *d = loss_registry_find(fcase->loss, strlen(fcase->loss));
+    cr_assert_not_null(d);
+    loss_call_init(&fc->call, d);
+    fc->call.want_gradient = 1;
+    size_t n = fcase->rows * (fcase->cols ? fcase->cols : 1);
+    unsigned long s = 4242;
+    int n_float = !strcmp(fcase->loss, "triplet_margin") ? 3 : fcase->targets == 2 ? 1 : 2;
+    memset(fc->in, 0, sizeof fc->in);
+    fc->idx = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (k >= n_float && !(k == 1 && fcase->targets == 2))
+            break;
+        tensor *t = &fc->call.input[k];
+        memset(t, 0, sizeof *t);
+        t->rank = fcase->cols ? 2 : 1;
+        t->shape[0] = fcase->rows;
+        t->shape[1] = fcase->cols;
+        t->count = n;
+        t->type = TENSOR_F64;
+        if (k == 1 && fcase->targets == 2) { /* class indices (N) */
+            fc->idx = mem_alloc(fcase->rows * sizeof *fc->idx);
+            for (size_t i = 0; i < fcase->rows; i++)
+                fc->idx[i] = (int64_t)(unit_rand(&s) * (double)fcase->cols);
+            t->type = TENSOR_I64, t->rank = 1, t->count = fcase->rows, t->data = fc->idx;
+        } else {
+            fc->in[k] = mem_alloc(n * sizeof *fc->in[k]);
+            for (size_t i = 0; i < n; i++) {
+                double u = unit_rand(&s);
+                fc->in[k][i] = k == 0 || fcase->targets == 3 ? 0.02 + 0.96 * u
+                               : fcase->targets == 1         ? (u < 0.5 ? -1.0 : 1.0)
+                                                             : u;
+            }
+            if (k == 0 && fcase->targets != 3 && strcmp(fcase->loss, "cross_entropy"))
+                for (size_t i = 0; i < n; i += 97) /* the edges: p = 0 and 1 */
+                    fc->in[k][i] = (i / 97) % 2 ? 1.0 : 0.0;
+            t->data = fc->in[k];
+        }
+        fc->call.present[k] = 1;
+    }
+    if (fcase->param) {
+        int i = loss_desc_param_index(d, fcase->param, strlen(fcase->param));
+        fc->call.param[i] = fcase->value;
+        fc->call.param_set[i] = 1;
+    }
+}
+
+static void fast_call_free(fast_call *fc)
+{
+    for (int k = 0; k < 3; k++)
+        mem_free(fc->in[k]);
+    mem_free(fc->idx);
+}
+
+/* Whether two results hold the same bytes (value, `none` terms, gradients). */
+static int same_bytes(const loss_result *a, const loss_result *b)
+{
+    if (memcmp(&a->value, &b->value, sizeof a->value) != 0)
+        return 0;
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
+        const tensor *x = &a->grad[i], *y = &b->grad[i];
+        if ((x->data == NULL) != (y->data == NULL) ||
+            (x->data && memcmp(x->data, y->data, x->count * tensor_type_size(x->type)) != 0))
+            return 0;
+    }
+    const tensor *x = &a->terms[0], *y = &b->terms[0];
+    return (x->data == NULL) == (y->data == NULL) &&
+           (x->data == NULL || memcmp(x->data, y->data, x->count * tensor_type_size(x->type)) == 0);
+}
+
+/* The largest difference of two results relative to the fixtures' scale (|want| + 1). */
+static double max_rel_diff(const loss_result *got, const loss_result *want)
+{
+    double m = fabs(got->value - want->value) / (fabs(want->value) + 1);
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
+        const tensor *x = &got->grad[i], *y = &want->grad[i];
+        for (size_t j = 0; x->data && j < x->count; j++) {
+            double a = x->type == TENSOR_F64 ? ((double *)x->data)[j] : ((float *)x->data)[j];
+            double b = y->type == TENSOR_F64 ? ((double *)y->data)[j] : ((float *)y->data)[j];
+            m = fmax(m, fabs(a - b) / (fabs(b) + 1));
+        }
+    }
+    return m;
+}
+
+Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_the_reference)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t c = 0; c < N_OF(FAST); c++) {
+        fast_call fc;
+        fast_call_make(&fc, &FAST[c]);
+        for (size_t k = 0; k < N_OF(DTYPES); k++)
+            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += 2) {
+                loss_result ref, one, many;
+                loss_error err;
+                fc.call.dtype = DTYPES[k];
+                fc.call.reduction = (loss_reduction)red;
+                cr_assert_eq(kern_init("ref"), 0);
+                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+                for (size_t i = 0; i < N_OF(isas); i++) {
+                    if (kern_init(isas[i]) != 0)
+                        continue;
+                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+                    cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g from the reference",
+                              FAST[c].loss, isas[i], DTYPES[k], max_rel_diff(&one, &ref));
+                    for (size_t w = 0; w < 2; w++) {
+                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
+                                  FAST[c].loss, isas[i], DTYPES[k], red);
+                        loss_result_release(&many);
+                    }
+                    loss_result_release(&one);
+                }
+                loss_result_release(&ref);
+            }
+        fast_call_free(&fc);
+    }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
+    kern_init(NULL);
+}
