@@ -5,8 +5,8 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 
-RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libcjson-dev libopenblas-dev
-TEST_PKGS    := $(RUNTIME_PKGS) libcriterion-dev gnutls-bin python3-yaml curl
+RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev
+TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
 
 .PHONY: all build run test test-asan deps deps-test bench clean
 

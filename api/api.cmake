@@ -4,13 +4,15 @@ add_library(lossd_api STATIC
   api/num.cpp
   api/json_doc.c
   api/jbuf.c
+  api/utf8.c
   api/error.c
   api/decode_v1.c
   api/encode.c
   api/v1.c
   api/catalogue.c)
 target_include_directories(lossd_api PUBLIC api)
-target_link_libraries(lossd_api PUBLIC lossd_core PkgConfig::CJSON)
+target_link_libraries(lossd_api PUBLIC lossd_core)
 # num.cpp is the only C++: no exceptions or RTTI are needed behind its C interface.
 set_source_files_properties(api/num.cpp PROPERTIES COMPILE_OPTIONS "-fno-exceptions;-fno-rtti;-Wall;-Wextra")
 lossd_strict(lossd_api)
+include(api/v2.cmake)

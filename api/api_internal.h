@@ -55,9 +55,11 @@ api_code decode_v1_apply(loss_call *call, const json_node *obj, unsigned flags, 
 /* True when key is something a /v1 request to desc may carry (input, parameter, option). */
 int decode_v1_knows(const loss_desc *desc, const char *key, size_t len);
 
-/* Checks the total element count of call's inputs against max_elements (0: core's cap);
- * 413 payload_too_large beyond it. */
-api_code decode_v1_check_size(const loss_call *call, size_t max_elements, api_err *err);
+/* Checks already + the element count of call's inputs against max_elements (0: core's cap):
+ * 413 payload_too_large beyond it. `already` counts what earlier losses of the same request
+ * computed, so /v1/evaluate cannot multiply a small body into unbounded work. */
+api_code decode_v1_check_size(const loss_call *call, size_t max_elements, size_t already,
+                              api_err *err);
 
 /* ---- /v1 result encoding (encode.c) ---- */
 
@@ -69,8 +71,9 @@ size_t encode_v1_estimate(const loss_result *res);
 void encode_v1_result(jbuf *jb, const loss_desc *desc, const loss_call *call,
                       const loss_result *res);
 
-/* Runs one decoded call; on success appends prefix, the response members and '}' to jb and
- * adds the elements computed to *elements; on error appends nothing and fills err. Shared by
+/* Runs one decoded call unless *elements plus its inputs exceed the request's element cap;
+ * on success appends prefix, the response members and '}' to jb and adds the elements
+ * computed to *elements; on error appends nothing and fills err. Shared by
  * /v1/loss, /v1/evaluate and /v1/batch. */
 api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix, jbuf *jb,
                          size_t *elements, api_err *err);

@@ -9,9 +9,9 @@
 typedef struct arena_block arena_block;
 
 typedef struct {
-    arena_block *head;  /* most recent block first */
-    size_t used_bytes;  /* bytes handed out plus block overhead, for the cap */
-    size_t limit;       /* 0: no cap; else allocations beyond it fail */
+    arena_block *head; /* most recent block first */
+    size_t used_bytes; /* bytes handed out plus block overhead, for the cap */
+    size_t limit;      /* 0: no cap; else allocations beyond it fail */
 } arena;
 
 /* Starts an empty arena (no allocation yet). limit caps the total bytes (0: none). */

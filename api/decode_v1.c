@@ -69,8 +69,8 @@ static api_code walk_shape(walk *w, const json_node *n)
     w->rank = d;
     return API_OK;
 too_deep:
-    return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name,
-                       "%s has more than %d dimensions", w->name, TENSOR_MAX_RANK);
+    return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name, "%s has more than %d dimensions",
+                       w->name, TENSOR_MAX_RANK);
 }
 
 static api_code ragged(walk *w)
@@ -128,47 +128,55 @@ static api_code check_finite(const tensor *t, const char *name, api_err *err)
     return API_OK;
 }
 
-/* A tensor from a number, a packed array, or an unpacked nested array of numbers. */
-static api_code node_tensor(const json_node *n, const char *name, arena *mem, tensor *t,
-                            api_err *err)
+/* A packed array borrowed as a float64 tensor (no copy). */
+static api_code packed_tensor(const json_packed *pk, const char *name, tensor *t, api_err *err)
 {
-    memset(t, 0, sizeof *t);
-    t->type = TENSOR_F64;
-    if (n->kind == JSON_PACKED) {
-        const json_packed *pk = n->u.packed;
-        if (pk->first_overflow != JSON_NO_OVERFLOW)
-            return api_err_set(err, API_ERR_NON_FINITE, name,
-                               "%s[%zu] is beyond the range of a double", name,
-                               pk->first_overflow);
-        t->rank = pk->rank;
-        memcpy(t->shape, pk->shape, pk->rank * sizeof t->shape[0]);
-        t->count = pk->count;
-        t->data = pk->data;
-        return API_OK;
-    }
-    if (n->kind != JSON_NUMBER && n->kind != JSON_ARRAY)
-        return api_err_set(err, API_ERR_INVALID_TYPE, name,
-                           "%s must be an array of numbers, got %s", name,
-                           json_kind_name(n->kind));
+    if (pk->first_overflow != JSON_NO_OVERFLOW)
+        return api_err_set(err, API_ERR_NON_FINITE, name, "%s[%zu] is beyond the range of a double",
+                           name, pk->first_overflow);
+    t->rank = pk->rank;
+    memcpy(t->shape, pk->shape, pk->rank * sizeof t->shape[0]);
+    t->count = pk->count;
+    t->data = pk->data;
+    return API_OK;
+}
+
+/* A number or an unpacked nested array, flattened into the arena once it is known to be
+ * rectangular (so a ragged array is refused before anything is allocated). */
+static api_code walked_tensor(const json_node *n, const char *name, arena *mem, tensor *t,
+                              api_err *err)
+{
     walk w = {.name = name, .err = err};
-    api_code c = walk_shape(&w, n);
-    if (c != API_OK)
-        return c;
     size_t k = 0, bytes;
-    if ((c = walk_fill(&w, n, 0, NULL, &k)) != API_OK)
+    api_code c = walk_shape(&w, n);
+    if (c != API_OK || (c = walk_fill(&w, n, 0, NULL, &k)) != API_OK)
         return c;
-    t->count = k; /* equals the shape's product once the walk found it rectangular */
     if (__builtin_mul_overflow(k, sizeof(double), &bytes))
         return api_err_set(err, API_ERR_PAYLOAD_TOO_LARGE, name, "%s is too large", name);
     double *data = arena_alloc_simd(mem, bytes);
     if (data == NULL)
         return api_err_set(err, API_ERR_NOMEM, name, "out of memory decoding %s", name);
+    t->count = k; /* the shape's product, now that the walk found it rectangular */
     k = 0;
     walk_fill(&w, n, 0, data, &k);
     t->rank = w.rank;
     memcpy(t->shape, w.shape, sizeof t->shape);
     t->data = data;
     return check_finite(t, name, err);
+}
+
+/* A float64 tensor from a number, a packed array, or an unpacked nested array of numbers. */
+static api_code node_tensor(const json_node *n, const char *name, arena *mem, tensor *t,
+                            api_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->type = TENSOR_F64;
+    if (n->kind == JSON_PACKED)
+        return packed_tensor(n->u.packed, name, t, err);
+    if (n->kind != JSON_NUMBER && n->kind != JSON_ARRAY)
+        return api_err_set(err, API_ERR_INVALID_TYPE, name,
+                           "%s must be an array of numbers, got %s", name, json_kind_name(n->kind));
+    return walked_tensor(n, name, mem, t, err);
 }
 
 /* ---- options and scalar parameters ---- */
@@ -312,8 +320,8 @@ api_code decode_v1_apply(loss_call *call, const json_node *obj, unsigned flags, 
                          arena *mem, api_err *err)
 {
     if (obj->kind != JSON_OBJECT)
-        return api_err_set(err, API_ERR_INVALID_TYPE, NULL, "the request must be a JSON object, got %s",
-                           json_kind_name(obj->kind));
+        return api_err_set(err, API_ERR_INVALID_TYPE, NULL,
+                           "the request must be a JSON object, got %s", json_kind_name(obj->kind));
     for (size_t k = 0; k < obj->u.obj.count; k++) {
         const json_member *m = &obj->u.obj.items[k];
         if (in_skip(skip, m))
@@ -334,14 +342,16 @@ int decode_v1_knows(const loss_desc *desc, const char *key, size_t len)
     return loss_desc_input_index(desc, key, len) >= 0 || loss_desc_param_index(desc, key, len) >= 0;
 }
 
-api_code decode_v1_check_size(const loss_call *call, size_t max_elements, api_err *err)
+api_code decode_v1_check_size(const loss_call *call, size_t max_elements, size_t already,
+                              api_err *err)
 {
-    size_t cap = max_elements ? max_elements : LOSS_MAX_ELEMENTS, total = 0;
+    size_t cap = max_elements ? max_elements : LOSS_MAX_ELEMENTS, total = already;
     for (size_t i = 0; i < call->desc->n_inputs; i++)
         if (call->present[i] && __builtin_add_overflow(total, call->input[i].count, &total))
             total = (size_t)-1;
     if (total > cap)
         return api_err_set(err, API_ERR_PAYLOAD_TOO_LARGE, NULL,
-                           "request has %zu tensor elements; the limit is %zu", total, cap);
+                           "request has %zu tensor elements to compute; the limit is %zu", total,
+                           cap);
     return API_OK;
 }

@@ -29,11 +29,10 @@ const char *api_code_name(api_code code)
     return (unsigned)code < API_CODE_COUNT ? code_name[code] : "internal";
 }
 
-static api_code err_vset(api_err *e, api_code code, const char *field, const char *fmt,
-                         va_list ap) __attribute__((format(printf, 4, 0)));
+static api_code err_vset(api_err *e, api_code code, const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
-static api_code err_vset(api_err *e, api_code code, const char *field, const char *fmt,
-                         va_list ap)
+static api_code err_vset(api_err *e, api_code code, const char *field, const char *fmt, va_list ap)
 {
     e->code = code;
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");

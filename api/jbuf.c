@@ -1,5 +1,6 @@
 /* jbuf: append-only byte buffer with JSON string and number writers.
  * Invariant: len <= cap; data is NULL only while cap is 0; failed is never cleared. */
+#include "utf8.h"
 #include "jbuf.h"
 
 #include <stdio.h>
@@ -64,31 +65,6 @@ void jbuf_putc(jbuf *jb, char c)
     jb->len++;
 }
 
-/* Length of a valid UTF-8 sequence at s (<= avail bytes), or 0. */
-static size_t utf8_valid(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
-}
-
 void jbuf_string(jbuf *jb, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -112,7 +88,7 @@ void jbuf_string(jbuf *jb, const char *s, size_t n)
             jbuf_put(jb, esc, (size_t)k);
             i++;
         } else {
-            size_t len = utf8_valid(u + i, n - i);
+            size_t len = utf8_sequence_length(u + i, n - i);
             if (len == 0) {
                 jbuf_put(jb, "\xEF\xBF\xBD", 3);
                 i++;

@@ -2,9 +2,11 @@
  * Invariants: the parser never reads past body[len); every node, string copy and packed
  * buffer is arena memory; the two scratch stacks (child nodes and object members being
  * collected) are the only other allocations and are freed before json_doc_parse returns.
- * An array that starts with a number or '[' is first pre-scanned (structure only, fast) to
- * learn its shape; if it is a rectangular numeric array its numbers are then parsed straight
- * into one buffer. Pre-scans that fail are remembered so a subtree is not scanned twice. */
+ * An array is first parsed optimistically as a rectangular numeric array, its numbers into
+ * one scratch buffer that is then copied to the arena; when that fails (a string, raggedness,
+ * rank > 8) the array is re-read node by node. Failed attempts are remembered and their bytes
+ * budgeted, so no subtree is re-read more than a few times. */
+#include "utf8.h"
 #include "json_doc.h"
 
 #include <stdarg.h>
@@ -31,7 +33,9 @@ typedef struct {
     size_t mtop, mcap;
     size_t skip[SKIP_CAP]; /* '[' positions known not to be packable; top is the smallest */
     size_t nskip;
-    size_t prescan_budget; /* bytes pre-scanning may still read (bounds rescans) */
+    size_t pack_budget; /* bytes failed packing attempts may still read (bounds re-reads) */
+    double *num;        /* numbers of the packing attempt in progress */
+    size_t nnum, numcap;
 } parser;
 
 static int fail(parser *p, json_status status, size_t offset, const char *fmt, ...)
@@ -88,47 +92,15 @@ static int unexpected(parser *p, const char *what)
 
 /* ---- numbers ---- */
 
-/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. Returns the end of the number
- * starting at i, or 0 if the text there is not one (a number never ends at offset 0). */
-static size_t scan_number(const char *s, size_t i, size_t end)
-{
-    if (i < end && s[i] == '-')
-        i++;
-    if (i < end && s[i] == '0')
-        i++;
-    else if (i < end && s[i] >= '1' && s[i] <= '9')
-        while (++i < end && is_digit(s[i]))
-            ;
-    else
-        return 0;
-    if (i < end && s[i] == '.') {
-        if (++i >= end || !is_digit(s[i]))
-            return 0;
-        while (++i < end && is_digit(s[i]))
-            ;
-    }
-    if (i < end && (s[i] == 'e' || s[i] == 'E')) {
-        if (++i < end && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= end || !is_digit(s[i]))
-            return 0;
-        while (++i < end && is_digit(s[i]))
-            ;
-    }
-    return i;
-}
-
 static int parse_number(parser *p, json_node *out)
 {
-    size_t start = p->pos, end = scan_number(p->s, start, p->len);
-    if (end == 0)
-        return fail(p, JSON_ERR_SYNTAX, start, "invalid number at byte %zu", start);
-    num_status st = num_parse_double(p->s + start, end - start, &out->u.number);
+    size_t start = p->pos, used = 0;
+    num_status st = num_parse_json(p->s + start, p->len - start, &out->u.number, &used);
     if (st == NUM_INVALID)
         return fail(p, JSON_ERR_SYNTAX, start, "invalid number at byte %zu", start);
     out->kind = JSON_NUMBER;
     out->overflow = st == NUM_OVERFLOW;
-    p->pos = end;
+    p->pos = start + used;
     return 0;
 }
 
@@ -139,7 +111,7 @@ static int hex4(const char *s, unsigned *out)
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
         char c = s[k];
-        unsigned d = is_digit(c)                ? (unsigned)(c - '0')
+        unsigned d = is_digit(c)              ? (unsigned)(c - '0')
                      : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
                      : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
                                               : 16u;
@@ -149,33 +121,6 @@ static int hex4(const char *s, unsigned *out)
     }
     *out = v;
     return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..avail), or 0 (overlong, surrogate, > U+10FFFF,
- * truncated). */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
 }
 
 static size_t put_utf8(char *out, unsigned cp)
@@ -256,7 +201,7 @@ static size_t string_body(parser *p, size_t i, char *out, size_t *out_len, int *
         } else if (c < 0x20) {
             return fail(p, JSON_ERR_SYNTAX, i, "control character in string at byte %zu", i), 0;
         } else {
-            size_t cl = c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, p->len - i);
+            size_t cl = c < 0x80 ? 1 : utf8_sequence_length((const unsigned char *)s + i, p->len - i);
             if (cl == 0)
                 return fail(p, JSON_ERR_SYNTAX, i, "invalid UTF-8 in string at byte %zu", i), 0;
             if (out)
@@ -294,19 +239,8 @@ static int parse_string(parser *p, const char **ptr, size_t *len)
 
 /* ---- packed numeric arrays ---- */
 
-typedef struct {
-    size_t rank;
-    size_t shape[JSON_MAX_RANK];
-    size_t end; /* one past the closing ']' */
-} prescan_result;
-
-static int is_num_char(char c)
-{
-    return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
-}
-
-/* Remembers the '[' positions of a failed pre-scan (not its root, which is being parsed
- * now) so the generic parse does not pre-scan them again. Keeps skip sorted (top smallest). */
+/* Remembers the '[' positions of a failed attempt (not its root, which is being parsed now)
+ * so the generic parse does not try them again. Keeps skip sorted (top smallest). */
 static void remember_unpackable(parser *p, const size_t *open, size_t depth)
 {
     for (size_t k = depth; k-- > 1;) {
@@ -316,94 +250,117 @@ static void remember_unpackable(parser *p, const size_t *open, size_t depth)
     }
 }
 
-enum { PS_AFTER_OPEN, PS_NEED_VALUE, PS_AFTER_VALUE };
+static int push_number(parser *p, double v)
+{
+    if (p->nnum == p->numcap) {
+        size_t cap = p->numcap ? p->numcap * 2 : 1024;
+        double *grown =
+            cap > SIZE_MAX / sizeof *grown ? NULL : mem_realloc(p->num, cap * sizeof *grown);
+        if (grown == NULL)
+            return fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
+        p->num = grown;
+        p->numcap = cap;
+    }
+    p->num[p->nnum++] = v;
+    return 0;
+}
 
-/* Structure-only scan of the array at p->pos: returns 1 with its shape if it is a
- * rectangular array of number tokens at most max_rank (>= 1) deep, else 0. The number
- * tokens' own grammar is checked by fill_packed. Reads at most p->prescan_budget bytes. */
-static int prescan(parser *p, size_t max_rank, prescan_result *r)
+typedef struct {
+    size_t rank;
+    size_t shape[JSON_MAX_RANK];
+    size_t first_overflow;
+    size_t end; /* one past the closing ']' */
+} pack_state;
+
+enum { PK_AFTER_OPEN, PK_NEED_VALUE, PK_AFTER_VALUE };
+enum { PK_FAIL = 0, PK_OK = 1, PK_ERROR = -1 };
+
+/* One number of a packed attempt at s[*i]: PK_OK, PK_FAIL (not a clean number token: the
+ * generic parse will report it) or PK_ERROR (out of memory). */
+static int pack_number(parser *p, size_t *i, pack_state *ps)
+{
+    double v;
+    size_t used = 0, e;
+    num_status st = num_parse_json(p->s + *i, p->len - *i, &v, &used);
+    e = *i + used;
+    if (st == NUM_INVALID || (e < p->len && !(is_ws(p->s[e]) || p->s[e] == ',' || p->s[e] == ']')))
+        return PK_FAIL;
+    if (st == NUM_OVERFLOW && ps->first_overflow == JSON_NO_OVERFLOW)
+        ps->first_overflow = p->nnum;
+    if (push_number(p, v) != 0)
+        return PK_ERROR;
+    *i = e;
+    return PK_OK;
+}
+
+/* Parses the array at p->pos as a rectangular numeric array at most max_rank (>= 1) deep,
+ * numbers into p->num (one state machine over the bytes, kept whole on purpose). PK_FAIL when it is
+ * not one (p->pos unchanged; the bytes read count against p->pack_budget, which bounds re-reading),
+ * PK_ERROR out of memory. */
+static int pack_scan(parser *p, size_t max_rank, pack_state *ps)
 {
     const char *s = p->s;
     size_t i = p->pos, d = 1, open[JSON_MAX_RANK], cnt[JSON_MAX_RANK], set = 0;
-    size_t limit = p->len - i > p->prescan_budget ? i + p->prescan_budget : p->len;
-    int st = PS_AFTER_OPEN, ok = 0;
+    size_t limit = p->len - i > p->pack_budget ? i + p->pack_budget : p->len;
+    int st = PK_AFTER_OPEN, rc = PK_FAIL;
     open[0] = i++;
     cnt[0] = 0;
-    r->rank = 0;
+    ps->rank = 0;
+    ps->first_overflow = JSON_NO_OVERFLOW;
+    p->nnum = 0;
     while (i < limit && d > 0) {
         char c = s[i];
         if (is_ws(c)) {
             i++;
-        } else if (st != PS_AFTER_VALUE && (is_digit(c) || c == '-')) {
-            if (r->rank == 0)
-                r->rank = d;
-            if (r->rank != d)
+        } else if (st != PK_AFTER_VALUE && (is_digit(c) || c == '-')) {
+            if (ps->rank == 0)
+                ps->rank = d;
+            if (ps->rank != d)
                 break; /* ragged: a number where an array was expected */
             cnt[d - 1]++;
-            while (++i < limit && is_num_char(s[i]))
-                ;
-            st = PS_AFTER_VALUE;
-        } else if (st != PS_AFTER_VALUE && c == '[') {
-            if (d == max_rank || (r->rank != 0 && d >= r->rank))
+            if ((rc = pack_number(p, &i, ps)) != PK_OK)
+                break;
+            st = PK_AFTER_VALUE;
+        } else if (st != PK_AFTER_VALUE && c == '[') {
+            if (d == max_rank || (ps->rank != 0 && d >= ps->rank))
                 break; /* too deep, or ragged: an array where a number was expected */
             cnt[d - 1]++;
             open[d] = i++;
             cnt[d++] = 0;
-            st = PS_AFTER_OPEN;
-        } else if (st == PS_AFTER_VALUE && c == ',') {
+            st = PK_AFTER_OPEN;
+        } else if (st == PK_AFTER_VALUE && c == ',') {
             i++;
-            st = PS_NEED_VALUE;
-        } else if (c == ']' && st != PS_NEED_VALUE) {
+            st = PK_NEED_VALUE;
+        } else if (c == ']' && st != PK_NEED_VALUE) {
             size_t k = d - 1;
-            if (cnt[k] == 0 && r->rank == 0)
-                r->rank = d;
-            if ((cnt[k] == 0 && r->rank != d) || ((set >> k & 1) && r->shape[k] != cnt[k]))
+            if (cnt[k] == 0 && ps->rank == 0)
+                ps->rank = d;
+            if ((cnt[k] == 0 && ps->rank != d) || ((set >> k & 1) && ps->shape[k] != cnt[k]))
                 break; /* ragged */
-            r->shape[k] = cnt[k];
+            ps->shape[k] = cnt[k];
             set |= (size_t)1 << k;
             i++;
-            st = PS_AFTER_VALUE;
-            ok = --d == 0;
+            st = PK_AFTER_VALUE;
+            d--;
         } else {
-            /* Not a number, bad structure: every open array here is unpackable. */
+            /* Not a number, or bad structure: every open array here is unpackable. */
             remember_unpackable(p, open, d);
             break;
         }
     }
-    if (!ok && i >= limit && limit < p->len) {
-        p->prescan_budget = 0;
-        return 0;
+    if (d == 0) {
+        ps->end = i;
+        return PK_OK;
     }
-    if (!ok && i >= p->len)
+    if (rc == PK_ERROR)
+        return PK_ERROR;
+    if (i >= limit && limit < p->len)
+        p->pack_budget = 0;
+    else if (i >= p->len)
         remember_unpackable(p, open, d);
-    p->prescan_budget -= i - p->pos;
-    r->end = i;
-    return ok;
-}
-
-/* Second pass over a pre-scanned array: checks each number's grammar and converts it. */
-static int fill_packed(parser *p, const prescan_result *r, json_packed *pk)
-{
-    const char *s = p->s;
-    size_t i = p->pos, k = 0;
-    while (i < r->end) {
-        char c = s[i];
-        if (c == '[' || c == ']' || c == ',' || is_ws(c)) {
-            i++;
-            continue;
-        }
-        size_t e = scan_number(s, i, r->end);
-        if (e == 0 || !(s[e] == ',' || s[e] == ']' || is_ws(s[e])))
-            return fail(p, JSON_ERR_SYNTAX, i, "invalid number at byte %zu", i);
-        num_status st = num_parse_double(s + i, e - i, &pk->data[k]);
-        if (st == NUM_INVALID)
-            return fail(p, JSON_ERR_SYNTAX, i, "invalid number at byte %zu", i);
-        if (st == NUM_OVERFLOW && pk->first_overflow == JSON_NO_OVERFLOW)
-            pk->first_overflow = k;
-        k++;
-        i = e;
-    }
-    return 0;
+    else
+        p->pack_budget -= i - p->pos;
+    return PK_FAIL;
 }
 
 /* Returns 1 when the array at p->pos was stored packed, 0 when it must be parsed node by
@@ -416,32 +373,30 @@ static int try_packed(parser *p, size_t depth, json_node *out)
         p->nskip--;
         return 0;
     }
-    size_t max_rank = JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth
-                                                             : JSON_MAX_RANK;
-    prescan_result r;
-    if (p->prescan_budget == 0 || !prescan(p, max_rank, &r))
+    if (p->pack_budget == 0)
         return 0;
+    size_t max_rank =
+        JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth : JSON_MAX_RANK;
+    pack_state ps;
+    int rc = pack_scan(p, max_rank, &ps);
+    if (rc != PK_OK)
+        return rc == PK_ERROR ? -1 : 0;
     json_packed *pk = p_alloc(p, 1, sizeof *pk, _Alignof(json_packed));
     if (pk == NULL)
         return -1;
-    pk->rank = r.rank;
-    memcpy(pk->shape, r.shape, sizeof r.shape);
-    pk->count = 1;
-    pk->first_overflow = JSON_NO_OVERFLOW;
-    size_t bytes;
-    for (size_t k = 0; k < r.rank; k++)
-        if (__builtin_mul_overflow(pk->count, r.shape[k], &pk->count))
-            return fail(p, JSON_ERR_LIMIT, p->pos, "array too large");
-    if (__builtin_mul_overflow(pk->count, sizeof(double), &bytes))
-        return fail(p, JSON_ERR_LIMIT, p->pos, "array too large");
-    pk->data = arena_alloc_simd(p->mem, bytes);
+    pk->rank = ps.rank;
+    memcpy(pk->shape, ps.shape, sizeof ps.shape);
+    pk->count = p->nnum;
+    pk->first_overflow = ps.first_overflow;
+    /* nnum doubles already exist in p->num, so the byte count cannot overflow. */
+    pk->data = arena_alloc_simd(p->mem, p->nnum * sizeof(double));
     if (pk->data == NULL)
         return alloc_failed(p), -1;
-    if (fill_packed(p, &r, pk) != 0)
-        return -1;
+    if (p->nnum > 0)
+        memcpy(pk->data, p->num, p->nnum * sizeof(double));
     out->kind = JSON_PACKED;
     out->u.packed = pk;
-    p->pos = r.end;
+    p->pos = ps.end;
     return 1;
 }
 
@@ -477,6 +432,30 @@ static int push_member(parser *p, const json_member *m)
     return 0;
 }
 
+/* The items of a generic array (p->pos just after '[') onto the node stack. */
+static int parse_items(parser *p, size_t depth)
+{
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == ']') {
+        p->pos++;
+        return 0;
+    }
+    for (;;) {
+        json_node item;
+        if (parse_value(p, depth + 1, &item) != 0 || push_node(p, &item) != 0)
+            return -1;
+        skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == ',') {
+            p->pos++;
+        } else if (p->pos < p->len && p->s[p->pos] == ']') {
+            p->pos++;
+            return 0;
+        } else {
+            return unexpected(p, "',' or ']'");
+        }
+    }
+}
+
 static int parse_array(parser *p, size_t depth, json_node *out)
 {
     if (depth >= JSON_MAX_DEPTH)
@@ -487,26 +466,8 @@ static int parse_array(parser *p, size_t depth, json_node *out)
         return packed < 0 ? -1 : 0;
     size_t base = p->ntop;
     p->pos++;
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == ']') {
-        p->pos++;
-    } else {
-        for (;;) {
-            json_node item;
-            if (parse_value(p, depth + 1, &item) != 0 || push_node(p, &item) != 0)
-                return -1;
-            skip_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ',') {
-                p->pos++;
-                continue;
-            }
-            if (p->pos < p->len && p->s[p->pos] == ']') {
-                p->pos++;
-                break;
-            }
-            return unexpected(p, "',' or ']'");
-        }
-    }
+    if (parse_items(p, depth) != 0)
+        return -1;
     size_t count = p->ntop - base;
     json_node *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_node)) : NULL;
     if (count && items == NULL)
@@ -578,7 +539,8 @@ static int close_object(parser *p, size_t base, size_t start, json_node *out)
 {
     size_t count = p->mtop - base;
     int nomem;
-    const json_member *dup = find_duplicate(p, p->mstack + base, count, &nomem);
+    const json_member *first = count ? p->mstack + base : NULL; /* mstack is NULL until used */
+    const json_member *dup = find_duplicate(p, first, count, &nomem);
     if (nomem)
         return -1;
     if (dup != NULL)
@@ -589,7 +551,7 @@ static int close_object(parser *p, size_t base, size_t start, json_node *out)
     if (count && items == NULL)
         return -1;
     if (count)
-        memcpy(items, p->mstack + base, count * sizeof *items);
+        memcpy(items, first, count * sizeof *items);
     p->mtop = base;
     out->kind = JSON_OBJECT;
     out->u.obj.items = items;
@@ -679,8 +641,8 @@ json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const js
     p.mem = &doc->mem;
     p.err = err;
     p.max_nodes = limits && limits->max_nodes ? limits->max_nodes : JSON_DEFAULT_MAX_NODES;
-    /* Pre-scans may re-read bytes when they fail; cap their total at a few passes. */
-    p.prescan_budget = len > SIZE_MAX / 4 - 65536 ? SIZE_MAX : 4 * len + 65536;
+    /* Failed packing attempts are re-read node by node; cap their total at a few passes. */
+    p.pack_budget = len > SIZE_MAX / 4 - 65536 ? SIZE_MAX : 4 * len + 65536;
 
     int rc = parse_value(&p, 0, &doc->root);
     if (rc == 0) {
@@ -690,6 +652,7 @@ json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const js
     }
     mem_free(p.nstack);
     mem_free(p.mstack);
+    mem_free(p.num);
     if (rc != 0) {
         arena_release(&doc->mem);
         memset(&doc->root, 0, sizeof doc->root);
@@ -720,7 +683,7 @@ const json_node *json_object_get(const json_node *obj, const char *key, size_t l
 
 const char *json_kind_name(json_kind kind)
 {
-    static const char *const names[] = {"null",     "false",     "true",     "a number",
+    static const char *const names[] = {"null",     "false",    "true",      "a number",
                                         "a string", "an array", "an object", "an array"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "a value";
 }

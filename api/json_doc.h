@@ -82,8 +82,8 @@ typedef struct {
 } json_error;
 
 typedef struct {
-    size_t max_nodes;  /* cap on nodes outside packed arrays (0: JSON_DEFAULT_MAX_NODES) */
-    size_t max_arena;  /* cap on arena bytes (0: none) */
+    size_t max_nodes; /* cap on nodes outside packed arrays (0: JSON_DEFAULT_MAX_NODES) */
+    size_t max_arena; /* cap on arena bytes (0: none) */
 } json_limits;
 
 typedef struct {

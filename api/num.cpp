@@ -8,7 +8,8 @@
 #include <limits>
 #include <system_error>
 
-namespace {
+namespace
+{
 
 // On result_out_of_range std::from_chars leaves the value alone and does not say which way
 // it went. A double overflows only when the decimal exponent of the leading digit is >= 308
@@ -66,6 +67,49 @@ extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
         return NUM_OK;
     }
     if (r.ec != std::errc() || r.ptr != end)
+        return NUM_INVALID;
+    *out = v;
+    return NUM_OK;
+}
+
+// std::from_chars (general format) accepts a superset of RFC 8259 numbers over the bytes it
+// consumes; after it, these checks reject exactly the difference: "-.5", "inf"/"nan", "01",
+// "1.", "1.e5". Its exponent rule already matches (a malformed exponent is left unconsumed,
+// so the caller sees an 'e' where a delimiter must be).
+static bool rfc_number(const char *s, const char *end)
+{
+    if (s < end && *s == '-')
+        s++;
+    if (s >= end || *s < '0' || *s > '9')
+        return false;
+    if (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9')
+        return false;
+    while (s < end && *s >= '0' && *s <= '9')
+        s++;
+    if (s < end && *s == '.')
+        return s + 1 < end && s[1] >= '0' && s[1] <= '9';
+    return true;
+}
+
+extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used)
+{
+    const char *end = s + avail;
+    double v = 0.0;
+    std::from_chars_result r = std::from_chars(s, end, v, std::chars_format::general);
+    if (r.ptr == s || !rfc_number(s, r.ptr))
+        return NUM_INVALID;
+    *used = static_cast<size_t>(r.ptr - s);
+    if (r.ec == std::errc::result_out_of_range) {
+        bool negative = s[0] == '-';
+        if (leading_exponent_positive(s, r.ptr)) {
+            *out = negative ? -std::numeric_limits<double>::infinity()
+                            : std::numeric_limits<double>::infinity();
+            return NUM_OVERFLOW;
+        }
+        *out = negative ? -0.0 : 0.0;
+        return NUM_OK;
+    }
+    if (r.ec != std::errc())
         return NUM_INVALID;
     *out = v;
     return NUM_OK;

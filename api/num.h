@@ -10,9 +10,9 @@ extern "C" {
 #endif
 
 typedef enum {
-    NUM_OK = 0,       /* converted (an underflow rounds to a signed zero and is OK) */
-    NUM_OVERFLOW,     /* magnitude beyond DBL_MAX: *out is +-infinity */
-    NUM_INVALID       /* not a number text at all */
+    NUM_OK = 0,   /* converted (an underflow rounds to a signed zero and is OK) */
+    NUM_OVERFLOW, /* magnitude beyond DBL_MAX: *out is +-infinity */
+    NUM_INVALID   /* not a number text at all */
 } num_status;
 
 /* Longest text num_format_* writes (no NUL): sign, 17 digits, point, exponent. */
@@ -22,6 +22,14 @@ typedef enum {
  * grammar, to the nearest double (round-half-even). Reads exactly len bytes; s need not be
  * NUL-terminated. */
 num_status num_parse_double(const char *s, size_t len, double *out);
+
+/* Reads the RFC 8259 number at the start of s[0..avail) (it need not end there: reading stops
+ * at the first byte that cannot continue it) into *out, correctly rounded, and its length
+ * into *used. NUM_INVALID when the text there is not an RFC 8259 number: no digit after an
+ * optional '-', a leading zero followed by a digit, a '.' not followed by a digit, NaN,
+ * Infinity, '+1', hex. An underflow is a signed zero; an overflow is NUM_OVERFLOW with *out
+ * +-infinity. Reads nothing beyond s[avail - 1]. */
+num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used);
 
 /* Writes the shortest text that parses back to exactly v (as a double, or for
  * num_format_float as a float) into buf, which holds NUM_FORMAT_MAX bytes. Returns the

@@ -94,11 +94,13 @@ char *mem_strndup(const char *s, size_t len)
 typedef struct {
     void *base;
     size_t size;
+    unsigned long stamp; /* when it was cached: the oldest block is evicted first */
 } cached_block;
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static cached_block cache[CACHE_SLOTS];
 static size_t cache_total;
+static unsigned long cache_clock;
 
 static void *cache_take(size_t size)
 {
@@ -118,20 +120,41 @@ static void *cache_take(size_t size)
     return found;
 }
 
-/* Returns 1 if the block was kept. */
+/* Index of the oldest cached block, or CACHE_SLOTS if the cache is empty. */
+static size_t cache_oldest(void)
+{
+    size_t oldest = CACHE_SLOTS;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].base && (oldest == CACHE_SLOTS || cache[i].stamp < cache[oldest].stamp))
+            oldest = i;
+    return oldest;
+}
+
+/* Keeps the block, evicting the oldest ones until it fits, so the cache follows the sizes
+ * now in use instead of filling once with whatever came first. Returns 1 if kept. */
 static int cache_put(void *base, size_t size)
 {
-    int kept = 0;
+    void *evicted[CACHE_SLOTS];
+    size_t n_evicted = 0, slot = CACHE_SLOTS;
+    if (size > CACHE_BYTES)
+        return 0;
     pthread_mutex_lock(&cache_mu);
-    for (size_t i = 0; i < CACHE_SLOTS && !kept; i++) {
-        if (cache[i].base == NULL && cache_total + size <= CACHE_BYTES) {
-            cache[i] = (cached_block){base, size};
-            cache_total += size;
-            kept = 1;
-        }
+    for (;;) {
+        for (slot = 0; slot < CACHE_SLOTS && cache[slot].base; slot++)
+            ;
+        if (slot < CACHE_SLOTS && cache_total + size <= CACHE_BYTES)
+            break;
+        size_t old = cache_oldest();
+        evicted[n_evicted++] = cache[old].base;
+        cache_total -= cache[old].size;
+        cache[old].base = NULL;
     }
+    cache[slot] = (cached_block){base, size, ++cache_clock};
+    cache_total += size;
     pthread_mutex_unlock(&cache_mu);
-    return kept;
+    for (size_t i = 0; i < n_evicted; i++)
+        free(evicted[i]);
+    return 1;
 }
 
 void *mem_alloc_aligned(size_t size)

@@ -4,14 +4,40 @@
 if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "LOSSD_FUZZ needs clang (libFuzzer): -DCMAKE_C_COMPILER=clang")
 endif()
-set(LOSSD_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+# -fno-sanitize-recover: a UBSan finding stops the run like a crash instead of scrolling by.
+set(LOSSD_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
 # Instrument the code under test, not just the harness, so coverage guides the fuzzer.
 foreach(lib lossd_core lossd_api)
   target_compile_options(${lib} PRIVATE ${LOSSD_FUZZ_FLAGS})
 endforeach()
 
 add_executable(fuzz_json_decode fuzz/fuzz_json_decode.c)
-target_compile_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined)
-target_link_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined)
+target_compile_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
 target_link_libraries(fuzz_json_decode PRIVATE lossd_api)
 lossd_strict(fuzz_json_decode)
+
+# /v2 infer: model name, Inference-Header-Content-Length and body (JSON + binary tail).
+#   build-fuzz/fuzz_v2_binary -max_total_time=60 fuzz/corpus-run fuzz/corpus/v2_binary
+add_executable(fuzz_v2_binary fuzz/fuzz_v2_binary.c)
+target_compile_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefined)
+target_link_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefined)
+target_link_libraries(fuzz_v2_binary PRIVATE lossd_api)
+lossd_strict(fuzz_v2_binary)
+
+# Router and request-line helpers (what runs before any body is read).
+#   build-fuzz/fuzz_router -max_total_time=60 fuzz/corpus-run fuzz/corpus/router
+foreach(lib lossd_server)
+  target_compile_options(${lib} PRIVATE ${LOSSD_FUZZ_FLAGS})
+endforeach()
+add_executable(fuzz_router fuzz/fuzz_router.c)
+target_include_directories(fuzz_router PRIVATE server)
+target_compile_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_router PRIVATE lossd_server lossd_api lossd_core)
+lossd_strict(fuzz_router)

@@ -49,24 +49,27 @@ static const opt_row options[] = {
      "pending compute jobs before 503 overloaded (default 64)"},
     {"conn-timeout", "LOSSD_CONN_TIMEOUT", OPT_UINT, OFF(conn_timeout), 1, 86400, NULL, "SEC",
      "idle connection timeout (default 60)"},
-    {"max-connections", "LOSSD_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections), 1, 1000000,
-     NULL, "N", "concurrent connections (default 1024)"},
-    {"conn-memory", "LOSSD_CONN_MEMORY", OPT_SIZE, OFF(conn_memory), 8 * KIB, 64 * KIB * KIB,
-     NULL, "BYTES", "per-connection buffer memory (default 256K)"},
+    {"max-connections", "LOSSD_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections), 1, 1000000, NULL,
+     "N", "concurrent connections (default 1024)"},
+    {"conn-memory", "LOSSD_CONN_MEMORY", OPT_SIZE, OFF(conn_memory), 8 * KIB, 64 * KIB *KIB, NULL,
+     "BYTES", "per-connection buffer memory (default 256K)"},
+    {"shutdown-delay", "LOSSD_SHUTDOWN_DELAY", OPT_UINT, OFF(shutdown_delay), 0, 600, NULL, "SEC",
+     "after SIGTERM, keep accepting this long with readiness 503 (default 0)"},
     {"drain-timeout", "LOSSD_DRAIN_TIMEOUT", OPT_UINT, OFF(drain_timeout), 0, 3600, NULL, "SEC",
-     "longest wait for in-flight requests on SIGTERM (default 30)"},
+     "longest wait for in-flight requests once the listener closes (default 30)"},
     {"job-timeout", "LOSSD_JOB_TIMEOUT", OPT_UINT, OFF(job_timeout), 1, 3600, NULL, "SEC",
      "longest wait in the job queue before 503 timeout (default 30)"},
+    {"inline-max", "LOSSD_INLINE_MAX", OPT_SIZE, OFF(inline_max), 0, 1024 * KIB, NULL, "BYTES",
+     "compute bodies up to this size without the job queue (default 4K; 0: never)"},
     {"api-key", "LOSSD_API_KEY", OPT_STRING, OFF(api_key), 0, 0, NULL, "KEY",
      "require 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (health stays open)"},
     {"tls-cert", "LOSSD_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, NULL, "FILE",
      "PEM certificate: serve HTTPS (needs --tls-key)"},
-    {"tls-key", "LOSSD_TLS_KEY", OPT_STRING, OFF(tls_key), 0, 0, NULL, "FILE",
-     "PEM private key"},
+    {"tls-key", "LOSSD_TLS_KEY", OPT_STRING, OFF(tls_key), 0, 0, NULL, "FILE", "PEM private key"},
     {"cors-origin", "LOSSD_CORS_ORIGIN", OPT_STRING, OFF(cors_origin), 0, 0, NULL, "ORIGIN",
      "send CORS headers allowing ORIGIN (e.g. '*')"},
-    {"log-format", "LOSSD_LOG_FORMAT", OPT_CHOICE, OFF(log_format), 0, 0, log_formats,
-     "text|json", "log line format (default text)"},
+    {"log-format", "LOSSD_LOG_FORMAT", OPT_CHOICE, OFF(log_format), 0, 0, log_formats, "text|json",
+     "log line format (default text)"},
     {"isa", "LOSSD_ISA", OPT_CHOICE, OFF(isa), 0, 0, isas, "ref|avx2|avx512",
      "force a kernel instruction set (default: the best this CPU has)"},
     {"probe", NULL, OPT_STRING, OFF(probe_url), 0, 0, NULL, "URL",
@@ -207,7 +210,7 @@ static void usage(FILE *out)
         snprintf(left, sizeof left, "--%s%s%s", options[i].flag, options[i].meta ? " " : "",
                  options[i].meta ? options[i].meta : "");
         fprintf(out, "  %-32s %s%s%s\n", left, options[i].help, options[i].env ? "; env " : "",
-                 options[i].env ? options[i].env : "");
+                options[i].env ? options[i].env : "");
     }
 }
 
@@ -233,8 +236,8 @@ static int apply(server_config *cfg, const opt_row *o, const char *value, const 
         if ((o->kind == OPT_UINT ? config_parse_uint(value, o->max, &v)
                                  : config_parse_size(value, o->max, &v)) != 0 ||
             v < o->min) {
-            set_err(err, err_len, "invalid value '%s' for %s (expected %s in [%zu, %zu])",
-                    value, source, o->meta, o->min, o->max);
+            set_err(err, err_len, "invalid value '%s' for %s (expected %s in [%zu, %zu])", value,
+                    source, o->meta, o->min, o->max);
             return -1;
         }
         memcpy(field, &v, sizeof v);
@@ -271,42 +274,48 @@ static int apply_env(server_config *cfg, char *err, size_t err_len)
     return 0;
 }
 
-/* Parses argv; returns CONFIG_RUN, or CONFIG_EXIT_OK after --help/--version. */
+/* Applies argv[*i] (and its value, advancing *i). Returns CONFIG_RUN, CONFIG_EXIT_OK after
+ * --help/--version, or CONFIG_EXIT_USAGE. */
+static config_outcome apply_arg(server_config *cfg, int argc, char **argv, int *i, char *err,
+                                size_t err_len)
+{
+    const char *arg = strcmp(argv[*i], "-h") == 0 ? "--help" : argv[*i], *eq, *value;
+    const opt_row *o;
+    char source[80];
+    if (strncmp(arg, "--", 2) != 0) {
+        set_err(err, err_len, "unexpected argument '%s'", arg);
+        return CONFIG_EXIT_USAGE;
+    }
+    arg += 2;
+    eq = strchr(arg, '=');
+    o = find_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    if (o == NULL) {
+        set_err(err, err_len, "unknown option '%s'", argv[*i]);
+        return CONFIG_EXIT_USAGE;
+    }
+    if (o->kind == OPT_HELP || o->kind == OPT_VERSION) {
+        if (o->kind == OPT_HELP)
+            usage(stdout);
+        else
+            printf("lossd %s\n", LOSSD_VERSION);
+        return CONFIG_EXIT_OK;
+    }
+    value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    snprintf(source, sizeof source, "--%s", o->flag);
+    if (value == NULL) {
+        set_err(err, err_len, "option '%s' needs a value", source);
+        return CONFIG_EXIT_USAGE;
+    }
+    return apply(cfg, o, value, source, err, err_len) == 0 ? CONFIG_RUN : CONFIG_EXIT_USAGE;
+}
+
 static config_outcome apply_args(server_config *cfg, int argc, char **argv, char *err,
                                  size_t err_len)
 {
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq, *value;
-        const opt_row *o;
-        char source[80];
-        if (strcmp(arg, "-h") == 0)
-            arg = "--help";
-        if (strncmp(arg, "--", 2) != 0) {
-            set_err(err, err_len, "unexpected argument '%s'", arg);
-            return CONFIG_EXIT_USAGE;
-        }
-        arg += 2;
-        eq = strchr(arg, '=');
-        o = find_flag(arg, eq ? (size_t)(eq - arg) : strlen(arg));
-        if (o == NULL) {
-            set_err(err, err_len, "unknown option '%s'", argv[i]);
-            return CONFIG_EXIT_USAGE;
-        }
-        if (o->kind == OPT_HELP || o->kind == OPT_VERSION) {
-            if (o->kind == OPT_HELP)
-                usage(stdout);
-            else
-                printf("lossd %s\n", LOSSD_VERSION);
-            return CONFIG_EXIT_OK;
-        }
-        value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        snprintf(source, sizeof source, "--%s", o->flag);
-        if (value == NULL) {
-            set_err(err, err_len, "option '%s' needs a value", source);
-            return CONFIG_EXIT_USAGE;
-        }
-        if (apply(cfg, o, value, source, err, err_len) != 0)
-            return CONFIG_EXIT_USAGE;
+        config_outcome out = apply_arg(cfg, argc, argv, &i, err, err_len);
+        if (out != CONFIG_RUN)
+            return out;
     }
     return CONFIG_RUN;
 }
@@ -328,8 +337,7 @@ static int check_combination(server_config *cfg, char *err, size_t err_len)
     return 0;
 }
 
-config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
-                           size_t err_len)
+config_outcome config_load(server_config *cfg, int argc, char **argv, char *err, size_t err_len)
 {
     config_outcome out;
     *cfg = (server_config){
@@ -343,6 +351,7 @@ config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
         .conn_memory = 256 * KIB,
         .drain_timeout = 30,
         .job_timeout = 30,
+        .inline_max = 4 * KIB,
         .log_format = "text",
     };
     err[0] = '\0';

@@ -8,19 +8,21 @@
 #include <stddef.h>
 
 typedef struct {
-    size_t port;            /* 0: an ephemeral port (the bound one is logged) */
-    const char *bind;       /* IPv4 or IPv6 literal */
-    size_t workers;         /* compute threads; 0 until config_load fills the default */
-    size_t http_threads;    /* libmicrohttpd I/O threads */
-    size_t max_body;        /* bytes */
-    size_t queue;           /* bounded job queue length */
-    size_t conn_timeout;    /* idle seconds */
+    size_t port;         /* 0: an ephemeral port (the bound one is logged) */
+    const char *bind;    /* IPv4 or IPv6 literal */
+    size_t workers;      /* compute threads; 0 until config_load fills the default */
+    size_t http_threads; /* libmicrohttpd I/O threads */
+    size_t max_body;     /* bytes */
+    size_t queue;        /* bounded job queue length */
+    size_t conn_timeout; /* idle seconds */
     size_t max_connections;
-    size_t conn_memory;     /* per-connection memory pool, bytes */
-    size_t drain_timeout;   /* seconds from SIGTERM to exit */
-    size_t job_timeout;     /* seconds a job may wait in the queue before it is refused */
-    const char *api_key;    /* NULL: no authentication */
-    const char *tls_cert;   /* PEM file paths; both or neither */
+    size_t conn_memory;    /* per-connection memory pool, bytes */
+    size_t shutdown_delay; /* seconds to keep accepting after SIGTERM (readiness 503) */
+    size_t drain_timeout;  /* seconds to wait for in-flight requests after that */
+    size_t job_timeout;    /* seconds a job may wait in the queue before it is refused */
+    size_t inline_max;     /* bodies up to this many bytes are computed on the I/O thread */
+    const char *api_key;   /* NULL: no authentication */
+    const char *tls_cert;  /* PEM file paths; both or neither */
     const char *tls_key;
     const char *cors_origin; /* NULL: no CORS headers */
     const char *log_format;  /* "text" or "json" (static) */
@@ -33,8 +35,7 @@ typedef enum { CONFIG_RUN = 0, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE } config_outcom
 /* Fills cfg from defaults, then the LOSSD_* environment, then argv. --help and --version
  * print to stdout and return CONFIG_EXIT_OK; a bad flag or value writes one line into err
  * (err_len bytes) and returns CONFIG_EXIT_USAGE. cfg borrows strings from argv/environ. */
-config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
-                           size_t err_len);
+config_outcome config_load(server_config *cfg, int argc, char **argv, char *err, size_t err_len);
 
 /* Strict unsigned decimal: digits only, no sign or space, at most max. Returns 0 or -1. */
 int config_parse_uint(const char *s, size_t max, size_t *out);

@@ -19,9 +19,10 @@ lossd_daemon *daemon_start(const server_config *cfg);
 /* The port actually bound (the ephemeral one when cfg->port is 0). */
 unsigned daemon_port(const lossd_daemon *d);
 
-/* SIGTERM begins here: readiness turns 503, the listening socket closes (no new
- * connections), responses carry "Connection: close". In-flight requests go on. */
-void daemon_drain(lossd_daemon *d);
+/* SIGTERM begins here: readiness turns 503 and responses carry "Connection: close"; after
+ * delay_s more seconds of accepting (time for a load balancer to see the 503 and stop
+ * sending), the listening socket closes. In-flight requests go on throughout. */
+void daemon_drain(lossd_daemon *d, size_t delay_s);
 
 /* Waits up to cfg->drain_timeout for in-flight requests, refuses what is still queued with
  * 503 draining, resumes every suspended connection, stops MHD and the pool, and frees d

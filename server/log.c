@@ -94,10 +94,11 @@ void log_access(const log_access_entry *e)
         put_escaped(&l, e->method);
         put(&l, "\",\"path\":\"");
         put_escaped(&l, e->path);
-        put(&l, "\",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%llu,\"loss\":",
-            e->status, e->bytes_in, e->bytes_out, e->micros);
+        put(&l,
+            "\",\"status\":%d,\"bytes_in\":%zu,\"bytes_out\":%zu,\"us\":%llu,\"loss\":", e->status,
+            e->bytes_in, e->bytes_out, e->micros);
         put(&l, e->loss ? "\"%s\"" : "%snull", e->loss ? e->loss : "");
-        put(&l, ",\"request_id\":\"");
+        put(&l, ",\"aborted\":%s,\"request_id\":\"", e->aborted ? "true" : "false");
         put_escaped(&l, e->request_id);
         put(&l, "\"");
     } else {
@@ -108,6 +109,8 @@ void log_access(const log_access_entry *e)
         put(&l, " %d in=%zu out=%zu us=%llu loss=%s id=", e->status, e->bytes_in, e->bytes_out,
             e->micros, e->loss ? e->loss : "-");
         put_escaped(&l, e->request_id);
+        if (e->aborted)
+            put(&l, " aborted");
     }
     flush(&l);
 }

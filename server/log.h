@@ -21,6 +21,7 @@ typedef struct {
     unsigned long long micros;
     const char *request_id;
     const char *loss; /* NULL when no loss was computed */
+    int aborted;      /* the connection ended before the response was fully sent */
 } log_access_entry;
 
 void log_access(const log_access_entry *e);

@@ -5,11 +5,14 @@
 #include <cblas.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,22 +24,39 @@
 #define PROBE_TIMEOUT_MS 2000
 
 static int stop_fd = -1; /* written once before the handlers are installed */
+static volatile sig_atomic_t signals_seen;
 
+/* The first SIGTERM/SIGINT wakes main to drain; a second one means "now" (Ctrl-C twice). */
 static void on_signal(int sig)
 {
     uint64_t one = 1;
     int saved = errno;
     (void)sig;
-    if (write(stop_fd, &one, sizeof one) < 0) { /* nothing to do in a handler */
+    if (signals_seen++ > 0)
+        _exit(1);
+    if (write(stop_fd, &one, sizeof one) < 0) { /* nothing more a handler can do */
     }
     errno = saved;
 }
 
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+}
+
+/* SIGTERM/SIGINT are blocked in main before any thread of ours starts, so every one of our
+ * threads inherits the mask and main takes them synchronously (sigtimedwait). The handler
+ * stays installed for threads we did not create (a BLAS library's, started before main),
+ * which may still receive them: it wakes main through stop_fd. Synchronous waiting also
+ * keeps ThreadSanitizer builds stoppable (it defers async handlers on blocked threads). */
 static int install_signals(void)
 {
     struct sigaction sa;
+    sigset_t set;
     memset(&sa, 0, sizeof sa);
-    stop_fd = eventfd(0, EFD_CLOEXEC);
+    stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd < 0)
         return -1;
     sa.sa_handler = on_signal;
@@ -45,14 +65,41 @@ static int install_signals(void)
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
-    return 0;
+    stop_signals(&set);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
+/* Returns at the first SIGTERM/SIGINT, then unblocks them in main so that a second one runs
+ * the handler (exit at once). */
 static void wait_for_stop(void)
 {
+    sigset_t set;
+    const struct timespec tick = {0, 200 * 1000 * 1000};
     uint64_t n;
-    while (read(stop_fd, &n, sizeof n) < 0 && errno == EINTR)
-        ;
+    stop_signals(&set);
+    for (;;) {
+        if (sigtimedwait(&set, NULL, &tick) > 0) {
+            signals_seen++;
+            break;
+        }
+        if (read(stop_fd, &n, sizeof n) == (ssize_t)sizeof n)
+            break;
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own;
+ * raise the soft limit toward the hard one so the connection limit is the one that bites. */
+static void raise_fd_limit(size_t max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_msg("warn", "descriptor limit %llu is below --max-connections %zu + 64",
+                (unsigned long long)rl.rlim_cur, max_connections);
 }
 
 /* Kernels, BLAS threads and malloc, before any thread of ours. Returns 0 or -1. */
@@ -70,6 +117,35 @@ static int tune_process(const server_config *cfg)
      * 4 KiB here, far more than the work on them (shared/reference/perf-anchors.md). */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    raise_fd_limit(cfg->max_connections);
+    return 0;
+}
+
+/* Serves until the first SIGTERM/SIGINT, then drains. Returns the exit code. */
+static int serve(const server_config *cfg)
+{
+    lossd_daemon *d;
+    int v6 = strchr(cfg->bind, ':') != NULL;
+    if (install_signals() != 0) {
+        log_msg("error", "cannot install signal handlers: %s", strerror(errno));
+        return 1;
+    }
+    d = daemon_start(cfg);
+    if (d == NULL)
+        return 1;
+    log_msg("info",
+            "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
+            v6 ? "[" : "", cfg->bind, v6 ? "]" : "", daemon_port(d), cfg->tls_cert ? " tls" : "",
+            cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue);
+    wait_for_stop();
+    log_msg("info",
+            "stopping: readiness 503, accepting for %zu s more, then draining for up "
+            "to %zu s",
+            cfg->shutdown_delay, cfg->drain_timeout);
+    daemon_drain(d, cfg->shutdown_delay);
+    if (daemon_stop(d) != 0)
+        log_msg("warn", "stopped before every request finished");
+    log_msg("info", "stopped");
     return 0;
 }
 
@@ -77,7 +153,6 @@ int main(int argc, char **argv)
 {
     server_config cfg;
     char err[256];
-    lossd_daemon *d;
     switch (config_load(&cfg, argc, argv, err, sizeof err)) {
     case CONFIG_EXIT_OK:
         return 0;
@@ -92,21 +167,5 @@ int main(int argc, char **argv)
     log_init(strcmp(cfg.log_format, "json") == 0);
     if (tune_process(&cfg) != 0)
         return 2;
-    if (install_signals() != 0) {
-        log_msg("error", "cannot install signal handlers: %s", strerror(errno));
-        return 1;
-    }
-    d = daemon_start(&cfg);
-    if (d == NULL)
-        return 1;
-    log_msg("info", "listening on %s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
-            cfg.bind, daemon_port(d), cfg.tls_cert ? " tls" : "", cfg.workers, cfg.http_threads,
-            cfg.max_body, cfg.queue);
-    wait_for_stop();
-    log_msg("info", "stopping: draining for up to %zu s", cfg.drain_timeout);
-    daemon_drain(d);
-    if (daemon_stop(d) != 0)
-        log_msg("warn", "stopped before every request finished");
-    log_msg("info", "stopped");
-    return 0;
+    return serve(&cfg);
 }

@@ -19,7 +19,7 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 struct metrics {
     const char *version, *isa;
-    size_t n_losses; /* registry size; index n_losses is "none" */
+    size_t n_losses;         /* registry size; index n_losses is "none" */
     atomic_ullong *requests; /* [(n_losses + 1) * N_STATUS] */
     atomic_ullong latency[N_BUCKETS];
     atomic_ullong latency_ns_sum;
@@ -181,8 +181,9 @@ char *metrics_render(metrics *m, size_t queue_depth, size_t in_flight, size_t *l
                   queue_depth);
     render_scalar(&t, "lossd_in_flight", "gauge", "Requests being received or computed.",
                   in_flight);
-    emit(&t, "# HELP lossd_build_info Build information.\n# TYPE lossd_build_info gauge\n"
-             "lossd_build_info{version=\"%s\",isa=\"%s\"} 1\n",
+    emit(&t,
+         "# HELP lossd_build_info Build information.\n# TYPE lossd_build_info gauge\n"
+         "lossd_build_info{version=\"%s\",isa=\"%s\"} 1\n",
          m->version, m->isa);
     if (t.failed) {
         mem_free(t.buf);

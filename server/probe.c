@@ -45,8 +45,8 @@ static int parse_url(const char *url, probe_target *t)
         strcpy(t->port, "80");
         return 0;
     }
-    if (end - colon - 1 < 1 || end - colon - 1 > 5 || strspn(colon + 1, "0123456789") <
-                                                          (size_t)(end - colon - 1))
+    if (end - colon - 1 < 1 || end - colon - 1 > 5 ||
+        strspn(colon + 1, "0123456789") < (size_t)(end - colon - 1))
         return -1;
     memcpy(t->port, colon + 1, (size_t)(end - colon - 1));
     t->port[end - colon - 1] = '\0';
@@ -103,8 +103,7 @@ int probe_run(const char *url, int timeout_ms)
     char req[1024];
     int fd, n, status;
     if (parse_url(url, &t) != 0) {
-        fprintf(stderr, "lossd --probe: unsupported URL '%s' (want http://host:port/path)\n",
-                url);
+        fprintf(stderr, "lossd --probe: unsupported URL '%s' (want http://host:port/path)\n", url);
         return 1;
     }
     n = snprintf(req, sizeof req,

@@ -66,8 +66,8 @@ void request_body_release(request_body *b)
 
 static int id_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
 }
 
 size_t request_id_sanitise(const char *header, char *id)
@@ -114,8 +114,7 @@ int request_parse_length(const char *s, size_t *out)
     if (s == NULL || *s == '\0')
         return -1;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9' ||
-            __builtin_mul_overflow(v, (size_t)10, &v) ||
+        if (*s < '0' || *s > '9' || __builtin_mul_overflow(v, (size_t)10, &v) ||
             __builtin_add_overflow(v, (size_t)(*s - '0'), &v))
             return -1;
     }

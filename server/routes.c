@@ -37,8 +37,7 @@ static api_code readyz(const route_call *c, api_reply *reply)
     static const char *const bodies[] = {"{\"status\":\"starting\"}", "{\"status\":\"ready\"}",
                                          "{\"status\":\"draining\"}"};
     serve_state s = daemon_state(c->daemon);
-    api_code code = reply_text(reply, s == SERVE_READY ? 200 : 503, "application/json",
-                               bodies[s]);
+    api_code code = reply_text(reply, s == SERVE_READY ? 200 : 503, "application/json", bodies[s]);
     if (code == API_OK && s != SERVE_READY)
         reply->retry_after = 1;
     return code;
@@ -151,8 +150,7 @@ unsigned routes_method(const char *method)
 }
 
 /* Matches path against one pattern; on success sets the name (NULL and 0 if none). */
-static int pattern_match(const char *pattern, const char *path, const char **name,
-                         size_t *name_len)
+static int pattern_match(const char *pattern, const char *path, const char **name, size_t *name_len)
 {
     const char *hole = strstr(pattern, "{}");
     size_t prefix, suffix, path_len = strlen(path), seg;

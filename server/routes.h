@@ -14,10 +14,10 @@ struct lossd_daemon;
 enum { ROUTE_GET = 1u << 0, ROUTE_POST = 1u << 1 };
 
 enum {
-    ROUTE_OPEN = 1u << 0,   /* answered without an API key (health) */
-    ROUTE_BODY = 1u << 1,   /* reads a body and runs on a compute worker */
-    ROUTE_V2 = 1u << 2,     /* errors in Open Inference Protocol style */
-    ROUTE_BINARY = 1u << 3  /* also accepts application/octet-stream (v2 binary tensors) */
+    ROUTE_OPEN = 1u << 0,  /* answered without an API key (health) */
+    ROUTE_BODY = 1u << 1,  /* reads a body and runs on a compute worker */
+    ROUTE_V2 = 1u << 2,    /* errors in Open Inference Protocol style */
+    ROUTE_BINARY = 1u << 3 /* also accepts application/octet-stream (v2 binary tensors) */
 };
 
 /* What a handler gets. Every pointer is borrowed for the duration of the call. */
@@ -44,10 +44,10 @@ typedef struct {
 typedef enum { ROUTE_FOUND = 0, ROUTE_BAD_METHOD, ROUTE_NOT_FOUND } route_status;
 
 typedef struct {
-    const route *route;      /* ROUTE_FOUND: the row */
-    const char *name;        /* points into the path passed to routes_match */
+    const route *route; /* ROUTE_FOUND: the row */
+    const char *name;   /* points into the path passed to routes_match */
     size_t name_len;
-    unsigned allowed;        /* methods the path accepts (ROUTE_FOUND, ROUTE_BAD_METHOD) */
+    unsigned allowed; /* methods the path accepts (ROUTE_FOUND, ROUTE_BAD_METHOD) */
 } route_match;
 
 /* Maps an HTTP method to ROUTE_GET (GET, HEAD) or ROUTE_POST; anything else gives 0. */

@@ -22,3 +22,14 @@ endif()
 if(TARGET lossd)
   include(tests/http/http_tests.cmake OPTIONAL)
 endif()
+if(TARGET lossd)
+  add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
+    $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
+endif()
+if(TARGET lossd)
+  add_test(NAME deploy_manifests COMMAND /usr/bin/python3
+    ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
+  # The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
+  add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
+    $<TARGET_FILE:lossd>)
+endif()

@@ -5,3 +5,5 @@ lossd_test(test_v1 SOURCES tests/api/test_v1.c tests/api/api_helpers.c
            LIBS lossd_api PkgConfig::CJSON)
 lossd_test(test_golden_api SOURCES tests/api/test_golden_api.c LIBS lossd_api PkgConfig::CJSON)
 lossd_test(test_decode_v1 SOURCES tests/api/test_decode_v1.c LIBS lossd_api)
+lossd_test(test_openapi SOURCES tests/api/test_openapi.c LIBS lossd_api)
+include(tests/api/v2_tests.cmake)

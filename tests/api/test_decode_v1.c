@@ -4,6 +4,7 @@
  * the parser could not pack. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -56,8 +57,7 @@ typedef struct {
 static api_code decode(const char *text, decoded *d)
 {
     json_error je;
-    cr_assert_eq(json_doc_parse(&d->doc, text, strlen(text), NULL, &je), JSON_OK, "%s",
-                 je.message);
+    cr_assert_eq(json_doc_parse(&d->doc, text, strlen(text), NULL, &je), JSON_OK, "%s", je.message);
     loss_call_init(&d->call, &fake);
     return decode_v1_apply(&d->call, &d->doc.root, 0, NULL, &d->doc.mem, &d->err);
 }
@@ -141,8 +141,7 @@ Test(decode_v1, null_should_mean_the_default_for_parameters_and_optional_arrays)
 Test(decode_v1, array_parameters_should_become_tensors)
 {
     decoded d;
-    cr_assert_eq(decode("{\"predictions\": [1, 2], \"targets\": [0, 1], \"weight\": [0.5, 2]}",
-                        &d),
+    cr_assert_eq(decode("{\"predictions\": [1, 2], \"targets\": [0, 1], \"weight\": [0.5, 2]}", &d),
                  API_OK);
     cr_assert(d.call.present[2]);
     cr_assert_eq(d.call.input[2].count, 2);
@@ -159,8 +158,7 @@ Test(decode_v1, unpacked_arrays_should_still_decode_by_walking_the_nodes)
            "predictions");
     expect("{\"predictions\": [[1, 2], [3, \"x\"]], \"targets\": [0]}", API_ERR_INVALID_TYPE,
            "predictions");
-    expect("{\"predictions\": [[1, 1e400]], \"targets\": [0]}", API_ERR_NON_FINITE,
-           "predictions");
+    expect("{\"predictions\": [[1, 1e400]], \"targets\": [0]}", API_ERR_NON_FINITE, "predictions");
 }
 
 Test(decode_v1, unknown_keys_should_be_refused_unless_lenient)
@@ -186,10 +184,69 @@ Test(decode_v1, every_allocation_failure_should_end_in_503_or_success)
         mem_fail_after(n);
         api_v1_loss(&env, "mse", 3, body, strlen(body), &r);
         mem_fail_reset();
-        cr_assert(r.status == 200 || (r.status == 503 && r.code == API_ERR_NOMEM), "n=%ld: %d",
-                  n, r.status);
+        cr_assert(r.status == 200 || (r.status == 503 && r.code == API_ERR_NOMEM), "n=%ld: %d", n,
+                  r.status);
         succeeded += r.status == 200;
         api_reply_release(&r);
     }
     cr_assert_gt(succeeded, 0, "enough allocations eventually succeed");
+}
+
+/* Writes a rank-`rank` array with `side` elements per dimension, numbered in order. */
+static size_t write_cube(char *out, int rank, int side, int *next)
+{
+    size_t n = 0;
+    out[n++] = '[';
+    for (int i = 0; i < side; i++) {
+        if (i)
+            out[n++] = ',';
+        if (rank == 1)
+            n += (size_t)sprintf(out + n, "%d", (*next)++);
+        else
+            n += write_cube(out + n, rank - 1, side, next);
+    }
+    out[n++] = ']';
+    return n;
+}
+
+/* [[[[[[[ [0, 1, ..., len-1], [0] ]]]]]]]: rank 8, ragged only at its very end, so every
+ * level's packing attempt reads nearly the whole array before failing (the worst case the
+ * re-read budget exists for). */
+static size_t write_hostile(char *out, int len)
+{
+    size_t n = 0;
+    for (int k = 0; k < 7; k++)
+        out[n++] = '[';
+    out[n++] = '[';
+    for (int i = 0; i < len; i++)
+        n += (size_t)sprintf(out + n, i ? ",%d" : "%d", i);
+    n += (size_t)sprintf(out + n, "],[0]");
+    for (int k = 0; k < 7; k++)
+        out[n++] = ']';
+    return n;
+}
+
+Test(decode_v1, arrays_left_unpacked_by_the_rescan_budget_should_decode_the_same)
+{
+    static char body[1 << 20];
+    int next = 0;
+    size_t n = (size_t)sprintf(body, "{\"zzz\": ");
+    n += write_hostile(body + n, 30000);
+    n += (size_t)sprintf(body + n, ", \"predictions\": ");
+    n += write_cube(body + n, 8, 2, &next);
+    n += (size_t)sprintf(body + n, ", \"targets\": [0]}");
+    decoded d;
+    json_error je;
+    cr_assert_eq(json_doc_parse(&d.doc, body, n, NULL, &je), JSON_OK, "%s", je.message);
+    const json_node *p = json_object_get(&d.doc.root, "predictions", 11);
+    cr_assert_eq(p->kind, JSON_ARRAY, "premise: the budget ran out before predictions");
+    loss_call_init(&d.call, &fake);
+    cr_assert_eq(decode_v1_apply(&d.call, &d.doc.root, DECODE_LENIENT, NULL, &d.doc.mem, &d.err),
+                 API_OK, "%s", d.err.message);
+    const tensor *t = &d.call.input[0];
+    cr_assert_eq(t->rank, 8);
+    cr_assert_eq(t->count, 256);
+    for (size_t i = 0; i < 256; i++)
+        cr_assert_eq(((const double *)t->data)[i], (double)i);
+    json_doc_release(&d.doc);
 }

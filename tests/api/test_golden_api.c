@@ -106,8 +106,7 @@ static void check_error(const cJSON *reply, int status, const cJSON *want, const
 {
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(reply, "error");
     int want_status = cJSON_GetObjectItemCaseSensitive(want, "status")->valueint;
-    cr_expect_eq(status, want_status, "%s: status %d, expected %d", case_name, status,
-                 want_status);
+    cr_expect_eq(status, want_status, "%s: status %d, expected %d", case_name, status, want_status);
     cr_expect_str_eq(str_at(err, "code"), str_at(want, "code"), "%s: code %s, expected %s",
                      case_name, str_at(err, "code"), str_at(want, "code"));
     if (cJSON_GetObjectItemCaseSensitive(want, "field") != NULL)
@@ -116,8 +115,8 @@ static void check_error(const cJSON *reply, int status, const cJSON *want, const
                          str_at(want, "field"), str_at(err, "message"));
 }
 
-static void check_result(const cJSON *reply, int status, const cJSON *request,
-                         const cJSON *expect, const char *loss, const char *case_name)
+static void check_result(const cJSON *reply, int status, const cJSON *request, const cJSON *expect,
+                         const char *loss, const char *case_name)
 {
     if (status != 200) {
         cr_expect_fail("%s: status %d: %s", case_name, status,
@@ -160,8 +159,8 @@ static void run_case(const char *loss, const cJSON *c)
     if (want_err != NULL)
         check_error(reply, r.status, want_err, case_name);
     else
-        check_result(reply, r.status, request, cJSON_GetObjectItemCaseSensitive(c, "expect"),
-                     loss, case_name);
+        check_result(reply, r.status, request, cJSON_GetObjectItemCaseSensitive(c, "expect"), loss,
+                     case_name);
     cJSON_Delete(reply);
     api_reply_release(&r);
     cJSON_free(body);
@@ -177,8 +176,7 @@ static int run_file(const char *path)
     const char *loss = str_at(doc, "loss");
     int n = 0;
     if (loss_registry_find(loss, strlen(loss)) == NULL) {
-        cr_log_info("golden_api: skipping %s: loss %s is not registered in this build", path,
-                    loss);
+        cr_log_info("golden_api: skipping %s: loss %s is not registered in this build", path, loss);
     } else {
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases"))

@@ -33,28 +33,46 @@ static void expect_valid(const char *text)
 
 Test(json_doc, non_rfc_numbers_should_be_refused)
 {
-    const char *bad[] = {"NaN", "Infinity", "-Infinity", "+1", "01", ".5", "0x10", "1.", ".e",
-                         "1e", "1e+", "-", "--1", "1.e5", "[NaN]", "[+1]", "[01]", "[.5]",
-                         "[0x10]", "[1.]", "[1e]", "[-]", "[1,2,01]", "[[1],[.5]]", "[1.5.2]",
-                         "[1e5e5]", "[1-2]", "{\"a\": 01}", "[Infinity]", "[-Infinity]"};
+    const char *bad[] = {"NaN",     "Infinity", "-Infinity",   "+1",         "01",
+                         ".5",      "0x10",     "1.",          ".e",         "1e",
+                         "1e+",     "-",        "--1",         "1.e5",       "[NaN]",
+                         "[+1]",    "[01]",     "[.5]",        "[0x10]",     "[1.]",
+                         "[1e]",    "[-]",      "[1,2,01]",    "[[1],[.5]]", "[1.5.2]",
+                         "[1e5e5]", "[1-2]",    "{\"a\": 01}", "[Infinity]", "[-Infinity]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_invalid(bad[i]);
 }
 
 Test(json_doc, rfc_numbers_should_be_accepted)
 {
-    const char *good[] = {"0", "-0", "1", "-1.5", "1e5", "1E+5", "1e-5", "0.5e10",
-                          "123456789012345678901234567890", "[0, -0.0, 1e0, 2E-3]"};
+    const char *good[] = {"0",
+                          "-0",
+                          "1",
+                          "-1.5",
+                          "1e5",
+                          "1E+5",
+                          "1e-5",
+                          "0.5e10",
+                          "123456789012345678901234567890",
+                          "[0, -0.0, 1e0, 2E-3]"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         expect_valid(good[i]);
 }
 
 Test(json_doc, bad_structure_and_trailing_garbage_should_be_refused)
 {
-    const char *bad[] = {"", " ", "{", "[", "[1,", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}",
-                         "{a:1}", "{'a':1}", "[1 2]", "{} {}", "[1]]", "[1] x", "tru", "nul",
-                         "True", "\"abc", "[\"a\",]", "{\"a\":}", "\xEF\xBB\xBF{}", "//\n{}",
-                         "[1]]]"};
+    const char *bad[] = {"",          " ",
+                         "{",         "[",
+                         "[1,",       "[1,]",
+                         "[,1]",      "{\"a\":1,}",
+                         "{\"a\" 1}", "{a:1}",
+                         "{'a':1}",   "[1 2]",
+                         "{} {}",     "[1]]",
+                         "[1] x",     "tru",
+                         "nul",       "True",
+                         "\"abc",     "[\"a\",]",
+                         "{\"a\":}",  "\xEF\xBB\xBF{}",
+                         "//\n{}",    "[1]]]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_invalid(bad[i]);
     json_doc d;
@@ -88,10 +106,22 @@ Test(json_doc, strings_should_decode_escapes_and_surrogate_pairs)
 
 Test(json_doc, bad_strings_should_be_refused)
 {
-    const char *bad[] = {"\"a\nb\"", "\"\t\"", "\"\\x\"", "\"\\u12\"", "\"\\u12G4\"",
-                         "\"\\ud83d\"", "\"\\ud83dx\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"",
-                         "\"\xC3\"", "\"\xC0\x80\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"",
-                         "\"\xFF\"", "\"\x80\"", "\"\xE2\x82\""};
+    const char *bad[] = {"\"a\nb\"",
+                         "\"\t\"",
+                         "\"\\x\"",
+                         "\"\\u12\"",
+                         "\"\\u12G4\"",
+                         "\"\\ud83d\"",
+                         "\"\\ud83dx\"",
+                         "\"\\ude00\"",
+                         "\"\\ud83d\\u0041\"",
+                         "\"\xC3\"",
+                         "\"\xC0\x80\"",
+                         "\"\xED\xA0\x80\"",
+                         "\"\xF4\x90\x80\x80\"",
+                         "\"\xFF\"",
+                         "\"\x80\"",
+                         "\"\xE2\x82\""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_invalid(bad[i]);
     expect_valid("\"\\u0000\"");
@@ -151,7 +181,7 @@ Test(json_doc, empty_arrays_should_be_packed_with_a_zero_dimension)
 
 Test(json_doc, ragged_or_mixed_arrays_should_stay_as_nodes_for_the_decoder_to_judge)
 {
-    const char *texts[] = {"[[1, 2], [3]]", "[[1], 2]", "[1, [2]]", "[[[1]], []]",
+    const char *texts[] = {"[[1, 2], [3]]", "[[1], 2]",  "[1, [2]]",      "[[[1]], []]",
                            "[1, \"a\"]",    "[1, true]", "[[1], [\"a\"]]"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         json_doc d;

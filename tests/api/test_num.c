@@ -110,3 +110,43 @@ Test(num, parsing_should_read_exactly_len_bytes)
     cr_assert_eq(v, 1.5);
     cr_assert_eq(num_parse_double("1.5x", 4, &v), NUM_INVALID);
 }
+
+static num_status json_num(const char *s, double *v, size_t *used)
+{
+    return num_parse_json(s, strlen(s), v, used);
+}
+
+Test(num, json_numbers_should_follow_the_rfc_grammar_exactly)
+{
+    const char *bad[] = {"-inf", "inf", "nan", "-nan", "Infinity", "+1", "-.5", ".5", "01",
+                         "-01",  "00",  "1.",  "1.e5", "0.e1",     "-",  "",    "e5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v;
+        size_t used;
+        cr_assert_eq(json_num(bad[i], &v, &used), NUM_INVALID, "refuses '%s'", bad[i]);
+    }
+    struct {
+        const char *text;
+        size_t used;
+        double value;
+    } good[] = {{"0", 1, 0},          {"-0.5", 4, -0.5}, {"1e5x", 3, 1e5}, {"1E+2,", 4, 100},
+                {"2.5e-1]", 6, 0.25}, {"1e", 1, 1},      {"1e+", 1, 1},    {"0 1", 1, 0},
+                {"12.75", 5, 12.75},  {"0x10", 1, 0}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        double v = NAN;
+        size_t used = 0;
+        cr_assert_eq(json_num(good[i].text, &v, &used), NUM_OK, "accepts '%s'", good[i].text);
+        cr_assert_eq(used, good[i].used, "'%s' is %zu bytes", good[i].text, good[i].used);
+        cr_assert_eq(v, good[i].value, "'%s'", good[i].text);
+    }
+}
+
+Test(num, json_numbers_should_never_read_past_avail)
+{
+    double v = 0;
+    size_t used = 0;
+    cr_assert_eq(num_parse_json("123456", 3, &v, &used), NUM_OK);
+    cr_assert_eq(used, 3);
+    cr_assert_eq(v, 123.0);
+    cr_assert_eq(num_parse_json("1.5", 2, &v, &used), NUM_INVALID); /* "1." */
+}

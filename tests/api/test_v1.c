@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api_helpers.h"
+#include "loss_registry.h"
 
 Test(v1_loss, mse_mean_with_gradient_should_answer_value_denominator_and_gradient)
 {
@@ -35,8 +36,7 @@ Test(v1_loss, reply_body_should_be_exactly_the_documented_layout)
     const char *want = "{\"loss\":\"mse\",\"reduction\":\"none\",\"dtype\":\"float64\","
                        "\"value\":[[1,4],[9,16]],\"shape\":[2,2]}";
     cr_assert_eq(c.reply.len, strlen(want), "%.*s", (int)c.reply.len, c.reply.body);
-    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len,
-              c.reply.body);
+    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len, c.reply.body);
     api_call_free(&c);
 }
 
@@ -113,7 +113,9 @@ Test(v1_loss, shape_mismatch_should_name_the_second_tensor)
 
 Test(v1_loss, invalid_json_should_be_400_invalid_json)
 {
-    const char *bad[] = {"", "{", "{\"predictions\": [NaN], \"targets\": [1]}",
+    const char *bad[] = {"",
+                         "{",
+                         "{\"predictions\": [NaN], \"targets\": [1]}",
                          "{\"predictions\": [1], \"targets\": [01]}",
                          "{\"predictions\": [1], \"predictions\": [1], \"targets\": [1]}",
                          "{\"predictions\": [1], \"targets\": [1]} x"};
@@ -339,4 +341,47 @@ Test(v1_catalogue, mse_entry_should_list_weight_as_an_array_parameter)
     cr_assert_eq(r.status, 404);
     cr_assert_eq(r.code, API_ERR_UNKNOWN_LOSS);
     api_reply_release(&r);
+}
+
+Test(v1_evaluate, the_element_cap_should_count_every_listed_loss)
+{
+    api_reply r;
+    api_env env = {NULL, 5};
+    const char *body = "{\"predictions\": [1, 2], \"targets\": [0, 0], \"losses\": [\"mse\", "
+                       "\"mse\"]}";
+    api_v1_evaluate(&env, body, strlen(body), &r);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.len);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(num_at(cJSON_GetArrayItem(res, 0), "value"), 2.5);
+    cr_assert_eq(num_at(cJSON_GetArrayItem(res, 1), "status"), 413);
+    cr_assert_str_eq(error_code(cJSON_GetArrayItem(res, 1)), "payload_too_large");
+    cJSON_Delete(doc);
+    api_reply_release(&r);
+}
+
+Test(v1_loss, per_term_none_should_give_value_and_shape_by_term)
+{
+    if (loss_registry_find("wgan_critic", 11) == NULL)
+        cr_skip_test("wgan_critic is not registered in this build");
+    api_call c = post_loss("wgan_critic", "{\"real\": [0.5, 1], \"fake\": [2], \"reduction\": "
+                                          "\"none\", \"gradient\": true}");
+    const char *want = "{\"loss\":\"wgan_critic\",\"reduction\":\"none\",\"dtype\":\"float64\","
+                       "\"value\":{\"real\":[-0.5,-1],\"fake\":[2]},"
+                       "\"shape\":{\"real\":[2],\"fake\":[1]},"
+                       "\"gradient\":{\"real\":[-1,-1],\"fake\":[1]}}";
+    cr_assert_eq(c.reply.len, strlen(want), "%.*s", (int)c.reply.len, c.reply.body);
+    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len,
+              c.reply.body);
+    api_call_free(&c);
+}
+
+Test(v1_loss, an_alias_should_answer_with_the_canonical_name)
+{
+    if (loss_registry_find("l1", 2) == NULL)
+        cr_skip_test("mae (alias l1) is not registered in this build");
+    api_call c = post_loss("l1", "{\"predictions\": [1, -3], \"targets\": [0, 0]}");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(c.json, "loss")->valuestring, "mae");
+    cr_assert_eq(num_at(c.json, "value"), 2.0);
+    api_call_free(&c);
 }

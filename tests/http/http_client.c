@@ -83,11 +83,12 @@ int http_send_request(http_conn *c, const char *method, const char *path, const 
     char head[4096];
     int n;
     if (body)
-        n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n",
-                     method, path, headers ? headers : "", len);
+        n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: %zu\r\n\r\n", method,
+                     path, headers ? headers : "", len);
     else
-        n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", method,
-                     path, headers ? headers : "");
+        n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", method, path,
+                     headers ? headers : "");
     if (n < 0 || (size_t)n >= sizeof head || http_send(c, head, (size_t)n) != 0)
         return -1;
     return body ? http_send(c, body, len) : 0;
@@ -137,7 +138,8 @@ static size_t read_head(http_conn *c)
 int http_header(const http_response *r, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name);
-    for (const char *line = strstr(r->head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
+    for (const char *line = strstr(r->head, "\r\n"); line && line[2];
+         line = strstr(line + 2, "\r\n")) {
         const char *h = line + 2, *v, *eol = strstr(h, "\r\n");
         if (eol == NULL || strncasecmp(h, name, nlen) != 0 || h[nlen] != ':')
             continue;
@@ -359,8 +361,7 @@ void lossd_kill(lossd_proc *p)
     p->log_path[0] = '\0';
 }
 
-int lossd_run(const char *const *args, const char *const *env, const char *log_path,
-              int timeout_ms)
+int lossd_run(const char *const *args, const char *const *env, const char *log_path, int timeout_ms)
 {
     const char *argv[64] = {LOSSD_BINARY_DIR "/lossd"};
     size_t n = 1;

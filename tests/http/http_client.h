@@ -10,7 +10,7 @@
 /* ---- the server under test ---- */
 
 typedef struct {
-    pid_t pid;       /* 0 when not running */
+    pid_t pid; /* 0 when not running */
     unsigned port;
     char log_path[256];
 } lossd_proc;
@@ -49,10 +49,10 @@ typedef struct {
 
 typedef struct {
     int status;
-    char *head;   /* status line and headers, NUL-terminated */
-    char *body;   /* NUL-terminated after body_len bytes */
+    char *head; /* status line and headers, NUL-terminated */
+    char *body; /* NUL-terminated after body_len bytes */
     size_t body_len;
-    int closed;   /* the server closed the connection after this response */
+    int closed; /* the server closed the connection after this response */
 } http_response;
 
 /* Connects to 127.0.0.1:port with a 10 s receive timeout. Returns 0 or -1. */

@@ -34,16 +34,16 @@ __attribute__((unused)) static void srv_stop(void)
 }
 
 /* Stops the server cleanly and skips the rest of the test (fini does not run on a skip). */
-#define srv_skip(...)                                                                        \
-    do {                                                                                     \
-        srv_stop();                                                                          \
-        lossd_kill(&srv);                                                                    \
-        cr_skip_test(__VA_ARGS__);                                                           \
+#define srv_skip(...)                                                                              \
+    do {                                                                                           \
+        srv_stop();                                                                                \
+        lossd_kill(&srv);                                                                          \
+        cr_skip_test(__VA_ARGS__);                                                                 \
     } while (0)
 
 /* One request on a new connection; the transport must work. */
-__attribute__((unused)) static http_response req(const char *method, const char *path, const char *headers,
-                         const char *body)
+__attribute__((unused)) static http_response req(const char *method, const char *path,
+                                                 const char *headers, const char *body)
 {
     http_response r;
     cr_assert_eq(http_do(srv.port, method, path, headers, body, body ? strlen(body) : 0, &r), 0,
@@ -51,7 +51,10 @@ __attribute__((unused)) static http_response req(const char *method, const char 
     return r;
 }
 
-__attribute__((unused)) static http_response get(const char *path) { return req("GET", path, NULL, NULL); }
+__attribute__((unused)) static http_response get(const char *path)
+{
+    return req("GET", path, NULL, NULL);
+}
 
 __attribute__((unused)) static http_response post(const char *path, const char *body)
 {
@@ -74,7 +77,8 @@ __attribute__((unused)) static int has_hdr(const http_response *r, const char *n
 }
 
 /* Asserts the status and, for JSON errors, that the wire code appears in the body. */
-__attribute__((unused)) static void expect_error(const http_response *r, int status, const char *code)
+__attribute__((unused)) static void expect_error(const http_response *r, int status,
+                                                 const char *code)
 {
     char quoted[96];
     cr_assert_eq(r->status, status, "expected %d, got %d: %s", status, r->status, r->body);

@@ -79,7 +79,8 @@ Test(http_limits, body_at_the_limit_is_accepted)
     srv_start((const char *[]){"--max-body", "1K", NULL});
     http_response r;
     cr_assert_eq(http_do(srv.port, "POST", "/v1/loss/mse", "Content-Type: application/json\r\n",
-                         body, sizeof body, &r), 0);
+                         body, sizeof body, &r),
+                 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     http_response_free(&r);
     srv_stop();
@@ -144,8 +145,8 @@ Test(http_limits, v2_octet_stream_without_inference_header_yields_415)
     http_response_free(&probe);
     if (!wired)
         srv_skip("the api layer has no /v2 handlers yet");
-    http_response r = req("POST", "/v2/models/mse/infer",
-                          "Content-Type: application/octet-stream\r\n", "{}");
+    http_response r =
+        req("POST", "/v2/models/mse/infer", "Content-Type: application/octet-stream\r\n", "{}");
     expect_error(&r, 415, "unsupported_media_type");
     http_response_free(&r);
     srv_stop();
@@ -155,8 +156,7 @@ Test(http_limits, json_content_types_any_charset_none_and_form_are_read_as_json)
 {
     static const char *const types[] = {"Content-Type: application/json; charset=utf-8\r\n",
                                         "Content-Type: Application/JSON\r\n",
-                                        "Content-Type: application/x-www-form-urlencoded\r\n",
-                                        ""};
+                                        "Content-Type: application/x-www-form-urlencoded\r\n", ""};
     srv_start(NULL);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         http_response r = req("POST", "/v1/loss/mse", types[i], MSE_BODY);
@@ -188,7 +188,8 @@ Test(http_limits, api_key_missing_or_wrong_yields_401)
 Test(http_limits, api_key_as_bearer_or_x_api_key_is_accepted_and_health_stays_open)
 {
     srv_start((const char *[]){"--api-key", "s3cret", NULL});
-    http_response bearer = req("POST", "/v1/loss/mse", "Authorization: Bearer s3cret\r\n", MSE_BODY);
+    http_response bearer =
+        req("POST", "/v1/loss/mse", "Authorization: Bearer s3cret\r\n", MSE_BODY);
     http_response header = req("POST", "/v1/loss/mse", "X-API-Key: s3cret\r\n", MSE_BODY);
     http_response health = get("/healthz"), ready = get("/readyz"), live = get("/v2/health/live");
     cr_assert_eq(bearer.status, 200, "%s", bearer.body);
@@ -224,8 +225,8 @@ Test(http_limits, slow_client_does_not_stall_others)
     char head[160];
     srv_start(NULL);
     cr_assert_eq(http_open(&slow, srv.port), 0);
-    snprintf(head, sizeof head, "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
-             strlen(body));
+    snprintf(head, sizeof head,
+             "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", strlen(body));
     send_text(&slow, head);
     for (size_t i = 0; body[i]; i++) {
         cr_assert_eq(http_send(&slow, body + i, 1), 0);
@@ -294,5 +295,80 @@ Test(http_limits, huge_declared_length_with_short_body_times_out_without_blockin
     cr_assert(http_peer_closed(&liar, 5000), "the idle liar must be timed out");
     http_close(&liar);
     wait_in_flight(0);
+    srv_stop();
+}
+
+/* Pipelined POSTs on one connection, each handed to a worker (suspend/resume) in turn. */
+static void pipelined_posts(const char *inline_max)
+{
+    char one[256], all[1024] = "";
+    http_conn c;
+    srv_start((const char *[]){"--inline-max", inline_max, NULL});
+    for (int i = 0; i < 3; i++) {
+        char body[96];
+        snprintf(body, sizeof body,
+                 "{\"predictions\": [%d], \"targets\": [0], \"reduction\": \"sum\"}", i + 1);
+        snprintf(one, sizeof one,
+                 "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+                 strlen(body), body);
+        strcat(all, one);
+    }
+    cr_assert_eq(http_open(&c, srv.port), 0);
+    send_text(&c, all);
+    for (int i = 0; i < 3; i++) {
+        http_response r;
+        char want[32];
+        cr_assert_eq(http_read(&c, &r, 0), 0, "response %d missing", i);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        snprintf(want, sizeof want, "\"value\":%d", (i + 1) * (i + 1));
+        cr_assert(strstr(r.body, want) != NULL, "response %d out of order: %s", i, r.body);
+        http_response_free(&r);
+    }
+    http_close(&c);
+    srv_stop();
+}
+
+Test(http_limits, pipelined_posts_through_the_job_queue_are_answered_in_order)
+{
+    pipelined_posts("0");
+}
+
+Test(http_limits, pipelined_posts_computed_inline_are_answered_in_order) { pipelined_posts("4K"); }
+
+Test(http_limits, malformed_http_is_refused_and_the_server_keeps_serving)
+{
+    static const char *const cases[] = {
+        "GARBAGE\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        "\x01\x02\xff\xfe\r\n\r\n",
+    };
+    static char big_header[40000];
+    srv_start((const char *[]){"--conn-memory", "16K", "--conn-timeout", "1", NULL});
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_conn c;
+        http_response r;
+        cr_assert_eq(http_open(&c, srv.port), 0);
+        send_text(&c, cases[i]);
+        if (http_read(&c, &r, 0) == 0) { /* or the server just closes */
+            cr_assert(r.status >= 400 && r.status < 500, "case %zu: %d", i, r.status);
+            http_response_free(&r);
+        }
+        http_close(&c);
+    }
+    snprintf(big_header, sizeof big_header,
+             "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n\r\n", 30000, 0);
+    http_conn c;
+    http_response r;
+    cr_assert_eq(http_open(&c, srv.port), 0);
+    send_text(&c, big_header);
+    cr_assert_eq(http_read(&c, &r, 0), 0);
+    cr_assert_eq(r.status, 431, "headers beyond --conn-memory");
+    http_response_free(&r);
+    http_close(&c);
+    r = get("/healthz");
+    cr_assert_eq(r.status, 200);
+    http_response_free(&r);
     srv_stop();
 }

@@ -43,7 +43,8 @@ static const char *start_upload(http_conn *c)
     char head[160];
     size_t half = sizeof body / 2;
     cr_assert_eq(http_open(c, srv.port), 0);
-    snprintf(head, sizeof head, "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+    snprintf(head, sizeof head,
+             "POST /v1/loss/mse HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
              sizeof body - 1);
     cr_assert_eq(http_send(c, head, strlen(head)), 0);
     cr_assert_eq(http_send(c, body, half), 0);
@@ -54,7 +55,7 @@ Test(http_ops, sigterm_turns_readiness_503_finishes_in_flight_work_and_exits_0)
 {
     http_conn keep, upload;
     http_response r;
-    srv_start(NULL);
+    srv_start((const char *[]){"--inline-max", "0", NULL}); /* the upload becomes a job */
     cr_assert_eq(http_open(&keep, srv.port), 0);
     cr_assert_eq(http_send_request(&keep, "GET", "/readyz", NULL, NULL, 0), 0);
     cr_assert_eq(http_read(&keep, &r, 0), 0);
@@ -68,6 +69,8 @@ Test(http_ops, sigterm_turns_readiness_503_finishes_in_flight_work_and_exits_0)
     cr_assert_eq(http_send_request(&keep, "GET", "/readyz", NULL, NULL, 0), 0);
     cr_assert_eq(http_read(&keep, &r, 0), 0);
     cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert_str_eq(r.body, "{\"status\":\"draining\"}");
+    cr_assert_str_eq(hdr(&r, "Retry-After"), "1");
     cr_assert(r.closed, "draining responses carry Connection: close");
     http_response_free(&r);
     /* No new connections. */
@@ -141,6 +144,7 @@ Test(http_ops, json_log_format_writes_parseable_access_lines)
             cr_assert_eq(cJSON_GetObjectItemCaseSensitive(j, "status")->valueint, 404);
             cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "us")));
             cr_assert(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "bytes_out")));
+            cr_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "aborted")));
         }
         cJSON_Delete(j);
     }
@@ -156,8 +160,8 @@ Test(http_ops, probe_exits_0_on_2xx_and_1_otherwise)
     snprintf(missing, sizeof missing, "http://127.0.0.1:%u/missing", srv.port);
     cr_assert_eq(lossd_run((const char *[]){"--probe", ok, NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--probe", missing, NULL}, NULL, NULL, 10000), 1);
-    cr_assert_eq(lossd_run((const char *[]){"--probe", "https://127.0.0.1/x", NULL}, NULL, NULL,
-                           10000), 1);
+    cr_assert_eq(
+        lossd_run((const char *[]){"--probe", "https://127.0.0.1/x", NULL}, NULL, NULL, 10000), 1);
     srv_stop();
     cr_assert_eq(lossd_run((const char *[]){"--probe", ok, NULL}, NULL, NULL, 10000), 1,
                  "nothing listens any more");
@@ -165,18 +169,23 @@ Test(http_ops, probe_exits_0_on_2xx_and_1_otherwise)
 
 Test(http_ops, bad_flags_and_values_exit_2_help_and_version_exit_0)
 {
-    static const char *const bad[][3] = {{"--bogus", NULL}, {"--port", "http", NULL},
-                                         {"--port", "65536", NULL}, {"--max-body", "1X", NULL},
-                                         {"--workers", "0", NULL}, {"--log-format", "xml", NULL},
+    static const char *const bad[][3] = {{"--bogus", NULL},
+                                         {"--port", "http", NULL},
+                                         {"--port", "65536", NULL},
+                                         {"--max-body", "1X", NULL},
+                                         {"--workers", "0", NULL},
+                                         {"--log-format", "xml", NULL},
                                          {"--queue", "99999999999999999999999", NULL},
-                                         {"--tls-cert", "/nonexistent.pem", NULL}, {"stray", NULL}};
+                                         {"--tls-cert", "/nonexistent.pem", NULL},
+                                         {"stray", NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(lossd_run(bad[i], NULL, NULL, 10000), 2, "%s %s", bad[i][0],
                      bad[i][1] ? bad[i][1] : "");
     cr_assert_eq(lossd_run((const char *[]){"--help", NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--version", NULL}, NULL, NULL, 10000), 0);
     cr_assert_eq(lossd_run((const char *[]){"--port", "0", NULL},
-                           (const char *[]){"LOSSD_MAX_BODY=12Q", NULL}, NULL, 10000), 2);
+                           (const char *[]){"LOSSD_MAX_BODY=12Q", NULL}, NULL, 10000),
+                 2);
 }
 
 Test(http_ops, port_already_in_use_exits_1)
@@ -184,8 +193,9 @@ Test(http_ops, port_already_in_use_exits_1)
     char port[16];
     srv_start(NULL);
     snprintf(port, sizeof port, "%u", srv.port);
-    cr_assert_eq(lossd_run((const char *[]){"--bind", "127.0.0.1", "--port", port, NULL}, NULL,
-                           NULL, 10000), 1);
+    cr_assert_eq(
+        lossd_run((const char *[]){"--bind", "127.0.0.1", "--port", port, NULL}, NULL, NULL, 10000),
+        1);
     srv_stop();
 }
 
@@ -248,15 +258,61 @@ Test(http_ops, full_queue_yields_503_overloaded_with_retry_after)
     srv_stop();
 }
 
-/* Makes a self-signed certificate in the build directory; 0 if a tool was found. */
+Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
+{
+    enum { N = 16 };
+    http_conn c[N];
+    size_t len;
+    char *body = big_mse_body(400000, &len);
+    int ok = 0, timed_out = 0;
+    srv_start((const char *[]){"--workers", "1", "--queue", "64", "--job-timeout", "1", NULL});
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(http_open(&c[i], srv.port), 0);
+        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, body, len), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        http_response r;
+        cr_assert_eq(http_read(&c[i], &r, 0), 0);
+        ok += r.status == 200;
+        if (r.status == 503) {
+            expect_error(&r, 503, "timeout");
+            cr_assert_str_eq(hdr(&r, "Retry-After"), "1");
+            timed_out++;
+        }
+        http_response_free(&r);
+        http_close(&c[i]);
+    }
+    cr_assert_geq(ok, 1);
+    cr_assert_geq(timed_out, 1, "%d jobs of ~0.1 s on one worker must outlast a 1 s wait", N);
+    cr_assert_eq(ok + timed_out, N);
+    free(body);
+    srv_stop();
+}
+
+/* Makes a self-signed certificate for 127.0.0.1 in the build directory with certtool
+ * (gnutls-bin, in the test packages) or else openssl. Returns 0 if either worked. */
 static int make_cert(const char *cert, const char *key)
 {
-    char cmd[1024];
+    char tmpl[300], cmd[3072];
+    FILE *f;
+    snprintf(tmpl, sizeof tmpl, "%s.tmpl", cert);
+    f = fopen(tmpl, "w");
+    if (f == NULL)
+        return -1;
+    fputs("cn = \"127.0.0.1\"\nip_address = \"127.0.0.1\"\nexpiration_days = 1\nca\n"
+          "cert_signing_key\nsigning_key\ntls_www_server\n",
+          f);
+    fclose(f);
     snprintf(cmd, sizeof cmd,
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-             "-keyout %s -out %s -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1",
-             key, cert);
-    return system(cmd) == 0 ? 0 : -1;
+             "{ certtool --generate-privkey --key-type ecdsa --outfile %s && "
+             "certtool --generate-self-signed --load-privkey %s --template %s --outfile %s; } "
+             ">/dev/null 2>&1 || openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout %s -out %s -days 1 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             key, key, tmpl, cert, key, cert);
+    int rc = system(cmd);
+    unlink(tmpl);
+    return rc == 0 ? 0 : -1;
 }
 
 Test(http_ops, tls_serves_https_with_the_given_certificate)
@@ -265,7 +321,7 @@ Test(http_ops, tls_serves_https_with_the_given_certificate)
     snprintf(cert, sizeof cert, "%s/tls-%d-cert.pem", LOSSD_BINARY_DIR, (int)getpid());
     snprintf(key, sizeof key, "%s/tls-%d-key.pem", LOSSD_BINARY_DIR, (int)getpid());
     if (make_cert(cert, key) != 0 || system("curl --version >/dev/null 2>&1") != 0)
-        cr_skip_test("openssl or curl not installed");
+        cr_skip_test("certtool/openssl or curl not installed");
     srv_start((const char *[]){"--tls-cert", cert, "--tls-key", key, NULL});
     snprintf(cmd, sizeof cmd,
              "curl -s --cacert %s -w ' %%{http_code}' -H 'Content-Type: application/json' "
@@ -279,4 +335,20 @@ Test(http_ops, tls_serves_https_with_the_given_certificate)
     srv_stop();
     unlink(cert);
     unlink(key);
+}
+
+Test(http_ops, shutdown_delay_keeps_accepting_with_readiness_503_then_closes)
+{
+    srv_start((const char *[]){"--shutdown-delay", "1", NULL});
+    double t0 = now_s();
+    kill(srv.pid, SIGTERM);
+    usleep(200000);
+    http_response ready = get("/readyz"), loss = post("/v1/loss/mse", MSE_BODY);
+    cr_assert_eq(ready.status, 503, "new connections during the delay see not-ready");
+    cr_assert_eq(loss.status, 200, "and are still served: %s", loss.body);
+    cr_assert(loss.closed, "with Connection: close");
+    http_response_free(&ready);
+    http_response_free(&loss);
+    cr_assert_eq(wait_exit(10), 0);
+    cr_assert_gt(now_s() - t0, 0.9, "exit only after the delay");
 }

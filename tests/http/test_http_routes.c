@@ -151,7 +151,8 @@ Test(http_routes, cors_preflight_yields_204_with_cors_headers)
     srv_start((const char *[]){"--cors-origin", "https://app.example", NULL});
     http_response r = req("OPTIONS", "/v1/evaluate",
                           "Origin: https://app.example\r\n"
-                          "Access-Control-Request-Method: POST\r\n", NULL);
+                          "Access-Control-Request-Method: POST\r\n",
+                          NULL);
     cr_assert_eq(r.status, 204);
     cr_assert_str_eq(hdr(&r, "Access-Control-Allow-Origin"), "https://app.example");
     cr_assert(strstr(hdr(&r, "Access-Control-Allow-Methods"), "POST") != NULL);

@@ -53,8 +53,9 @@ Test(http_v1, post_loss_with_gradient_yields_gradient_of_predictions)
 Test(http_v1, post_loss_with_reduction_none_yields_per_element_values)
 {
     srv_start(NULL);
-    http_response r = post("/v1/loss/mse", "{\"predictions\": [[1, 2], [3, 4]], "
-                                           "\"targets\": [[1, 3], [3, 2]], \"reduction\": \"none\"}");
+    http_response r =
+        post("/v1/loss/mse", "{\"predictions\": [[1, 2], [3, 4]], "
+                             "\"targets\": [[1, 3], [3, 2]], \"reduction\": \"none\"}");
     cr_assert_eq(r.status, 200, "%s", r.body);
     has(&r, "\"value\":[[0,1],[0,4]]");
     has(&r, "\"shape\":[2,2]");
@@ -64,12 +65,14 @@ Test(http_v1, post_loss_with_reduction_none_yields_per_element_values)
 
 Test(http_v1, post_loss_with_malformed_json_yields_400_invalid_json)
 {
-    static const char *const bodies[] = {"{\"predictions\": [1, 2", "{\"predictions\": [NaN]}",
+    static const char *const bodies[] = {"{\"predictions\": [1, 2",
+                                         "{\"predictions\": [NaN]}",
                                          "{\"predictions\": [01], \"targets\": [1]}",
                                          "{\"predictions\": [.5], \"targets\": [1]}",
                                          "{\"predictions\": [+1], \"targets\": [1]}",
                                          "{\"predictions\": [1], \"targets\": [1]} x",
-                                         "{\"a\": 1, \"a\": 2}", ""};
+                                         "{\"a\": 1, \"a\": 2}",
+                                         ""};
     srv_start(NULL);
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         http_response r = post("/v1/loss/mse", bodies[i]);
@@ -160,6 +163,31 @@ Test(http_v1, post_loss_with_out_of_domain_probability_yields_400)
     srv_stop();
 }
 
+Test(http_v1, post_loss_with_hinge_target_outside_its_set_yields_400)
+{
+    srv_start(NULL);
+    need_loss("hinge_embedding");
+    http_response r =
+        post("/v1/loss/hinge_embedding", "{\"predictions\": [1, 2], \"targets\": [1, 0.5]}");
+    expect_error(&r, 400, "out_of_domain");
+    has(&r, "\"field\":\"targets\"");
+    has(&r, "targets[1]");
+    http_response_free(&r);
+    srv_stop();
+}
+
+Test(http_v1, post_loss_with_parameter_out_of_range_yields_400_naming_it)
+{
+    srv_start(NULL);
+    need_loss("smooth_l1");
+    http_response r =
+        post("/v1/loss/smooth_l1", "{\"predictions\": [1, 2], \"targets\": [1, 0], \"beta\": -1}");
+    expect_error(&r, 400, "invalid_parameter");
+    has(&r, "\"field\":\"beta\"");
+    http_response_free(&r);
+    srv_stop();
+}
+
 Test(http_v1, post_unknown_loss_yields_404_with_suggestion)
 {
     srv_start(NULL);
@@ -224,10 +252,11 @@ Test(http_v1, post_evaluate_yields_one_result_per_loss_in_order)
 Test(http_v1, post_batch_items_succeed_or_fail_alone)
 {
     srv_start(NULL);
-    http_response r = post("/v1/batch", "{\"requests\": ["
-                                        "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [3]},"
-                                        "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [1, 2]},"
-                                        "{\"loss\": \"zz\"}]}");
+    http_response r =
+        post("/v1/batch", "{\"requests\": ["
+                          "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [3]},"
+                          "{\"loss\": \"mse\", \"predictions\": [1], \"targets\": [1, 2]},"
+                          "{\"loss\": \"zz\"}]}");
     cr_assert_eq(r.status, 200, "%s", r.body);
     has(&r, "{\"responses\":[{\"status\":200");
     has(&r, "\"value\":4");
@@ -244,7 +273,8 @@ Test(http_v1, computed_requests_are_counted_by_loss_in_metrics)
     http_response a = post("/v1/loss/mse", "{\"predictions\": [1, 2, 3], \"targets\": [1, 2, 3]}");
     cr_assert_eq(a.status, 200);
     http_response m = get("/metrics");
-    for (int i = 0; i < 100 && !strstr(m.body, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n"); i++) {
+    for (int i = 0;
+         i < 100 && !strstr(m.body, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n"); i++) {
         http_response_free(&m);
         m = get("/metrics");
     }
@@ -254,4 +284,89 @@ Test(http_v1, computed_requests_are_counted_by_loss_in_metrics)
     http_response_free(&a);
     http_response_free(&m);
     srv_stop();
+}
+
+/* Answers for the same requests from a server configured with `args`. */
+static void answers(const char *const *args, const char *const *bodies, const char *const *paths,
+                    size_t n, char **out)
+{
+    srv_start(args);
+    for (size_t i = 0; i < n; i++) {
+        http_response r = post(paths[i], bodies[i]);
+        cr_assert_eq(r.status, 200, "%s: %s", paths[i], r.body);
+        out[i] = strdup(r.body);
+        http_response_free(&r);
+    }
+    srv_stop();
+}
+
+Test(http_v1, job_queue_and_inline_paths_give_identical_bytes)
+{
+    static const char *const paths[] = {"/v1/loss/mse", "/v1/evaluate", "/v1/batch"};
+    static const char *const bodies[] = {
+        "{\"predictions\": [0.1, 0.7, 2.5], \"targets\": [0.3, 0.2, 2], \"gradient\": true}",
+        "{\"predictions\": [0.1, 0.7], \"targets\": [0.3, 0.2], \"losses\": [\"mse\", "
+        "{\"name\": \"mse\", \"reduction\": \"none\"}]}",
+        "{\"requests\": [{\"loss\": \"mse\", \"predictions\": [1.5], \"targets\": [0.25]}]}"};
+    char *queued[3], *inlined[3];
+    answers((const char *[]){"--inline-max", "0", NULL}, bodies, paths, 3, queued);
+    lossd_kill(&srv);
+    answers(NULL, bodies, paths, 3, inlined);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_str_eq(queued[i], inlined[i]);
+        free(queued[i]);
+        free(inlined[i]);
+    }
+}
+
+/* A body of n predictions/targets (and CE rows when ce) with varied, non-round numbers. */
+static char *large_body(size_t n, int ce)
+{
+    size_t cap = n * (ce ? 200 : 64) + 256, len = 0;
+    char *b = malloc(cap);
+    unsigned long s = 99;
+    len += (size_t)sprintf(b + len, "{\"gradient\": true, \"predictions\": [");
+    for (size_t i = 0; i < n; i++) {
+        if (ce)
+            len += (size_t)sprintf(b + len, "%s[", i ? "," : "");
+        for (int c = 0; c < (ce ? 10 : 1); c++) {
+            s = s * 6364136223846793005UL + 1442695040888963407UL;
+            len += (size_t)sprintf(b + len, "%s%.9g", (c || (!ce && i)) ? "," : "",
+                                   (double)(s >> 11) / 9007199254740992.0 * 6 - 3);
+        }
+        if (ce)
+            len += (size_t)sprintf(b + len, "]");
+    }
+    len += (size_t)sprintf(b + len, "], \"targets\": [");
+    for (size_t i = 0; i < n; i++) {
+        if (ce)
+            len += (size_t)sprintf(b + len, "%s%zu", i ? "," : "", i * 7 % 10);
+        else
+            len += (size_t)sprintf(b + len, "%s%.3f", i ? "," : "", (double)(i % 17) / 4);
+    }
+    sprintf(b + len, "]}");
+    return b;
+}
+
+Test(http_v1, a_large_request_gives_identical_bytes_with_1_2_and_7_workers)
+{
+    static const char *const paths[] = {"/v1/loss/mse", "/v1/loss/cross_entropy"};
+    char *owned[] = {large_body(300000, 0), large_body(40000, 1)};
+    const char *bodies[] = {owned[0], owned[1]};
+    char *first[2], *again[2];
+    answers((const char *[]){"--workers", "1", NULL}, bodies, paths, 2, first);
+    const char *counts[] = {"2", "7"};
+    for (int k = 0; k < 2; k++) {
+        lossd_kill(&srv);
+        answers((const char *[]){"--workers", counts[k], NULL}, bodies, paths, 2, again);
+        for (int i = 0; i < 2; i++) {
+            cr_assert(strlen(first[i]) > 100000, "%s: a large reply", paths[i]);
+            cr_assert_str_eq(first[i], again[i], "%s with %s workers", paths[i], counts[k]);
+            free(again[i]);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        free(first[i]);
+        free(owned[i]);
+    }
 }

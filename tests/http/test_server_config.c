@@ -91,6 +91,9 @@ Test(config, defaults_should_match_the_documentation)
     cr_assert_eq(cfg.max_connections, 1024);
     cr_assert_eq(cfg.conn_memory, (size_t)256 << 10);
     cr_assert_eq(cfg.drain_timeout, 30);
+    cr_assert_eq(cfg.shutdown_delay, 0);
+    cr_assert_eq(cfg.job_timeout, 30);
+    cr_assert_eq(cfg.inline_max, (size_t)4 << 10);
     cr_assert_eq(cfg.workers, config_default_workers());
     cr_assert_str_eq(cfg.log_format, "text");
     cr_assert_null(cfg.api_key);

@@ -1,0 +1,245 @@
+/* v2: the /v2 (Open Inference Protocol) handlers: server and model metadata, model readiness
+ * and infer (decode -> loss_compute -> encode). Each loss of the registry is a model of the
+ * same name with the one version "1". Every failure is an OIP error reply,
+ * {"error": "<message>", "code": "<api code>"}. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "v2.h"
+
+/* Resolves a model name from the path; fills reply with a 404 when it is no loss. */
+static const loss_desc *find_model(const char *name, size_t len, api_reply *reply)
+{
+    const loss_desc *desc = loss_registry_find(name, len);
+    if (desc != NULL)
+        return desc;
+    const char *near = loss_registry_suggest(name, len);
+    int shown = (int)(len > 64 ? 64 : len);
+    if (near != NULL)
+        api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
+                        "unknown model \"%.*s\"; did you mean \"%s\"?", shown, name, near);
+    else
+        api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
+                        "unknown model \"%.*s\" (GET /v1/losses lists them)", shown, name);
+    return NULL;
+}
+
+/* A JSON reply of jb's bytes, or a v2 out-of-memory error when building it failed. */
+static api_code reply_json(api_reply *reply, jbuf *jb, const char *loss)
+{
+    memset(reply, 0, sizeof *reply);
+    if (jbuf_take(jb, &reply->body, &reply->len) != 0)
+        return api_error_reply(reply, API_STYLE_V2, API_ERR_NOMEM, NULL,
+                               "out of memory writing the response");
+    reply->status = 200;
+    reply->content_type = "application/json";
+    reply->code = API_OK;
+    reply->loss = loss;
+    return API_OK;
+}
+
+api_code api_v2_server_metadata(api_reply *reply)
+{
+    jbuf jb;
+    memset(reply, 0, sizeof *reply);
+    jbuf_init(&jb, 128);
+    jbuf_puts(&jb, "{\"name\":\"lossd\",\"version\":");
+    jbuf_cstring(&jb, LOSSD_VERSION);
+    jbuf_puts(&jb, ",\"extensions\":[\"binary_tensor_data\",\"parameters\"]}");
+    return reply_json(reply, &jb, NULL);
+}
+
+api_code api_v2_model_ready(const char *name, size_t name_len, api_reply *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    const loss_desc *desc = find_model(name, name_len, reply);
+    if (desc == NULL)
+        return reply->code;
+    jbuf jb;
+    jbuf_init(&jb, 64);
+    jbuf_puts(&jb, "{\"name\":");
+    jbuf_cstring(&jb, desc->name);
+    jbuf_puts(&jb, ",\"ready\":true}");
+    return reply_json(reply, &jb, desc->name);
+}
+
+/* ---- model metadata ---- */
+
+int v2_rule_dims(const char *rule, long *dims)
+{
+    int rank = 0;
+    if (rule == NULL || *rule++ != '(')
+        return -1;
+    for (;;) {
+        while (*rule == ' ')
+            rule++;
+        const char *tok = rule;
+        while (isalnum((unsigned char)*rule) || *rule == '_')
+            rule++;
+        if (rule == tok || rank == TENSOR_MAX_RANK)
+            return -1;
+        dims[rank++] = isdigit((unsigned char)*tok) ? strtol(tok, NULL, 10) : -1;
+        if (*rule == ')')
+            break;
+        if (*rule++ != ',')
+            return -1;
+    }
+    /* A remark may follow ("(N) in {0, 1}"); another shape or an alternative may not. */
+    rule++;
+    return strchr(rule, '(') == NULL && strstr(rule, " or ") == NULL ? rank : -1;
+}
+
+/* The input a rule "same as <name>..." refers to, or -1. */
+static int rule_same_as(const loss_desc *desc, const char *rule)
+{
+    static const char same[] = "same as ";
+    if (rule == NULL || strncmp(rule, same, sizeof same - 1) != 0)
+        return -1;
+    const char *name = rule + sizeof same - 1, *end = name;
+    while (isalnum((unsigned char)*end) || *end == '_')
+        end++;
+    return loss_desc_input_index(desc, name, (size_t)(end - name));
+}
+
+/* The OIP shape of input i from its rule: "(N, 4)" -> [-1,4], "same as x" -> x's shape,
+ * any other rule (free rank) -> [-1]; the rule itself is also sent as "shape_rule". */
+static void write_input_shape(jbuf *jb, const loss_desc *desc, size_t i, int depth)
+{
+    const char *rule = desc->inputs[i].shape;
+    long dims[TENSOR_MAX_RANK];
+    int same = rule_same_as(desc, rule);
+    if (same >= 0 && depth < 4) {
+        write_input_shape(jb, desc, (size_t)same, depth + 1);
+        return;
+    }
+    int rank = v2_rule_dims(rule, dims);
+    if (rank < 0) {
+        jbuf_puts(jb, "[-1]");
+        return;
+    }
+    jbuf_putc(jb, '[');
+    for (int d = 0; d < rank; d++) {
+        if (d)
+            jbuf_putc(jb, ',');
+        if (dims[d] < 0)
+            jbuf_puts(jb, "-1");
+        else
+            jbuf_size(jb, (size_t)dims[d]);
+    }
+    jbuf_putc(jb, ']');
+}
+
+static void write_input_meta(jbuf *jb, const loss_desc *desc, size_t i)
+{
+    static const char *const datatypes[] = {
+        [LOSS_IN_FLOAT] = "[\"FP64\",\"FP32\"]",
+        [LOSS_IN_INDEX] = "[\"INT64\",\"INT32\",\"FP64\",\"FP32\"]",
+        [LOSS_IN_INDEX_OR_FLOAT] = "[\"FP64\",\"FP32\",\"INT64\",\"INT32\"]",
+    };
+    const loss_input_desc *in = &desc->inputs[i];
+    jbuf_puts(jb, "{\"name\":");
+    jbuf_cstring(jb, in->name);
+    jbuf_puts(jb, in->kind == LOSS_IN_INDEX ? ",\"datatype\":\"INT64\"" : ",\"datatype\":\"FP64\"");
+    jbuf_puts(jb, ",\"shape\":");
+    write_input_shape(jb, desc, i, 0);
+    jbuf_puts(jb, ",\"datatypes\":");
+    jbuf_puts(jb, datatypes[in->kind]);
+    if (in->shape != NULL) {
+        jbuf_puts(jb, ",\"shape_rule\":");
+        jbuf_cstring(jb, in->shape);
+    }
+    if (in->flags & LOSS_INPUT_OPTIONAL)
+        jbuf_puts(jb, ",\"optional\":true");
+    jbuf_putc(jb, '}');
+}
+
+/* One output entry; its shape is input `like`'s (a gradient), or [-1] when like < 0. */
+static void write_output_meta(jbuf *jb, const loss_desc *desc, const v2_output *out, int like)
+{
+    char name[80];
+    v2_output_name(desc, out, name, sizeof name);
+    jbuf_puts(jb, "{\"name\":");
+    jbuf_cstring(jb, name);
+    jbuf_puts(jb, ",\"datatype\":\"FP64\",\"shape\":");
+    if (like >= 0)
+        write_input_shape(jb, desc, (size_t)like, 0);
+    else
+        jbuf_puts(jb, "[-1]");
+    jbuf_putc(jb, '}');
+}
+
+/* Outputs: loss (shape [1] reduced, per-element for none), loss_<term> for per-term losses
+ * with reduction none, grad_<input> in the shape of its input. */
+static void write_outputs_meta(jbuf *jb, const loss_desc *desc)
+{
+    v2_output loss = {V2_OUT_LOSS, 0, 0};
+    write_output_meta(jb, desc, &loss, -1);
+    for (size_t t = 0; (desc->flags & LOSS_FLAG_PER_TERM) && t < 2; t++) {
+        v2_output term = {V2_OUT_TERM, t, 0};
+        jbuf_putc(jb, ',');
+        write_output_meta(jb, desc, &term, -1);
+    }
+    for (size_t i = 0; i < desc->n_inputs; i++) {
+        v2_output grad = {V2_OUT_GRAD, i, 0};
+        if (!(desc->inputs[i].flags & LOSS_INPUT_GRAD))
+            continue;
+        jbuf_putc(jb, ',');
+        write_output_meta(jb, desc, &grad, (int)i);
+    }
+}
+
+api_code api_v2_model_metadata(const char *name, size_t name_len, api_reply *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    const loss_desc *desc = find_model(name, name_len, reply);
+    if (desc == NULL)
+        return reply->code;
+    jbuf jb;
+    jbuf_init(&jb, 1024);
+    jbuf_puts(&jb, "{\"name\":");
+    jbuf_cstring(&jb, desc->name);
+    jbuf_puts(&jb, ",\"versions\":[\"1\"],\"platform\":\"lossd\",\"inputs\":[");
+    for (size_t i = 0; i < desc->n_inputs; i++) {
+        if (i)
+            jbuf_putc(&jb, ',');
+        write_input_meta(&jb, desc, i);
+    }
+    jbuf_puts(&jb, "],\"outputs\":[");
+    write_outputs_meta(&jb, desc);
+    jbuf_puts(&jb, "]}");
+    return reply_json(reply, &jb, desc->name);
+}
+
+/* ---- infer ---- */
+
+api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, const char *body,
+                      size_t len, const char *header_len, api_reply *reply)
+{
+    v2_request req;
+    loss_result res;
+    loss_error lerr;
+    api_err err;
+    memset(reply, 0, sizeof *reply);
+    const loss_desc *desc = find_model(name, name_len, reply);
+    if (desc == NULL)
+        return reply->code;
+    memset(&res, 0, sizeof res);
+    if (v2_decode(&req, desc, body, len, header_len, env->max_elements, &err) != API_OK)
+        goto fail;
+    if (loss_compute(&req.call, env->workers, &res, &lerr) != LOSS_OK) {
+        api_err_from_loss(&err, &lerr);
+        goto fail;
+    }
+    if (v2_encode(&req, &res, reply, &err) != API_OK)
+        goto fail;
+    loss_result_release(&res);
+    v2_request_release(&req);
+    return API_OK;
+fail:
+    loss_result_release(&res);
+    v2_request_release(&req);
+    api_err_reply(reply, API_STYLE_V2, &err);
+    reply->loss = desc->name;
+    return reply->code;
+}
