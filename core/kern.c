@@ -17,13 +17,23 @@ KERN_REF_VM(ref_expm1, expm1)
 KERN_REF_VM(ref_log, log)
 KERN_REF_VM(ref_log1p, log1p)
 
-static double log1m(double x) { return log1p(-x); }
+static double log1m(double x)
+{
+    return log1p(-x);
+}
 KERN_REF_VM(ref_log1m, log1m)
 
-#define KERN_REF_VM_TABLE {ref_exp, ref_expm1, ref_log, ref_log1p, ref_log1p, ref_log, ref_log1m}
+/* libm, one element at a time, for both tiers. */
+#define KERN_REF_VM_ENTRIES                                                                        \
+    [KERN_VM_EXP] = ref_exp, [KERN_VM_EXPM1] = ref_expm1, [KERN_VM_LOG] = ref_log,                 \
+    [KERN_VM_LOG1P] = ref_log1p, [KERN_VM_LOG1P_01] = ref_log1p, [KERN_VM_LOG_01] = ref_log,       \
+    [KERN_VM_LOG1M_01] = ref_log1m
 
-/* The reference everywhere until kern_init runs. */
-static kern_table table = {.vm = KERN_REF_VM_TABLE, .vm_f32 = KERN_REF_VM_TABLE};
+/* No fast paths. */
+static const kern_table reference = {.vm = {KERN_REF_VM_ENTRIES}, .vm_f32 = {KERN_REF_VM_ENTRIES}};
+
+static kern_table table; /* served once `filled`; the reference before */
+static int filled;
 
 const char *kern_isa_name(kern_isa isa)
 {
@@ -48,8 +58,8 @@ int kern_isa_supported(kern_isa isa)
 
 static void fill(kern_isa isa)
 {
-    static const kern_table reference = {.vm = KERN_REF_VM_TABLE, .vm_f32 = KERN_REF_VM_TABLE};
     table = reference;
+    filled = 1;
     table.isa = isa;
     if (isa == KERN_ISA_AVX2) {
         kern_avx2_fill(&table);
@@ -80,7 +90,10 @@ int kern_init(const char *forced)
     return -1;
 }
 
-const kern_table *kern_get(void) { return &table; }
+const kern_table *kern_get(void)
+{
+    return filled ? &table : &reference;
+}
 
 /* alpha_t = a y + b (1 - y) + c: alpha's weighting, or exactly 1 when alpha < 0 disables it. */
 static void focal_constants(const double *param, double out[KERN_N_CONSTANTS])

@@ -114,7 +114,7 @@ typedef struct {
     kern_isa isa;
     kern_elem_fn f64[KERN_COUNT];
     kern_elem_fn f32[KERN_COUNT];
-    kern_rows_fn ce_f64, ce_f32; /* cross-entropy rows, or NULL */
+    kern_rows_fn ce_f64, ce_f32;      /* cross-entropy rows, or NULL */
     kern_vm_fn vm[KERN_VM_COUNT];     /* never NULL after kern_init */
     kern_vm_fn vm_f32[KERN_VM_COUNT]; /* never NULL after kern_init */
 } kern_table;

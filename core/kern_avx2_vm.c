@@ -170,7 +170,10 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
 
 /* ---- shared pieces of the steps ---- */
 
-KERN_INLINE __m256d absv(__m256d x) { return _mm256_andnot_pd(vm4_c(-0.0), x); }
+KERN_INLINE __m256d absv(__m256d x)
+{
+    return _mm256_andnot_pd(vm4_c(-0.0), x);
+}
 
 /* Lanes holding inf or NaN. */
 KERN_INLINE __m256d not_finite(__m256d x)
@@ -206,7 +209,8 @@ typedef struct {
 KERN_INLINE logistic4 logistic(__m256d x, int lite)
 {
     __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(x)), lite);
-    __m256d t = vm4_log1p_01(e, lite), big = _mm256_div_pd(vm4_c(1.0), _mm256_add_pd(vm4_c(1.0), e));
+    __m256d t = vm4_log1p_01(e, lite),
+            big = _mm256_div_pd(vm4_c(1.0), _mm256_add_pd(vm4_c(1.0), e));
     __m256d small = _mm256_mul_pd(e, big), pos = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GE_OQ);
     __m256d zero = _mm256_setzero_pd();
     return (logistic4){_mm256_add_pd(_mm256_max_pd(x, zero), t),
@@ -264,7 +268,8 @@ KERN_INLINE step focal_step(__m256d p, __m256d y, const kc *k, int square, int l
     __m256d at = alpha_t(y, omy, k), dq = _mm256_sub_pd(one, _mm256_add_pd(y, y));
     __m256d g = _mm256_add_pd(_mm256_mul_pd(dce, f), _mm256_mul_pd(_mm256_mul_pd(ce, df), dq));
     return (step){_mm256_mul_pd(at, _mm256_mul_pd(ce, f)),
-                  _mm256_mul_pd(_mm256_mul_pd(at, g), k->s), _mm256_or_pd(outside01(p), outside01(y))};
+                  _mm256_mul_pd(_mm256_mul_pd(at, g), k->s),
+                  _mm256_or_pd(outside01(p), outside01(y))};
 }
 
 KERN_INLINE step sigmoid_focal_step(__m256d x, __m256d y, const kc *k, int square, int lite)
@@ -281,11 +286,18 @@ KERN_INLINE step sigmoid_focal_step(__m256d x, __m256d y, const kc *k, int squar
     __m256d at = alpha_t(y, omy, k);
     __m256d g = _mm256_add_pd(_mm256_mul_pd(dce, f), _mm256_mul_pd(ce, dqg));
     return (step){_mm256_mul_pd(_mm256_mul_pd(at, ce), f),
-                  _mm256_mul_pd(_mm256_mul_pd(at, g), k->s), _mm256_or_pd(not_finite(x), outside01(y))};
+                  _mm256_mul_pd(_mm256_mul_pd(at, g), k->s),
+                  _mm256_or_pd(not_finite(x), outside01(y))};
 }
 
-KERN_INLINE step focal_sq_step(__m256d p, __m256d y, const kc *k, int lite) { return focal_step(p, y, k, 1, lite); }
-KERN_INLINE step focal_gen_step(__m256d p, __m256d y, const kc *k, int lite) { return focal_step(p, y, k, 0, lite); }
+KERN_INLINE step focal_sq_step(__m256d p, __m256d y, const kc *k, int lite)
+{
+    return focal_step(p, y, k, 1, lite);
+}
+KERN_INLINE step focal_gen_step(__m256d p, __m256d y, const kc *k, int lite)
+{
+    return focal_step(p, y, k, 0, lite);
+}
 KERN_INLINE step sigmoid_focal_sq_step(__m256d x, __m256d y, const kc *k, int lite)
 {
     return sigmoid_focal_step(x, y, k, 1, lite);
@@ -324,8 +336,8 @@ KERN_INLINE step soft_margin_step(__m256d x, __m256d y, const kc *k, int lite)
     __m256d e = vm4_exp(_mm256_sub_pd(_mm256_setzero_pd(), absv(z)), lite);
     __m256d l = _mm256_add_pd(_mm256_max_pd(z, _mm256_setzero_pd()), vm4_log1p_01(e, lite));
     __m256d big = _mm256_div_pd(one, _mm256_add_pd(one, e));
-    __m256d sig = vm4_pick(_mm256_cmp_pd(z, _mm256_setzero_pd(), _CMP_GE_OQ), big,
-                           _mm256_mul_pd(e, big));
+    __m256d sig =
+        vm4_pick(_mm256_cmp_pd(z, _mm256_setzero_pd(), _CMP_GE_OQ), big, _mm256_mul_pd(e, big));
     __m256d g = _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_setzero_pd(), y), sig), k->s);
     __m256d not_sign = _mm256_cmp_pd(absv(y), one, _CMP_NEQ_UQ);
     return (step){l, g, _mm256_or_pd(not_sign, not_finite(x))};
@@ -438,8 +450,9 @@ KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, siz
         s = _mm256_add_pd(s, e[c]);
     }
     __m256i t = _mm256_maskload_epi64((const long long *)a->target + r0, tail_mask(n));
-    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), t),
-                                  _mm256_cmpgt_epi64(t, _mm256_set1_epi64x((long long)classes - 1)));
+    __m256i out =
+        _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), t),
+                        _mm256_cmpgt_epi64(t, _mm256_set1_epi64x((long long)classes - 1)));
     bad = _mm256_or_pd(bad, _mm256_and_pd(m, _mm256_castsi256_pd(out)));
     if (_mm256_movemask_pd(bad))
         return KERN_DECLINED;
@@ -502,8 +515,9 @@ KERN_INLINE void ce_row_grad(const kern_rows_args *a, int f32, size_t base, cons
     const __m256d vinv = vm4_c(inv), sc = vm4_c(a->scale), sh = vm4_c(shift);
     const __m256d ninf = vm4_c(-__builtin_inf());
     for (size_t c = 0; c < classes; c += 4) {
-        __m256d ev = e ? _mm256_loadu_pd(e + c)
-                       : vm4_exp(_mm256_sub_pd(ce_load(a->x, f32, base + c, classes - c, ninf), sh), f32);
+        __m256d ev =
+            e ? _mm256_loadu_pd(e + c)
+              : vm4_exp(_mm256_sub_pd(ce_load(a->x, f32, base + c, classes - c, ninf), sh), f32);
         __m256d p = _mm256_mul_pd(ev, vinv);
         if (t - c < 4) { /* the target's lane: (p - 1) * scale */
             __m256d hit = _mm256_castsi256_pd(_mm256_cmpeq_epi64(
@@ -570,9 +584,9 @@ KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
     }
     for (size_t r0 = 0; r0 < a->rows; r0 += group) {
         size_t n = a->rows - r0 < group ? a->rows - r0 : group;
-        int st = narrow ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
-                        : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride,
-                                        &total);
+        int st = narrow
+                     ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
+                     : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride, &total);
         if (st != 0)
             return KERN_DECLINED;
     }
@@ -582,8 +596,14 @@ KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
     return 0;
 }
 
-static int ce_f64(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 0); }
-static int ce_f32(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 1); }
+static int ce_f64(const kern_rows_args *a, double *sum)
+{
+    return ce_rows(a, sum, 0);
+}
+static int ce_f32(const kern_rows_args *a, double *sum)
+{
+    return ce_rows(a, sum, 1);
+}
 
 void kern_avx2_vm_fill(kern_table *t)
 {

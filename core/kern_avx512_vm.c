@@ -12,7 +12,10 @@
 #define KERN_INLINE static inline __attribute__((always_inline))
 
 /* Lanes [0, r) of 8 set (r may exceed 8). */
-static __mmask8 tail_mask(size_t r) { return r >= 8 ? 0xff : (__mmask8)((1u << r) - 1); }
+static __mmask8 tail_mask(size_t r)
+{
+    return r >= 8 ? 0xff : (__mmask8)((1u << r) - 1);
+}
 
 /* ---- vector math over arrays ---- */
 
@@ -154,8 +157,14 @@ KERN_INLINE int drive_f32(const kern_elem_args *a, double *sum, op_fn op, const 
 
 /* ---- shared pieces of the steps ---- */
 
-KERN_INLINE __m512d absv(__m512d x) { return _mm512_abs_pd(x); }
-KERN_INLINE __m512d neg(__m512d x) { return _mm512_sub_pd(_mm512_setzero_pd(), x); }
+KERN_INLINE __m512d absv(__m512d x)
+{
+    return _mm512_abs_pd(x);
+}
+KERN_INLINE __m512d neg(__m512d x)
+{
+    return _mm512_sub_pd(_mm512_setzero_pd(), x);
+}
 
 /* Lanes holding inf or NaN. */
 KERN_INLINE __mmask8 not_finite(__m512d x)
@@ -191,7 +200,8 @@ typedef struct {
 KERN_INLINE logistic8 logistic(__m512d x, int lite)
 {
     __m512d e = vm8_exp(neg(absv(x)), lite), zero = _mm512_setzero_pd();
-    __m512d t = vm8_log1p_01(e, lite), big = _mm512_div_pd(vm8_c(1.0), _mm512_add_pd(vm8_c(1.0), e));
+    __m512d t = vm8_log1p_01(e, lite),
+            big = _mm512_div_pd(vm8_c(1.0), _mm512_add_pd(vm8_c(1.0), e));
     __m512d small = _mm512_mul_pd(e, big);
     __mmask8 pos = _mm512_cmp_pd_mask(x, zero, _CMP_GE_OQ);
     return (logistic8){_mm512_add_pd(_mm512_max_pd(x, zero), t),
@@ -269,8 +279,14 @@ KERN_INLINE step sigmoid_focal_step(__m512d x, __m512d y, const kc *k, int squar
                   _mm512_mul_pd(_mm512_mul_pd(at, g), k->s), not_finite(x) | outside01(y)};
 }
 
-KERN_INLINE step focal_sq_step(__m512d p, __m512d y, const kc *k, int lite) { return focal_step(p, y, k, 1, lite); }
-KERN_INLINE step focal_gen_step(__m512d p, __m512d y, const kc *k, int lite) { return focal_step(p, y, k, 0, lite); }
+KERN_INLINE step focal_sq_step(__m512d p, __m512d y, const kc *k, int lite)
+{
+    return focal_step(p, y, k, 1, lite);
+}
+KERN_INLINE step focal_gen_step(__m512d p, __m512d y, const kc *k, int lite)
+{
+    return focal_step(p, y, k, 0, lite);
+}
 KERN_INLINE step sigmoid_focal_sq_step(__m512d x, __m512d y, const kc *k, int lite)
 {
     return sigmoid_focal_step(x, y, k, 1, lite);
@@ -295,8 +311,9 @@ KERN_INLINE step log_cosh_step(__m512d p, __m512d y, const kc *k, int lite)
     __m512d lp = vm8_log1p_01(_mm512_mask_mov_pd(b, small, a), lite);
     __m512d l = _mm512_mask_mov_pd(_mm512_sub_pd(_mm512_add_pd(ad, lp), vm8_c(M_LN2)), small, lp);
     __m512d nm = _mm512_mul_pd(em1, _mm512_add_pd(em1, two));
-    __m512d th = _mm512_div_pd(_mm512_mask_mov_pd(_mm512_sub_pd(one, b), small, nm),
-                               _mm512_mask_mov_pd(_mm512_add_pd(one, b), small, _mm512_add_pd(nm, two)));
+    __m512d th =
+        _mm512_div_pd(_mm512_mask_mov_pd(_mm512_sub_pd(one, b), small, nm),
+                      _mm512_mask_mov_pd(_mm512_add_pd(one, b), small, _mm512_add_pd(nm, two)));
     __m512d g = _mm512_or_pd(th, _mm512_and_pd(d, vm8_c(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
     return (step){l, _mm512_mul_pd(g, k->s), not_finite(p) | not_finite(y)};
 }
@@ -385,8 +402,8 @@ KERN_INLINE __mmask8 not_finite_in(__mmask8 m, __m512d v)
 KERN_INLINE __m512d ce_load(const void *x, int f32, size_t off, __mmask8 m, __m512d fill)
 {
     if (f32)
-        return _mm512_mask_mov_pd(fill, m,
-                                  _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, (const float *)x + off)));
+        return _mm512_mask_mov_pd(
+            fill, m, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, (const float *)x + off)));
     return _mm512_mask_loadu_pd(fill, m, (const double *)x + off);
 }
 
@@ -558,9 +575,9 @@ KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
     }
     for (size_t r0 = 0; r0 < a->rows; r0 += group) {
         size_t n = a->rows - r0 < group ? a->rows - r0 : group;
-        int st = narrow ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
-                        : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride,
-                                        &total);
+        int st = narrow
+                     ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
+                     : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride, &total);
         if (st != 0)
             return KERN_DECLINED;
     }
@@ -570,8 +587,14 @@ KERN_INLINE int ce_rows(const kern_rows_args *a, double *sum, int f32)
     return 0;
 }
 
-static int ce_f64(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 0); }
-static int ce_f32(const kern_rows_args *a, double *sum) { return ce_rows(a, sum, 1); }
+static int ce_f64(const kern_rows_args *a, double *sum)
+{
+    return ce_rows(a, sum, 0);
+}
+static int ce_f32(const kern_rows_args *a, double *sum)
+{
+    return ce_rows(a, sum, 1);
+}
 
 void kern_avx512_vm_fill(kern_table *t)
 {

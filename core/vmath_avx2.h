@@ -28,9 +28,15 @@
 #define VM_EXP_CLAMP 1100.0 /* beyond it exp is 0 or inf, and n stays well inside int range */
 
 /* Lanes of m set pick a, others b. */
-VM_INLINE __m256d vm4_pick(__m256d m, __m256d a, __m256d b) { return _mm256_blendv_pd(b, a, m); }
+VM_INLINE __m256d vm4_pick(__m256d m, __m256d a, __m256d b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
 
-VM_INLINE __m256d vm4_c(double v) { return _mm256_set1_pd(v); }
+VM_INLINE __m256d vm4_c(double v)
+{
+    return _mm256_set1_pd(v);
+}
 
 /* 2^n for integer-valued n in [-1022, 1023], built in the exponent field. */
 VM_INLINE __m256d vm4_pow2i(__m256d n)
@@ -47,8 +53,8 @@ VM_INLINE __m256d vm4_scale(__m256d y, __m256d n)
     __m256d out = _mm256_cmp_pd(_mm256_andnot_pd(vm4_c(-0.0), n), vm4_c(1022.0), _CMP_GT_OQ);
     if (!_mm256_movemask_pd(out))
         return _mm256_mul_pd(y, vm4_pow2i(n));
-    __m256d n1 = _mm256_round_pd(_mm256_mul_pd(n, vm4_c(0.5)), _MM_FROUND_TO_NEAREST_INT |
-                                                                   _MM_FROUND_NO_EXC);
+    __m256d n1 = _mm256_round_pd(_mm256_mul_pd(n, vm4_c(0.5)),
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     return _mm256_mul_pd(_mm256_mul_pd(y, vm4_pow2i(n1)), vm4_pow2i(_mm256_sub_pd(n, n1)));
 }
 
@@ -66,7 +72,8 @@ VM_INLINE __m256d vm4_exp_h(__m256d r, int lite)
         __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2);
         __m256d h01 = _mm256_fmadd_pd(r, vm4_c(0x1.5555556752826p-3), vm4_c(0x1.0000000000000p-1));
         __m256d h23 = _mm256_fmadd_pd(r, vm4_c(0x1.1110c63476727p-7), vm4_c(0x1.5555555c86d13p-5));
-        __m256d h45 = _mm256_fmadd_pd(r, vm4_c(0x1.a151760b496bbp-13), vm4_c(0x1.6c16858cf08f7p-10));
+        __m256d h45 =
+            _mm256_fmadd_pd(r, vm4_c(0x1.a151760b496bbp-13), vm4_c(0x1.6c16858cf08f7p-10));
         __m256d h46 = _mm256_fmadd_pd(r2, vm4_c(0x1.a1131d0be06e8p-16), h45);
         return _mm256_fmadd_pd(r4, h46, _mm256_fmadd_pd(r2, h23, h01));
     }
@@ -93,7 +100,7 @@ typedef struct {
 VM_INLINE vm4_exp_red vm4_exp_reduce(__m256d x, int lite)
 {
     __m256d n = _mm256_round_pd(_mm256_mul_pd(x, vm4_c(VM_LOG2E)),
-                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d hi = _mm256_fnmadd_pd(n, vm4_c(VM_LN2_HI), x);
     __m256d lo = _mm256_mul_pd(n, vm4_c(VM_LN2_LO));
     __m256d r = _mm256_sub_pd(hi, lo);
@@ -114,7 +121,8 @@ VM_INLINE __m256d vm4_exp_finish(vm4_exp_red e)
 VM_INLINE __m256d vm4_exp(__m256d x, int lite)
 {
     x = vm4_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP);
-    __m256d n = _mm256_round_pd(_mm256_mul_pd(x, vm4_c(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d n = _mm256_round_pd(_mm256_mul_pd(x, vm4_c(VM_LOG2E)),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d r = _mm256_fnmadd_pd(n, vm4_c(VM_EXP_LN2_HI), x);
     r = _mm256_fnmadd_pd(n, vm4_c(VM_EXP_LN2_LO), r);
     __m256d q = _mm256_fmadd_pd(_mm256_mul_pd(r, r), vm4_exp_h(r, lite), r);
@@ -182,8 +190,8 @@ VM_INLINE __m256d vm4_log_special(__m256d x, __m256d res)
                                _mm256_cmp_pd(x, vm4_c(__builtin_inf()), _CMP_LT_OQ));
     if (_mm256_movemask_pd(ok) == 0xf)
         return res;
-    __m256d sp = vm4_pick(_mm256_cmp_pd(x, vm4_c(__builtin_inf()), _CMP_EQ_OQ), x,
-                          vm4_c(__builtin_nan("")));
+    __m256d sp =
+        vm4_pick(_mm256_cmp_pd(x, vm4_c(__builtin_inf()), _CMP_EQ_OQ), x, vm4_c(__builtin_nan("")));
     sp = vm4_pick(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_EQ_OQ), vm4_c(-__builtin_inf()), sp);
     return vm4_pick(ok, res, sp);
 }
@@ -197,7 +205,10 @@ VM_INLINE __m256d vm4_log_positive(__m256d x, int lite)
     return vm4_log_core(e, f, lite);
 }
 
-VM_INLINE __m256d vm4_log(__m256d x, int lite) { return vm4_log_special(x, vm4_log_positive(x, lite)); }
+VM_INLINE __m256d vm4_log(__m256d x, int lite)
+{
+    return vm4_log_special(x, vm4_log_positive(x, lite));
+}
 
 /* log1p(x): u = 1 + x is never subnormal, and its rounding error d (exact, by TwoSum) enters
  * as f + d 2^-e, which keeps tiny x exact. */
@@ -207,9 +218,8 @@ VM_INLINE __m256d vm4_log1p(__m256d x, int lite)
     __m256d xb = _mm256_sub_pd(u, one), ob = _mm256_sub_pd(u, xb);
     __m256d d = _mm256_add_pd(_mm256_sub_pd(one, ob), _mm256_sub_pd(x, xb)), f;
     __m256d e = vm4_split(u, &f);
-    __m256d inv = vm4_pow2i(_mm256_min_pd(_mm256_max_pd(_mm256_sub_pd(_mm256_setzero_pd(), e),
-                                                        vm4_c(-1022.0)),
-                                          vm4_c(1022.0)));
+    __m256d inv = vm4_pow2i(_mm256_min_pd(
+        _mm256_max_pd(_mm256_sub_pd(_mm256_setzero_pd(), e), vm4_c(-1022.0)), vm4_c(1022.0)));
     f = _mm256_fmadd_pd(d, inv, f);
     return vm4_log_special(u, vm4_log_core(e, f, lite));
 }

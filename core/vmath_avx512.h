@@ -19,7 +19,10 @@
 #define VM_SQRT2 0x1.6a09e667f3bcdp+0
 #define VM_EXP_CLAMP 1100.0 /* beyond it exp is 0 or inf */
 
-VM_INLINE __m512d vm8_c(double v) { return _mm512_set1_pd(v); }
+VM_INLINE __m512d vm8_c(double v)
+{
+    return _mm512_set1_pd(v);
+}
 
 /* min/max that return x when x is NaN (the second operand wins on NaN). */
 VM_INLINE __m512d vm8_clamp(__m512d x, double lo, double hi)
@@ -35,7 +38,8 @@ VM_INLINE __m512d vm8_exp_h(__m512d r, int lite)
         __m512d r2 = _mm512_mul_pd(r, r), r4 = _mm512_mul_pd(r2, r2);
         __m512d h01 = _mm512_fmadd_pd(r, vm8_c(0x1.5555556752826p-3), vm8_c(0x1.0000000000000p-1));
         __m512d h23 = _mm512_fmadd_pd(r, vm8_c(0x1.1110c63476727p-7), vm8_c(0x1.5555555c86d13p-5));
-        __m512d h45 = _mm512_fmadd_pd(r, vm8_c(0x1.a151760b496bbp-13), vm8_c(0x1.6c16858cf08f7p-10));
+        __m512d h45 =
+            _mm512_fmadd_pd(r, vm8_c(0x1.a151760b496bbp-13), vm8_c(0x1.6c16858cf08f7p-10));
         __m512d h46 = _mm512_fmadd_pd(r2, vm8_c(0x1.a1131d0be06e8p-16), h45);
         return _mm512_fmadd_pd(r4, h46, _mm512_fmadd_pd(r2, h23, h01));
     }
@@ -62,7 +66,7 @@ typedef struct {
 VM_INLINE vm8_exp_red vm8_exp_reduce(__m512d x, int lite)
 {
     __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, vm8_c(VM_LOG2E)),
-                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512d hi = _mm512_fnmadd_pd(n, vm8_c(VM_LN2_HI), x);
     __m512d lo = _mm512_mul_pd(n, vm8_c(VM_LN2_LO));
     __m512d r = _mm512_sub_pd(hi, lo);
@@ -83,7 +87,8 @@ VM_INLINE __m512d vm8_exp_finish(vm8_exp_red e)
 VM_INLINE __m512d vm8_exp(__m512d x, int lite)
 {
     x = vm8_clamp(x, -VM_EXP_CLAMP, VM_EXP_CLAMP);
-    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, vm8_c(VM_LOG2E)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, vm8_c(VM_LOG2E)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512d r = _mm512_fnmadd_pd(n, vm8_c(VM_EXP_LN2_HI), x);
     r = _mm512_fnmadd_pd(n, vm8_c(VM_EXP_LN2_LO), r);
     __m512d q = _mm512_fmadd_pd(_mm512_mul_pd(r, r), vm8_exp_h(r, lite), r);

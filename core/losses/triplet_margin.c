@@ -47,8 +47,8 @@ distances(const loss_ctx *ctx, const pd_spec *s, size_t off, size_t dim, loss_dt
 /* d a = g (u_ap - w_an u_an), d p = g (-u_ap - w_pn u_pn), d n = g (w_an u_an + w_pn u_pn),
  * u_xy = d d(x, y) / d x. */
 static inline __attribute__((always_inline)) void
-write_row_grad(const loss_ctx *ctx, const pd_spec *s, const triplet_dist *d, size_t off,
-               size_t dim, double g, loss_dtype dt)
+write_row_grad(const loss_ctx *ctx, const pd_spec *s, const triplet_dist *d, size_t off, size_t dim,
+               double g, loss_dtype dt)
 {
     const void *a = ctx->in[IN_ANCHOR]->data, *p = ctx->in[IN_POSITIVE]->data,
                *n = ctx->in[IN_NEGATIVE]->data;
@@ -87,7 +87,10 @@ static inline triplet_v2d triplet_load2_f32(const float *x)
     return __builtin_convertvector(v, triplet_v2d);
 }
 
-static inline void triplet_store2_f64(double *x, triplet_v2d v) { memcpy(x, &v, sizeof v); }
+static inline void triplet_store2_f64(double *x, triplet_v2d v)
+{
+    memcpy(x, &v, sizeof v);
+}
 
 static inline void triplet_store2_f32(float *x, triplet_v2d v)
 {
@@ -201,8 +204,7 @@ static int l2_distances(const loss_ctx *ctx, size_t i, size_t dim, int swap, tri
     return 1;
 }
 
-static void l2_row_grad(const loss_ctx *ctx, size_t i, size_t dim, const triplet_dist *d,
-                        double g)
+static void l2_row_grad(const loss_ctx *ctx, size_t i, size_t dim, const triplet_dist *d, double g)
 {
     const pd_spec s = pd_spec_make(2.0, ctx->param[P_EPS]);
     const double f_ap = g * pd_factor(&s, d->ap), f_an = g * d->w_an * pd_factor(&s, d->an);
@@ -212,7 +214,8 @@ static void l2_row_grad(const loss_ctx *ctx, size_t i, size_t dim, const triplet
         triplet_grad_f64((const double *)ctx->in[IN_ANCHOR]->data + off,
                          (const double *)ctx->in[IN_POSITIVE]->data + off,
                          (const double *)ctx->in[IN_NEGATIVE]->data + off,
-                         (double *)ctx->grad[IN_ANCHOR] + off, (double *)ctx->grad[IN_POSITIVE] + off,
+                         (double *)ctx->grad[IN_ANCHOR] + off,
+                         (double *)ctx->grad[IN_POSITIVE] + off,
                          (double *)ctx->grad[IN_NEGATIVE] + off, dim, s.eps, f_ap, f_an, f_pn);
     else
         triplet_grad_f32((const float *)ctx->in[IN_ANCHOR]->data + off,
@@ -281,7 +284,8 @@ static loss_status triplet_plan(loss_ctx *ctx, loss_error *err)
 {
     const tensor *a = ctx->in[IN_ANCHOR];
     if (a->rank != 1 && a->rank != 2)
-        return loss_error_set(err, LOSS_ERR_SHAPE, "anchor", "anchor must have shape (N, D) or (D)");
+        return loss_error_set(err, LOSS_ERR_SHAPE, "anchor",
+                              "anchor must have shape (N, D) or (D)");
     loss_status st = loss_plan_require_same_shape(ctx, err);
     if (st != LOSS_OK)
         return st;

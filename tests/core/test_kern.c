@@ -222,8 +222,14 @@ Test(kern, kernels_should_decline_what_only_the_reference_can_report)
 
 /* Long-double statements of each formula, so the oracle's own error is far below the
  * tolerance. sp = softplus, sig = sigmoid. */
-static long double sp_l(long double x) { return x > 0 ? x + log1pl(expl(-x)) : log1pl(expl(x)); }
-static long double sig_l(long double x) { return 1.0L / (1.0L + expl(-x)); }
+static long double sp_l(long double x)
+{
+    return x > 0 ? x + log1pl(expl(-x)) : log1pl(expl(x));
+}
+static long double sig_l(long double x)
+{
+    return 1.0L / (1.0L + expl(-x));
+}
 
 static void bce_l(long double p, long double y, long double *ce, long double *dce)
 {
@@ -318,12 +324,13 @@ static const vm_kcase VMCASES[] = {
 /* Predictions with the special points of each distribution spread over main loop and tails. */
 static void fill_vm_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
 {
-    static const double prob_edges[] = {0.0, 1.0, 1e-50, 1e-13, 0x1p-53, 1 - 0x1p-53, 0.5,
-                                        1e-300, 3e-7, 1 - 1e-9, 0x1p-1074};
-    static const double logit_edges[] = {0.0, -0.0, 40.0, -40.0, 800.0, -800.0, 1e-300,
-                                         -1e-18, 36.7, -745.5, 1e6, -1e6};
-    static const double diff_edges[] = {0.0, 1.0, -1.0, 0x1.fffffffffffffp-1, 1 + 0x1p-52,
-                                        1e-9, -1e-300, 20.0, -400.0, 900.0, 0.35, -0.7};
+    static const double prob_edges[] = {0.0, 1.0,    1e-50, 1e-13,    0x1p-53,  1 - 0x1p-53,
+                                        0.5, 1e-300, 3e-7,  1 - 1e-9, 0x1p-1074};
+    static const double logit_edges[] = {0.0,    -0.0,   40.0, -40.0,  800.0, -800.0,
+                                         1e-300, -1e-18, 36.7, -745.5, 1e6,   -1e6};
+    static const double diff_edges[] = {0.0,         1.0,   -1.0,    0x1.fffffffffffffp-1,
+                                        1 + 0x1p-52, 1e-9,  -1e-300, 20.0,
+                                        -400.0,      900.0, 0.35,    -0.7};
     for (size_t i = 0; i < n; i++) {
         double u = unit_rand(&seed);
         p[i] = c->dx == XD_PROB ? u : c->dx == XD_LOGIT ? 60 * u - 30 : 8 * u - 4;
@@ -370,7 +377,8 @@ static void check_vm_kernel(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, c
     }
     const double scale = 0.375;
     /* float32 outputs are the double result rounded once; subnormal floats lose digits. */
-    const double tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23, tiny = dt == LOSS_DTYPE_F64 ? 1e-300 : 1e-37;
+    const double tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23,
+                 tiny = dt == LOSS_DTYPE_F64 ? 1e-300 : 1e-37;
     kern_elem_args args = {pb, yb, vb, gb, scale, c->param, n};
     double sum = NAN;
     long double ref = 0.0L;
@@ -439,8 +447,13 @@ static int run_vm_with_bad(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, in
     for (size_t i = 0; i < 40; i++)
         pf[i] = (float)p[i], yf[i] = (float)y[i];
     int f64 = dt == LOSS_DTYPE_F64;
-    kern_elem_args a = {f64 ? (void *)p : (void *)pf, f64 ? (void *)y : (void *)yf, NULL,
-                        f64 ? (void *)gd : (void *)g, 1.0, c->param, 40};
+    kern_elem_args a = {f64 ? (void *)p : (void *)pf,
+                        f64 ? (void *)y : (void *)yf,
+                        NULL,
+                        f64 ? (void *)gd : (void *)g,
+                        1.0,
+                        c->param,
+                        40};
     return fn(&a, &sum);
 }
 
@@ -452,10 +465,10 @@ Test(kern, transcendental_kernels_should_decline_what_only_the_reference_can_rep
         double bad;
     } bad_case;
     const bad_case bads[] = {
-        {0, 0, -0.1},     {0, 0, 1.5},      {0, 0, NAN},       {0, 1, INFINITY},  {0, 1, NAN},
-        {1, 0, INFINITY}, {1, 0, NAN},      {1, 1, -INFINITY}, {2, 0, 1.0001},    {2, 1, -0.5},
-        {2, 1, 1.5},      {5, 1, NAN},      {7, 0, -INFINITY}, {7, 1, 1.25},      {8, 1, -1e-9},
-        {11, 0, NAN},     {11, 1, INFINITY}, {11, 0, -INFINITY}, {12, 1, 0.5},    {12, 1, 0.0},
+        {0, 0, -0.1},     {0, 0, 1.5},       {0, 0, NAN},        {0, 1, INFINITY}, {0, 1, NAN},
+        {1, 0, INFINITY}, {1, 0, NAN},       {1, 1, -INFINITY},  {2, 0, 1.0001},   {2, 1, -0.5},
+        {2, 1, 1.5},      {5, 1, NAN},       {7, 0, -INFINITY},  {7, 1, 1.25},     {8, 1, -1e-9},
+        {11, 0, NAN},     {11, 1, INFINITY}, {11, 0, -INFINITY}, {12, 1, 0.5},     {12, 1, 0.0},
         {12, 1, NAN},     {12, 0, INFINITY},
     };
     const char *isas[] = {"avx2", "avx512"};
@@ -523,7 +536,8 @@ static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const
                           size_t rows, size_t classes, const char *isa)
 {
     size_t n = rows * classes, esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
-    void *xb = mem_alloc(n * esz + 1), *gb = mem_alloc(n * esz + 1), *vb = mem_alloc(rows * esz + 1);
+    void *xb = mem_alloc(n * esz + 1), *gb = mem_alloc(n * esz + 1),
+         *vb = mem_alloc(rows * esz + 1);
     double *xr = mem_alloc(n * sizeof *xr + 1); /* the scores as the kernel sees them */
     for (size_t i = 0; i < n; i++) {
         xr[i] = dt == LOSS_DTYPE_F64 ? x[i] : (float)x[i];
@@ -549,13 +563,13 @@ static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const
             size_t i = r * classes + c;
             double gv = dt == LOSS_DTYPE_F64 ? ((double *)gb)[i] : ((float *)gb)[i];
             cr_assert(fabsl(gv - g) <= rel * fabsl(g) + 4e-16L * scale + 1e-37L,
-                      "%s dtype %d C %zu grad[%zu][%zu] %.17g, want %.17Lg", isa, dt, classes, r,
-                      c, gv, g);
+                      "%s dtype %d C %zu grad[%zu][%zu] %.17g, want %.17Lg", isa, dt, classes, r, c,
+                      gv, g);
         }
     }
     const long double sum_tol = dt == LOSS_DTYPE_F64 ? 1e-13L : 1e-11L; /* vm_f32 forms */
-    cr_assert(fabsl(sum - ref) <= sum_tol * (fabsl(ref) + 1), "%s ce sum %.17g vs %.17Lg", isa,
-              sum, ref);
+    cr_assert(fabsl(sum - ref) <= sum_tol * (fabsl(ref) + 1), "%s ce sum %.17g vs %.17Lg", isa, sum,
+              ref);
     a.grad = a.values = NULL; /* without outputs the sum must not change */
     double sum2 = NAN;
     cr_assert_eq(fn(&a, &sum2), 0);
@@ -634,9 +648,9 @@ Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
 
 typedef struct {
     const char *loss;
-    size_t rows, cols;  /* input 0 shape (rows, cols); cols 0: a vector of rows */
-    int targets;        /* 0 probabilities in (0, 1), 1 signs, 2 class indices, 3 floats */
-    const char *param;  /* one scalar parameter, or NULL */
+    size_t rows, cols; /* input 0 shape (rows, cols); cols 0: a vector of rows */
+    int targets;       /* 0 probabilities in (0, 1), 1 signs, 2 class indices, 3 floats */
+    const char *param; /* one scalar parameter, or NULL */
     double value;
 } fast_case;
 
@@ -767,8 +781,9 @@ Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_
                         continue;
                     cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
                     double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
-                    cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g from the reference",
-                              FAST[c].loss, isas[i], DTYPES[k], max_rel_diff(&one, &ref));
+                    cr_assert(max_rel_diff(&one, &ref) <= tol,
+                              "%s %s dtype %d: %g from the reference", FAST[c].loss, isas[i],
+                              DTYPES[k], max_rel_diff(&one, &ref));
                     for (size_t w = 0; w < 2; w++) {
                         cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
                         cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",

@@ -1481,15 +1481,15 @@ Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_orac
                     want += triplet_oracle(x[0] + o, x[1] + o, x[2] + o, dim, eps, swap, g[0] + o,
                                            g[1] + o, g[2] + o);
                 }
-                cr_assert(fabsl(r.value - want) <= tol * (fabsl(want) + 1), "D %zu swap %d dt %d: %.17g vs %.17Lg",
-                          dim, swap, dt, r.value, want);
+                cr_assert(fabsl(r.value - want) <= tol * (fabsl(want) + 1),
+                          "D %zu swap %d dt %d: %.17g vs %.17Lg", dim, swap, dt, r.value, want);
                 const char *names[] = {"anchor", "positive", "negative"};
                 for (int k = 0; k < 3; k++)
                     for (size_t i = 0; i < rows * dim; i++) {
                         double got = at(grad_of(&c, &r, names[k]), i);
                         cr_assert(fabsl(got - g[k][i]) <= tol * (fabsl(g[k][i]) + 1),
-                                  "D %zu swap %d dt %d %s grad[%zu] %.17g vs %.17Lg", dim, swap,
-                                  dt, names[k], i, got, g[k][i]);
+                                  "D %zu swap %d dt %d %s grad[%zu] %.17g vs %.17Lg", dim, swap, dt,
+                                  names[k], i, got, g[k][i]);
                     }
                 loss_result_release(&r);
             }

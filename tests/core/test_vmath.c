@@ -27,12 +27,18 @@ typedef struct {
     oracle_fn oracle;
 } vm_case;
 
-static long double log1ml(long double x) { return log1pl(-x); }
+static long double log1ml(long double x)
+{
+    return log1pl(-x);
+}
 
 static const vm_case FNS[] = {
-    {KERN_VM_EXP, "exp", expl},           {KERN_VM_EXPM1, "expm1", expm1l},
-    {KERN_VM_LOG, "log", logl},           {KERN_VM_LOG1P, "log1p", log1pl},
-    {KERN_VM_LOG1P_01, "log1p_01", log1pl}, {KERN_VM_LOG_01, "log_01", logl},
+    {KERN_VM_EXP, "exp", expl},
+    {KERN_VM_EXPM1, "expm1", expm1l},
+    {KERN_VM_LOG, "log", logl},
+    {KERN_VM_LOG1P, "log1p", log1pl},
+    {KERN_VM_LOG1P_01, "log1p_01", log1pl},
+    {KERN_VM_LOG_01, "log_01", logl},
     {KERN_VM_LOG1M_01, "log1m_01", log1ml},
 };
 
@@ -62,7 +68,10 @@ static unsigned long next_rand(unsigned long *s)
     return *s >> 11;
 }
 
-static double unit_rand(unsigned long *s) { return (double)next_rand(s) / 9007199254740992.0; }
+static double unit_rand(unsigned long *s)
+{
+    return (double)next_rand(s) / 9007199254740992.0;
+}
 
 /* |got - want| relative to want, with subnormal results allowed their absolute rounding;
  * special values must match exactly (infinite when they do not). */
@@ -89,8 +98,9 @@ static void check_f32_forms(const vm_case *c, const double *x, size_t n)
         kern_get()->vm_f32[c->id](x, out, n);
         for (size_t i = 0; i < n; i++) {
             double err = rel_error(out[i], c->oracle((long double)x[i]));
-            cr_assert(err < F32_FORM_BOUND, "%s f32 form %s(%a) = %.17g, want %.17Lg: %.3g relative",
-                      ISAS[k], c->name, x[i], out[i], c->oracle((long double)x[i]), err);
+            cr_assert(err < F32_FORM_BOUND,
+                      "%s f32 form %s(%a) = %.17g, want %.17Lg: %.3g relative", ISAS[k], c->name,
+                      x[i], out[i], c->oracle((long double)x[i]), err);
         }
     }
     kern_init(NULL);
@@ -113,9 +123,8 @@ static void check_points(const vm_case *c, const double *x, size_t n)
             fn(x, out, len);
             for (size_t i = 0; i < len; i++) {
                 double err = ulp_error(out[i], c->oracle((long double)x[i]));
-                cr_assert(err < MAX_ULPS, "%s %s(%a) = %a (%.17g), want %.17Lg: %.3g ulps",
-                          ISAS[k], c->name, x[i], out[i], out[i], c->oracle((long double)x[i]),
-                          err);
+                cr_assert(err < MAX_ULPS, "%s %s(%a) = %a (%.17g), want %.17Lg: %.3g ulps", ISAS[k],
+                          c->name, x[i], out[i], out[i], c->oracle((long double)x[i]), err);
             }
         }
     }
@@ -157,8 +166,8 @@ Test(vmath, exp_should_meet_the_edges_exactly)
                         -0.0,
                         1.0,
                         -1.0,
-                        0x1.62e42fefa39efp+9, /* 709.78...: the largest finite result */
-                        0x1.62e42fefa39f0p+9, /* the first that overflows */
+                        0x1.62e42fefa39efp+9,  /* 709.78...: the largest finite result */
+                        0x1.62e42fefa39f0p+9,  /* the first that overflows */
                         -0x1.74385446d71c3p+9, /* about -745.13: the last nonzero result */
                         -0x1.74910d52d3052p+9, /* -745.13...: underflows to 0 */
                         -708.39641853226408,
@@ -182,9 +191,9 @@ Test(vmath, expm1_should_be_within_two_ulps_and_exact_for_tiny_arguments)
     check_points(&FNS[1], x, N_RANDOM);
     fill_mixed(x, N_RANDOM, -60.0, 710.0, -30, 9, 1, 4);
     check_points(&FNS[1], x, N_RANDOM);
-    const double edges[] = {0.0,   -0.0,        0x1p-1074, -0x1p-1074, 1e-300, -1e-17,
-                            -37.0, -50.0,       -51.0,     -1e300,     709.78, 0x1.62e42fefa39efp+9,
-                            710.0, INFINITY,    -INFINITY, NAN,        0.3465, -0.3466};
+    const double edges[] = {0.0,   -0.0,     0x1p-1074, -0x1p-1074, 1e-300, -1e-17,
+                            -37.0, -50.0,    -51.0,     -1e300,     709.78, 0x1.62e42fefa39efp+9,
+                            710.0, INFINITY, -INFINITY, NAN,        0.3465, -0.3466};
     check_points(&FNS[1], edges, N_OF(edges));
     mem_free(x);
 }
@@ -248,9 +257,23 @@ Test(vmath, log1p_should_be_within_two_ulps_and_exact_for_tiny_arguments)
 
 Test(vmath, log1p_should_give_libm_special_values)
 {
-    const double x[] = {0.0,  -0.0,       0x1p-1074, -0x1p-1074, 1e-300,   -1e-300,
-                        -1.0, -1.0000001, -2.0,      -INFINITY,  INFINITY, DBL_MAX,
-                        NAN,  -0.5,       1.0,       0x1.fffffffffffffp-1, -0x1.fffffffffffffp-1};
+    const double x[] = {0.0,
+                        -0.0,
+                        0x1p-1074,
+                        -0x1p-1074,
+                        1e-300,
+                        -1e-300,
+                        -1.0,
+                        -1.0000001,
+                        -2.0,
+                        -INFINITY,
+                        INFINITY,
+                        DBL_MAX,
+                        NAN,
+                        -0.5,
+                        1.0,
+                        0x1.fffffffffffffp-1,
+                        -0x1.fffffffffffffp-1};
     check_points(&FNS[3], x, N_OF(x));
 }
 
@@ -302,7 +325,7 @@ Test(vmath, log_and_log1m_on_the_unit_interval_should_be_within_two_ulps)
     check_points(&FNS[5], x, n);
     check_points(&FNS[6], x, n);
     /* BCE's ends: log(0) and log(1 - 1) are -inf (clamped to -100 by the loss). */
-    const double edges[] = {0.0, 1.0, 0x1p-1074, 0x1p-1022, 1e-50, 0.5, 0x1.fffffffffffffp-1,
+    const double edges[] = {0.0,    1.0, 0x1p-1074, 0x1p-1022, 1e-50, 0.5, 0x1.fffffffffffffp-1,
                             0x1p-53}; /* NaN is outside their domain */
     check_points(&FNS[5], edges, N_OF(edges));
     check_points(&FNS[6], edges, N_OF(edges));
