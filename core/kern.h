@@ -22,8 +22,9 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * The hinge pair declines any target that is not exactly -1 or 1 (so a loss mapping {0, 1}
  * targets should not call them) and any non-finite prediction; every kernel declines when
  * its sum is not finite. float32 kernels compute in float and sum in double.
- * The losses with transcendentals (vector exp/log; float32 computed in double lanes and
- * rounded once), each the formula of its loss file, with sp = softplus, sig = sigmoid:
+ * The losses with transcendentals (vector exp/log; float32 computed in double lanes with the
+ * vm_f32 forms and rounded once), each the formula of its loss file, with sp = softplus,
+ * sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y;
  *   BCE_WITH_LOGITS (no weights) (1-y) sp(x) + y sp(-x), (1-y) sig(x) - y sig(-x);

@@ -1,8 +1,9 @@
 /* kern_avx2_vm: the AVX2+FMA fast paths built on vector exp/log (vmath_avx2.h): the vector
  * math over arrays, the elementwise losses with transcendentals, and cross-entropy rows.
  * Compiled with -mavx2 -mfma only. Every loss computes in double lanes, float32 included
- * (converted on load, rounded once on store), and declines (KERN_DECLINED) on any element the
- * reference must judge: non-finite or out-of-domain inputs, or a sum that is not finite. */
+ * (converted on load, computed with the vm_f32 forms, rounded once on store), and declines
+ * (KERN_DECLINED) on any element the reference must judge: non-finite or out-of-domain
+ * inputs, or a sum that is not finite. */
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>

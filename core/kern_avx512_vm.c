@@ -1,8 +1,9 @@
 /* kern_avx512_vm: the AVX-512 fast paths built on vector exp/log (vmath_avx512.h), the same
  * steps as kern_avx2_vm.c on 8 double lanes with mask registers: the vector math over
  * arrays, the elementwise losses with transcendentals, and cross-entropy rows. Compiled with
- * the AVX-512 flags only. Every loss computes in double lanes (float32 converted on load and
- * rounded once on store) and declines on any element the reference must judge. */
+ * the AVX-512 flags only. Every loss computes in double lanes (float32 converted on load,
+ * computed with the vm_f32 forms and rounded once on store) and declines on any element the
+ * reference must judge. */
 #include <immintrin.h>
 #include <math.h>
 
