@@ -1,9 +1,13 @@
-/* bench_json: our JSON decode of a large numeric request against cJSON's tree build on the
- * same text (the architecture decision's >= 4x target), plus number printing and one whole
- * /v1 mse request. Not a test: prints figures, asserts nothing about timing.
- * Usage: bench_json [numbers per tensor, default 1000000] */
+/* bench_json: the api layer's JSON decode of a large /v1 body against cJSON's tree build and a
+ * bare strtod loop on the same text, the whole /v1 handler (decode, mse with gradient, encode)
+ * with no sockets, and number printing (snprintf %.17g against the api's shortest round-trip).
+ * The body is {"predictions": [n], "targets": [n], "gradient": true} (and the same with
+ * "reduction": "none", which prints the n terms back too), numbers printed as
+ * Python's json.dumps prints float32 data. Times are thread CPU time (the machines are shared:
+ * time spent preempted is not the parser's), medians over rounds that interleave the parsers
+ * so a burst of load elsewhere hits them alike. Not a test: it asserts nothing about timing.
+ * One TSV row a contestant:  json  name  numbers  bytes  median_seconds  ns_per_number  MB_per_s */
 #include <cjson/cJSON.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,160 +16,220 @@
 #include "api.h"
 #include "jbuf.h"
 #include "json_doc.h"
+#include "kern.h"
 #include "mem.h"
+#include "num.h"
 
-static double now(void)
+#define ROUNDS 7
+
+typedef struct {
+    char *text;
+    size_t len;
+    size_t numbers;
+    double *values; /* the numbers printed, for the printing contest */
+    char *none;     /* the same request with "reduction": "none" (prints 2n numbers back) */
+    size_t none_len;
+} body;
+
+static double cpu_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: the machines are shared */
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint64_t rng = 88172645463325252ull;
-
-static double uniform(void)
+static int cmp_double(const void *a, const void *b)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
-/* {"predictions": [...], "targets": [...]} with n %.17g numbers each (as perf-anchors). */
-static char *make_body(size_t n, size_t *len)
+/* Appends "name":[n numbers] to b (which has room: NUM_FORMAT_MAX + 1 bytes a number). */
+static void append_array(body *b, const char *name, size_t n, unsigned long *s)
 {
-    size_t cap = 2 * n * 26 + 64, k = 0;
-    char *s = malloc(cap);
-    const char *names[2] = {"predictions", "targets"};
-    k += (size_t)snprintf(s + k, cap - k, "{");
-    for (int t = 0; t < 2; t++) {
-        k += (size_t)snprintf(s + k, cap - k, "%s\"%s\": [", t ? ", " : "", names[t]);
-        for (size_t i = 0; i < n; i++)
-            k += (size_t)snprintf(s + k, cap - k, "%s%.17g", i ? ", " : "", uniform());
-        k += (size_t)snprintf(s + k, cap - k, "]");
+    b->len += (size_t)sprintf(b->text + b->len, "\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        *s = *s * 6364136223846793005UL + 1442695040888963407UL;
+        double v = (double)(float)((double)(*s >> 11) / 9007199254740992.0);
+        b->values[b->numbers++] = v;
+        b->len += num_format_double(v, b->text + b->len);
+        b->text[b->len++] = i + 1 < n ? ',' : ']';
     }
-    k += (size_t)snprintf(s + k, cap - k, "}");
-    *len = k;
-    return s;
 }
 
-typedef double (*bench_fn)(const char *body, size_t len);
-
-static double run_ours(const char *body, size_t len)
+/* Builds the request body. Returns 0, or -1 when out of memory. Free with body_free. */
+static int body_make(body *b, size_t n)
 {
-    json_doc d;
-    json_error e;
-    double t0 = now();
-    if (json_doc_parse(&d, body, len, NULL, &e) != JSON_OK) {
-        fprintf(stderr, "parse failed: %s\n", e.message);
-        exit(1);
-    }
-    double t = now() - t0;
-    json_doc_release(&d);
-    return t;
+    size_t cap;
+    memset(b, 0, sizeof *b);
+    if (__builtin_mul_overflow(n, (size_t)2 * (NUM_FORMAT_MAX + 1), &cap) ||
+        __builtin_add_overflow(cap, (size_t)128, &cap))
+        return -1;
+    b->text = mem_alloc(cap);
+    b->values = mem_alloc_array(2 * n, sizeof *b->values);
+    if (b->text == NULL || b->values == NULL)
+        return -1;
+    unsigned long s = 42;
+    b->text[b->len++] = '{';
+    append_array(b, "predictions", n, &s);
+    b->text[b->len++] = ',';
+    append_array(b, "targets", n, &s);
+    b->len += (size_t)sprintf(b->text + b->len, ",\"gradient\":true}");
+    static const char none[] = ",\"reduction\":\"none\"}";
+    if ((b->none = mem_alloc(b->len + sizeof none)) == NULL)
+        return -1;
+    memcpy(b->none, b->text, b->len - 1); /* without the closing brace */
+    memcpy(b->none + b->len - 1, none, sizeof none);
+    b->none_len = b->len - 1 + sizeof none - 1;
+    return 0;
 }
 
-static double run_cjson(const char *body, size_t len)
+static void body_free(body *b)
 {
-    double t0 = now();
-    cJSON *j = cJSON_ParseWithLength(body, len);
-    double t = now() - t0;
-    if (j == NULL) {
-        fprintf(stderr, "cJSON parse failed\n");
-        exit(1);
-    }
-    cJSON_Delete(j);
-    return t;
+    mem_free(b->none);
+    mem_free(b->text);
+    mem_free(b->values);
 }
 
-static double run_v1(const char *body, size_t len)
+/* The floor for any parser that converts every number: strtod over the text, no tree. */
+static int run_strtod(const body *b)
+{
+    double sum = 0;
+    const char *p = b->text, *end = b->text + b->len;
+    while (p < end) {
+        if ((*p >= '0' && *p <= '9') || *p == '-') {
+            char *q;
+            sum += strtod(p, &q);
+            p = q;
+        } else {
+            p++;
+        }
+    }
+    return sum > 0 ? 0 : -1;
+}
+
+static int run_cjson(const body *b)
+{
+    cJSON *root = cJSON_ParseWithLength(b->text, b->len);
+    int ok =
+        root != NULL && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "targets")) > 0;
+    cJSON_Delete(root);
+    return ok ? 0 : -1;
+}
+
+static int run_json_doc(const body *b)
+{
+    json_doc doc;
+    json_error err;
+    int ok = json_doc_parse(&doc, b->text, b->len, NULL, &err) == JSON_OK;
+    json_doc_release(&doc);
+    return ok ? 0 : -1;
+}
+
+static int run_v1_loss(const body *b)
 {
     api_env env = {NULL, 0};
-    api_reply r;
-    double t0 = now();
-    api_v1_loss(&env, "mse", 3, body, len, &r);
-    double t = now() - t0;
-    if (r.status != 200) {
-        fprintf(stderr, "v1 status %d\n", r.status);
-        exit(1);
-    }
-    api_reply_release(&r);
-    return t;
+    api_reply reply;
+    int ok = api_v1_loss(&env, "mse", 3, b->text, b->len, &reply) == API_OK;
+    api_reply_release(&reply);
+    return ok ? 0 : -1;
 }
 
-/* The same body with gradients of every element requested: parse, compute, print 2e6 numbers. */
-static double run_v1_gradient(const char *body, size_t len)
+static int run_v1_loss_none(const body *b)
 {
-    static const char extra[] = ", \"reduction\": \"none\", \"gradient\": true}";
-    char *b = malloc(len + sizeof extra);
-    memcpy(b, body, len - 1); /* drop the closing brace */
-    memcpy(b + len - 1, extra, sizeof extra);
-    double t = run_v1(b, len - 1 + sizeof extra - 1);
-    free(b);
-    return t;
+    api_env env = {NULL, 0};
+    api_reply reply;
+    int ok = api_v1_loss(&env, "mse", 3, b->none, b->none_len, &reply) == API_OK;
+    api_reply_release(&reply);
+    return ok ? 0 : -1;
 }
 
-static double best_of(bench_fn fn, const char *body, size_t len, int reps)
+static int run_print_printf(const body *b)
 {
-    double best = 1e30;
-    for (int i = 0; i < reps; i++) {
-        double t = fn(body, len);
-        best = t < best ? t : best;
-    }
-    return best;
-}
-
-static void print_numbers(size_t n)
-{
-    double *v = malloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = uniform();
-    char *buf = malloc(n * 26 + 1);
-    double t0 = now();
+    char *buf = mem_alloc(b->numbers * 26 + 1);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += (size_t)snprintf(buf + k, 26, "%.17g,", v[i]);
-    double t_printf = now() - t0;
+    if (buf == NULL)
+        return -1;
+    for (size_t i = 0; i < b->numbers; i++)
+        k += (size_t)snprintf(buf + k, 26, "%.17g,", b->values[i]);
+    mem_free(buf);
+    return k > 0 ? 0 : -1;
+}
+
+static int run_print_shortest(const body *b)
+{
     jbuf jb;
-    jbuf_init(&jb, n * 26);
-    t0 = now();
-    for (size_t i = 0; i < n; i++) {
-        jbuf_double(&jb, v[i]);
+    jbuf_init(&jb, b->numbers * 26);
+    for (size_t i = 0; i < b->numbers; i++) {
+        jbuf_double(&jb, b->values[i]);
         jbuf_putc(&jb, ',');
     }
-    double t_ours = now() - t0;
-    printf("print %zu doubles: snprintf %%.17g %.1f ns/number, shortest round-trip %.1f ns/number "
-           "(x%.1f)\n",
-           n, 1e9 * t_printf / (double)n, 1e9 * t_ours / (double)n, t_printf / t_ours);
+    char *data = NULL;
+    size_t len = 0;
+    int st = jbuf_take(&jb, &data, &len);
+    mem_free(data);
     jbuf_release(&jb);
-    free(buf);
-    free(v);
+    return st == 0 && len > 0 ? 0 : -1;
+}
+
+typedef struct {
+    const char *name;
+    int (*run)(const body *b);
+} contestant;
+
+static const contestant contestants[] = {
+    {"strtod", run_strtod},
+    {"cjson_tree", run_cjson},
+    {"api_json_doc", run_json_doc},
+    {"api_v1_loss", run_v1_loss},
+    {"api_v1_loss_none", run_v1_loss_none},
+    {"print_printf17g", run_print_printf},
+    {"print_shortest", run_print_shortest},
+};
+#define N_CONTESTANTS (sizeof contestants / sizeof contestants[0])
+
+static void print_row(const char *name, const body *b, double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    double sec = t[n / 2];
+    printf("json\t%s\t%zu\t%zu\t%.6g\t%.2f\t%.1f\n", name, b->numbers, b->len, sec,
+           sec * 1e9 / (double)b->numbers, (double)b->len / sec / 1e6);
 }
 
 int main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    size_t len;
-    char *body = make_body(n, &len);
-    double numbers = 2.0 * (double)n, mb = (double)len / 1e6;
-    /* Interleaved rounds, best of each: the machines are shared, so the minimum is the
-     * figure least disturbed by other work, and interleaving exposes both to the same load. */
-    double ours = 1e30, cj = 1e30;
-    for (int round = 0; round < 7; round++) {
-        double a = best_of(run_ours, body, len, 1), b = best_of(run_cjson, body, len, 1);
-        ours = a < ours ? a : ours;
-        cj = b < cj ? b : cj;
+    size_t n = 1000000;
+    double t[N_CONTESTANTS][ROUNDS];
+    int failed[N_CONTESTANTS] = {0};
+    body b;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (strcmp(argv[i], "--n") == 0)
+            n = (size_t)strtod(argv[i + 1], NULL);
+    if (n < 1 || n > 100000000) {
+        fprintf(stderr, "usage: bench_json [--n NUMBERS_PER_ARRAY]\n");
+        return 2;
     }
-    double v1 = best_of(run_v1, body, len, 3);
-    double v1g = best_of(run_v1_gradient, body, len, 3);
-    printf("body: %.1f MB, %.0f numbers\n", mb, numbers);
-    printf("json_doc_parse:       %6.1f ns/number %7.1f MB/s\n", 1e9 * ours / numbers, mb / ours);
-    printf("cJSON_ParseWithLength: %6.1f ns/number %7.1f MB/s\n", 1e9 * cj / numbers, mb / cj);
-    printf("ratio cJSON/ours: x%.2f\n", cj / ours);
-    printf("whole /v1/loss/mse (parse, compute, encode %s): %.1f ms\n", "value only", 1e3 * v1);
-    printf("whole /v1/loss/mse, reduction none + gradient (prints %.0f numbers): %.1f ms\n",
-           numbers, 1e3 * v1g);
-    print_numbers(n);
-    free(body);
+    kern_init(getenv("LOSSD_ISA"));
+    if (body_make(&b, n) != 0) {
+        fprintf(stderr, "bench_json: out of memory\n");
+        body_free(&b);
+        return 1;
+    }
+    for (size_t c = 0; c < N_CONTESTANTS; c++)
+        failed[c] = contestants[c].run(&b) != 0; /* warm-up, and a check that it works */
+    for (int r = 0; r < ROUNDS; r++)
+        for (size_t c = 0; c < N_CONTESTANTS; c++) {
+            double t0 = cpu_now();
+            if (!failed[c])
+                contestants[c].run(&b);
+            t[c][r] = cpu_now() - t0;
+        }
+    for (size_t c = 0; c < N_CONTESTANTS; c++) {
+        if (failed[c])
+            fprintf(stderr, "bench_json: %s failed on the body\n", contestants[c].name);
+        else
+            print_row(contestants[c].name, &b, t[c], ROUNDS);
+    }
+    body_free(&b);
     return 0;
 }

@@ -3,8 +3,11 @@
 
 Run with Debian's interpreter (/usr/bin/python3, python3-torch). Prints TSV rows in
 bench_core's format with kind "torch":
-    torch  <case>  float32  <n>  <threads>  <median_seconds>  <G_elements_per_s>
-Usage: torch_bench.py [--quick] [--threads T] [--case NAME]
+    torch  <case>  <dtype>  <n>  <threads>  <median_seconds>  <G_elements_per_s>
+Timed: the forward call and backward(), with fresh .grad each repetition (what a training
+step does). Inputs are made once per case, outside the timing.
+Usage: torch_bench.py [--sizes N,N,...] [--threads 1|2|both] [--dtype float32|float64|both]
+                      [--case NAME,...] [--reps R]
 """
 import argparse
 import statistics
@@ -15,43 +18,48 @@ import torch
 import torch.nn.functional as F
 
 
-def elementwise(fn, pm1=False, prob=False):
-    def make(n):
+def pm1_like(rows, g, dtype):
+    return torch.where(torch.rand(rows, generator=g) < 0.5, -1.0, 1.0).to(dtype)
+
+
+def unit(shape, g, dtype):
+    return (0.02 + 0.96 * torch.rand(shape, generator=g)).to(dtype)
+
+
+def elementwise(fn, pm1=False):
+    def make(n, dtype):
         g = torch.Generator().manual_seed(42)
-        p = (0.02 + 0.96 * torch.rand(n, generator=g)).requires_grad_()
-        if pm1:
-            y = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0)
-        else:
-            y = 0.02 + 0.96 * torch.rand(n, generator=g)
-        return (p, y), lambda: fn(p, y)
+        p = unit(n, g, dtype).requires_grad_()
+        y = pm1_like(n, g, dtype) if pm1 else unit(n, g, dtype)
+        return (p,), lambda: fn(p, y)
     return make
 
 
 def cross_entropy(c):
-    def make(n):
+    def make(n, dtype):
         g = torch.Generator().manual_seed(42)
         rows = n // c
-        x = torch.rand(rows, c, generator=g).requires_grad_()
+        x = unit((rows, c), g, dtype).requires_grad_()
         t = torch.randint(0, c, (rows,), generator=g)
         return (x,), lambda: F.cross_entropy(x, t)
     return make
 
 
 def triplet(d):
-    def make(n):
+    def make(n, dtype):
         g = torch.Generator().manual_seed(42)
         rows = n // d
-        a, p, q = (torch.rand(rows, d, generator=g).requires_grad_() for _ in range(3))
+        a, p, q = (unit((rows, d), g, dtype).requires_grad_() for _ in range(3))
         return (a, p, q), lambda: F.triplet_margin_loss(a, p, q)
     return make
 
 
 def cosine(d):
-    def make(n):
+    def make(n, dtype):
         g = torch.Generator().manual_seed(42)
         rows = n // d
-        a, b = (torch.rand(rows, d, generator=g).requires_grad_() for _ in range(2))
-        y = torch.where(torch.rand(rows, generator=g) < 0.5, -1.0, 1.0)
+        a, b = (unit((rows, d), g, dtype).requires_grad_() for _ in range(2))
+        y = pm1_like(rows, g, dtype)
         return (a, b), lambda: F.cosine_embedding_loss(a, b, y)
     return make
 
@@ -67,6 +75,16 @@ def squared_hinge(p, y):
 def focal(p, y, alpha=0.25, gamma=2.0):
     ce = F.binary_cross_entropy(p, y, reduction="none")
     p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * ((1 - p_t) ** gamma)
+    loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return loss.mean()
+
+
+def sigmoid_focal(p, y, alpha=0.25, gamma=2.0):
+    # torchvision.ops.sigmoid_focal_loss, written out (torchvision may be absent).
+    prob = torch.sigmoid(p)
+    ce = F.binary_cross_entropy_with_logits(p, y, reduction="none")
+    p_t = prob * y + (1 - prob) * (1 - y)
     loss = ce * ((1 - p_t) ** gamma)
     loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
     return loss.mean()
@@ -88,7 +106,7 @@ CASES = {
     "bce": elementwise(F.binary_cross_entropy),
     "bce_with_logits": elementwise(F.binary_cross_entropy_with_logits),
     "focal": elementwise(focal),
-    "sigmoid_focal": elementwise(lambda p, y: __import__("torchvision").ops.sigmoid_focal_loss(p, y, reduction="mean")),
+    "sigmoid_focal": elementwise(sigmoid_focal),
     "log_cosh": elementwise(log_cosh),
     "soft_margin": elementwise(F.soft_margin_loss, pm1=True),
     "cross_entropy_C10": cross_entropy(10),
@@ -98,8 +116,13 @@ CASES = {
 }
 
 
-def measure(make, n, reps):
-    leaves, run = make(n)
+def measure(make, n, dtype, reps):
+    leaves, run = make(n, dtype)
+    t0 = time.perf_counter()
+    run().backward()  # warm-up, as bench_core does
+    warm = time.perf_counter() - t0
+    if warm * reps > 1.5:  # a slow case gets fewer repetitions (about 1.5 s, at least 3)
+        reps = max(3, int(1.5 / warm))
     times = []
     for _ in range(reps):
         for t in leaves:
@@ -110,28 +133,37 @@ def measure(make, n, reps):
     return statistics.median(times)
 
 
+def reps_for(n, forced):
+    if forced:
+        return forced
+    return 31 if n <= 100000 else 15 if n <= 1000000 else 7 if n <= 10000000 else 5
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--case")
-    ap.add_argument("--n", type=float)
+    ap.add_argument("--sizes", default="1e3,1e5,1e6,1e7,5e7")
+    ap.add_argument("--threads", default="both")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--case", help="comma-separated case names (default: all)")
+    ap.add_argument("--reps", type=int, default=0)
     args = ap.parse_args()
-    sizes = [1000, 100000, 1000000, 10000000] + ([] if args.quick else [50000000])
-    if args.n:
-        sizes = [int(args.n)]
-    for threads in (1, 2):
-        if args.threads and threads != args.threads:
-            continue
+    sizes = [int(float(x)) for x in args.sizes.split(",")]
+    threads_list = (1, 2) if args.threads == "both" else (int(args.threads),)
+    dtypes = ("float32", "float64") if args.dtype == "both" else (args.dtype,)
+    names = args.case.split(",") if args.case else list(CASES)
+    unknown = [x for x in names if x not in CASES]
+    if unknown:
+        sys.exit(f"unknown case: {', '.join(unknown)}")
+    print(f"# torch\t{torch.__version__}")
+    for threads in threads_list:
         torch.set_num_threads(threads)
-        for n in sizes:
-            for name, make in CASES.items():
-                if args.case and args.case != name:
-                    continue
-                reps = 15 if n <= 1000000 else 5
-                sec = measure(make, n, reps)
-                print(f"torch\t{name}\tfloat32\t{n}\t{threads}\t{sec:.6g}\t{n / sec / 1e9:.4f}")
-                sys.stdout.flush()
+        for dtype_name in dtypes:
+            dtype = getattr(torch, dtype_name)
+            for n in sizes:
+                for name in names:
+                    sec = measure(CASES[name], n, dtype, reps_for(n, args.reps))
+                    print(f"torch\t{name}\t{dtype_name}\t{n}\t{threads}\t{sec:.6g}\t{n / sec / 1e9:.4f}")
+                    sys.stdout.flush()
 
 
 if __name__ == "__main__":

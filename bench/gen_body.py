@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Writes the request bodies the HTTP benchmarks send (deterministic, seed 42).
+
+  gen_body.py json N OUT        {"predictions": [N], "targets": [N], "gradient": true}
+                                numbers printed as Python prints doubles (17 significant
+                                digits at most: what json.dumps of float32 data gives)
+  gen_body.py v2 N DTYPE OUT [ALIGN]
+                                Open Inference Protocol binary request (FP32 or FP64):
+                                JSON header + raw little-endian tensors, gradient and binary
+                                output asked; prints the header length on stdout. With ALIGN,
+                                the header is padded with spaces to a multiple of ALIGN bytes
+                                (tensors then start aligned in the body, as a client may do)
+"""
+import json
+import sys
+
+import numpy as np
+
+
+def tensors(n, dtype):
+    rng = np.random.default_rng(42)
+    return rng.random(n).astype(dtype), rng.random(n).astype(dtype)
+
+
+def write_json(n, out):
+    p, y = tensors(n, np.float32)
+    body = {"predictions": p.astype(np.float64).tolist(),
+            "targets": y.astype(np.float64).tolist(), "gradient": True}
+    with open(out, "w") as f:
+        json.dump(body, f, separators=(",", ":"))
+
+
+def write_v2(n, dtype, out, align=1):
+    np_dtype = {"FP32": "<f4", "FP64": "<f8"}[dtype]
+    p, y = tensors(n, np_dtype)
+    inputs = [{"name": name, "shape": [n], "datatype": dtype,
+               "parameters": {"binary_data_size": t.nbytes}}
+              for name, t in (("predictions", p), ("targets", y))]
+    header = json.dumps({"inputs": inputs,
+                         "parameters": {"gradient": True, "binary_data_output": True}},
+                        separators=(",", ":")).encode()
+    header += b" " * (-len(header) % align)
+    with open(out, "wb") as f:
+        f.write(header)
+        f.write(p.tobytes())
+        f.write(y.tobytes())
+    print(len(header))
+
+
+def main():
+    kind = sys.argv[1]
+    n = int(float(sys.argv[2]))
+    if kind == "json":
+        write_json(n, sys.argv[3])
+    elif kind == "v2":
+        write_v2(n, sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
