@@ -427,50 +427,82 @@ KERN_INLINE void ce_store(void *out, int f32, size_t off, size_t r, __m256d v)
         _mm256_maskstore_pd((double *)out + off, tail_mask(r), v);
 }
 
-/* Rows r0 .. r0+n-1 (n <= 4) of at most CE_NARROW classes; adds their losses to *sum. The
- * block's scores and gradient pass through a buffer, so memory sees only contiguous accesses;
- * out_idx[k] maps row-major gradient vector k to its class-major place in the buffer.
- * Returns 0 or KERN_DECLINED. */
-KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
-                                const __m128i *out_idx, double *sum)
+/* The scores of a block of n <= 4 narrow rows at `off`, class-major: v[c] holds class c of
+ * every row (lane j = row j), through buf so that memory sees contiguous loads. Returns the
+ * rows' maxima; ORs non-finite lanes into *bad. */
+KERN_INLINE __m256d ce_narrow_scores(const kern_rows_args *a, int f32, size_t off, size_t n,
+                                     double *buf, __m256d *v, __m256d *bad)
 {
-    const size_t classes = a->classes, off = r0 * classes, len = n * classes;
+    const size_t len = n * a->classes;
     const __m256d m = _mm256_castsi256_pd(tail_mask(n)), zero = _mm256_setzero_pd();
-    const __m128i idx = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int)classes));
-    double buf[4 * CE_NARROW + 4];
-    __m256d v[CE_NARROW], e[CE_NARROW], mx = vm4_c(-__builtin_inf()), s = zero, bad = zero;
+    const __m128i idx =
+        _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int)a->classes));
+    __m256d mx = vm4_c(-__builtin_inf());
     for (size_t i = 0; i < len; i += 4)
         _mm256_storeu_pd(buf + i, ce_load(a->x, f32, off + i, len - i, zero));
-    for (size_t c = 0; c < classes; c++) {
+    for (size_t c = 0; c < a->classes; c++) {
         v[c] = _mm256_mask_i32gather_pd(zero, buf + c, idx, m, 8);
-        bad = _mm256_or_pd(bad, _mm256_and_pd(m, not_finite(v[c])));
+        *bad = _mm256_or_pd(*bad, _mm256_and_pd(m, not_finite(v[c])));
         mx = _mm256_max_pd(mx, v[c]);
     }
-    for (size_t c = 0; c < classes; c++) {
-        e[c] = vm4_exp(_mm256_sub_pd(v[c], mx), f32);
-        s = _mm256_add_pd(s, e[c]);
-    }
-    __m256i t = _mm256_maskload_epi64((const long long *)a->target + r0, tail_mask(n));
-    __m256i out =
-        _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), t),
-                        _mm256_cmpgt_epi64(t, _mm256_set1_epi64x((long long)classes - 1)));
-    bad = _mm256_or_pd(bad, _mm256_and_pd(m, _mm256_castsi256_pd(out)));
-    if (_mm256_movemask_pd(bad))
-        return KERN_DECLINED;
-    __m256d inv = _mm256_div_pd(vm4_c(1.0), s), sc = vm4_c(a->scale), xt = zero;
-    for (size_t c = 0; c < classes; c++) {
+    return mx;
+}
+
+/* Writes the block's gradient (p - [c == t]) * scale, class-major into buf, then back to
+ * row-major memory through out_idx (row-major vector k's places in buf); returns each row's
+ * score at its target. */
+KERN_INLINE __m256d ce_narrow_grad(const kern_rows_args *a, int f32, size_t off, size_t n,
+                                   __m256i t, const __m256d *v, const __m256d *e, __m256d inv,
+                                   double *buf, const __m128i *out_idx)
+{
+    const size_t len = n * a->classes;
+    const __m256d sc = vm4_c(a->scale), zero = _mm256_setzero_pd();
+    __m256d xt = zero;
+    for (size_t c = 0; c < a->classes; c++) {
         __m256d hit = _mm256_castsi256_pd(_mm256_cmpeq_epi64(t, _mm256_set1_epi64x((long long)c)));
         __m256d p = _mm256_mul_pd(e[c], inv);
         xt = vm4_pick(hit, v[c], xt);
-        if (a->grad) /* (p - [c == t]) * scale, class-major */
+        if (a->grad)
             _mm256_storeu_pd(buf + 4 * c,
                              _mm256_mul_pd(vm4_pick(hit, _mm256_sub_pd(p, vm4_c(1.0)), p), sc));
     }
-    for (size_t i = 0; a->grad && i < len; i += 4) { /* back to row-major */
+    for (size_t i = 0; a->grad && i < len; i += 4) {
         __m256d mo = _mm256_castsi256_pd(tail_mask(len - i));
         ce_store(a->grad, f32, off + i, len - i,
                  _mm256_mask_i32gather_pd(zero, buf, out_idx[i / 4], mo, 8));
     }
+    return xt;
+}
+
+/* Lanes of m whose target lies outside [0, classes). */
+KERN_INLINE __m256d ce_bad_targets(__m256i t, size_t classes, __m256d m)
+{
+    __m256i out =
+        _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), t),
+                        _mm256_cmpgt_epi64(t, _mm256_set1_epi64x((long long)classes - 1)));
+    return _mm256_and_pd(m, _mm256_castsi256_pd(out));
+}
+
+/* Rows r0 .. r0+n-1 (n <= 4) of at most CE_NARROW classes, one row per lane; adds their
+ * losses to *sum. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
+                                const __m128i *out_idx, double *sum)
+{
+    const size_t off = r0 * a->classes;
+    const __m256d m = _mm256_castsi256_pd(tail_mask(n));
+    double buf[4 * CE_NARROW + 4];
+    __m256d v[CE_NARROW], e[CE_NARROW], s = _mm256_setzero_pd(), bad = _mm256_setzero_pd();
+    __m256d mx = ce_narrow_scores(a, f32, off, n, buf, v, &bad);
+    for (size_t c = 0; c < a->classes; c++) {
+        e[c] = vm4_exp(_mm256_sub_pd(v[c], mx), f32);
+        s = _mm256_add_pd(s, e[c]);
+    }
+    __m256i t = _mm256_maskload_epi64((const long long *)a->target + r0, tail_mask(n));
+    bad = _mm256_or_pd(bad, ce_bad_targets(t, a->classes, m));
+    if (_mm256_movemask_pd(bad))
+        return KERN_DECLINED;
+    __m256d inv = _mm256_div_pd(vm4_c(1.0), s);
+    __m256d xt = ce_narrow_grad(a, f32, off, n, t, v, e, inv, buf, out_idx);
     __m256d l = _mm256_sub_pd(_mm256_add_pd(mx, vm4_log(s, f32)), xt);
     if (a->values)
         ce_store(a->values, f32, r0, n, l);

@@ -423,48 +423,73 @@ KERN_INLINE void ce_copy_in(double *dst, const void *x, int f32, size_t off, siz
         _mm512_storeu_pd(dst + i, ce_load(x, f32, off + i, tail_mask(n - i), _mm512_setzero_pd()));
 }
 
-/* Rows r0 .. r0+n-1 (n <= 8) of at most CE_NARROW classes; adds their losses to *sum.
- * The block's scores and gradient pass through a buffer, so memory sees only contiguous
- * accesses and the lane-per-row gathers stay in L1; out_idx[k] maps row-major gradient vector
- * k to its class-major place in the buffer. Returns 0 or KERN_DECLINED. */
-KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
-                                const __m256i *out_idx, double *sum)
+/* The scores of a block of n <= 8 narrow rows at `off`, class-major: v[c] holds class c of
+ * every row (lane j = row j), through buf so that memory sees contiguous loads. Returns the
+ * rows' maxima; ORs non-finite lanes into *bad. */
+KERN_INLINE __m512d ce_narrow_scores(const kern_rows_args *a, int f32, size_t off, size_t n,
+                                     double *buf, __m512d *v, __mmask8 *bad)
 {
-    const size_t classes = a->classes, off = r0 * classes, len = n * classes;
     const __mmask8 m = tail_mask(n);
     const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                           _mm256_set1_epi32((int)classes));
-    double buf[8 * CE_NARROW + 8];
-    __m512d v[CE_NARROW], e[CE_NARROW], mx = vm8_c(-__builtin_inf()), s = _mm512_setzero_pd();
-    __mmask8 bad = 0;
-    ce_copy_in(buf, a->x, f32, off, len);
-    for (size_t c = 0; c < classes; c++) {
+                                           _mm256_set1_epi32((int)a->classes));
+    __m512d mx = vm8_c(-__builtin_inf());
+    ce_copy_in(buf, a->x, f32, off, n * a->classes);
+    for (size_t c = 0; c < a->classes; c++) {
         v[c] = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, idx, buf + c, 8);
-        bad |= not_finite_in(m, v[c]);
+        *bad |= not_finite_in(m, v[c]);
         mx = _mm512_max_pd(mx, v[c]);
     }
-    for (size_t c = 0; c < classes; c++) {
-        e[c] = vm8_exp(_mm512_sub_pd(v[c], mx), f32);
-        s = _mm512_add_pd(s, e[c]);
-    }
-    __m512i t = _mm512_maskz_loadu_epi64(m, a->target + r0); /* unsigned: negatives too */
-    bad |= _mm512_mask_cmp_epu64_mask(m, t, _mm512_set1_epi64((long long)classes), _MM_CMPINT_NLT);
-    if (bad)
-        return KERN_DECLINED;
-    __m512d inv = _mm512_div_pd(vm8_c(1.0), s), sc = vm8_c(a->scale), xt = _mm512_setzero_pd();
-    for (size_t c = 0; c < classes; c++) {
+    return mx;
+}
+
+/* Writes the block's gradient (p - [c == t]) * scale, class-major into buf, then back to
+ * row-major memory through out_idx (row-major vector k's places in buf); returns each row's
+ * score at its target. */
+KERN_INLINE __m512d ce_narrow_grad(const kern_rows_args *a, int f32, size_t off, size_t n,
+                                   __m512i t, const __m512d *v, const __m512d *e, __m512d inv,
+                                   double *buf, const __m256i *out_idx)
+{
+    const size_t len = n * a->classes;
+    const __m512d sc = vm8_c(a->scale);
+    __m512d xt = _mm512_setzero_pd();
+    for (size_t c = 0; c < a->classes; c++) {
         __mmask8 hit = _mm512_cmpeq_epi64_mask(t, _mm512_set1_epi64((long long)c));
         __m512d p = _mm512_mul_pd(e[c], inv);
         xt = _mm512_mask_mov_pd(xt, hit, v[c]);
-        if (a->grad) /* (p - [c == t]) * scale, class-major */
+        if (a->grad)
             _mm512_storeu_pd(buf + 8 * c,
                              _mm512_mul_pd(_mm512_mask_sub_pd(p, hit, p, vm8_c(1.0)), sc));
     }
-    for (size_t i = 0; a->grad && i < len; i += 8) { /* back to row-major */
+    for (size_t i = 0; a->grad && i < len; i += 8) {
         __mmask8 mo = tail_mask(len - i);
         ce_store(a->grad, f32, off + i, mo,
                  _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mo, out_idx[i / 8], buf, 8));
     }
+    return xt;
+}
+
+/* Rows r0 .. r0+n-1 (n <= 8) of at most CE_NARROW classes, one row per lane; adds their
+ * losses to *sum. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_narrow_block(const kern_rows_args *a, int f32, size_t r0, size_t n,
+                                const __m256i *out_idx, double *sum)
+{
+    const size_t off = r0 * a->classes;
+    const __mmask8 m = tail_mask(n);
+    double buf[8 * CE_NARROW + 8];
+    __m512d v[CE_NARROW], e[CE_NARROW], s = _mm512_setzero_pd();
+    __mmask8 bad = 0;
+    __m512d mx = ce_narrow_scores(a, f32, off, n, buf, v, &bad);
+    for (size_t c = 0; c < a->classes; c++) {
+        e[c] = vm8_exp(_mm512_sub_pd(v[c], mx), f32);
+        s = _mm512_add_pd(s, e[c]);
+    }
+    __m512i t = _mm512_maskz_loadu_epi64(m, a->target + r0); /* unsigned: negatives too */
+    bad |=
+        _mm512_mask_cmp_epu64_mask(m, t, _mm512_set1_epi64((long long)a->classes), _MM_CMPINT_NLT);
+    if (bad)
+        return KERN_DECLINED;
+    __m512d inv = _mm512_div_pd(vm8_c(1.0), s);
+    __m512d xt = ce_narrow_grad(a, f32, off, n, t, v, e, inv, buf, out_idx);
     __m512d l = _mm512_sub_pd(_mm512_add_pd(mx, vm8_log(s, f32)), xt);
     if (a->values)
         ce_store(a->values, f32, r0, m, l);
