@@ -211,17 +211,23 @@ Test(http_ops, forced_isa_ref_is_logged_and_exported)
     free(log);
 }
 
-/* A body of n predictions and targets that keeps a worker busy for a while. */
-static char *big_mse_body(size_t n, size_t *len)
+/* An ntxent body whose compute (a 2N x 2N similarity matrix and its gradient) dwarfs its
+ * decoding, so the time a job holds the worker does not shrink with faster parsing. */
+static char *heavy_ntxent_body(size_t n, size_t d, size_t *len)
 {
-    char *body = malloc(n * 20 + 128), *p = body;
-    p += sprintf(p, "{\"reduction\": \"none\", \"gradient\": true, \"predictions\": [");
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%s0.%06zu", i ? "," : "", i % 999983);
-    p += sprintf(p, "], \"targets\": [");
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "%s0.%06zu", i ? "," : "", (i * 7) % 999983);
-    p += sprintf(p, "]}");
+    char *body = malloc(2 * n * d * 12 + 128), *p = body;
+    p += sprintf(p, "{\"gradient\": true");
+    for (int k = 0; k < 2; k++) {
+        p += sprintf(p, ", \"%s\": [", k ? "x2" : "x1");
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < d; j++)
+                p += sprintf(p, "%s%.4f", j ? "," : (i ? ",[" : "["),
+                             (double)((i * 131 + j * 17 + (size_t)k * 7) % 2001) / 1000.0 - 1.0);
+            *p++ = ']';
+        }
+        *p++ = ']';
+    }
+    p += sprintf(p, "}");
     *len = (size_t)(p - body);
     return body;
 }
@@ -231,12 +237,12 @@ Test(http_ops, full_queue_yields_503_overloaded_with_retry_after)
     enum { N = 8 };
     http_conn c[N];
     size_t len;
-    char *body = big_mse_body(300000, &len);
+    char *body = heavy_ntxent_body(1024, 64, &len); /* ~0.1 s of one worker each */
     int ok = 0, overloaded = 0;
     srv_start((const char *[]){"--workers", "1", "--queue", "1", NULL});
     for (int i = 0; i < N; i++) {
         cr_assert_eq(http_open(&c[i], srv.port), 0);
-        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, body, len), 0);
+        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len), 0);
     }
     for (int i = 0; i < N; i++) {
         http_response r;
@@ -260,15 +266,15 @@ Test(http_ops, full_queue_yields_503_overloaded_with_retry_after)
 
 Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
 {
-    enum { N = 16 };
+    enum { N = 24 };
     http_conn c[N];
     size_t len;
-    char *body = big_mse_body(400000, &len);
+    char *body = heavy_ntxent_body(1024, 64, &len); /* ~0.1 s of one worker each */
     int ok = 0, timed_out = 0;
     srv_start((const char *[]){"--workers", "1", "--queue", "64", "--job-timeout", "1", NULL});
     for (int i = 0; i < N; i++) {
         cr_assert_eq(http_open(&c[i], srv.port), 0);
-        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, body, len), 0);
+        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len), 0);
     }
     for (int i = 0; i < N; i++) {
         http_response r;
