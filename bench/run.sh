@@ -73,8 +73,7 @@ free_port() {
 
 # wait_http URL: polls until the server answers (any status), at most 10 s.
 wait_http() {
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     curl -s -o /dev/null --max-time 1 "$1" && return 0
     sleep 0.1
   done
@@ -100,10 +99,10 @@ stop() {
 # (nginx's worker): CPU time spent running, and time spent runnable but waiting for a CPU
 # (/proc/*/schedstat). On a shared machine the second says how much other work got in the way.
 sched_ns() {
-  local pid t a b c r=0 w=0
+  local pid t a b r=0 w=0
   for pid in "$1" $(pgrep -P "$1" || true); do
     for t in /proc/"$pid"/task/*/schedstat; do
-      read -r a b c <"$t" 2>/dev/null || continue
+      read -r a b _ <"$t" 2>/dev/null || continue
       r=$((r + a)) w=$((w + b))
     done
   done
@@ -208,16 +207,17 @@ run_json() {
 # lossd sized to the one CPU it is given, as nginx and uvicorn get one worker: one compute
 # worker and one HTTP thread (the defaults size both to the CPUs there are).
 lossd_cmd() {
-  echo "$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --http-threads 1 --max-body 1G
+  LOSSD_CMD=("$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --http-threads 1
+    --max-body 1G)
 }
 
 # serve NAME PORT: starts one of the compared servers on PORT and waits until it answers.
 serve() {
   local name=$1 port=$2
   case "$name" in
-    lossd) start lossd $(lossd_cmd "$port") ;;
+    lossd) lossd_cmd "$port"; start lossd "${LOSSD_CMD[@]}" ;;
     # The same with the per-connection pool at MHD's default size (bench/analysis.md).
-    lossd_32k) start lossd_32k $(lossd_cmd "$port") --conn-memory 32K ;;
+    lossd_32k) lossd_cmd "$port"; start lossd_32k "${LOSSD_CMD[@]}" --conn-memory 32K ;;
     nginx)
       mkdir -p "$TMP/nginx"
       sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s#@PORT@#$port#g" "$HERE/nginx-bench.conf" \
@@ -323,7 +323,8 @@ memory_case() { # N KIND(json|v2)
   if [ "$kind" = json ]; then "$PY" "$HERE/gen_body.py" json "$n" "$body"; else
     hdr=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$body")
     ctype=application/octet-stream path=/v2/models/mse/infer; fi
-  start lossd $(lossd_cmd "$port")
+  lossd_cmd "$port"
+  start lossd "${LOSSD_CMD[@]}"
   wait_http "http://127.0.0.1:$port/healthz" || { stop "$SERVER_PID"; return; }
   base=$(vm_hwm_kb "$SERVER_PID")
   local ok=1
@@ -361,7 +362,9 @@ main() {
   if wants large; then run_large; fi
   if wants memory; then run_memory; fi
   log "report"
-  "$PY" "$HERE/report.py" "$OUT" $([ "$PUBLISH" = 1 ] && echo --publish)
+  local publish=()
+  [ "$PUBLISH" = 1 ] && publish=(--publish)
+  "$PY" "$HERE/report.py" "$OUT" "${publish[@]}"
   log "done: $OUT/PERFORMANCE.md"
 }
 main
