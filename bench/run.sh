@@ -243,7 +243,7 @@ check_reply() {
 # them, round after round: a burst of load from elsewhere on the machine then hits every
 # server alike, and report.py takes the median over the rounds.
 run_http() {
-  local secs=5 rounds=3 body=$TMP/small.json server conns port line round
+  local secs=3 rounds=5 body=$TMP/small.json server conns port line round
   local -A url=() pid=()
   [ "$QUICK" = 1 ] && { secs=2; rounds=2; }
   "$PY" "$HERE/gen_body.py" json 100 "$body"
