@@ -2,9 +2,38 @@
  * and read-only afterwards. */
 #include "kern.h"
 
+#include <math.h>
 #include <string.h>
 
-static kern_table table; /* zero: reference everywhere */
+/* The reference vector math: libm, one element at a time. */
+#define KERN_REF_VM(name, fn)                                                                      \
+    static void name(const double *x, double *out, size_t n)                                       \
+    {                                                                                              \
+        for (size_t i = 0; i < n; i++)                                                             \
+            out[i] = fn(x[i]);                                                                     \
+    }
+KERN_REF_VM(ref_exp, exp)
+KERN_REF_VM(ref_expm1, expm1)
+KERN_REF_VM(ref_log, log)
+KERN_REF_VM(ref_log1p, log1p)
+
+static double log1m(double x)
+{
+    return log1p(-x);
+}
+KERN_REF_VM(ref_log1m, log1m)
+
+/* libm, one element at a time, for both tiers. */
+#define KERN_REF_VM_ENTRIES                                                                        \
+    [KERN_VM_EXP] = ref_exp, [KERN_VM_EXPM1] = ref_expm1, [KERN_VM_LOG] = ref_log,                 \
+    [KERN_VM_LOG1P] = ref_log1p, [KERN_VM_LOG1P_01] = ref_log1p, [KERN_VM_LOG_01] = ref_log,       \
+    [KERN_VM_LOG1M_01] = ref_log1m
+
+/* No fast paths. */
+static const kern_table reference = {.vm = {KERN_REF_VM_ENTRIES}, .vm_f32 = {KERN_REF_VM_ENTRIES}};
+
+static kern_table table; /* served once `filled`; the reference before */
+static int filled;
 
 const char *kern_isa_name(kern_isa isa)
 {
@@ -29,12 +58,16 @@ int kern_isa_supported(kern_isa isa)
 
 static void fill(kern_isa isa)
 {
-    memset(&table, 0, sizeof table);
+    table = reference;
+    filled = 1;
     table.isa = isa;
-    if (isa == KERN_ISA_AVX2)
+    if (isa == KERN_ISA_AVX2) {
         kern_avx2_fill(&table);
-    else if (isa == KERN_ISA_AVX512)
+        kern_avx2_vm_fill(&table);
+    } else if (isa == KERN_ISA_AVX512) {
         kern_avx512_fill(&table);
+        kern_avx512_vm_fill(&table);
+    }
 }
 
 int kern_init(const char *forced)
@@ -57,12 +90,26 @@ int kern_init(const char *forced)
     return -1;
 }
 
-const kern_table *kern_get(void) { return &table; }
+const kern_table *kern_get(void)
+{
+    return filled ? &table : &reference;
+}
 
-void kern_step_constants(kern_id id, double scale, const double *param, double out[3])
+/* alpha_t = a y + b (1 - y) + c: alpha's weighting, or exactly 1 when alpha < 0 disables it. */
+static void focal_constants(const double *param, double out[KERN_N_CONSTANTS])
+{
+    double alpha = param[0];
+    out[0] = alpha >= 0.0 ? alpha : 0.0;
+    out[1] = alpha >= 0.0 ? 1.0 - alpha : 0.0;
+    out[2] = alpha >= 0.0 ? 0.0 : 1.0;
+    out[3] = param[1]; /* gamma */
+}
+
+void kern_step_constants(kern_id id, double scale, const double *param,
+                         double out[KERN_N_CONSTANTS])
 {
     double x = param ? param[0] : 0.0;
-    out[0] = out[1] = out[2] = 0.0;
+    out[0] = out[1] = out[2] = out[3] = 0.0;
     switch (id) {
     case KERN_MSE: /* a = 2s */
         out[0] = 2.0 * scale;
@@ -80,7 +127,15 @@ void kern_step_constants(kern_id id, double scale, const double *param, double o
     case KERN_SMOOTH_L1: /* a = beta, b = beta/2, c = 0.5/beta; beta = 0 never uses c */
         out[0] = x, out[1] = 0.5 * x, out[2] = x > 0.0 ? 0.5 / x : 0.0;
         break;
+    case KERN_FOCAL: /* param = alpha, gamma */
+    case KERN_SIGMOID_FOCAL:
+        focal_constants(param, out);
+        break;
     case KERN_MAE:
+    case KERN_BCE:
+    case KERN_BCE_WITH_LOGITS:
+    case KERN_LOG_COSH:
+    case KERN_SOFT_MARGIN:
     case KERN_COUNT:
         break;
     }

@@ -294,7 +294,7 @@ KERN_INLINE step_ps squared_hinge_ps(__m256 p, __m256 y, const kc_ps *k)
 
 static kc_pd kc_make_pd(kern_id id, const kern_elem_args *a)
 {
-    double c[3];
+    double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
     return (kc_pd){_mm256_set1_pd(a->scale), _mm256_set1_pd(c[0]), _mm256_set1_pd(c[1]),
                    _mm256_set1_pd(c[2])};
@@ -304,7 +304,7 @@ static kc_pd kc_make_pd(kern_id id, const kern_elem_args *a)
  * do; the sum stays in double. */
 static kc_ps kc_make_ps(kern_id id, const kern_elem_args *a)
 {
-    double c[3];
+    double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
     return (kc_ps){_mm256_set1_ps((float)a->scale), _mm256_set1_ps((float)c[0]),
                    _mm256_set1_ps((float)c[1]), _mm256_set1_ps((float)c[2])};

@@ -262,7 +262,7 @@ KERN_INLINE step_ps squared_hinge_ps(__m512 p, __m512 y, const kc_ps *k)
 
 static kc_pd kc_make_pd(kern_id id, const kern_elem_args *a)
 {
-    double c[3];
+    double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
     return (kc_pd){_mm512_set1_pd(a->scale), _mm512_set1_pd(c[0]), _mm512_set1_pd(c[1]),
                    _mm512_set1_pd(c[2])};
@@ -272,7 +272,7 @@ static kc_pd kc_make_pd(kern_id id, const kern_elem_args *a)
  * do; the sum stays in double. */
 static kc_ps kc_make_ps(kern_id id, const kern_elem_args *a)
 {
-    double c[3];
+    double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
     return (kc_ps){_mm512_set1_ps((float)a->scale), _mm512_set1_ps((float)c[0]),
                    _mm512_set1_ps((float)c[1]), _mm512_set1_ps((float)c[2])};

@@ -42,7 +42,7 @@ static const opt_row options[] = {
     {"workers", "LOSSD_WORKERS", OPT_UINT, OFF(workers), 1, 1024, NULL, "N",
      "compute threads (default: CPUs usable, cgroup quota included)"},
     {"http-threads", "LOSSD_HTTP_THREADS", OPT_UINT, OFF(http_threads), 1, 64, NULL, "N",
-     "HTTP I/O threads (default 2)"},
+     "HTTP I/O threads (default: 2, or 1 on one usable CPU)"},
     {"max-body", "LOSSD_MAX_BODY", OPT_SIZE, OFF(max_body), 1, (size_t)1 << 40, NULL, "BYTES",
      "largest request body, suffix K/M/G (default 64M)"},
     {"queue", "LOSSD_QUEUE", OPT_UINT, OFF(queue), 1, 1000000, NULL, "N",
@@ -52,7 +52,7 @@ static const opt_row options[] = {
     {"max-connections", "LOSSD_MAX_CONNECTIONS", OPT_UINT, OFF(max_connections), 1, 1000000, NULL,
      "N", "concurrent connections (default 1024)"},
     {"conn-memory", "LOSSD_CONN_MEMORY", OPT_SIZE, OFF(conn_memory), 8 * KIB, 64 * KIB *KIB, NULL,
-     "BYTES", "per-connection buffer memory (default 256K)"},
+     "BYTES", "per-connection buffer memory (default 32K)"},
     {"shutdown-delay", "LOSSD_SHUTDOWN_DELAY", OPT_UINT, OFF(shutdown_delay), 0, 600, NULL, "SEC",
      "after SIGTERM, keep accepting this long with readiness 503 (default 0)"},
     {"drain-timeout", "LOSSD_DRAIN_TIMEOUT", OPT_UINT, OFF(drain_timeout), 0, 3600, NULL, "SEC",
@@ -326,6 +326,9 @@ static int check_combination(server_config *cfg, char *err, size_t err_len)
         set_err(err, err_len, "--tls-cert and --tls-key go together");
         return -1;
     }
+    /* Two I/O threads on one CPU preempt each other and the compute worker (p99 x10). */
+    if (cfg->http_threads == 0)
+        cfg->http_threads = config_default_workers() > 1 ? 2 : 1;
     if (cfg->max_connections < cfg->http_threads) {
         set_err(err, err_len, "--max-connections must be at least --http-threads");
         return -1;
@@ -343,12 +346,15 @@ config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
     *cfg = (server_config){
         .port = 8080,
         .bind = "0.0.0.0",
-        .http_threads = 2,
+        .http_threads = 0, /* resolved in validation: 2, or 1 where one CPU is usable */
         .max_body = 64 * KIB * KIB,
         .queue = 64,
         .conn_timeout = 60,
         .max_connections = 1024,
-        .conn_memory = 256 * KIB,
+        /* MHD 0.9.75 zeroes the whole per-connection pool between keep-alive requests:
+         * at 256K that memset was a third of a small request's CPU (bench/analysis.md).
+         * Large bodies go to lossd's own buffer, so a small pool costs them nothing. */
+        .conn_memory = 32 * KIB,
         .drain_timeout = 30,
         .job_timeout = 30,
         .inline_max = 4 * KIB,

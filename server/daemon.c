@@ -247,7 +247,10 @@ static void check_upload(conn_request *r)
         fail(r, API_ERR_NOMEM, "out of memory");
         return;
     }
-    request_body_init(&r->body, declared, d->cfg->max_body);
+    size_t align_at = 0;
+    if (r->header_len && request_parse_length(r->header_len, &align_at) != 0)
+        align_at = 0; /* malformed: the api layer refuses it; alignment is moot */
+    request_body_init(&r->body, declared, d->cfg->max_body, align_at);
 }
 
 static void decide(conn_request *r)

@@ -10,21 +10,28 @@
 #define REQUEST_PRESIZE_MAX ((size_t)8 << 20)
 #define REQUEST_GROW_MIN ((size_t)64 << 10)
 
-/* Sets capacity to cap (+1 for the terminator). Returns 0 or -1. */
+/* Sets capacity to cap (+1 for the terminator), keeping the alignment pad. Returns 0 or -1. */
 static int body_reserve(request_body *b, size_t cap)
 {
-    char *grown = mem_realloc(b->data, cap + 1);
+    size_t bytes;
+    if (__builtin_add_overflow(cap, b->pad + 1, &bytes))
+        return -1;
+    char *grown = mem_alloc_aligned(bytes);
     if (grown == NULL)
         return -1;
-    b->data = grown;
+    if (b->len)
+        memcpy(grown + b->pad, b->data, b->len);
+    mem_free_aligned(b->base);
+    b->base = grown;
+    b->data = grown + b->pad;
     b->cap = cap;
     b->data[b->len] = '\0';
     return 0;
 }
 
-void request_body_init(request_body *b, size_t declared, size_t limit)
+void request_body_init(request_body *b, size_t declared, size_t limit, size_t align_at)
 {
-    *b = (request_body){.declared = declared, .limit = limit};
+    *b = (request_body){.declared = declared, .limit = limit, .pad = (64 - align_at % 64) % 64};
     if (declared > 0 && declared <= limit)
         (void)body_reserve(b, declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX);
 }
@@ -59,8 +66,8 @@ void request_body_append(request_body *b, const char *data, size_t n)
 
 void request_body_release(request_body *b)
 {
-    mem_free(b->data);
-    b->data = NULL;
+    mem_free_aligned(b->base);
+    b->base = b->data = NULL;
     b->len = b->cap = 0;
 }
 

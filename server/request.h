@@ -10,6 +10,8 @@
 /* A request body. data is NUL-terminated after len bytes whenever it is non-NULL. */
 typedef struct {
     char *data;
+    char *base;      /* the allocation: data = base + pad */
+    size_t pad;      /* puts data + align_at on a 64-byte boundary */
     size_t len, cap;
     size_t received; /* every byte the client sent, kept or not */
     size_t declared; /* Content-Length, 0 if none */
@@ -20,8 +22,10 @@ typedef struct {
 
 /* Prepares b for a body of `declared` bytes (0: unknown, e.g. chunked) under `limit`.
  * Allocates up front for declared bodies up to a few MiB, so big uploads rarely copy and a
- * lying Content-Length cannot reserve more than that before bytes arrive. */
-void request_body_init(request_body *b, size_t declared, size_t limit);
+ * lying Content-Length cannot reserve more than that before bytes arrive. Byte `align_at`
+ * of the body will sit on a 64-byte boundary: a /v2 binary request passes its JSON header's
+ * length so that the tensors after it are aligned and used in place, not copied. */
+void request_body_init(request_body *b, size_t declared, size_t limit, size_t align_at);
 
 /* Appends n bytes, or marks the body too_big/nomem and drops them. Never fails. */
 void request_body_append(request_body *b, const char *data, size_t n);

@@ -31,6 +31,8 @@ static const char *const sigmoid_focal_reasons[2] = {"", "is outside [0, 1]"};
 
 static void sigmoid_focal_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
+    if (loss_elementwise_fast(ctx, KERN_SIGMOID_FOCAL, begin, end, part) == 0)
+        return;
     loss_elementwise_run(ctx, begin, end, part, sigmoid_focal_elem, -1, sigmoid_focal_reasons);
 }
 

@@ -13,6 +13,17 @@
 #include "loss.h"
 #include "mem.h"
 
+/* LOSSD_TEST_ISA=ref|avx2|avx512 runs every test of a suite that links this file on that
+ * ISA path (tests that choose no ISA run on the reference otherwise): the whole suite can
+ * be repeated per path, e.g. `LOSSD_TEST_ISA=avx2 ctest`. */
+__attribute__((constructor)) static void golden_isa_from_env(void)
+{
+    const char *isa = getenv("LOSSD_TEST_ISA");
+    if (isa != NULL && kern_init(isa) != 0)
+        fprintf(stderr, "LOSSD_TEST_ISA=%s: not supported here, using %s\n", isa,
+                kern_isa_name(kern_get()->isa));
+}
+
 typedef struct {
     loss_call call;
     double *bufs[LOSS_MAX_INPUTS];

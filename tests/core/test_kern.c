@@ -1,7 +1,9 @@
-/* kern: every ISA's elementwise fast paths (mse, mae, mbe, huber, smooth_l1, hinge,
- * squared_hinge) against a scalar statement of each formula, at ties, breakpoints and tails,
- * and the declines that hand unusual chunks back to the reference. smooth_l1 and
- * squared_hinge are checked here directly: their losses live in another group. */
+/* kern: every ISA's elementwise fast paths against a scalar statement of each formula, at
+ * ties, breakpoints, tails and the special regions of the transcendental losses (BCE's -100
+ * clamp and gradient floor, p_t = 1 in focal losses, exp underflow of the logistic ones,
+ * log_cosh's branch at |d| = 1), and the declines that hand unusual chunks back to the
+ * reference. smooth_l1 and squared_hinge are checked here directly: their losses live in
+ * another group. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -63,7 +65,7 @@ static void oracle(kern_id id, double p, double y, double param, double *l, doub
     case KERN_SQUARED_HINGE:
         *l = fmax(t, 0.0) * fmax(t, 0.0), *g = -2.0 * y * fmax(t, 0.0);
         break;
-    case KERN_COUNT:
+    default: /* the transcendental kernels have their own oracle below */
         break;
     }
 }
@@ -213,5 +215,588 @@ Test(kern, kernels_should_decline_what_only_the_reference_can_report)
             }
         }
     }
+    kern_init(NULL);
+}
+
+/* ---- the transcendental kernels (vector exp/log) ---- */
+
+/* Long-double statements of each formula, so the oracle's own error is far below the
+ * tolerance. sp = softplus, sig = sigmoid. */
+static long double sp_l(long double x)
+{
+    return x > 0 ? x + log1pl(expl(-x)) : log1pl(expl(x));
+}
+static long double sig_l(long double x)
+{
+    return 1.0L / (1.0L + expl(-x));
+}
+
+static void bce_l(long double p, long double y, long double *ce, long double *dce)
+{
+    long double lp = fmaxl(logl(p), -100.0L), lq = fmaxl(log1pl(-p), -100.0L);
+    *ce = -(y * lp + (1 - y) * lq);
+    *dce = (p - y) / fmaxl((1 - p) * p, (long double)1e-12f);
+}
+
+static long double alpha_t_l(long double alpha, long double y)
+{
+    return alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1.0L;
+}
+
+/* q^gamma and its derivative, with the limits at q = 0. */
+static void pow_l(long double q, long double gamma, long double *f, long double *df)
+{
+    *f = q > 0 ? powl(q, gamma) : (gamma == 0 ? 1.0L : 0.0L);
+    *df = q > 0 && gamma != 0 ? gamma * powl(q, gamma - 1) : 0.0L;
+}
+
+static void oracle_vm(kern_id id, long double p, long double y, const double *prm, long double *l,
+                      long double *g)
+{
+    long double ce, dce, f, df, q, at = alpha_t_l(prm[0], y);
+    switch (id) {
+    case KERN_BCE:
+        bce_l(p, y, l, g);
+        break;
+    case KERN_BCE_WITH_LOGITS:
+        *l = (1 - y) * sp_l(p) + y * sp_l(-p);
+        *g = (1 - y) * sig_l(p) - y * sig_l(-p);
+        break;
+    case KERN_FOCAL:
+        bce_l(p, y, &ce, &dce);
+        /* q in double as the reference and PyTorch compute it: its cancellation near p_t = 1
+         * is part of the formula. */
+        q = 1.0 - ((double)p * (double)y + (1.0 - (double)p) * (1.0 - (double)y));
+        pow_l(q, prm[1], &f, &df);
+        *l = at * ce * f;
+        *g = at * (dce * f + ce * df * (1 - 2 * y));
+        break;
+    case KERN_SIGMOID_FOCAL:
+        ce = (1 - y) * sp_l(p) + y * sp_l(-p);
+        q = sig_l(p) * (1 - y) + sig_l(-p) * y;
+        pow_l(q, prm[1], &f, &df);
+        *l = at * ce * f;
+        *g = at * (((1 - y) * sig_l(p) - y * sig_l(-p)) * f +
+                   ce * df * sig_l(p) * sig_l(-p) * (1 - 2 * y));
+        break;
+    case KERN_LOG_COSH: {
+        long double d = p - y, s = sinhl(d / 2);
+        *l = fabsl(d) < 1 ? log1pl(2 * s * s) : fabsl(d) + log1pl(expl(-2 * fabsl(d))) - M_LN2;
+        *g = tanhl(d);
+        break;
+    }
+    case KERN_SOFT_MARGIN:
+        *l = sp_l(-y * p);
+        *g = -y * sig_l(-y * p);
+        break;
+    default:
+        *l = *g = NAN;
+    }
+}
+
+typedef enum { XD_PROB, XD_LOGIT, XD_DIFF } x_dist;
+typedef enum { YD_PROB, YD_SIGN } y_dist;
+
+typedef struct {
+    kern_id id;
+    double param[2]; /* alpha, gamma for the focal pair */
+    x_dist dx;
+    y_dist dy;
+    int value_exact; /* no cancellation in the value: check it to a relative tolerance */
+} vm_kcase;
+
+static const vm_kcase VMCASES[] = {
+    {KERN_BCE, {0, 0}, XD_PROB, YD_PROB, 1},
+    {KERN_BCE_WITH_LOGITS, {0, 0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 2.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {-1.0, 2.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 0.0}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.6, 0.5}, XD_PROB, YD_PROB, 1},
+    {KERN_FOCAL, {0.25, 3.7}, XD_PROB, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.25, 2.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {-1.0, 1.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.25, 0.0}, XD_LOGIT, YD_PROB, 1},
+    {KERN_SIGMOID_FOCAL, {0.9, 0.5}, XD_LOGIT, YD_PROB, 1},
+    {KERN_LOG_COSH, {0, 0}, XD_DIFF, YD_PROB, 1},
+    {KERN_SOFT_MARGIN, {0, 0}, XD_LOGIT, YD_SIGN, 1},
+};
+
+/* Predictions with the special points of each distribution spread over main loop and tails. */
+static void fill_vm_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
+{
+    static const double prob_edges[] = {0.0, 1.0,    1e-50, 1e-13,    0x1p-53,  1 - 0x1p-53,
+                                        0.5, 1e-300, 3e-7,  1 - 1e-9, 0x1p-1074};
+    static const double logit_edges[] = {0.0,    -0.0,   40.0, -40.0,  800.0, -800.0,
+                                         1e-300, -1e-18, 36.7, -745.5, 1e6,   -1e6};
+    static const double diff_edges[] = {0.0,         1.0,   -1.0,    0x1.fffffffffffffp-1,
+                                        1 + 0x1p-52, 1e-9,  -1e-300, 20.0,
+                                        -400.0,      900.0, 0.35,    -0.7};
+    for (size_t i = 0; i < n; i++) {
+        double u = unit_rand(&seed);
+        p[i] = c->dx == XD_PROB ? u : c->dx == XD_LOGIT ? 60 * u - 30 : 8 * u - 4;
+        double v = unit_rand(&seed);
+        y[i] = c->dy == YD_SIGN ? (v < 0.5 ? -1.0 : 1.0) : v < 0.1 ? 0.0 : v > 0.9 ? 1.0 : v;
+        if (i % 3 == 1) {
+            const double *e = c->dx == XD_PROB    ? prob_edges
+                              : c->dx == XD_LOGIT ? logit_edges
+                                                  : diff_edges;
+            size_t ne = c->dx == XD_PROB    ? N_OF(prob_edges)
+                        : c->dx == XD_LOGIT ? N_OF(logit_edges)
+                                            : N_OF(diff_edges);
+            p[i] = e[(i / 3) % ne];
+            if (c->dx == XD_DIFF)
+                p[i] += y[i];
+        }
+        if (c->dx == XD_PROB && c->dy == YD_PROB && i % 7 == 2)
+            p[i] = y[i]; /* p_t = 1 where y is 0 or 1 */
+    }
+}
+
+/* Whether got matches want: relative where `rel`, else with the fixtures' absolute floor. */
+static int vm_close(double got, long double want, double tol, int rel, double tiny)
+{
+    if (isinf(want) || isnan(want))
+        return got == (double)want || (isnan(got) && isnan(want));
+    long double err = fabsl((long double)got - want);
+    return err <= tol * (rel ? fabsl(want) : fmaxl(fabsl(want), 1.0L)) + tiny;
+}
+
+/* Runs one kernel on n elements of both inputs, in dtype dt, against the oracle. */
+static void check_vm_kernel(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, const double *p,
+                            const double *y, size_t n, const char *isa)
+{
+    size_t esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
+    void *pb = mem_alloc(n * esz + 1), *yb = mem_alloc(n * esz + 1);
+    void *gb = mem_alloc(n * esz + 1), *vb = mem_alloc(n * esz + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (dt == LOSS_DTYPE_F64) {
+            ((double *)pb)[i] = p[i], ((double *)yb)[i] = y[i];
+        } else {
+            ((float *)pb)[i] = (float)p[i], ((float *)yb)[i] = (float)y[i];
+        }
+    }
+    const double scale = 0.375;
+    /* float32 outputs are the double result rounded once; subnormal floats lose digits. */
+    const double tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23,
+                 tiny = dt == LOSS_DTYPE_F64 ? 1e-300 : 1e-37;
+    kern_elem_args args = {pb, yb, vb, gb, scale, c->param, n};
+    double sum = NAN;
+    long double ref = 0.0L;
+    cr_assert_eq(fn(&args, &sum), 0, "%s kernel %d declined valid data (n %zu)", isa, c->id, n);
+    for (size_t i = 0; i < n; i++) {
+        long double pi = dt == LOSS_DTYPE_F64 ? p[i] : (float)p[i];
+        long double yi = dt == LOSS_DTYPE_F64 ? y[i] : (float)y[i], l, g;
+        oracle_vm(c->id, pi, yi, c->param, &l, &g);
+        ref += l;
+        double gv = dt == LOSS_DTYPE_F64 ? ((double *)gb)[i] : ((float *)gb)[i];
+        double vv = dt == LOSS_DTYPE_F64 ? ((double *)vb)[i] : ((float *)vb)[i];
+        cr_assert(vm_close(gv, g * scale, tol, 0, tiny),
+                  "%s kernel %d (%g, %g) dtype %d: grad[%zu] of p=%.17Lg y=%.17Lg is %.17g, want "
+                  "%.17Lg",
+                  isa, c->id, c->param[0], c->param[1], dt, i, pi, yi, gv, g * scale);
+        cr_assert(vm_close(vv, l, tol, c->value_exact, tiny),
+                  "%s kernel %d (%g, %g) dtype %d: value[%zu] of p=%.17Lg y=%.17Lg is %.17g, want "
+                  "%.17Lg",
+                  isa, c->id, c->param[0], c->param[1], dt, i, pi, yi, vv, l);
+    }
+    /* float32 kernels sum double losses from the vm_f32 forms (relative error < 2^-38) */
+    const double sum_tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 1e-11;
+    cr_assert(vm_close(sum, ref, sum_tol, 0, 0), "%s kernel %d sum %.17g vs %.17Lg", isa, c->id,
+              sum, ref);
+    args.grad = args.values = NULL; /* without outputs the sum must not change */
+    double sum2 = NAN;
+    cr_assert_eq(fn(&args, &sum2), 0);
+    cr_assert_eq(memcmp(&sum, &sum2, sizeof sum), 0, "%s kernel %d", isa, c->id);
+    mem_free(pb);
+    mem_free(yb);
+    mem_free(gb);
+    mem_free(vb);
+}
+
+Test(kern, transcendental_kernels_should_match_the_formula_at_edges_and_tails)
+{
+    const size_t sizes[] = {0, 1, 3, 5, 7, 9, 31, 1003};
+    double p[1003], y[1003];
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t c = 0; c < N_OF(VMCASES); c++) {
+            const vm_kcase *kc = &VMCASES[c];
+            fill_vm_inputs(kc, p, y, N_OF(p), 700 + c);
+            for (size_t k = 0; k < N_OF(DTYPES); k++) {
+                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
+                cr_assert_not_null(fn, "%s has kernel %d", isas[i], kc->id);
+                for (size_t s = 0; s < N_OF(sizes); s++)
+                    check_vm_kernel(fn, kc, DTYPES[k], p, y, sizes[s], isas[i]);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* Runs kernel `id` on 40 valid elements of its kind where element `at` of p (or y) is `bad`. */
+static int run_vm_with_bad(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, int in_y, size_t at,
+                           double bad)
+{
+    double p[40], y[40], gd[40], sum;
+    float pf[40], yf[40], g[40];
+    fill_vm_inputs(c, p, y, 40, 11);
+    (in_y ? y : p)[at] = bad;
+    for (size_t i = 0; i < 40; i++)
+        pf[i] = (float)p[i], yf[i] = (float)y[i];
+    int f64 = dt == LOSS_DTYPE_F64;
+    kern_elem_args a = {f64 ? (void *)p : (void *)pf,
+                        f64 ? (void *)y : (void *)yf,
+                        NULL,
+                        f64 ? (void *)gd : (void *)g,
+                        1.0,
+                        c->param,
+                        40};
+    return fn(&a, &sum);
+}
+
+Test(kern, transcendental_kernels_should_decline_what_only_the_reference_can_report)
+{
+    typedef struct {
+        size_t vmcase;
+        int in_y;
+        double bad;
+    } bad_case;
+    const bad_case bads[] = {
+        {0, 0, -0.1},     {0, 0, 1.5},       {0, 0, NAN},        {0, 1, INFINITY}, {0, 1, NAN},
+        {1, 0, INFINITY}, {1, 0, NAN},       {1, 1, -INFINITY},  {2, 0, 1.0001},   {2, 1, -0.5},
+        {2, 1, 1.5},      {5, 1, NAN},       {7, 0, -INFINITY},  {7, 1, 1.25},     {8, 1, -1e-9},
+        {11, 0, NAN},     {11, 1, INFINITY}, {11, 0, -INFINITY}, {12, 1, 0.5},     {12, 1, 0.0},
+        {12, 1, NAN},     {12, 0, INFINITY},
+    };
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t k = 0; k < N_OF(DTYPES); k++) {
+            const size_t ats[] = {0, 17, 39}; /* main loop and tail */
+            for (size_t b = 0; b < N_OF(bads); b++) {
+                const vm_kcase *c = &VMCASES[bads[b].vmcase];
+                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[c->id] : kt->f32[c->id];
+                double bad = bads[b].bad;
+                for (size_t j = 0; j < N_OF(ats); j++)
+                    cr_assert_eq(run_vm_with_bad(fn, c, DTYPES[k], bads[b].in_y, ats[j], bad),
+                                 KERN_DECLINED, "%s kernel %d dtype %d: %s = %g at %zu", isas[i],
+                                 c->id, DTYPES[k], bads[b].in_y ? "y" : "p", bad, ats[j]);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+Test(kern, transcendental_kernels_should_decline_a_sum_that_overflows)
+{
+    double p[9] = {1e308, 1e308, 0, 0, 0, 0, 0, 0, 1e308}, y[9] = {0}, sum;
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_elem_args a = {p, y, NULL, NULL, 1.0, NULL, 9}; /* log_cosh: each loss is finite */
+        cr_assert_eq(kern_get()->f64[KERN_LOG_COSH](&a, &sum), KERN_DECLINED, "%s", isas[i]);
+    }
+    kern_init(NULL);
+}
+
+/* ---- cross-entropy rows ---- */
+
+/* Long-double log-sum-exp of a row. */
+static long double lse_l(const double *x, size_t classes)
+{
+    long double mx = x[0], s = 0;
+    for (size_t c = 1; c < classes; c++)
+        mx = fmaxl(mx, x[c]);
+    for (size_t c = 0; c < classes; c++)
+        s += expl(x[c] - mx);
+    return mx + logl(s);
+}
+
+/* Scores of `rows` rows: uniform in [-spread, spread], with rows whose first score sits far
+ * below the others (the kernels' first-score shift then overflows and must fall back). */
+static void fill_ce(double *x, int64_t *t, size_t rows, size_t classes, double spread,
+                    unsigned long seed)
+{
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < classes; c++)
+            x[r * classes + c] = spread * (2 * unit_rand(&seed) - 1);
+        if (r % 5 == 3 && classes > 1)
+            x[r * classes] -= 800.0;
+        t[r] = (int64_t)(unit_rand(&seed) * (double)classes);
+    }
+}
+
+static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const int64_t *t,
+                          size_t rows, size_t classes, const char *isa)
+{
+    size_t n = rows * classes, esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
+    void *xb = mem_alloc(n * esz + 1), *gb = mem_alloc(n * esz + 1),
+         *vb = mem_alloc(rows * esz + 1);
+    double *xr = mem_alloc(n * sizeof *xr + 1); /* the scores as the kernel sees them */
+    for (size_t i = 0; i < n; i++) {
+        xr[i] = dt == LOSS_DTYPE_F64 ? x[i] : (float)x[i];
+        if (dt == LOSS_DTYPE_F64)
+            ((double *)xb)[i] = x[i];
+        else
+            ((float *)xb)[i] = (float)x[i];
+    }
+    const double scale = 0.375, rel = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23;
+    kern_rows_args a = {xb, t, vb, gb, scale, rows, classes};
+    double sum = NAN;
+    long double ref = 0;
+    cr_assert_eq(fn(&a, &sum), 0, "%s ce declined %zu rows of %zu classes", isa, rows, classes);
+    for (size_t r = 0; r < rows; r++) {
+        const double *row = xr + r * classes;
+        long double lse = lse_l(row, classes), l = lse - row[t[r]];
+        double lv = dt == LOSS_DTYPE_F64 ? ((double *)vb)[r] : ((float *)vb)[r];
+        ref += l;
+        cr_assert(fabsl(lv - l) <= rel * fabsl(l) + 4e-16L * (fabsl(lse) + 1),
+                  "%s dtype %d C %zu row %zu: loss %.17g, want %.17Lg", isa, dt, classes, r, lv, l);
+        for (size_t c = 0; c < classes; c++) {
+            long double g = (expl(row[c] - lse) - (c == (size_t)t[r])) * scale;
+            size_t i = r * classes + c;
+            double gv = dt == LOSS_DTYPE_F64 ? ((double *)gb)[i] : ((float *)gb)[i];
+            cr_assert(fabsl(gv - g) <= rel * fabsl(g) + 4e-16L * scale + 1e-37L,
+                      "%s dtype %d C %zu grad[%zu][%zu] %.17g, want %.17Lg", isa, dt, classes, r, c,
+                      gv, g);
+        }
+    }
+    const long double sum_tol = dt == LOSS_DTYPE_F64 ? 1e-13L : 1e-11L; /* vm_f32 forms */
+    cr_assert(fabsl(sum - ref) <= sum_tol * (fabsl(ref) + 1), "%s ce sum %.17g vs %.17Lg", isa, sum,
+              ref);
+    a.grad = a.values = NULL; /* without outputs the sum must not change */
+    double sum2 = NAN;
+    cr_assert_eq(fn(&a, &sum2), 0);
+    cr_assert_eq(memcmp(&sum, &sum2, sizeof sum), 0, "%s ce C %zu", isa, classes);
+    mem_free(xb);
+    mem_free(gb);
+    mem_free(vb);
+    mem_free(xr);
+}
+
+Test(kern, cross_entropy_rows_should_match_log_softmax_for_narrow_wide_and_huge_rows)
+{
+    const size_t classes[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 33, 100, 1000, 5000};
+    const size_t rows[] = {0, 1, 3, 5, 8, 9, 17};
+    const double spreads[] = {3.0, 60.0};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(17 * 5000 * sizeof *x);
+    int64_t t[17];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        cr_assert(kt->ce_f64 && kt->ce_f32, "%s has the cross-entropy rows", isas[i]);
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t r = 0; r < N_OF(rows); r++)
+                for (size_t s = 0; s < N_OF(spreads); s++) {
+                    if (classes[c] * rows[r] > 20000 && rows[r] != 17)
+                        continue; /* the huge rows once, with tails */
+                    fill_ce(x, t, rows[r], classes[c], spreads[s], 900 + c * 31 + r);
+                    check_ce_rows(kt->ce_f64, LOSS_DTYPE_F64, x, t, rows[r], classes[c], isas[i]);
+                    check_ce_rows(kt->ce_f32, LOSS_DTYPE_F32, x, t, rows[r], classes[c], isas[i]);
+                }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
+
+Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
+{
+    const size_t classes[] = {3, 10, 40};
+    const char *isas[] = {"avx2", "avx512"};
+    double x[9 * 40], sum;
+    float xf[9 * 40];
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            size_t C = classes[c], spots[] = {0, 4 * C + C / 2, 9 * C - 1};
+            for (int what = 0; what < 5; what++)
+                for (size_t sp = 0; sp < N_OF(spots); sp++) {
+                    fill_ce(x, t, 9, C, 3.0, 77);
+                    const double bads[] = {NAN, INFINITY, -INFINITY};
+                    if (what < 3)
+                        x[spots[sp]] = bads[what];
+                    else
+                        t[spots[sp] / C] = what == 3 ? -1 : (int64_t)C;
+                    for (size_t k = 0; k < 9 * C; k++)
+                        xf[k] = (float)x[k];
+                    kern_rows_args a = {x, t, NULL, NULL, 1.0, 9, C};
+                    cr_assert_eq(kt->ce_f64(&a, &sum), KERN_DECLINED, "%s C %zu case %d at %zu",
+                                 isas[i], C, what, spots[sp]);
+                    a.x = xf;
+                    cr_assert_eq(kt->ce_f32(&a, &sum), KERN_DECLINED, "%s f32 C %zu case %d",
+                                 isas[i], C, what);
+                }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* ---- the fast paths through loss_compute: bytes across workers, and the reference ---- */
+
+#include "pool.h"
+
+typedef struct {
+    const char *loss;
+    size_t rows, cols; /* input 0 shape (rows, cols); cols 0: a vector of rows */
+    int targets;       /* 0 probabilities in (0, 1), 1 signs, 2 class indices, 3 floats */
+    const char *param; /* one scalar parameter, or NULL */
+    double value;
+} fast_case;
+
+static const fast_case FAST[] = {
+    {"bce", 70001, 0, 0, NULL, 0},
+    {"bce_with_logits", 70001, 0, 0, NULL, 0},
+    {"focal", 70001, 0, 0, NULL, 0},
+    {"focal", 70001, 0, 0, "gamma", 1.5},
+    {"sigmoid_focal", 70001, 0, 0, NULL, 0},
+    {"sigmoid_focal", 70001, 0, 0, "gamma", 0.5},
+    {"log_cosh", 70001, 0, 3, NULL, 0},
+    {"soft_margin", 70001, 0, 1, NULL, 0},
+    {"cross_entropy", 7001, 10, 2, NULL, 0},
+    {"cross_entropy", 61, 1000, 2, NULL, 0},
+    {"triplet_margin", 1001, 128, 3, "swap", 1},
+};
+
+typedef struct {
+    loss_call call;
+    double *in[3];
+    int64_t *idx;
+} fast_call;
+
+static void fast_call_make(fast_call *fc, const fast_case *fcase)
+{
+    const loss_desc *d = loss_registry_find(fcase->loss, strlen(fcase->loss));
+    cr_assert_not_null(d);
+    loss_call_init(&fc->call, d);
+    fc->call.want_gradient = 1;
+    size_t n = fcase->rows * (fcase->cols ? fcase->cols : 1);
+    unsigned long s = 4242;
+    int n_float = !strcmp(fcase->loss, "triplet_margin") ? 3 : fcase->targets == 2 ? 1 : 2;
+    memset(fc->in, 0, sizeof fc->in);
+    fc->idx = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (k >= n_float && !(k == 1 && fcase->targets == 2))
+            break;
+        tensor *t = &fc->call.input[k];
+        memset(t, 0, sizeof *t);
+        t->rank = fcase->cols ? 2 : 1;
+        t->shape[0] = fcase->rows;
+        t->shape[1] = fcase->cols;
+        t->count = n;
+        t->type = TENSOR_F64;
+        if (k == 1 && fcase->targets == 2) { /* class indices (N) */
+            fc->idx = mem_alloc(fcase->rows * sizeof *fc->idx);
+            for (size_t i = 0; i < fcase->rows; i++)
+                fc->idx[i] = (int64_t)(unit_rand(&s) * (double)fcase->cols);
+            t->type = TENSOR_I64, t->rank = 1, t->count = fcase->rows, t->data = fc->idx;
+        } else {
+            fc->in[k] = mem_alloc(n * sizeof *fc->in[k]);
+            for (size_t i = 0; i < n; i++) {
+                double u = unit_rand(&s);
+                fc->in[k][i] = k == 0 || fcase->targets == 3 ? 0.02 + 0.96 * u
+                               : fcase->targets == 1         ? (u < 0.5 ? -1.0 : 1.0)
+                                                             : u;
+            }
+            if (k == 0 && fcase->targets != 3 && strcmp(fcase->loss, "cross_entropy"))
+                for (size_t i = 0; i < n; i += 97) /* the edges: p = 0 and 1 */
+                    fc->in[k][i] = (i / 97) % 2 ? 1.0 : 0.0;
+            t->data = fc->in[k];
+        }
+        fc->call.present[k] = 1;
+    }
+    if (fcase->param) {
+        int i = loss_desc_param_index(d, fcase->param, strlen(fcase->param));
+        fc->call.param[i] = fcase->value;
+        fc->call.param_set[i] = 1;
+    }
+}
+
+static void fast_call_free(fast_call *fc)
+{
+    for (int k = 0; k < 3; k++)
+        mem_free(fc->in[k]);
+    mem_free(fc->idx);
+}
+
+/* Whether two results hold the same bytes (value, `none` terms, gradients). */
+static int same_bytes(const loss_result *a, const loss_result *b)
+{
+    if (memcmp(&a->value, &b->value, sizeof a->value) != 0)
+        return 0;
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
+        const tensor *x = &a->grad[i], *y = &b->grad[i];
+        if ((x->data == NULL) != (y->data == NULL) ||
+            (x->data && memcmp(x->data, y->data, x->count * tensor_type_size(x->type)) != 0))
+            return 0;
+    }
+    const tensor *x = &a->terms[0], *y = &b->terms[0];
+    return (x->data == NULL) == (y->data == NULL) &&
+           (x->data == NULL || memcmp(x->data, y->data, x->count * tensor_type_size(x->type)) == 0);
+}
+
+/* The largest difference of two results relative to the fixtures' scale (|want| + 1). */
+static double max_rel_diff(const loss_result *got, const loss_result *want)
+{
+    double m = fabs(got->value - want->value) / (fabs(want->value) + 1);
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
+        const tensor *x = &got->grad[i], *y = &want->grad[i];
+        for (size_t j = 0; x->data && j < x->count; j++) {
+            double a = x->type == TENSOR_F64 ? ((double *)x->data)[j] : ((float *)x->data)[j];
+            double b = y->type == TENSOR_F64 ? ((double *)y->data)[j] : ((float *)y->data)[j];
+            m = fmax(m, fabs(a - b) / (fabs(b) + 1));
+        }
+    }
+    return m;
+}
+
+Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_the_reference)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t c = 0; c < N_OF(FAST); c++) {
+        fast_call fc;
+        fast_call_make(&fc, &FAST[c]);
+        for (size_t k = 0; k < N_OF(DTYPES); k++)
+            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += 2) {
+                loss_result ref, one, many;
+                loss_error err;
+                fc.call.dtype = DTYPES[k];
+                fc.call.reduction = (loss_reduction)red;
+                cr_assert_eq(kern_init("ref"), 0);
+                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+                for (size_t i = 0; i < N_OF(isas); i++) {
+                    if (kern_init(isas[i]) != 0)
+                        continue;
+                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+                    cr_assert(max_rel_diff(&one, &ref) <= tol,
+                              "%s %s dtype %d: %g from the reference", FAST[c].loss, isas[i],
+                              DTYPES[k], max_rel_diff(&one, &ref));
+                    for (size_t w = 0; w < 2; w++) {
+                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
+                                  FAST[c].loss, isas[i], DTYPES[k], red);
+                        loss_result_release(&many);
+                    }
+                    loss_result_release(&one);
+                }
+                loss_result_release(&ref);
+            }
+        fast_call_free(&fc);
+    }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
     kern_init(NULL);
 }

@@ -1419,6 +1419,108 @@ Test(triplet_margin, result_bytes_should_not_depend_on_the_number_of_workers)
     mem_free(ng);
 }
 
+/* Long-double statement of one Euclidean triplet (rows of dim at a, p, n): the loss and the
+ * three gradient rows for gradient scale g (PyTorch's formulas; swap's tie splits). */
+static long double triplet_oracle(const double *a, const double *p, const double *n, size_t dim,
+                                  double eps, int swap, long double *ga, long double *gp,
+                                  long double *gn)
+{
+    long double ap = 0, an = 0, pn = 0;
+    for (size_t k = 0; k < dim; k++) {
+        long double u = (long double)a[k] - p[k] + eps, v = (long double)a[k] - n[k] + eps;
+        long double w = (long double)p[k] - n[k] + eps;
+        ap += u * u, an += v * v, pn += w * w;
+    }
+    ap = sqrtl(ap), an = sqrtl(an), pn = sqrtl(pn);
+    long double w_an = !swap || an < pn ? 1 : an == pn ? 0.5L : 0, w_pn = swap ? 1 - w_an : 0;
+    long double z = 1.0L + ap - (w_an * an + w_pn * pn), g = z >= 0 ? 1 : 0;
+    for (size_t k = 0; k < dim; k++) {
+        long double u_ap = g * ((long double)a[k] - p[k] + eps) / ap;
+        long double u_an = g * w_an * ((long double)a[k] - n[k] + eps) / an;
+        long double u_pn = w_pn ? g * w_pn * ((long double)p[k] - n[k] + eps) / pn : 0;
+        ga[k] = u_ap - u_an, gp[k] = -u_ap - u_pn, gn[k] = u_an + u_pn;
+    }
+    return z > 0 ? z : 0;
+}
+
+/* The Euclidean rows are summed in 8 packed lanes: every width around the lane count, both
+ * dtypes, with and without swap, against the long-double statement (reduction sum, so the
+ * gradient scale is 1). */
+Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_oracle)
+{
+    const size_t dims[] = {1, 2, 7, 8, 9, 16, 31, 128, 130}, rows = 5;
+    double *x[3];
+    long double *g[3];
+    for (int k = 0; k < 3; k++) {
+        x[k] = mem_alloc(rows * 130 * sizeof *x[k]);
+        g[k] = mem_alloc(rows * 130 * sizeof *g[k]);
+    }
+    for (size_t d = 0; d < COUNT(dims); d++)
+        for (int swap = 0; swap < 2; swap++)
+            for (int dt = 0; dt < 2; dt++) {
+                const size_t dim = dims[d];
+                for (int k = 0; k < 3; k++) {
+                    random_fill(x[k], rows * dim, 40 + d * 3 + k);
+                    for (size_t i = 0; dt == LOSS_DTYPE_F32 && i < rows * dim; i++)
+                        x[k][i] = (float)x[k][i]; /* the oracle sees what the kernel sees */
+                }
+                loss_call c;
+                start(&c, "triplet_margin", LOSS_REDUCE_SUM);
+                c.dtype = (loss_dtype)dt;
+                put_f(&c, "anchor", x[0], 2, SHAPE(rows, dim));
+                put_f(&c, "positive", x[1], 2, SHAPE(rows, dim));
+                put_f(&c, "negative", x[2], 2, SHAPE(rows, dim));
+                set_param(&c, "swap", swap);
+                loss_result r;
+                run_ok(&c, NULL, &r);
+                const double eps = dt == LOSS_DTYPE_F32 ? (float)1e-6 : 1e-6;
+                const double tol = dt == LOSS_DTYPE_F32 ? 1e-6 : 1e-14;
+                long double want = 0;
+                for (size_t i = 0; i < rows; i++) {
+                    size_t o = i * dim;
+                    want += triplet_oracle(x[0] + o, x[1] + o, x[2] + o, dim, eps, swap, g[0] + o,
+                                           g[1] + o, g[2] + o);
+                }
+                cr_assert(fabsl(r.value - want) <= tol * (fabsl(want) + 1),
+                          "D %zu swap %d dt %d: %.17g vs %.17Lg", dim, swap, dt, r.value, want);
+                const char *names[] = {"anchor", "positive", "negative"};
+                for (int k = 0; k < 3; k++)
+                    for (size_t i = 0; i < rows * dim; i++) {
+                        double got = at(grad_of(&c, &r, names[k]), i);
+                        cr_assert(fabsl(got - g[k][i]) <= tol * (fabsl(g[k][i]) + 1),
+                                  "D %zu swap %d dt %d %s grad[%zu] %.17g vs %.17Lg", dim, swap, dt,
+                                  names[k], i, got, g[k][i]);
+                    }
+                loss_result_release(&r);
+            }
+    for (int k = 0; k < 3; k++) {
+        mem_free(x[k]);
+        mem_free(g[k]);
+    }
+}
+
+/* A non-finite element in a wide row: the Euclidean chunk hands the chunk back, and the
+ * reference names the first bad element. */
+Test(triplet_margin, a_non_finite_element_in_a_wide_row_should_be_reported_by_index)
+{
+    const size_t rows = 4, dim = 40;
+    double a[160], p[160], n[160];
+    random_fill(a, rows * dim, 1);
+    random_fill(p, rows * dim, 2);
+    random_fill(n, rows * dim, 3);
+    n[2 * dim + 37] = NAN;
+    p[3 * dim + 1] = INFINITY;
+    loss_call c;
+    start(&c, "triplet_margin", LOSS_REDUCE_MEAN);
+    put_f(&c, "anchor", a, 2, SHAPE(rows, dim));
+    put_f(&c, "positive", p, 2, SHAPE(rows, dim));
+    put_f(&c, "negative", n, 2, SHAPE(rows, dim));
+    for (int dt = 0; dt < 2; dt++) {
+        c.dtype = (loss_dtype)dt;
+        run_err(&c, LOSS_ERR_NON_FINITE, "negative", "[117]");
+    }
+}
+
 /* ---------------------------------------------------------------- golden fixtures */
 
 #include "golden.h"

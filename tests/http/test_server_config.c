@@ -85,11 +85,11 @@ Test(config, defaults_should_match_the_documentation)
     cr_assert_eq(cfg.port, 8080);
     cr_assert_str_eq(cfg.bind, "0.0.0.0");
     cr_assert_eq(cfg.max_body, (size_t)64 << 20);
-    cr_assert_eq(cfg.http_threads, 2);
+    cr_assert_eq(cfg.http_threads, config_default_workers() > 1 ? 2u : 1u);
     cr_assert_eq(cfg.queue, 64);
     cr_assert_eq(cfg.conn_timeout, 60);
     cr_assert_eq(cfg.max_connections, 1024);
-    cr_assert_eq(cfg.conn_memory, (size_t)256 << 10);
+    cr_assert_eq(cfg.conn_memory, (size_t)32 << 10);
     cr_assert_eq(cfg.drain_timeout, 30);
     cr_assert_eq(cfg.shutdown_delay, 0);
     cr_assert_eq(cfg.job_timeout, 30);
