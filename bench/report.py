@@ -386,11 +386,11 @@ def placement(meta):
 
 
 def section_http(h, meta):
-    label = {"lossd": "lossd", "lossd_32k": "lossd --conn-memory 32K", "nginx": "nginx `return 200`",
+    label = {"lossd": "lossd", "nginx": "nginx `return 200`",
              "fastapi": "FastAPI+numpy (uvloop, httptools)",
              "fastapi_plain": "FastAPI+numpy (asyncio, h11)"}
     body = []
-    for server in ("lossd", "lossd_32k", "nginx", "fastapi", "fastapi_plain"):
+    for server in ("lossd", "nginx", "fastapi", "fastapi_plain"):
         for conns in (16, 64):
             r = h.get((server, conns))
             if r:
@@ -520,8 +520,7 @@ def plot_scaling(rows, path):
 
 def plot_http(h, path):
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    servers = [s for s in ("lossd", "lossd_32k", "nginx", "fastapi", "fastapi_plain")
-               if any(k[0] == s for k in h)]
+    servers = [s for s in ("lossd", "nginx", "fastapi", "fastapi_plain") if any(k[0] == s for k in h)]
     width = 0.38
     for i, conns in enumerate((16, 64)):
         xs = [j + (i - 0.5) * width for j in range(len(servers))]
@@ -532,7 +531,7 @@ def plot_http(h, path):
                 ax.annotate(f"p99 {h[(s, conns)]['p99']:.1f} ms", (b.get_x() + b.get_width() / 2,
                             b.get_height()), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(servers)))
-    short = {"lossd": "lossd", "lossd_32k": "lossd\n--conn-memory 32K", "nginx": "nginx return 200",
+    short = {"lossd": "lossd", "nginx": "nginx return 200",
              "fastapi": "FastAPI\nuvloop+httptools", "fastapi_plain": "FastAPI\nasyncio+h11"}
     ax.set_xticklabels([short.get(s, s) for s in servers], fontsize=8)
     ax.set(yscale="log", ylabel="requests/s", title="small POST /v1/loss/mse (100+100 numbers)")

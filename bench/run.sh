@@ -216,8 +216,6 @@ serve() {
   local name=$1 port=$2
   case "$name" in
     lossd) lossd_cmd "$port"; start lossd "${LOSSD_CMD[@]}" ;;
-    # The same with the per-connection pool at MHD's default size (bench/analysis.md).
-    lossd_32k) lossd_cmd "$port"; start lossd_32k "${LOSSD_CMD[@]}" --conn-memory 32K ;;
     nginx)
       mkdir -p "$TMP/nginx"
       sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s#@PORT@#$port#g" "$HERE/nginx-bench.conf" \
@@ -249,7 +247,7 @@ run_http() {
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd lossd_32k nginx fastapi fastapi_plain; do
+  for server in lossd nginx fastapi fastapi_plain; do
     case "$server" in lossd*) [ -x "$BUILD/lossd" ] || continue ;; esac
     port=$(free_port)
     serve "$server" "$port" || { stop "$SERVER_PID"; continue; }
