@@ -398,8 +398,9 @@ int main(int argc, char **argv)
     bench_opts o;
     parse_args(&o, argc, argv);
     kern_init(getenv("LOSSD_ISA"));
-    /* The process set-up of server/main.c, so kernels run as the daemon runs them: idle
-     * OpenBLAS threads would spin against ours, and big buffers stay in the heap. */
+    /* The process set-up of server/main.c, so kernels run as the daemon runs them: OpenBLAS
+     * single-threaded (bench/run.sh also sets OPENBLAS_NUM_THREADS=1: in this process the call
+     * alone left OpenBLAS's server thread spinning), and big buffers kept in the heap. */
     openblas_set_num_threads(1);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);

@@ -4,12 +4,9 @@
   gen_body.py json N OUT        {"predictions": [N], "targets": [N], "gradient": true}
                                 numbers printed as Python prints doubles (17 significant
                                 digits at most: what json.dumps of float32 data gives)
-  gen_body.py v2 N DTYPE OUT [ALIGN]
-                                Open Inference Protocol binary request (FP32 or FP64):
+  gen_body.py v2 N DTYPE OUT    Open Inference Protocol binary request (FP32 or FP64):
                                 JSON header + raw little-endian tensors, gradient and binary
-                                output asked; prints the header length on stdout. With ALIGN,
-                                the header is padded with spaces to a multiple of ALIGN bytes
-                                (tensors then start aligned in the body, as a client may do)
+                                output asked; prints the header length on stdout
 """
 import json
 import sys
@@ -30,7 +27,7 @@ def write_json(n, out):
         json.dump(body, f, separators=(",", ":"))
 
 
-def write_v2(n, dtype, out, align=1):
+def write_v2(n, dtype, out):
     np_dtype = {"FP32": "<f4", "FP64": "<f8"}[dtype]
     p, y = tensors(n, np_dtype)
     inputs = [{"name": name, "shape": [n], "datatype": dtype,
@@ -39,7 +36,6 @@ def write_v2(n, dtype, out, align=1):
     header = json.dumps({"inputs": inputs,
                          "parameters": {"gradient": True, "binary_data_output": True}},
                         separators=(",", ":")).encode()
-    header += b" " * (-len(header) % align)
     with open(out, "wb") as f:
         f.write(header)
         f.write(p.tobytes())
@@ -53,7 +49,7 @@ def main():
     if kind == "json":
         write_json(n, sys.argv[3])
     elif kind == "v2":
-        write_v2(n, sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+        write_v2(n, sys.argv[3], sys.argv[4])
     else:
         sys.exit(__doc__)
 

@@ -73,8 +73,7 @@ free_port() {
 
 # wait_http URL: polls until the server answers (any status), at most 10 s.
 wait_http() {
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     curl -s -o /dev/null --max-time 1 "$1" && return 0
     sleep 0.1
   done
@@ -100,10 +99,10 @@ stop() {
 # (nginx's worker): CPU time spent running, and time spent runnable but waiting for a CPU
 # (/proc/*/schedstat). On a shared machine the second says how much other work got in the way.
 sched_ns() {
-  local pid t a b c r=0 w=0
+  local pid t a b r=0 w=0
   for pid in "$1" $(pgrep -P "$1" || true); do
     for t in /proc/"$pid"/task/*/schedstat; do
-      read -r a b c <"$t" 2>/dev/null || continue
+      read -r a b _ <"$t" 2>/dev/null || continue
       r=$((r + a)) w=$((w + b))
     done
   done
@@ -158,16 +157,25 @@ section_load() { printf 'load_%s\t%s\n' "$1" "$(loadavg)" >>"$OUT/meta.tsv"; }
 # The largest sizes run a representative subset: every loss there would take minutes.
 BIG_CASES=mse,mae,huber,hinge,bce_with_logits,sigmoid_focal,cross_entropy_C10,triplet_margin_D128
 
+# bench_core and bench_json run with OpenBLAS single-threaded from the start: with 2 CPUs its
+# server thread otherwise spun in sched_yield through whole bench_core runs, competing with the
+# pool's second thread (openblas_set_num_threads(1) in main does not stop it there).
+core_bench() {
+  local tool=$1
+  shift
+  OPENBLAS_NUM_THREADS=1 "$BUILD/$tool" "$@"
+}
+
 run_kernels() {
   local sizes f64sizes big
   if [ "$QUICK" = 1 ]; then sizes=1e3,1e5,1e6; big=1e7; f64sizes=1e6; else
     sizes=1e3,1e4,1e5,1e6,1e7; big=5e7; f64sizes=1e5,1e6; fi
   log "kernels: float32 $sizes (+ $big for a subset), float64 $f64sizes, 1 and 2 threads"
   {
-    "$BUILD/bench_core" --dtype float32 --sizes "$sizes" --threads both
-    "$BUILD/bench_core" --dtype float32 --sizes "$big" --threads both --loss "$BIG_CASES" |
+    core_bench bench_core --dtype float32 --sizes "$sizes" --threads both
+    core_bench bench_core --dtype float32 --sizes "$big" --threads both --loss "$BIG_CASES" |
       grep -v '^#'
-    "$BUILD/bench_core" --dtype float64 --sizes "$f64sizes" --threads both | grep -v '^#'
+    core_bench bench_core --dtype float64 --sizes "$f64sizes" --threads both | grep -v '^#'
   } >"$OUT/kernels.tsv"
   section_load kernels
 }
@@ -201,23 +209,22 @@ run_json() {
   local n=1e6
   [ "$QUICK" = 1 ] && n=2e5
   log "json: api decode vs cJSON vs strtod, 2 x $n numbers"
-  "$BUILD/bench_json" --n "$n" >"$OUT/json.tsv"
+  core_bench bench_json --n "$n" >"$OUT/json.tsv"
   section_load json
 }
 
 # lossd sized to the one CPU it is given, as nginx and uvicorn get one worker: one compute
 # worker and one HTTP thread (the defaults size both to the CPUs there are).
 lossd_cmd() {
-  echo "$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --http-threads 1 --max-body 1G
+  LOSSD_CMD=("$BUILD/lossd" --bind 127.0.0.1 --port "$1" --workers 1 --http-threads 1
+    --max-body 1G)
 }
 
 # serve NAME PORT: starts one of the compared servers on PORT and waits until it answers.
 serve() {
   local name=$1 port=$2
   case "$name" in
-    lossd) start lossd $(lossd_cmd "$port") ;;
-    # The same with the per-connection pool at MHD's default size (bench/analysis.md).
-    lossd_32k) start lossd_32k $(lossd_cmd "$port") --conn-memory 32K ;;
+    lossd) lossd_cmd "$port"; start lossd "${LOSSD_CMD[@]}" ;;
     nginx)
       mkdir -p "$TMP/nginx"
       sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s#@PORT@#$port#g" "$HERE/nginx-bench.conf" \
@@ -243,13 +250,13 @@ check_reply() {
 # them, round after round: a burst of load from elsewhere on the machine then hits every
 # server alike, and report.py takes the median over the rounds.
 run_http() {
-  local secs=5 rounds=3 body=$TMP/small.json server conns port line round
+  local secs=3 rounds=5 body=$TMP/small.json server conns port line round
   local -A url=() pid=()
   [ "$QUICK" = 1 ] && { secs=2; rounds=2; }
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd lossd_32k nginx fastapi fastapi_plain; do
+  for server in lossd nginx fastapi fastapi_plain; do
     case "$server" in lossd*) [ -x "$BUILD/lossd" ] || continue ;; esac
     port=$(free_port)
     serve "$server" "$port" || { stop "$SERVER_PID"; continue; }
@@ -291,20 +298,17 @@ large_case() { # LABEL SERVER PATH BODY CTYPE HDRLEN SECS
 }
 
 run_large() {
-  local n=1e6 secs=10 hdr32 hdr64 hdr32a
+  local n=1e6 secs=10 hdr32 hdr64
   [ "$QUICK" = 1 ] && { n=2e5; secs=4; }
   "$PY" "$HERE/gen_body.py" json "$n" "$TMP/large.json"
   hdr32=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$TMP/large32.bin")
   hdr64=$("$PY" "$HERE/gen_body.py" v2 "$n" FP64 "$TMP/large64.bin")
-  hdr32a=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$TMP/large32a.bin" 64)
   printf 'large_n\t%s\n' "$n" >>"$OUT/meta.tsv"
   : >"$OUT/large.tsv"
   if [ -x "$BUILD/lossd" ]; then
     large_case lossd_v1_json lossd /v1/loss/mse "$TMP/large.json" application/json "" "$secs"
     large_case lossd_v2_fp32 lossd /v2/models/mse/infer "$TMP/large32.bin" \
       application/octet-stream "$hdr32" "$secs"
-    large_case lossd_v2_fp32_aligned lossd /v2/models/mse/infer "$TMP/large32a.bin" \
-      application/octet-stream "$hdr32a" "$secs"
     large_case lossd_v2_fp64 lossd /v2/models/mse/infer "$TMP/large64.bin" \
       application/octet-stream "$hdr64" "$secs"
   fi
@@ -323,7 +327,8 @@ memory_case() { # N KIND(json|v2)
   if [ "$kind" = json ]; then "$PY" "$HERE/gen_body.py" json "$n" "$body"; else
     hdr=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$body")
     ctype=application/octet-stream path=/v2/models/mse/infer; fi
-  start lossd $(lossd_cmd "$port")
+  lossd_cmd "$port"
+  start lossd "${LOSSD_CMD[@]}"
   wait_http "http://127.0.0.1:$port/healthz" || { stop "$SERVER_PID"; return; }
   base=$(vm_hwm_kb "$SERVER_PID")
   local ok=1
@@ -361,7 +366,9 @@ main() {
   if wants large; then run_large; fi
   if wants memory; then run_memory; fi
   log "report"
-  "$PY" "$HERE/report.py" "$OUT" $([ "$PUBLISH" = 1 ] && echo --publish)
+  local publish=()
+  [ "$PUBLISH" = 1 ] && publish=(--publish)
+  "$PY" "$HERE/report.py" "$OUT" "${publish[@]}"
   log "done: $OUT/PERFORMANCE.md"
 }
 main
