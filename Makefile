@@ -40,6 +40,7 @@ test-asan: deps-test
 
 bench: deps-test build
 	bench/run.sh $(BUILD)
+	scripts/readme-performance.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
