@@ -131,7 +131,9 @@ wrk_run() {
 
 write_meta() {
   local f=$OUT/meta.tsv cpu
-  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) (family $(
+    sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -1), model $(
+    sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo | head -1))"
   {
     printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf 'mode\t%s\n' "$([ "$QUICK" = 1 ] && echo quick || echo full)"
