@@ -1,7 +1,7 @@
 # lossd container image: build on Debian 12, run on Debian 12 slim.
 #
-#   docker build -t lossd .            (or: podman build -t lossd .)
-#   docker run --rm -p 8080:8080 lossd
+#   docker build -t lossd:0.1.0 .      (or: podman build -t lossd:0.1.0 .)
+#   docker run --rm -p 8080:8080 lossd:0.1.0
 #
 # Generic x86-64 build: no -march=native; lossd picks its SIMD kernels at run
 # time. Without a Docker daemon, docker/build-image.sh builds and tests this

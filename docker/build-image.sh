@@ -19,7 +19,7 @@
 # Exits non-zero on any failure.
 #
 # Environment (all optional):
-#   LOSSD_IMAGE           image name            (default localhost/lossd:dev)
+#   LOSSD_IMAGE           image name            (default lossd:0.1.0)
 #   LOSSD_TEST_PORT       smoke-test port       (default 18080)
 #   LOSSD_IMAGE_CACHE     rootfs tarball cache  (default /var/cache/lossd-images)
 #   LOSSD_PODMAN_ROOT     podman state root     (default /var/lib/lossd-podman)
@@ -32,7 +32,7 @@ exec </dev/null
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SUITE=bookworm
-IMAGE=${LOSSD_IMAGE:-localhost/lossd:dev}
+IMAGE=${LOSSD_IMAGE:-lossd:0.1.0}
 PORT=${LOSSD_TEST_PORT:-18080}
 CACHE=${LOSSD_IMAGE_CACHE:-/var/cache/lossd-images}
 DRIVER=${LOSSD_STORAGE_DRIVER:-overlay}
