@@ -116,7 +116,7 @@ def _fmt(array):
 
 def main(url):
     client = LossdClient(url)
-    # The byte-level example of the protocol notes: float32 in, float32 out.
+    # The byte-level example of examples/README.md: float32 in, float32 out.
     p = np.array([0.5, 1.0], dtype=np.float32)
     t = np.array([1.0, 1.0], dtype=np.float32)
     value, grads = client.loss("mse", predictions=p, targets=t, gradient=True)

@@ -114,7 +114,7 @@ static int tune_process(const server_config *cfg)
     /* The worker pool decides parallelism; OpenBLAS threads would oversubscribe it. */
     openblas_set_num_threads(1);
     /* Keep big request buffers in the heap and reuse them: fresh pages cost ~1.7 us per
-     * 4 KiB here, far more than the work on them (shared/reference/perf-anchors.md). */
+     * 4 KiB on the development machines, far more than the work on them. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     raise_fd_limit(cfg->max_connections);

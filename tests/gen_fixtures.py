@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate the golden fixtures of lossd: one JSON file per loss of LOSSES.md.
+"""Generate the golden fixtures of lossd: one JSON file per loss of docs/losses.md.
 
 Run (Debian's interpreter, which has python3-torch 1.13 and torchvision 0.14):
 
@@ -8,8 +8,8 @@ Run (Debian's interpreter, which has python3-torch 1.13 and torchvision 0.14):
 Deterministic: every loss uses its own fixed seed, so re-running gives the same
 bytes. The truth is computed in torch.float64 (autograd) from the exact numbers
 of the request; float32 cases first round every input and scalar parameter to
-float32. Where lossd deliberately differs from PyTorch 1.13 (see LOSSES.md and
-reference/losses-research.md) the formula is written here in float64 torch ops,
+float32. Where lossd deliberately differs from PyTorch 1.13 (docs/losses.md says
+where, loss by loss) the formula is written here in float64 torch ops,
 and cross-checked against the 1.13 function wherever the two must agree.
 Every case marked "fd": true is also checked here with central differences.
 See tests/fixtures/README.md for the file format.

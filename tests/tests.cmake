@@ -25,7 +25,21 @@ endif()
 if(TARGET lossd)
   add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
     $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
+  # The `$ curl` examples of the user docs, against a live daemon, output byte for byte.
+  foreach(doc api losses)
+    add_test(NAME docs_${doc}_examples COMMAND
+      ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
+      $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/docs/${doc}.md)
+  endforeach()
 endif()
+# Links, cited paths, docs coverage of losses/errors/flags, one image tag; and the checker
+# itself against planted faults. The README's Performance section must match bench/.
+add_test(NAME docs_check COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/docs/check_docs.py
+  ${CMAKE_SOURCE_DIR})
+add_test(NAME docs_check_self_test COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/docs/check_docs.py --self-test)
+add_test(NAME readme_performance COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/scripts/readme-performance.py --check)
 if(TARGET lossd)
   add_test(NAME deploy_manifests COMMAND /usr/bin/python3
     ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)

@@ -1,4 +1,4 @@
-/* /v2 infer: the byte-level worked example (serving.md 1.7 with lossd's output names), JSON
+/* /v2 infer: the byte-level worked example (examples/README.md), JSON
  * and binary requests, output selection, every malformed framing and header the decoder must
  * refuse, and allocation failure at every step. */
 #include <criterion/criterion.h>

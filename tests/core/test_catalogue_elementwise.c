@@ -1,5 +1,5 @@
 /* catalogue_elementwise losses: values and gradients against PyTorch (or the Keras / written
- * formula) with the call that produced each number, the research doc's edge cases, domain and
+ * formula) with the call that produced each number, the measured PyTorch edge cases, domain and
  * shape errors, central finite differences for every gradient, float32 against float64, and
  * bit-identical results for 1, 2 and 7 workers. */
 #include <criterion/criterion.h>
@@ -1197,7 +1197,7 @@ Test(hinge_embedding, margin_should_move_the_hinge)
 
 Test(hinge_embedding, targets_other_than_signs_should_be_out_of_domain)
 {
-    /* PyTorch adds both branches for y = 0 (E12b); LOSSES.md refuses it */
+    /* PyTorch adds both branches for y = 0; lossd refuses it (docs/losses.md) */
     static const double x[] = {0.3, 0.5}, y[] = {1, 0};
     tcase tc = {.loss = "hinge_embedding",
                 .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};

@@ -860,7 +860,7 @@ Test(cosine_embedding, gradients_float32_and_workers_should_agree)
 /* ======================= mask_iou, dice, tversky ======================== */
 
 /* Three samples of 2x2: p = [[[.9,.2],[0,.6]], zeros, [[.3,1],[.5,.1]]],
- * y = [[[1,0],[0,1]], zeros, [[0,1],[.7,.2]]]. The reference is the LOSSES.md formula in
+ * y = [[[1,0],[0,1]], zeros, [[0,1],[.7,.2]]]. The reference is the docs/losses.md formula in
  * float64 torch over p.reshape(N,-1), e.g. for dice
  * 1-(2*(p*y).sum(1)+s)/(p.sum(1)+y.sum(1)+s); `mean` is l.mean(), l.mean().backward().
  * The all-zero sample has loss 0 and slope 1/s per element (1e6/3 after the mean). */
@@ -990,7 +990,7 @@ Test(mask_iou, seed_cases_should_match_the_research_numbers)
     /* E25: both empty -> IoU 1 (loss 0); prediction empty, GT not -> 1 - 9.99999e-7;
      * half overlap -> IoU 0.5000002. E25b: p = [.85,.15], y = [1,0] ->
      * loss 0.2608693383744882, grad [-0.8695644612482947, 0.6427217555684838]
-     * (the research doc's table shows that gradient halved by a mean over two). */
+     * (with a mean over two samples the gradient is half of that). */
     double p[] = {0, 0, 0, 0, 1, 1, .85, .15}, y[] = {0, 0, 1, 0, 1, 0, 1, 0};
     static const double want[] = {0.0, 0.999999000001, 0.4999997500001251, 0.2608693383744882};
     loss_call c;

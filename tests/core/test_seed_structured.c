@@ -94,7 +94,7 @@ static double at(const tensor *t, size_t i)
     return t->type == TENSOR_F64 ? ((const double *)t->data)[i] : ((const float *)t->data)[i];
 }
 
-/* |got - want| <= tol * max(1, |want|): relative, absolute near zero (API.md). */
+/* |got - want| <= tol * max(1, |want|): relative, absolute near zero (docs/api.md). */
 static void expect_near(const tensor *got, const double *want, size_t n, double tol,
                         const char *what)
 {
@@ -924,7 +924,7 @@ Test(box_losses, a_single_box_should_give_a_scalar_term)
     }
 }
 
-/* LOSSES.md/API.md: a mean over zero boxes is NaN (torchvision would give 0). */
+/* docs/losses.md: a mean over zero boxes is NaN (torchvision would give 0). */
 Test(box_losses, empty_mean_should_be_nan_and_sum_zero)
 {
     for (size_t k = 0; k < COUNT(box_losses); k++) {

@@ -8,7 +8,7 @@ Needs PyYAML (Debian: python3-yaml, `apt-get install python3-yaml`).
 1. Parses every YAML file under docker/ (compose and Kubernetes) and the
    Dockerfile's HEALTHCHECK; collects every probe: Kubernetes httpGet and exec
    probes, compose healthchecks that run `lossd --probe URL`, the image's
-   HEALTHCHECK. Each probe path must be a GET route of lossd (shared API.md),
+   HEALTHCHECK. Each probe path must be a GET route of lossd (docs/api.md),
    and its port must be the port lossd is started on there. A few policy
    checks on the Kubernetes objects ride along (requests == limits, security
    context, API versions, grace period).
@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# GET routes of lossd (shared API.md): exact paths and templated ones.
+# GET routes of lossd (docs/api.md): exact paths and templated ones.
 GET_ROUTES = {
     "/healthz", "/readyz", "/metrics", "/v1/losses",
     "/v2", "/v2/health/live", "/v2/health/ready",

@@ -1,5 +1,5 @@
 /* HTTP tests: the /v1 API end to end through the real daemon: every endpoint, and every
- * /v1 error of API.md's table that a client can reach over HTTP. Values are checked against
+ * /v1 error of docs/api.md's table that a client can reach over HTTP. Values are checked against
  * numbers worked out by hand (mse of [1, 2] against [1, 3] is (0 + 1) / 2). */
 #include "http_fixture.h"
 
