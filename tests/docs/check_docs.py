@@ -32,11 +32,11 @@ Checks:
       - Wildcards `*`, `?`, `{a,b}` and placeholders `<name>` must match at least one path.
       - Build outputs are not cited files: a path that .gitignore ignores (build/lossd,
         bench/out/) is accepted without existing.
-      - A bare `NAME.md` (no directory) must be the name of one of the repository's files,
-        and a DIR/NAME.md whose DIR is no top-level directory is no file of it (unless DIR
-        is an upper-case placeholder such as OUT_DIR in a usage line).
- 3. Nothing refers outside the repository: a ../ that climbs above the root, a path under
-    shared/, or the development machine's /work/ tree is an error wherever it appears.
+ 3. Nothing refers outside the repository, wherever it appears: a ../ that climbs above the
+    root; a bare Markdown file name (no directory) that no file of the repository has; a
+    Markdown path whose first directory is no top-level directory of the repository (an
+    upper-case placeholder such as OUT_DIR in a usage line excepted); an absolute path to a
+    Markdown file (no reader of the repository has it).
  4. Coverage: every loss (a LOSS(name) line under core/) has a section in docs/losses.md;
     every error code of api/api_error.h has a row in docs/api.md's error table; every flag
     of server/config.c appears in docs/deploy.md.
@@ -301,7 +301,7 @@ TOKEN = re.compile(r"(?<![\w./$@~-])((?:\.\.?/)+%s*|(?:%s)/%s*)" % (
     PATH_CHARS, "|".join(re.escape(d) for d in TOP_DIRS), PATH_CHARS))
 BARE_MD = re.compile(r"(?<![\w./$-])([\w-]+\.md)\b")
 OTHER_MD = re.compile(r"(?<![\w./$-])((?:[\w.-]+/)+[\w.-]+\.md)\b")
-OUTSIDE = re.compile(r"(?<![\w./-])shared/|(?<![\w.-])/work/")
+ABS_MD = re.compile(r"(?<![\w.:/-])((?:/[\w.-]+)+\.md)\b")
 
 
 def clean_token(tok):
@@ -333,8 +333,8 @@ def check_texts(path, pieces):
     for first, text in pieces:
         for k, chunk in enumerate(text.split("\n")):
             line = first + k
-            for m in OUTSIDE.finditer(chunk):
-                problem(path, line, f"refers outside the repository: {chunk.strip()[:80]}")
+            for m in ABS_MD.finditer(chunk):
+                problem(path, line, f"{m.group(1)} is outside the repository")
             for m in TOKEN.finditer(chunk):
                 tok = clean_token(m.group(1).split(":/", 1)[0])
                 if tok and tok not in (".", ".."):
@@ -356,6 +356,11 @@ def read(rel):
 
 
 def check_coverage():
+    missing = [n for n in ("losses", "api", "deploy") if f"docs/{n}.md" not in FILESET]
+    for n in missing:
+        problem(f"docs/{n}.md", 1, "missing: the user documentation needs it")
+    if missing:
+        return
     losses_md, api_md, deploy_md = (read(f"docs/{n}.md") for n in ("losses", "api", "deploy"))
     names = set()
     for rel in FILES:
@@ -400,7 +405,8 @@ SELF_TEST_FILES = {
     "README.md": ("# Top\n[ok](docs/api.md#the-errors) [anchor](#top) [bad](docs/missing.md)\n"
                   "[badanchor](docs/api.md#nope) [out](../x.md) [url](https://x.org/a.md)\n"
                   "`core/x.c` `core/y.c` `core/*.c` `core/{x,w}.c` `core/<name>.txt` build/lossd\n"
-                  "see API.md and shared/API.md; `docs/api.md:12`; /usr/local/bin/lossd\n"
+                  "see GUIDE.md and notes/GUIDE.md; `docs/api.md:12`; /usr/local/bin/lossd\n"
+                  "/srv/notes/GUIDE.md\n"
                   "```sh\ncat core/gone.c\n```\n"),
     "api/api_error.h": 'X(API_OK, 200, "ok") X(API_ERR_A, 400, "bad_a") X(API_ERR_B, 503, "busy")\n',
     "core/list.h": "".join(f"LOSS(l{i})\n" for i in range(10)),
@@ -418,10 +424,10 @@ README.md:3: link docs/api.md#nope: docs/api.md has no heading #nope
 README.md:3: link ../x.md leaves the repository
 README.md:4: core/y.c does not exist
 README.md:4: core/<name>.txt matches no file
-README.md:5: API.md is no file of this repository
-README.md:5: refers outside the repository: see API.md and shared/API.md; `docs/api.md:12`; /usr/local/bin/lossd
-README.md:5: shared/API.md is no file of this repository
-README.md:7: core/gone.c does not exist
+README.md:5: GUIDE.md is no file of this repository
+README.md:5: notes/GUIDE.md is no file of this repository
+README.md:6: /srv/notes/GUIDE.md is outside the repository
+README.md:8: core/gone.c does not exist
 core/x.c:1: core/nothere.c does not exist
 core/x.c:2: ../../outside.c refers outside the repository
 scripts/t.py:1: scripts/none.py does not exist
