@@ -234,3 +234,25 @@ Test(loss_registry, unknown_name_should_get_a_close_suggestion)
     cr_assert_str_eq(loss_registry_suggest("mes", 3), "mse");
     cr_assert_null(loss_registry_suggest("zzzzzzzzzz", 10));
 }
+
+Test(loss_registry, shape_words_should_be_generated_from_the_typed_rule)
+{
+    static const loss_input_desc in[] = {
+        {"a", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_ANY)},
+        {"b", LOSS_IN_FLOAT, 0, LOSS_RULE(" boxes", LOSS_DIMS(LOSS_N(N), LOSS_K(4)), LOSS_SCALAR)},
+        {"c", LOSS_IN_FLOAT, 0,
+         LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(C)), LOSS_SAME(0), LOSS_DIMS_MORE(LOSS_N(N)))},
+        {"d", LOSS_IN_INDEX, 0, LOSS_RULE("; indices", LOSS_DROP(1, C), LOSS_BROADCAST(0))},
+    };
+    static const loss_desc d = {.name = "t", .inputs = in, .n_inputs = 4};
+    static const char *const want[] = {"any", "(N, 4) or () boxes",
+                                       "(C), same as a or (N, ...)",
+                                       "b' shape without C or broadcasts to a; indices"};
+    char buf[128];
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_eq(loss_desc_shape_words(&d, i, buf, sizeof buf), strlen(want[i]));
+        cr_expect_str_eq(buf, want[i]);
+    }
+    cr_expect_eq(loss_desc_shape_words(&d, 1, buf, 5), strlen(want[1]), "length as snprintf");
+    cr_expect_str_eq(buf, "(N, ", "truncated, NUL-terminated");
+}

@@ -223,8 +223,9 @@ static void ntx_release(loss_ctx *ctx)
 }
 
 static const loss_input_desc ntx_inputs[] = {
-    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D)"},
-    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D): row i is x1 row i's positive"},
+    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(D)))},
+    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(": row i is x1 row i's positive", LOSS_DIMS(LOSS_N(N), LOSS_N(D)))},
 };
 
 static const loss_param_desc ntx_params[] = {
