@@ -1,6 +1,6 @@
 /* arena: request-scoped bump allocator. Everything a request decodes (DOM nodes, decoded
  * strings, packed tensor buffers) lives in one arena and is freed at once with
- * arena_release; nothing inside is freed piecemeal. Memory comes from core/mem.h. */
+ * arena_release; nothing inside is freed piecemeal. Memory comes from core/include/mem.h. */
 #ifndef LOSSD_API_ARENA_H
 #define LOSSD_API_ARENA_H
 

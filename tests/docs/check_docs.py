@@ -32,6 +32,12 @@ Checks:
       - Wildcards `*`, `?`, `{a,b}` and placeholders `<name>` must match at least one path.
       - Build outputs are not cited files: a path that .gitignore ignores (build/lossd,
         bench/out/) is accepted without existing.
+      - In a Markdown code block, ./ and ../ are relative to where that code lives (an
+        include of a parent directory's header in an example test), so they are not
+        resolved.
+      - A worked example may name files that do not exist yet: a Markdown file lists their
+        patterns in a comment, <!-- check_docs: example paths PATTERN... -->, and tokens
+        matching one of them are accepted in that file.
  3. Nothing refers outside the repository, wherever it appears: a ../ that climbs above the
     root; a bare Markdown file name (no directory) that no file of the repository has; a
     Markdown path whose first directory is no top-level directory of the repository (an
@@ -201,8 +207,16 @@ def texts_of(path, text):
     name = os.path.basename(path)
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
     if ext == "md":  # link targets are checked as links, not again as cited paths
-        return [(1, re.sub(r"(\]\()([^)]*)(\))", lambda m: m.group(1) + " " * len(m.group(2))
-                           + m.group(3), text))]
+        text = re.sub(r"(\]\()([^)]*)(\))", lambda m: m.group(1) + " " * len(m.group(2))
+                      + m.group(3), text)
+        lines, fence = [], False
+        for line in text.split("\n"):  # relative paths in code blocks: see the docstring
+            if re.match(r"\s*(```|~~~)", line):
+                fence = not fence
+            elif fence:
+                line = re.sub(r"(?<![\w./$@~-])\.\.?/\S*", lambda m: " " * len(m.group(0)), line)
+            lines.append(line)
+        return [(1, "\n".join(lines))]
     if ext in ("yaml", "yml"):
         return [(1, text)]
     if ext in ("c", "h", "cpp", "mjs", "js"):
@@ -329,7 +343,16 @@ def check_token(path, line, tok):
         problem(path, line, f"{tok} does not exist")
 
 
+def example_patterns(pieces):
+    pats = []
+    for _, text in pieces:
+        for m in re.finditer(r"<!--\s*check_docs:\s*example paths\s+(.*?)-->", text, re.S):
+            pats += m.group(1).split()
+    return pats
+
+
 def check_texts(path, pieces):
+    examples = example_patterns(pieces)
     for first, text in pieces:
         for k, chunk in enumerate(text.split("\n")):
             line = first + k
@@ -337,6 +360,8 @@ def check_texts(path, pieces):
                 problem(path, line, f"{m.group(1)} is outside the repository")
             for m in TOKEN.finditer(chunk):
                 tok = clean_token(m.group(1).split(":/", 1)[0])
+                if any(fnmatch.fnmatchcase(tok, pat) for pat in examples):
+                    continue
                 if tok and tok not in (".", ".."):
                     check_token(path, line, tok)
             for m in BARE_MD.finditer(chunk):
@@ -414,7 +439,8 @@ SELF_TEST_FILES = {
                  'const char *s = "core/instring.c"; // and ../../outside.c\n'),
     "docker/compose.yaml": "services:\n  lossd:\n    image: lossd:1.2.3\n    x: lossd:8080\n",
     "docs/api.md": "# API\n## The errors\n| 400 | `bad_a` | when |\n",
-    "docs/deploy.md": "`--port`\n",
+    "docs/deploy.md": ("`--port`\n<!-- check_docs: example paths core/new_*.c -->\n"
+                       "`core/new_loss.c` `core/old_loss.c`\n```c\n#include \"../x.h\"\n```\n"),
     "docs/losses.md": "".join(f"### `l{i}`\n" for i in range(9)),
     "scripts/t.py": '"""Usage: OUT_DIR/PERFORMANCE.md scripts/none.py"""\n# reference/notes.md\n',
     "server/config.c": '    {"port", "LOSSD_PORT",\n    {"bind", "LOSSD_BIND",\n',
@@ -435,6 +461,7 @@ scripts/t.py:2: reference/notes.md is no file of this repository
 docs/losses.md:1: no section for the loss l9
 docs/api.md:1: the error table has no row | 503 | `busy` |
 docs/deploy.md:1: the flag --bind is not documented
+docs/deploy.md:3: core/old_loss.c does not exist
 Dockerfile:2: image lossd:latest: every image tag must be lossd:1.2.3"""
 
 
