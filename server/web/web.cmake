@@ -38,9 +38,9 @@ endforeach()
 file(CONFIGURE OUTPUT ${LOSSD_WEB_OUT}/manifest.cmake CONTENT "set(ASSETS${quoted})\n")
 
 add_custom_command(OUTPUT ${LOSSD_WEB_OUT}/openapi.json
-  COMMAND ${LOSSD_PYTHON3} ${LOSSD_WEB}/openapi-json.py ${CMAKE_SOURCE_DIR}/api/openapi.yaml
+  COMMAND ${LOSSD_PYTHON3} ${LOSSD_WEB}/openapi_json.py ${CMAKE_SOURCE_DIR}/api/openapi.yaml
           ${LOSSD_WEB_OUT}/openapi.json
-  DEPENDS ${CMAKE_SOURCE_DIR}/api/openapi.yaml ${LOSSD_WEB}/openapi-json.py
+  DEPENDS ${CMAKE_SOURCE_DIR}/api/openapi.yaml ${LOSSD_WEB}/openapi_json.py
   COMMENT "openapi.yaml -> openapi.json" VERBATIM)
 add_custom_command(OUTPUT ${LOSSD_WEB_OUT}/assets_data.c
   COMMAND ${CMAKE_COMMAND} -DMANIFEST=${LOSSD_WEB_OUT}/manifest.cmake
