@@ -129,22 +129,22 @@ static api_code web_file(const route_call *c, const char *name, size_t len, api_
 
 static api_code web_page(const route_call *c, api_reply *reply)
 {
-    return web_file(c, "index.html", strlen("index.html"), reply);
+    return web_file(c, "index.html", sizeof "index.html" - 1, reply);
 }
 
 static api_code web_docs(const route_call *c, api_reply *reply)
 {
-    return web_file(c, "docs.html", strlen("docs.html"), reply);
+    return web_file(c, "docs.html", sizeof "docs.html" - 1, reply);
 }
 
 static api_code web_spec_yaml(const route_call *c, api_reply *reply)
 {
-    return web_file(c, "openapi.yaml", strlen("openapi.yaml"), reply);
+    return web_file(c, "openapi.yaml", sizeof "openapi.yaml" - 1, reply);
 }
 
 static api_code web_spec_json(const route_call *c, api_reply *reply)
 {
-    return web_file(c, "openapi.json", strlen("openapi.json"), reply);
+    return web_file(c, "openapi.json", sizeof "openapi.json" - 1, reply);
 }
 
 static api_code web_asset(const route_call *c, api_reply *reply)
