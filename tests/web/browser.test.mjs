@@ -18,7 +18,7 @@ import {chromium} from "playwright-core";
 const LOSSD = process.env.LOSSD || "build/lossd";
 const SCREENSHOT = process.env.SCREENSHOT || "build/playground.png";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const TIMEOUT = 30000; // generous: two cores shared by several sessions
+const TIMEOUT = 90000; // generous: the machine may be shared and loaded
 
 async function freePort() {
   const srv = net.createServer();
@@ -57,6 +57,8 @@ async function launch() {
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--disable-quic"],
   });
+  context.setDefaultTimeout(TIMEOUT);
+  context.setDefaultNavigationTimeout(TIMEOUT);
   return {context, profile};
 }
 
