@@ -11,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      libmicrohttpd-dev libopenblas-dev \
+      libmicrohttpd-dev libopenblas-dev zlib1g-dev python3-yaml \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

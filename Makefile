@@ -5,10 +5,14 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 
-RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev
+RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev zlib1g-dev python3-yaml
 TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
+BROWSER_PKGS := chromium
+# Where test-browser saves its picture of the playground (docs/playground.png to refresh the
+# README's).
+SCREENSHOT ?= $(BUILD)/playground.png
 
-.PHONY: all build run test test-asan deps deps-test bench clean
+.PHONY: all build run test test-asan test-browser deps deps-test bench clean
 
 all: build
 
@@ -31,6 +35,20 @@ run: deps
 test: deps-test
 	$(MAKE) --no-print-directory build TESTS=ON
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The pages in a real browser (Debian's chromium, headless, driven by playwright-core from
+# tests/web/package-lock.json), the OpenAPI lint, and the check that server/web/vendor/ is
+# what server/web/package-lock.json pins. Needs Node.js 20 or later, npm and the npm registry.
+test-browser: deps-test
+	@scripts/ensure-packages.sh $(BROWSER_PKGS)
+	@command -v npm >/dev/null || scripts/ensure-packages.sh npm
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "test-browser needs Node.js 20 or later (found $$(node --version))" >&2; exit 1; }
+	$(MAKE) --no-print-directory build TESTS=ON
+	server/web/vendor.sh --check
+	cd tests/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd tests/web && npx --no-install redocly lint --config ../../api/redocly.yaml ../../api/openapi.yaml
+	LOSSD=$(BUILD)/lossd SCREENSHOT=$(SCREENSHOT) node --test tests/web/browser.test.mjs
 
 test-asan: deps-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOSSD_WERROR=ON -DLOSSD_SANITIZE=ON

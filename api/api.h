@@ -12,6 +12,8 @@ struct pool;
 
 typedef enum { API_STYLE_V1 = 0, API_STYLE_V2 } api_style;
 
+#define API_REPLY_HEADERS 6 /* room for extra headers in an api_reply */
+
 /* A reply ready to send. The body is owned by the reply (free with api_reply_release). */
 typedef struct {
     int status;
@@ -25,6 +27,8 @@ typedef struct {
     api_code code;                  /* API_OK, or the error sent */
     const char *loss;               /* canonical loss name served (static), or NULL */
     size_t elements;                /* tensor elements computed */
+    /* More headers as (name, value) pairs of static strings; a NULL name ends them. */
+    const char *headers[2 * API_REPLY_HEADERS];
 } api_reply;
 
 /* What a handler needs from the daemon. */

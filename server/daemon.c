@@ -136,6 +136,8 @@ static int add_reply_headers(const conn_request *r, struct MHD_Response *resp)
         snprintf(num, sizeof num, "%zu", rep->inference_header_len);
         rc |= add_header(resp, "Inference-Header-Content-Length", num);
     }
+    for (size_t i = 0; i < 2 * API_REPLY_HEADERS && rep->headers[i]; i += 2)
+        rc |= add_header(resp, rep->headers[i], rep->headers[i + 1]);
     if (atomic_load(&r->d->state) == SERVE_DRAINING)
         rc |= add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return rc | add_cors(r->d, resp, rep->status == 204 && rep->allow != NULL);
@@ -394,6 +396,8 @@ static enum MHD_Result final_call(conn_request *r)
     }
     if (!(r->route->flags & ROUTE_BODY)) {
         route_call call = call_of(r);
+        call.if_none_match = header(r->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        call.accept_encoding = header(r->conn, MHD_HTTP_HEADER_ACCEPT_ENCODING);
         r->route->fn(&call, &r->reply);
         return send_reply(r);
     }

@@ -11,7 +11,7 @@
 #include "loss_registry.h"
 #include "mem.h"
 
-static const int statuses[] = {200, 204, 400, 401, 404, 405, 411, 413, 415, 500, 503};
+static const int statuses[] = {200, 204, 304, 400, 401, 404, 405, 411, 413, 415, 500, 503};
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1) /* + "other" */
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                  0.1,    0.25,  0.5,    1,     2.5,  5,     10};

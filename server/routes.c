@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "assets.h"
 #include "mem.h"
 
 /* A reply whose body is a copy of a static JSON text. */
@@ -110,9 +111,48 @@ static api_code v2_infer(const route_call *c, api_reply *reply)
     return api_v2_infer(c->env, c->name, c->name_len, c->body, c->len, c->header_len, reply);
 }
 
+/* The web page, /docs and the spec: open (no API key), since a browser cannot send one
+ * when it opens a page; the API calls the page makes carry the key. */
+static api_code web_file(const route_call *c, const char *name, size_t len, api_reply *reply)
+{
+    assets_request req = {.if_none_match = c->if_none_match,
+                          .accept_encoding = c->accept_encoding};
+    return assets_reply(name, len, &req, reply);
+}
+
+static api_code web_page(const route_call *c, api_reply *reply)
+{
+    return web_file(c, "index.html", sizeof "index.html" - 1, reply);
+}
+
+static api_code web_docs(const route_call *c, api_reply *reply)
+{
+    return web_file(c, "docs.html", sizeof "docs.html" - 1, reply);
+}
+
+static api_code web_spec_yaml(const route_call *c, api_reply *reply)
+{
+    return web_file(c, "openapi.yaml", sizeof "openapi.yaml" - 1, reply);
+}
+
+static api_code web_spec_json(const route_call *c, api_reply *reply)
+{
+    return web_file(c, "openapi.json", sizeof "openapi.json" - 1, reply);
+}
+
+static api_code web_asset(const route_call *c, api_reply *reply)
+{
+    return web_file(c, c->name, c->name_len, reply);
+}
+
 #define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
 static const route table[] = {
+    {ROUTE_GET, "/", ROUTE_OPEN, web_page},
+    {ROUTE_GET, "/docs", ROUTE_OPEN, web_docs},
+    {ROUTE_GET, "/openapi.yaml", ROUTE_OPEN, web_spec_yaml},
+    {ROUTE_GET, "/openapi.json", ROUTE_OPEN, web_spec_json},
+    {ROUTE_GET, "/assets/{}", ROUTE_OPEN, web_asset},
     {ROUTE_GET, "/healthz", ROUTE_OPEN, healthz},
     {ROUTE_GET, "/readyz", ROUTE_OPEN, readyz},
     {ROUTE_GET, "/metrics", 0, metrics_text},

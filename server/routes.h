@@ -35,6 +35,8 @@ typedef struct {
     const char *body; /* ROUTE_BODY: the complete body (NUL-terminated after len bytes) */
     size_t len;
     const char *header_len; /* Inference-Header-Content-Length, or NULL */
+    const char *if_none_match;   /* routes without a body: If-None-Match, or NULL */
+    const char *accept_encoding; /* routes without a body: Accept-Encoding, or NULL */
 } route_call;
 
 /* Fills reply (zeroed by the caller) and returns its code. */

@@ -1,5 +1,7 @@
 # lossd's HTTP layer (the only code that includes microhttpd.h) and the daemon binary.
+include(server/web/web.cmake)
 add_library(lossd_server STATIC
+  server/assets.c
   server/config.c
   server/daemon.c
   server/log.c
@@ -8,7 +10,8 @@ add_library(lossd_server STATIC
   server/request.c
   server/routes.c)
 target_include_directories(lossd_server PUBLIC server)
-target_link_libraries(lossd_server PUBLIC lossd_api lossd_core PkgConfig::MHD)
+target_link_libraries(lossd_server PUBLIC lossd_api lossd_core PkgConfig::MHD
+  PRIVATE lossd_assets_data ZLIB::ZLIB)
 target_compile_definitions(lossd_server PRIVATE LOSSD_VERSION="${PROJECT_VERSION}")
 lossd_strict(lossd_server)
 

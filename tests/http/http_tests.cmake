@@ -12,3 +12,13 @@ endforeach()
 lossd_test(test_http_ops SOURCES tests/http/test_http_ops.c tests/http/http_client.c
   LIBS PkgConfig::CJSON)
 add_dependencies(test_http_ops lossd)
+
+# The pages for people: the embedded files (unit), the routes over HTTP, and every example in
+# api/openapi.yaml against a live daemon.
+lossd_test(test_server_assets SOURCES tests/http/test_server_assets.c LIBS lossd_server ZLIB::ZLIB)
+add_dependencies(test_server_assets lossd)
+lossd_test(test_http_web SOURCES tests/http/test_http_web.c tests/http/http_client.c LIBS)
+add_dependencies(test_http_web lossd)
+add_test(NAME spec_examples COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/web/check_spec_examples.py $<TARGET_FILE:lossd>
+  ${CMAKE_SOURCE_DIR}/api/openapi.yaml)
