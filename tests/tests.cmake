@@ -33,3 +33,5 @@ if(TARGET lossd)
   add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
     $<TARGET_FILE:lossd>)
 endif()
+# Loss names as people type them: case, separators, aliases, suggestions.
+lossd_test(test_loss_names SOURCES tests/core/test_loss_names.c LIBS lossd_core)

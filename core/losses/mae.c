@@ -36,7 +36,7 @@ static const loss_input_desc mae_inputs[] = {
     {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "same as predictions"},
 };
 
-static const char *const mae_aliases[] = {"l1", NULL};
+static const char *const mae_aliases[] = {"l1", "L1Loss", "mean_absolute_error", NULL};
 
 const loss_desc loss_desc_mae = {
     .name = "mae",
