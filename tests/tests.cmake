@@ -35,3 +35,8 @@ if(TARGET lossd)
 endif()
 # Loss names as people type them: case, separators, aliases, suggestions.
 lossd_test(test_loss_names SOURCES tests/core/test_loss_names.c LIBS lossd_core)
+if(TARGET lossd)
+  # `lossd score`: every file kind, bad files and usage, and /v1's exact bytes.
+  add_test(NAME cli_score COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/cli/test_score.py
+    $<TARGET_FILE:lossd>)
+endif()
