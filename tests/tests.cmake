@@ -40,3 +40,8 @@ if(TARGET lossd)
   add_test(NAME cli_score COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/cli/test_score.py
     $<TARGET_FILE:lossd>)
 endif()
+if(TARGET lossd)
+  # Both client packages (clients/python, clients/js) against a live daemon.
+  add_test(NAME clients COMMAND ${CMAKE_SOURCE_DIR}/tests/clients/run_clients.sh
+    $<TARGET_FILE:lossd>)
+endif()

@@ -332,7 +332,8 @@ export class Client {
   }
 
   // A kept-alive connection the server closed while idle fails the next write (EPIPE,
-  // ECONNRESET); lossd's requests are pure, so such a request is sent once more.
+  // ECONNRESET); lossd's requests are pure, so such a request is sent again (twice at most:
+  // fetch's pool may hold more than one stale connection).
   async #fetch(path, init) {
     let res;
     for (let attempt = 0; ; attempt++) {
@@ -341,7 +342,7 @@ export class Client {
         break;
       } catch (e) {
         const code = e?.cause?.code;
-        if (attempt > 0 || !RETRYABLE.has(code)) throw e;
+        if (attempt >= 2 || !RETRYABLE.has(code)) throw e;
       }
     }
     if (res.status !== 200) throw await errorOf(res);

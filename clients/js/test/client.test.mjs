@@ -17,8 +17,14 @@ const client = new Client(URL, { apiKey: KEY });
 async function direct(path, body) {
   const headers = { "content-type": "application/json" };
   if (KEY) headers.authorization = `Bearer ${KEY}`;
-  const res = await fetch(URL + path, { method: "POST", headers, body });
-  return [res.status, await res.json()];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(URL + path, { method: "POST", headers, body });
+      return [res.status, await res.json()];
+    } catch (e) { // the server closed an idle kept-alive connection (short --conn-timeout)
+      if (attempt >= 2) throw e;
+    }
+  }
 }
 
 // Flat numbers of a JSON value (nested arrays), null as NaN.
