@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOSS(name) extern const loss_desc loss_desc_##name;
+#define LOSS(family, name) extern const loss_desc loss_desc_##name;
 #include "loss_list.h"
 #undef LOSS
 
 static const loss_desc *const registry[] = {
-#define LOSS(name) &loss_desc_##name,
+#define LOSS(family, name) &loss_desc_##name,
 #include "loss_list.h"
 #undef LOSS
 };

@@ -14,8 +14,10 @@ function(lossd_test name)
 endfunction()
 
 lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core)
-lossd_test(test_loss_core SOURCES tests/core/test_loss_core.c tests/core/golden.c LIBS lossd_core)
-include(tests/core/kernels.cmake OPTIONAL)
+lossd_test(test_registry_walk SOURCES tests/core/test_registry_walk.c tests/core/golden.c
+  LIBS lossd_core)
+include(tests/core/losses/losses_tests.cmake)
+include(tests/core/kernels.cmake)
 if(TARGET lossd_api)
   include(tests/api/api_tests.cmake OPTIONAL)
 endif()

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "../loss_kernel.h"
+#include "loss_kernel.h"
 
 /* Fails `part` with LOSS_ERR_NON_FINITE at the first non-finite element of input `in` in
  * [begin, end) and returns 1; returns 0 if all are finite. */

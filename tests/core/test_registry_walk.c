@@ -105,3 +105,10 @@ Test(registry_walk, the_catalogue_should_hold_every_loss_of_losses_md)
     cr_expect_eq(loss_registry_count(), n);
     cr_expect_not_null(loss_registry_find("l1", 2), "alias l1");
 }
+
+Test(loss_registry, unknown_name_should_get_a_close_suggestion)
+{
+    cr_assert_null(loss_registry_find("mes", 3));
+    cr_assert_str_eq(loss_registry_suggest("mes", 3), "mse");
+    cr_assert_null(loss_registry_suggest("zzzzzzzzzz", 10));
+}
