@@ -19,7 +19,8 @@ static unsigned char *npy_file(tensor_type type, size_t rank, const size_t *shap
     cr_assert(n > 0 && n % 64 == 0, "header length %zu", n);
     unsigned char *f = mem_alloc_aligned(n + bytes);
     memcpy(f, head, n);
-    memcpy(f + n, data, bytes);
+    if (bytes > 0)
+        memcpy(f + n, data, bytes);
     *len = n + bytes;
     return f;
 }
@@ -33,7 +34,8 @@ static unsigned char *npy_raw(const char *dict, const void *data, size_t bytes, 
     f[8] = (unsigned char)(d & 0xff);
     f[9] = (unsigned char)(d >> 8);
     memcpy(f + 10, dict, d);
-    memcpy(f + 10 + d, data, bytes);
+    if (bytes > 0)
+        memcpy(f + 10 + d, data, bytes);
     *len = 10 + d + bytes;
     return f;
 }
