@@ -9,8 +9,8 @@ Paths timed, interleaved in every round so that they share the machine's load:
   raw     a hand-written socket client: one sendmsg of head + array memory, recv_into one
           buffer, np.frombuffer (the floor any Python client can reach over HTTP)
   torch   PyTorch in-process: F.mse_loss forward + backward on the same arrays
-  node    the `lossd` JS package (clients/js), and raw fetch with typed-array views
-          (bench/bench_clients.mjs, same server)
+  node    the `lossd` JS package (clients/js), raw fetch with typed-array views, and raw
+          node:http (bench/bench_clients.mjs, same server)
 Each round takes the median of --reps calls per path; the ratios are computed within a
 round and the report gives their median over the rounds (absolute times on a shared
 machine drift; same-run ratios do not). Prints a Markdown table; --tsv and --md write it.
@@ -214,6 +214,8 @@ def report(rows, args):
         lines.append(f"| Node client (`lossd`, binary /v2) | {node['client_ms']:.2f} | "
                      f"{node['client_over_raw']:.2f}x raw fetch |")
         lines.append(f"| raw fetch with typed-array views | {node['raw_ms']:.2f} | 1 |")
+        lines.append(f"| raw node:http, arrays written as they are | {node['http_ms']:.2f} | "
+                     f"client {node['client_over_http']:.2f}x this |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.md:
@@ -230,6 +232,8 @@ def report(rows, args):
                 f.write(f"node_client_ms\t{node['client_ms']:.4f}\n")
                 f.write(f"node_raw_fetch_ms\t{node['raw_ms']:.4f}\n")
                 f.write(f"node_client_over_raw\t{node['client_over_raw']:.4f}\n")
+                f.write(f"node_raw_http_ms\t{node['http_ms']:.4f}\n")
+                f.write(f"node_client_over_http\t{node['client_over_http']:.4f}\n")
 
 
 if __name__ == "__main__":

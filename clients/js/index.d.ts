@@ -62,4 +62,6 @@ export class Client {
            options?: Omit<LossOptions, "transport">): Promise<Array<LossResult | LossdError>>;
   batch(requests: Array<{ loss: string } & Record<string, unknown>>): Promise<Array<LossResult | LossdError>>;
   losses(): Promise<Array<Record<string, unknown>>>;
+  /** Closes the idle kept-alive connections. */
+  close(): void;
 }

@@ -1,5 +1,5 @@
-// lossd: a client for the lossd loss-computation service. Node >= 18 (global fetch), no
-// dependencies.
+// lossd: a client for the lossd loss-computation service. Node >= 18, no dependencies
+// (node:http; see docs/decisions.md for why not fetch).
 //
 // Typed arrays go out as raw little-endian bytes over the Open Inference Protocol (/v2, with
 // Triton's binary tensor extension) and come back as typed arrays over the reply's bytes: no
@@ -12,10 +12,12 @@
 //                                        targets: new Float64Array([1, 1, 2]) });
 //   r.value; // 0.5
 
+import http from "node:http";
+import https from "node:https";
 import { endianness } from "node:os";
 
 const HEADER = "inference-header-content-length";
-const RETRYABLE = new Set(["EPIPE", "ECONNRESET", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+const RETRYABLE = new Set(["EPIPE", "ECONNRESET"]);
 const LITTLE = endianness() === "LE";
 
 // Wire datatypes and the typed arrays that hold them.
@@ -209,15 +211,15 @@ function v1Item(r) {
   return v1Result(r);
 }
 
-async function errorOf(res) {
-  const text = await res.text();
+function errorOf(status, body) {
+  const text = new TextDecoder().decode(body);
   try {
     const doc = JSON.parse(text);
     const e = doc.error;
-    if (e && typeof e === "object") return new LossdError(res.status, e.code, e.message, e.field ?? null);
-    if (typeof e === "string") return new LossdError(res.status, doc.code ?? "", e, doc.field ?? null);
+    if (e && typeof e === "object") return new LossdError(status, e.code, e.message, e.field ?? null);
+    if (typeof e === "string") return new LossdError(status, doc.code ?? "", e, doc.field ?? null);
   } catch { /* not JSON: a proxy's page */ }
-  return new LossdError(res.status, "http_error", text.slice(0, 200) || `HTTP ${res.status}`);
+  return new LossdError(status, "http_error", text.slice(0, 200) || `HTTP ${status}`);
 }
 
 // Nested plain arrays of a flat typed array in shape (for /v1 JSON).
@@ -236,11 +238,18 @@ function nest(data, shape) {
 }
 
 /**
- * A connection to one lossd server. Requests go through Node's fetch, which keeps
- * connections to the server alive and reuses them. A client holds no per-request state:
- * concurrent calls on one client are safe.
+ * A connection to one lossd server. Requests go over kept-alive HTTP/1.1 connections of the
+ * client's own agent (node:http or node:https), reused across calls. A client holds no
+ * per-request state: concurrent calls on one client are safe (each takes a free connection).
+ * close() closes the idle connections.
  */
 export class Client {
+  #http;
+  #host;
+  #port;
+  #prefix;
+  #agent;
+
   /**
    * @param {string} url e.g. "http://localhost:8080" (a path prefix is kept)
    * @param {{apiKey?: string, timeout?: number, transport?: "binary"|"json"}} [options]
@@ -248,6 +257,14 @@ export class Client {
    */
   constructor(url = "http://localhost:8080", { apiKey = null, timeout = 60, transport = "binary" } = {}) {
     this.url = url.replace(/\/+$/, "");
+    const u = new URL(this.url.includes("://") ? this.url : `http://${this.url}`);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`url must be http:// or https://, not ${url}`);
+    this.#http = u.protocol === "https:" ? https : http;
+    this.#host = u.hostname.replace(/^\[|\]$/g, "");
+    this.#port = Number(u.port) || (u.protocol === "https:" ? 443 : 80);
+    this.#prefix = u.pathname.replace(/\/+$/, "");
+    // Kept-alive connections, reused across calls; idle ones do not keep the process alive.
+    this.#agent = new this.#http.Agent({ keepAlive: true });
     this.headers = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
     this.timeout = timeout;
     if (transport !== "binary" && transport !== "json") throw new TypeError(`transport is "binary" or "json", not ${transport}`);
@@ -331,53 +348,81 @@ export class Client {
     return e;
   }
 
-  // A kept-alive connection the server closed while idle fails the next write (EPIPE,
-  // ECONNRESET); lossd's requests are pure, so such a request is sent again (twice at most:
-  // fetch's pool may hold more than one stale connection).
-  async #fetch(path, init) {
-    let res;
+  // One exchange over a kept-alive connection of the client's agent. chunks (Uint8Arrays)
+  // are written as they are: the arrays' own memory, no concatenated copy. The reply is read
+  // into one buffer placed so that the binary outputs after the JSON header are aligned
+  // (their typed arrays are then views, not copies). A request that meets a connection the
+  // server closed while idle is sent again once: lossd's requests have no side effects.
+  async #send(method, path, headers, chunks) {
     for (let attempt = 0; ; attempt++) {
       try {
-        res = await fetch(this.url + path, { ...init, signal: AbortSignal.timeout(this.timeout * 1000) });
-        break;
+        return await this.#exchange(method, path, headers, chunks);
       } catch (e) {
-        const code = e?.cause?.code;
-        if (attempt >= 2 || !RETRYABLE.has(code)) throw e;
+        if (attempt > 0 || !e.reusedSocket || !RETRYABLE.has(e.code)) throw e;
       }
     }
-    if (res.status !== 200) throw await errorOf(res);
-    return res;
+  }
+
+  #exchange(method, path, headers, chunks) {
+    const length = chunks.reduce((n, c) => n + c.length, 0);
+    return new Promise((resolve, reject) => {
+      const req = this.#http.request({
+        host: this.#host, port: this.#port, path: this.#prefix + path, method, agent: this.#agent,
+        headers: { ...this.headers, ...headers, "content-length": length },
+      });
+      req.setTimeout(this.timeout * 1000, () => req.destroy(Object.assign(new Error(`lossd: no reply within ${this.timeout} s`), { code: "ETIMEDOUT" })));
+      req.on("error", (e) => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
+      req.on("response", (res) => {
+        const n = Number(res.headers["content-length"]);
+        const h = Number(res.headers[HEADER] ?? 0);
+        const pad = Number.isFinite(n) ? (8 - (h % 8)) % 8 : 0;
+        let body = Number.isFinite(n) ? new Uint8Array(new ArrayBuffer(n + pad), pad, n) : null;
+        const parts = [];
+        let got = 0;
+        res.on("data", (c) => {
+          if (body && got + c.length <= n) body.set(c, got);
+          else parts.push(c);
+          got += c.length;
+        });
+        res.on("error", reject);
+        res.on("end", () => {
+          if (!body || got !== n) body = new Uint8Array(Buffer.concat(parts));
+          resolve({ status: res.statusCode, headers: res.headers, body });
+        });
+      });
+      chunks.forEach((c, i) => (i + 1 < chunks.length ? req.write(c) : req.end(c)));
+      if (chunks.length === 0) req.end();
+    });
   }
 
   async #json(method, path, body) {
-    const init = { method, headers: { ...this.headers } };
+    const headers = {}, chunks = [];
     if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers["content-type"] = "application/json";
+      headers["content-type"] = "application/json";
+      chunks.push(Buffer.from(JSON.stringify(body)));
     }
-    return (await this.#fetch(path, init)).json();
+    const res = await this.#send(method, path, headers, chunks);
+    if (res.status !== 200) throw errorOf(res.status, res.body);
+    return JSON.parse(new TextDecoder().decode(res.body));
   }
 
   async #infer(model, arrays, parameters) {
-    const inputs = [], blobs = [];
+    const inputs = [], chunks = [];
     for (const [name, { data, shape }] of Object.entries(arrays)) {
       const bytes = leBytes(data);
       inputs.push({ name, shape, datatype: wireOf(data).name, parameters: { binary_data_size: bytes.length } });
-      blobs.push(bytes);
+      chunks.push(bytes);
     }
-    const head = new TextEncoder().encode(JSON.stringify({ inputs, parameters: { ...parameters, binary_data_output: true } }));
-    // One body buffer: fetch sends it as is (a Blob or stream would copy or chunk it anyway).
-    const body = new Uint8Array(head.length + blobs.reduce((n, b) => n + b.length, 0));
-    body.set(head, 0);
-    let at = head.length;
-    for (const b of blobs) { body.set(b, at); at += b.length; }
-    const res = await this.#fetch(`/v2/models/${encodeURIComponent(model)}/infer`, {
-      method: "POST",
-      headers: { ...this.headers, "content-type": "application/octet-stream", [HEADER]: String(head.length) },
-      body,
-    });
-    const reply = new Uint8Array(await res.arrayBuffer());
-    return v2Result(model, reply, res.headers.get(HEADER));
+    const head = Buffer.from(JSON.stringify({ inputs, parameters: { ...parameters, binary_data_output: true } }));
+    const res = await this.#send("POST", `/v2/models/${encodeURIComponent(model)}/infer`,
+      { "content-type": "application/octet-stream", [HEADER]: String(head.length) }, [head, ...chunks]);
+    if (res.status !== 200) throw errorOf(res.status, res.body);
+    return v2Result(model, res.body, res.headers[HEADER] ?? null);
+  }
+
+  /** Closes the client's idle connections (pending requests finish). */
+  close() {
+    this.#agent.destroy();
   }
 }
 

@@ -206,3 +206,10 @@ test("concurrent calls on one client", async () => {
   const rs = await Promise.all(Array.from({ length: 16 }, (_, k) => client.loss("mse", { predictions: [k], targets: [0] })));
   rs.forEach((r, k) => assert.equal(r.value, k * k));
 });
+
+test("a kept-alive connection the server closed while idle is reopened", async () => {
+  await client.loss("mse", { predictions: [1], targets: [0] });
+  await new Promise((r) => setTimeout(r, (Number(process.env.LOSSD_CONN_TIMEOUT ?? 2) + 1.5) * 1000));
+  const r = await client.loss("mse", { predictions: [1], targets: [0] });
+  assert.equal(r.value, 1);
+});
