@@ -123,8 +123,10 @@ def main():
         url = args.url
     else:
         ap.error("--lossd or --url")
+    load0 = open("/proc/loadavg").read().split()[0]
     try:
         rows = run(url, args)
+        rows["load"] = (load0, open("/proc/loadavg").read().split()[0])
     finally:
         if proc:
             proc.terminate()
@@ -216,6 +218,10 @@ def report(rows, args):
         lines.append(f"| raw fetch with typed-array views | {node['raw_ms']:.2f} | 1 |")
         lines.append(f"| raw node:http, arrays written as they are | {node['http_ms']:.2f} | "
                      f"client {node['client_over_http']:.2f}x this |")
+    lines += ["", f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+              f"{os.cpu_count()} CPUs shared with other work (load average "
+              f"{rows['load'][0]} at the start, {rows['load'][1]} at the end); absolute times "
+              "move with the load, the same-round ratios much less."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.md:
