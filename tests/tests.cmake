@@ -13,37 +13,25 @@ function(lossd_test name)
   add_test(NAME ${name} COMMAND ${name} --jobs 1)
 endfunction()
 
-lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core)
+lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core_internal)
 lossd_test(test_registry_walk SOURCES tests/core/test_registry_walk.c tests/core/golden.c
-  LIBS lossd_core)
+  LIBS lossd_core_internal)
 include(tests/core/losses/losses_tests.cmake)
 include(tests/core/kernels.cmake)
-if(TARGET lossd_api)
-  include(tests/api/api_tests.cmake OPTIONAL)
-endif()
-if(TARGET lossd)
-  include(tests/http/http_tests.cmake OPTIONAL)
-endif()
-if(TARGET lossd)
-  add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
-    $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
-endif()
-if(TARGET lossd)
-  add_test(NAME deploy_manifests COMMAND /usr/bin/python3
-    ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
-  # The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
-  add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
-    $<TARGET_FILE:lossd>)
-endif()
+include(tests/api/api_tests.cmake)
+include(tests/http/http_tests.cmake)
+add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
+  $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
+add_test(NAME deploy_manifests COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
+# The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
+add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
+  $<TARGET_FILE:lossd>)
 # Loss names as people type them: case, separators, aliases, suggestions.
 lossd_test(test_loss_names SOURCES tests/core/test_loss_names.c LIBS lossd_core)
-if(TARGET lossd)
-  # `lossd score`: every file kind, bad files and usage, and /v1's exact bytes.
-  add_test(NAME cli_score COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/cli/test_score.py
-    $<TARGET_FILE:lossd>)
-endif()
-if(TARGET lossd)
-  # Both client packages (clients/python, clients/js) against a live daemon.
-  add_test(NAME clients COMMAND ${CMAKE_SOURCE_DIR}/tests/clients/run_clients.sh
-    $<TARGET_FILE:lossd>)
-endif()
+# `lossd score`: every file kind, bad files and usage, and /v1's exact bytes.
+add_test(NAME cli_score COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/cli/test_score.py
+  $<TARGET_FILE:lossd>)
+# Both client packages (clients/python, clients/js) against a live daemon.
+add_test(NAME clients COMMAND ${CMAKE_SOURCE_DIR}/tests/clients/run_clients.sh
+  $<TARGET_FILE:lossd>)

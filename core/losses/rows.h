@@ -1,5 +1,6 @@
-/* rows: helpers shared by the catalogue_structured losses, which work on rows (samples) of
- * their inputs rather than on independent elements. Header-only, internal to core/losses/. */
+/* rows: helpers shared by the row-wise losses (in several families), which work on rows
+ * (samples) of their inputs rather than on independent elements. Header-only, internal to
+ * core/losses/. */
 #ifndef LOSSD_LOSSES_ROWS_H
 #define LOSSD_LOSSES_ROWS_H
 

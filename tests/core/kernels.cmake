@@ -1,3 +1,3 @@
 # Criterion suites of the ISA kernels and vector math.
-lossd_test(test_kern SOURCES tests/core/test_kern.c LIBS lossd_core)
-lossd_test(test_vmath SOURCES tests/core/test_vmath.c LIBS lossd_core)
+lossd_test(test_kern SOURCES tests/core/test_kern.c LIBS lossd_core_internal)
+lossd_test(test_vmath SOURCES tests/core/test_vmath.c LIBS lossd_core_internal)

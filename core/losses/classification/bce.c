@@ -157,10 +157,11 @@ static void bce_release(loss_ctx *ctx)
 }
 
 static const loss_input_desc bce_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any; probabilities in [0, 1]"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE("; probabilities in [0, 1]", LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
     {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
-     "broadcastable to predictions"},
+     LOSS_RULE(NULL, LOSS_BROADCAST(IN_PRED))},
 };
 
 const loss_desc loss_desc_bce = {

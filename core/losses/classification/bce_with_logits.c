@@ -125,11 +125,12 @@ static void bce_with_logits_chunk(const loss_ctx *ctx, size_t begin, size_t end,
 }
 
 static const loss_input_desc bce_with_logits_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (logits)"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "broadcasts to predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(" (logits)", LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_BROADCAST(IN_PRED))},
     {"pos_weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
-     "broadcasts to predictions, usually (C) along the last dimension"},
+     LOSS_RULE(", usually (C) along the last dimension", LOSS_BROADCAST(IN_PRED))},
 };
 
 const loss_desc loss_desc_bce_with_logits = {

@@ -81,8 +81,9 @@ static loss_status ch_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc ch_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, C)"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, one-hot"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(C)))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", one-hot", LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_categorical_hinge = {

@@ -243,10 +243,16 @@ static loss_status ce_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc ce_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(C), (N, C) or (N, C, d1, ...) logits"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" logits", LOSS_DIMS(LOSS_N(C)), LOSS_DIMS(LOSS_N(N), LOSS_N(C)),
+               LOSS_DIMS_MORE(LOSS_N(N), LOSS_N(C), LOSS_N(d1)))},
     {"targets", LOSS_IN_INDEX_OR_FLOAT, 0,
-     "class indices: predictions' shape without C; or probabilities: predictions' shape"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "(C)"},
+     LOSS_RULE(
+         NULL,
+         {.kind = LOSS_SHAPE_DROP, .of = IN_PRED, .dim = {LOSS_N(C)}, .note = " (class indices)"},
+         {.kind = LOSS_SHAPE_SAME, .of = IN_PRED, .note = " (probabilities)"})},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(C)))},
 };
 
 static const loss_param_desc ce_params[] = {

@@ -53,8 +53,9 @@ static loss_status focal_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc focal_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any; probabilities in [0, 1]"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions; in [0, 1]"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE("; probabilities in [0, 1]", LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE("; in [0, 1]", LOSS_SAME(IN_PRED))},
 };
 
 static const loss_param_desc focal_params[] = {

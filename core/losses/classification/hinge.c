@@ -74,8 +74,9 @@ static void hinge_release(loss_ctx *ctx)
 }
 
 static const loss_input_desc hinge_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions; -1/1 (all-0/1 targets are mapped)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0,
+     LOSS_RULE("; -1/1 (all-0/1 targets are mapped)", LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_hinge = {

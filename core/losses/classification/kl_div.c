@@ -42,8 +42,8 @@ static loss_status kl_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc kl_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (log-probabilities)"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(" (log-probabilities)", LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
 };
 
 static const loss_param_desc kl_params[] = {

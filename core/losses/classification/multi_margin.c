@@ -83,9 +83,11 @@ static loss_status mm_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc mm_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, C) or (C)"},
-    {"targets", LOSS_IN_INDEX, 0, "(N) class indices, or one for (C)"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "(C)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(C)), LOSS_DIMS(LOSS_N(C)))},
+    {"targets", LOSS_IN_INDEX, 0, LOSS_RULE(", class indices", LOSS_DIMS(LOSS_N(N)), LOSS_SCALAR)},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(C)))},
 };
 
 static const double mm_p_choices[] = {1.0, 2.0};

@@ -119,8 +119,9 @@ static loss_status mlm_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc mlm_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, C) or (C)"},
-    {"targets", LOSS_IN_INDEX, 0, "same as predictions: class indices, -1 terminated"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(C)), LOSS_DIMS(LOSS_N(C)))},
+    {"targets", LOSS_IN_INDEX, 0, LOSS_RULE(": class indices, -1 terminated", LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_multilabel_margin = {

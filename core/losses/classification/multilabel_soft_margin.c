@@ -65,9 +65,11 @@ static loss_status mlsm_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc mlsm_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, C) logits"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in {0, 1}"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "(C)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" logits", LOSS_DIMS(LOSS_N(N), LOSS_N(C)))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {0, 1}", LOSS_SAME(IN_PRED))},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(C)))},
 };
 
 const loss_desc loss_desc_multilabel_soft_margin = {

@@ -85,9 +85,12 @@ static loss_status nll_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc nll_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(C), (N, C) or (N, C, d1, ...) log-probs"},
-    {"targets", LOSS_IN_INDEX, 0, "class indices: predictions' shape without C"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "(C)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" log-probs", LOSS_DIMS(LOSS_N(C)), LOSS_DIMS(LOSS_N(N), LOSS_N(C)),
+               LOSS_DIMS_MORE(LOSS_N(N), LOSS_N(C), LOSS_N(d1)))},
+    {"targets", LOSS_IN_INDEX, 0, LOSS_RULE(" (class indices)", LOSS_DROP(IN_PRED, C))},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(C)))},
 };
 
 static const loss_param_desc nll_params[] = {

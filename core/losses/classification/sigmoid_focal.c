@@ -42,8 +42,8 @@ static loss_status sigmoid_focal_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc sigmoid_focal_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (logits)"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in [0, 1]"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(" (logits)", LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in [0, 1]", LOSS_SAME(0))},
 };
 
 static const loss_param_desc sigmoid_focal_params[] = {

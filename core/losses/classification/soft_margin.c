@@ -28,8 +28,8 @@ static loss_status soft_margin_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc soft_margin_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in {-1, 1}"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {-1, 1}", LOSS_SAME(0))},
 };
 
 const loss_desc loss_desc_soft_margin = {

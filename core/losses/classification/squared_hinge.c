@@ -51,8 +51,8 @@ static loss_status squared_hinge_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc squared_hinge_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in {-1, 1} (or all in {0, 1})"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {-1, 1} (or all in {0, 1})", LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_squared_hinge = {

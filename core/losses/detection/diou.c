@@ -9,8 +9,9 @@ static void diou_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_parti
 }
 
 static const loss_input_desc diou_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, 4) or (4) boxes (x1, y1, x2, y2)"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" boxes (x1, y1, x2, y2)", LOSS_DIMS(LOSS_N(N), LOSS_K(4)), LOSS_DIMS(LOSS_K(4)))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(0))},
 };
 
 static const loss_param_desc diou_params[] = {

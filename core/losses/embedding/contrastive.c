@@ -94,9 +94,11 @@ static loss_status contrastive_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc contrastive_inputs[] = {
-    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D) or (D)"},
-    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "same as x1"},
-    {"targets", LOSS_IN_FLOAT, 0, "(N) or (), 0 = similar, 1 = dissimilar"},
+    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(D)), LOSS_DIMS(LOSS_N(D)))},
+    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_SAME(IN_X1))},
+    {"targets", LOSS_IN_FLOAT, 0,
+     LOSS_RULE(", 0 = similar, 1 = dissimilar", LOSS_DIMS(LOSS_N(N)), LOSS_SCALAR)},
 };
 
 static const loss_param_desc contrastive_params[] = {

@@ -142,9 +142,10 @@ static loss_status cos_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc cos_inputs[] = {
-    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D) or (D)"},
-    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "same as x1"},
-    {"targets", LOSS_IN_FLOAT, 0, "(N) in {-1, 1}, or a scalar for (D)"},
+    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(D)), LOSS_DIMS(LOSS_N(D)))},
+    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_SAME(IN_X1))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {-1, 1}", LOSS_DIMS(LOSS_N(N)), LOSS_SCALAR)},
 };
 
 static const loss_param_desc cos_params[] = {

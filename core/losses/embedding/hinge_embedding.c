@@ -33,8 +33,8 @@ static loss_status hinge_embedding_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc hinge_embedding_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in {-1, 1}"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {-1, 1}", LOSS_SAME(0))},
 };
 
 static const loss_param_desc hinge_embedding_params[] = {

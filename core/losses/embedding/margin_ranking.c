@@ -48,9 +48,9 @@ static loss_status margin_ranking_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc margin_ranking_inputs[] = {
-    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "same as x1"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as x1, in {-1, 1}"},
+    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_SAME(IN_X1))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in {-1, 1}", LOSS_SAME(IN_X1))},
 };
 
 static const loss_param_desc margin_ranking_params[] = {

@@ -4,17 +4,13 @@
  * -log softmax of its positive (r + N mod 2N) over the row without the diagonal, and, for
  * the gradient, G = d loss / d S in place plus G Z for its own rows (a second GEMM). finish
  * adds G^T Z (the column half; one GEMM over the whole G) and goes back through the
- * normalisation. OpenBLAS is held to one thread (the pool owns parallelism); block
+ * normalisation. OpenBLAS runs on one thread (core_init; the pool owns parallelism); block
  * boundaries depend only on the problem, so results are identical for any worker count. */
 #include <cblas.h>
 #include <limits.h>
-#include <pthread.h>
 
 #include "mem.h"
 #include "rows.h"
-
-/* Declared by OpenBLAS's cblas.h, but not by every cblas.h. */
-void openblas_set_num_threads(int num_threads);
 
 enum { IN_X1, IN_X2 };
 enum { P_TEMPERATURE };
@@ -32,13 +28,6 @@ typedef struct {
     double *g;        /* rows x rows: d loss / d (S/tau), when a gradient is wanted */
     double *dz;       /* rows x dim: G Z, then (G + G^T) Z, when a gradient is wanted */
 } ntx_scratch;
-
-static pthread_once_t ntx_blas_once = PTHREAD_ONCE_INIT;
-
-static void ntx_blas_single_thread(void)
-{
-    openblas_set_num_threads(1);
-}
 
 /* Row r of [x1; x2] as doubles into z, normalised; its norm into *norm. */
 static void ntx_load_row(const loss_ctx *ctx, size_t r, ntx_scratch *sc)
@@ -107,7 +96,6 @@ static loss_status ntx_plan(loss_ctx *ctx, loss_error *err)
     ntx_scratch *sc = ctx->scratch;
     for (size_t r = 0; r < sc->rows; r++)
         ntx_load_row(ctx, r, sc);
-    pthread_once(&ntx_blas_once, ntx_blas_single_thread);
     ctx->n_units = (sc->rows + NTX_BLOCK - 1) / NTX_BLOCK;
     ctx->unit_cost = rows_cost(rows_cost(NTX_BLOCK, sc->rows), sc->dim + 4);
     ctx->term_rank[0] = 1;
@@ -223,8 +211,9 @@ static void ntx_release(loss_ctx *ctx)
 }
 
 static const loss_input_desc ntx_inputs[] = {
-    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D)"},
-    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D): row i is x1 row i's positive"},
+    {"x1", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(D)))},
+    {"x2", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(": row i is x1 row i's positive", LOSS_DIMS(LOSS_N(N), LOSS_N(D)))},
 };
 
 static const loss_param_desc ntx_params[] = {

@@ -298,9 +298,10 @@ static loss_status triplet_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc triplet_inputs[] = {
-    {"anchor", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, D) or (D)"},
-    {"positive", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "same as anchor"},
-    {"negative", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "same as anchor"},
+    {"anchor", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N), LOSS_N(D)), LOSS_DIMS(LOSS_N(D)))},
+    {"positive", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_SAME(IN_ANCHOR))},
+    {"negative", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_SAME(IN_ANCHOR))},
 };
 
 static const loss_param_desc triplet_params[] = {

@@ -47,8 +47,10 @@ static loss_status gan_d_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc gan_d_inputs[] = {
-    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any; D(x), probabilities unless from_logits"},
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any; D(G(z)), probabilities unless from_logits"},
+    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE("; D(x), probabilities unless from_logits", LOSS_ANY)},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE("; D(G(z)), probabilities unless from_logits", LOSS_ANY)},
 };
 
 static const loss_param_desc gan_d_params[] = {

@@ -30,7 +30,8 @@ static loss_status gan_g_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc gan_g_inputs[] = {
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any; D(G(z)), probabilities unless from_logits"},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE("; D(G(z)), probabilities unless from_logits", LOSS_ANY)},
 };
 
 static const loss_param_desc gan_g_params[] = {

@@ -29,8 +29,10 @@ static loss_status lsgan_discriminator_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc lsgan_discriminator_inputs[] = {
-    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (discriminator outputs on real samples)"},
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (discriminator outputs on generated samples)"},
+    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (discriminator outputs on real samples)", LOSS_ANY)},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (discriminator outputs on generated samples)", LOSS_ANY)},
 };
 
 const loss_desc loss_desc_lsgan_discriminator = {

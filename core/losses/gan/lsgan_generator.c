@@ -21,7 +21,8 @@ static loss_status lsgan_generator_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc lsgan_generator_inputs[] = {
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (discriminator outputs on generated samples)"},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (discriminator outputs on generated samples)", LOSS_ANY)},
 };
 
 const loss_desc loss_desc_lsgan_generator = {

@@ -27,8 +27,10 @@ static loss_status wgan_critic_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc wgan_critic_inputs[] = {
-    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (critic outputs on real samples)"},
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (critic outputs on generated samples)"},
+    {"real", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (critic outputs on real samples)", LOSS_ANY)},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (critic outputs on generated samples)", LOSS_ANY)},
 };
 
 const loss_desc loss_desc_wgan_critic = {

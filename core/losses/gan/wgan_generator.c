@@ -20,7 +20,8 @@ static loss_status wgan_generator_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc wgan_generator_inputs[] = {
-    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any (critic outputs on generated samples)"},
+    {"fake", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" (critic outputs on generated samples)", LOSS_ANY)},
 };
 
 const loss_desc loss_desc_wgan_generator = {

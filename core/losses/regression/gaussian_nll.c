@@ -107,10 +107,10 @@ static void gaussian_nll_chunk(const loss_ctx *ctx, size_t begin, size_t end, lo
 }
 
 static const loss_input_desc gaussian_nll_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
     {"var", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
-     "same as predictions, or with the last dimension 1, or without it"},
+     LOSS_RULE(", or with the last dimension 1, or without it", LOSS_SAME(IN_PRED))},
 };
 
 static const loss_param_desc gaussian_nll_params[] = {

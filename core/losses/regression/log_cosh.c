@@ -32,8 +32,8 @@ static loss_status log_cosh_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc log_cosh_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(0))},
 };
 
 const loss_desc loss_desc_log_cosh = {

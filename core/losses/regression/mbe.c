@@ -28,8 +28,8 @@ static loss_status mbe_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc mbe_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_mbe = {

@@ -35,9 +35,10 @@ static loss_status mse_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc mse_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
 };
 
 const loss_desc loss_desc_mse = {

@@ -27,8 +27,8 @@ static loss_status msle_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc msle_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(0))},
 };
 
 const loss_desc loss_desc_msle = {

@@ -36,8 +36,8 @@ static loss_status smooth_l1_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc smooth_l1_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "any"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_ANY)},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
 };
 
 static const loss_param_desc smooth_l1_params[] = {

@@ -96,8 +96,9 @@ static inline loss_status overlap_plan(loss_ctx *ctx, loss_error *err)
 
 /* The inputs every overlap loss takes. */
 static const loss_input_desc overlap_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N, ...) in [0, 1]"},
-    {"targets", LOSS_IN_FLOAT, 0, "same as predictions, in [0, 1]"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" in [0, 1]", LOSS_DIMS_MORE(LOSS_N(N)))},
+    {"targets", LOSS_IN_FLOAT, 0, LOSS_RULE(", in [0, 1]", LOSS_SAME(OVERLAP_PRED))},
 };
 
 #endif

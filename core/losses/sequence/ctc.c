@@ -252,10 +252,12 @@ static loss_status ctc_plan(loss_ctx *ctx, loss_error *err)
 }
 
 static const loss_input_desc ctc_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(T, N, C) log-probabilities"},
-    {"targets", LOSS_IN_INDEX, 0, "(N, S) class indices, padded"},
-    {"input_lengths", LOSS_IN_INDEX, 0, "(N)"},
-    {"target_lengths", LOSS_IN_INDEX, 0, "(N)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD,
+     LOSS_RULE(" log-probabilities", LOSS_DIMS(LOSS_N(T), LOSS_N(N), LOSS_N(C)))},
+    {"targets", LOSS_IN_INDEX, 0,
+     LOSS_RULE(" class indices, padded", LOSS_DIMS(LOSS_N(N), LOSS_N(S)))},
+    {"input_lengths", LOSS_IN_INDEX, 0, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},
+    {"target_lengths", LOSS_IN_INDEX, 0, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},
 };
 
 static const loss_param_desc ctc_params[] = {

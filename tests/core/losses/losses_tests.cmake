@@ -14,11 +14,11 @@ foreach(family IN LISTS lossd_families)
       list(APPEND sources tests/core/losses/${family}/test_${name}.c)
     endif()
   endforeach()
-  lossd_test(test_losses_${family} SOURCES ${sources} tests/core/golden.c LIBS lossd_core)
+  lossd_test(test_losses_${family} SOURCES ${sources} tests/core/golden.c LIBS lossd_core_internal)
 endforeach()
 
 # Sweeps across the elementwise losses (random inputs, every ISA path, worker counts).
 lossd_test(test_elementwise_sweeps SOURCES tests/core/losses/test_elementwise_sweeps.c
-  tests/core/golden.c LIBS lossd_core)
+  tests/core/golden.c LIBS lossd_core_internal)
 lossd_test(test_elementwise_generated SOURCES tests/core/losses/test_elementwise_generated.c
-  tests/core/golden.c LIBS lossd_core)
+  tests/core/golden.c LIBS lossd_core_internal)

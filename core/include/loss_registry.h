@@ -37,11 +37,68 @@ enum {
     LOSS_INPUT_PARAM = 1u << 2     /* an array-valued parameter (weight, pos_weight) */
 };
 
+/* Shape rules. An input's rule is one to LOSS_SHAPE_MAX_ALTS alternatives; an alternative is
+ * any shape, listed dimensions, or a shape taken from another input of the same loss. A named
+ * dimension ("N", "C") stands for one size shared by every dimension of that name across the
+ * loss's inputs; a dimension without a name has a fixed size. The catalogue's words for a
+ * rule ("(N, 4) or (4)", "same as predictions") are generated from it (loss_desc_shape_words)
+ * and /v2 metadata derives its dims from it. The rules describe; each loss's plan enforces. */
+#define LOSS_SHAPE_MAX_RANK 4
+#define LOSS_SHAPE_MAX_ALTS 3
+
+typedef enum {
+    LOSS_SHAPE_ANY,       /* any shape */
+    LOSS_SHAPE_DIMS,      /* dim[0..rank), then any further dims if `more` */
+    LOSS_SHAPE_SAME,      /* the shape of input `of` */
+    LOSS_SHAPE_DROP,      /* the shape of input `of` without its dimension dim[0].name */
+    LOSS_SHAPE_BROADCAST  /* any shape that broadcasts to input `of`'s */
+} loss_shape_kind;
+
+typedef struct {
+    const char *name; /* shared size ("N"), or NULL for the fixed `size` */
+    size_t size;
+} loss_dim;
+
+typedef struct {
+    loss_shape_kind kind;
+    unsigned char of;   /* SAME, DROP, BROADCAST: the index of the other input */
+    unsigned char rank; /* DIMS: how many of dim[] are listed */
+    unsigned char more; /* DIMS: further dimensions may follow ("(N, ...)") */
+    loss_dim dim[LOSS_SHAPE_MAX_RANK];
+    const char *note; /* words appended to this alternative's, or NULL */
+} loss_shape;
+
+typedef struct {
+    loss_shape alt[LOSS_SHAPE_MAX_ALTS];
+    size_t n_alts;
+    const char *note; /* words appended to the rule's (with their separator), or NULL */
+} loss_shape_rule;
+
+/* Building rules in descriptors: LOSS_RULE(note, alternatives...) of
+ * LOSS_ANY, LOSS_DIMS(LOSS_N(N), LOSS_K(4)), LOSS_DIMS_MORE(...), LOSS_SCALAR,
+ * LOSS_SAME(input), LOSS_DROP(input, name), LOSS_BROADCAST(input). */
+#define LOSS_N(name) {#name, 0}
+#define LOSS_K(size) {NULL, (size)}
+#define LOSS_ANY {.kind = LOSS_SHAPE_ANY}
+#define LOSS_NDIMS_(...) (sizeof((loss_dim[]){__VA_ARGS__}) / sizeof(loss_dim))
+#define LOSS_DIMS(...)                                                                       \
+    {.kind = LOSS_SHAPE_DIMS, .rank = LOSS_NDIMS_(__VA_ARGS__), .dim = {__VA_ARGS__}}
+#define LOSS_DIMS_MORE(...)                                                                  \
+    {.kind = LOSS_SHAPE_DIMS, .rank = LOSS_NDIMS_(__VA_ARGS__), .more = 1, .dim = {__VA_ARGS__}}
+#define LOSS_SCALAR {.kind = LOSS_SHAPE_DIMS, .rank = 0}
+#define LOSS_SAME(input) {.kind = LOSS_SHAPE_SAME, .of = (input)}
+#define LOSS_DROP(input, name) {.kind = LOSS_SHAPE_DROP, .of = (input), .dim = {LOSS_N(name)}}
+#define LOSS_BROADCAST(input) {.kind = LOSS_SHAPE_BROADCAST, .of = (input)}
+#define LOSS_RULE(words, ...)                                                                \
+    {.alt = {__VA_ARGS__},                                                                   \
+     .n_alts = sizeof((loss_shape[]){__VA_ARGS__}) / sizeof(loss_shape),                     \
+     .note = (words)}
+
 typedef struct {
     const char *name;
     loss_input_kind kind;
     unsigned flags;
-    const char *shape; /* the shape rule in words, for the catalogue: "(N, C)", "any" */
+    loss_shape_rule shape;
 } loss_input_desc;
 
 typedef enum { LOSS_PARAM_FLOAT, LOSS_PARAM_INT, LOSS_PARAM_BOOL } loss_param_type;
@@ -119,6 +176,11 @@ const char *loss_registry_suggest(const char *name, size_t len);
 /* Writes desc's input names as "predictions, targets, weight" into buf (cap bytes, always
  * NUL-terminated when cap > 0, truncated if short). Returns the length written. */
 size_t loss_desc_input_names(const loss_desc *desc, char *buf, size_t cap);
+
+/* Writes the words of input i's shape rule ("(N, 4) or (4) boxes", "same as predictions")
+ * into buf (len bytes, always NUL-terminated when len > 0). Returns the length of the whole
+ * text, as snprintf does. */
+size_t loss_desc_shape_words(const loss_desc *desc, size_t i, char *buf, size_t len);
 
 /* Index of the named input/parameter in desc, or -1. */
 int loss_desc_input_index(const loss_desc *desc, const char *name, size_t len);
