@@ -14,7 +14,7 @@
 
 #include "api.h"
 #include "csv.h"
-#include "kern.h"
+#include "core.h"
 #include "mem.h"
 #include "npy.h"
 
@@ -410,7 +410,7 @@ int score_main(int argc, char **argv)
         rc = rc < 0 ? SCORE_OK : rc;
         goto cleanup;
     }
-    if (kern_init(NULL) != 0) {
+    if (core_init(NULL) != 0) {
         rc = SCORE_BAD_INPUT;
         goto cleanup;
     }
