@@ -6,7 +6,8 @@ JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 
 RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev zlib1g-dev python3-yaml
-TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
+TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs \
+                python3-venv python3-setuptools python3-wheel
 BROWSER_PKGS := chromium
 # Where test-browser saves its picture of the playground (docs/playground.png to refresh the
 # README's).

@@ -16,3 +16,5 @@ target_link_libraries(lossd_api PUBLIC lossd_core)
 set_source_files_properties(api/num.cpp PROPERTIES COMPILE_OPTIONS "-fno-exceptions;-fno-rtti;-Wall;-Wextra")
 lossd_strict(lossd_api)
 include(api/v2.cmake)
+# File formats of the scoring CLI (`lossd score`): .npy and delimited text.
+target_sources(lossd_api PRIVATE api/npy.c api/csv.c api/local.c)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "api_error.h"
+#include "loss.h"
 
 struct pool;
 
@@ -59,5 +60,26 @@ api_code api_v2_model_metadata(const char *name, size_t name_len, api_reply *rep
 api_code api_v2_model_ready(const char *name, size_t name_len, api_reply *reply);
 api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, const char *body,
                       size_t len, const char *header_len, api_reply *reply);
+
+/* ---- local computation (the scoring CLI, no request body) ---- */
+
+/* A tensor for input `name` of a loss, decoded by the caller (e.g. from a file). Borrowed. */
+typedef struct {
+    const char *name;
+    tensor tensor;
+} api_input;
+
+/* Computes loss `name` (any spelling /v1 accepts) over `inputs`, with `options` (options_len
+ * bytes) holding the rest of a /v1/loss request body as a JSON object: reduction, gradient,
+ * dtype, empty_mean and the loss's parameters ("{}" for none). On success the reply's body
+ * is byte for byte what POST /v1/loss/{name} sends for the same tensors, except that the
+ * "gradient" member is left out unless print_gradient; *result then owns the computed
+ * tensors (gradients included when requested), freed with loss_result_release. On error the
+ * reply is the /v1 error the API would send and *result holds nothing. Free the reply with
+ * api_reply_release either way. */
+api_code api_v1_loss_local(const api_env *env, const char *name, size_t name_len,
+                           const api_input *inputs, size_t n_inputs, const char *options,
+                           size_t options_len, int print_gradient, api_reply *reply,
+                           loss_result *result);
 
 #endif

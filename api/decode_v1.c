@@ -292,6 +292,22 @@ static api_code set_input(loss_call *call, int i, const json_node *v, arena *mem
     return c;
 }
 
+/* unknown_field naming the key, and what the loss does take so the fix is in the message. */
+static api_code unknown_member(const loss_desc *desc, const json_member *m, api_err *err)
+{
+    char key[64], inputs[128], params[96] = "none";
+    size_t n = 0;
+    loss_desc_input_names(desc, inputs, sizeof inputs);
+    for (size_t i = 0; i < desc->n_params && n < sizeof params; i++) {
+        int w = snprintf(params + n, sizeof params - n, "%s%s", i ? ", " : "",
+                         desc->params[i].name);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key, sizeof key),
+                       "unknown field \"%s\" for loss %s (inputs: %s; parameters: %s)", key,
+                       desc->name, inputs, params);
+}
+
 static api_code apply_member(loss_call *call, const json_member *m, unsigned flags, arena *mem,
                              api_err *err)
 {
@@ -311,9 +327,7 @@ static api_code apply_member(loss_call *call, const json_member *m, unsigned fla
         return set_param(call, i, &m->value, err);
     if (flags & DECODE_LENIENT)
         return API_OK;
-    char key[64];
-    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key, sizeof key),
-                       "unknown field \"%s\" for loss %s", key, desc->name);
+    return unknown_member(desc, m, err);
 }
 
 api_code decode_v1_apply(loss_call *call, const json_node *obj, unsigned flags, decode_skip skip,

@@ -119,6 +119,10 @@ api_code api_err_reply(api_reply *reply, api_style style, const api_err *e)
         jbuf_cstring(&jb, e->message);
         jbuf_puts(&jb, ",\"code\":");
         jbuf_cstring(&jb, api_code_name(e->code));
+        if (e->field[0] != '\0') { /* beside the protocol's string, as /v1 names it */
+            jbuf_puts(&jb, ",\"field\":");
+            jbuf_cstring(&jb, e->field);
+        }
         jbuf_puts(&jb, "}");
     }
     if (jbuf_take(&jb, &reply->body, &reply->len) != 0) {

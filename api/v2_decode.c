@@ -367,11 +367,14 @@ static api_code input_index(decoder *d, size_t pos, const json_node *name, int *
         return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, "inputs",
                            "inputs[%zu] needs a \"name\" string", pos);
     *idx = loss_desc_input_index(desc, name->u.str.ptr, name->u.str.len);
-    if (*idx < 0)
+    if (*idx < 0) {
+        char names[128];
+        loss_desc_input_names(desc, names, sizeof names);
         return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "inputs",
-                           "%s has no input \"%.*s\" (see GET /v2/models/%s)", desc->name,
+                           "%s has no input \"%.*s\"; its inputs are %s", desc->name,
                            (int)(name->u.str.len > 64 ? 64 : name->u.str.len), name->u.str.ptr,
-                           desc->name);
+                           names);
+    }
     if (d->req->call.present[*idx])
         return api_err_set(d->err, API_ERR_INVALID_JSON, desc->inputs[*idx].name,
                            "input %s is given twice", desc->inputs[*idx].name);

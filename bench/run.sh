@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
 #   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
-# LIST is a comma-separated subset of: kernels,torch,json,http,large,memory (default all).
+# LIST is a comma-separated subset of: kernels,torch,json,http,large,memory,clients
+# (default all).
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
 # DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick) also publishes them as
 # bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run under 15.
@@ -14,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
 QUICK=0
-ONLY=kernels,torch,json,http,large,memory
+ONLY=kernels,torch,json,http,large,memory,clients
 OUT=$HERE/out
 PUBLISH=1
 PIN=1
@@ -357,6 +358,18 @@ run_memory() {
   section_load memory
 }
 
+# The client packages against a raw socket, raw fetch and in-process PyTorch
+# (bench/bench_clients.py; unpinned: the client, the server and PyTorch share both CPUs).
+run_clients() {
+  log "clients: 1e6 float32 mse + gradient, Python/Node clients vs raw socket/fetch vs torch"
+  local rounds=9
+  [ "$QUICK" = 1 ] && rounds=3
+  "$PY" "$HERE/bench_clients.py" --lossd "$BUILD/lossd" --rounds "$rounds" --reps 10 \
+    --tsv "$OUT/clients.tsv" --md "$OUT/clients.md" >&2
+  [ "$PUBLISH" = 1 ] && cp "$OUT/clients.md" "$HERE/CLIENTS.md"
+  section_load clients
+}
+
 # The whole run is one function, read in full before it starts: editing this file during a
 # run cannot change what the run does.
 main() {
@@ -367,6 +380,7 @@ main() {
   if wants http; then run_http; fi
   if wants large; then run_large; fi
   if wants memory; then run_memory; fi
+  if wants clients; then run_clients; fi
   log "report"
   local publish=()
   [ "$PUBLISH" = 1 ] && publish=(--publish)

@@ -125,7 +125,12 @@ static loss_status convert_inputs(const loss_call *call, tensor *conv, loss_ctx 
         if (!call->present[i]) {
             if (in->flags & LOSS_INPUT_OPTIONAL)
                 continue;
-            return loss_error_set(err, LOSS_ERR_MISSING, in->name, "%s is required", in->name);
+        {
+            char names[160];
+            loss_desc_input_names(desc, names, sizeof names);
+            return loss_error_set(err, LOSS_ERR_MISSING, in->name,
+                                  "%s is required (%s takes %s)", in->name, desc->name, names);
+        }
         }
         if (src->rank > TENSOR_MAX_RANK || src->count > LOSS_MAX_ELEMENTS)
             return loss_error_set(err, LOSS_ERR_LIMIT, in->name, "%s is too large", in->name);

@@ -26,24 +26,62 @@ static int name_eq(const char *a, const char *b, size_t blen)
     return strlen(a) == blen && memcmp(a, b, blen) == 0;
 }
 
+/* Names people type differ in case and separators (MSELoss, mse_loss, mean-squared-error):
+ * both sides are compared lowercased with '_' and '-' dropped. */
+static int name_sep(char c) { return c == '_' || c == '-'; }
+
+static char name_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+/* The normalized form of name[0..len) into out (at most cap - 1 characters, NUL-terminated).
+ * Returns its length, or cap when it does not fit. */
+static size_t name_normalize(const char *name, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name_sep(name[i]))
+            continue;
+        if (n + 1 >= cap)
+            return cap;
+        out[n++] = name_lower(name[i]);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Whether the registered name `reg` and name[0..len) are equal once normalized. */
+static int name_match(const char *reg, const char *name, size_t len)
+{
+    size_t i = 0;
+    for (;; reg++) {
+        while (i < len && name_sep(name[i]))
+            i++;
+        while (*reg && name_sep(*reg))
+            reg++;
+        if (*reg == '\0' || i == len)
+            return *reg == '\0' && i == len;
+        if (name_lower(*reg) != name_lower(name[i++]))
+            return 0;
+    }
+}
+
 const loss_desc *loss_registry_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < REGISTRY_SIZE; i++) {
-        if (name_eq(registry[i]->name, name, len))
+        if (name_match(registry[i]->name, name, len))
             return registry[i];
         for (const char *const *a = registry[i]->aliases; a && *a; a++)
-            if (name_eq(*a, name, len))
+            if (name_match(*a, name, len))
                 return registry[i];
     }
     return NULL;
 }
 
+#define NAME_MAX_CHARS 64
+
 /* Optimal-string-alignment distance (edits and adjacent swaps); names are short. */
-static size_t edit_distance(const char *a, const char *b, size_t blen)
+static size_t edit_distance(const char *a, size_t alen, const char *b, size_t blen)
 {
-    size_t alen = strlen(a), d[65][65];
-    if (alen > 64 || blen > 64)
-        return (size_t)-1;
+    size_t d[NAME_MAX_CHARS + 1][NAME_MAX_CHARS + 1];
     for (size_t i = 0; i <= alen; i++)
         d[i][0] = i;
     for (size_t j = 0; j <= blen; j++)
@@ -64,29 +102,56 @@ static size_t edit_distance(const char *a, const char *b, size_t blen)
     return d[alen][blen];
 }
 
-static void consider(const char *cand, const char *name, size_t len, const char **best,
-                     size_t *best_d)
+typedef struct {
+    char want[NAME_MAX_CHARS + 1]; /* the typed name, normalized */
+    size_t want_len;
+    const char *best; /* the registered spelling of the closest name so far */
+    size_t best_d;
+} suggestion;
+
+static void consider(suggestion *s, const char *cand)
 {
-    size_t d = edit_distance(cand, name, len);
-    if (d < *best_d) {
-        *best_d = d;
-        *best = cand;
+    char norm[NAME_MAX_CHARS + 1];
+    size_t n = name_normalize(cand, strlen(cand), norm, sizeof norm);
+    if (n >= sizeof norm)
+        return;
+    size_t d = edit_distance(norm, n, s->want, s->want_len);
+    if (d < s->best_d) {
+        s->best_d = d;
+        s->best = cand;
     }
 }
 
 const char *loss_registry_suggest(const char *name, size_t len)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
+    suggestion s = {.best = NULL, .best_d = (size_t)-1};
+    s.want_len = name_normalize(name, len, s.want, sizeof s.want);
+    if (s.want_len >= sizeof s.want || s.want_len == 0)
+        return NULL;
     for (size_t i = 0; i < REGISTRY_SIZE; i++) {
-        consider(registry[i]->name, name, len, &best, &best_d);
+        consider(&s, registry[i]->name);
         for (const char *const *a = registry[i]->aliases; a && *a; a++)
-            consider(*a, name, len, &best, &best_d);
+            consider(&s, *a);
     }
     /* A suggestion further than a third of the name away is noise. */
-    if (best == NULL || best_d > 3 || best_d * 2 > len)
+    if (s.best == NULL || s.best_d > 3 || s.best_d * 2 > s.want_len)
         return NULL;
-    return best;
+    return s.best;
+}
+
+size_t loss_desc_input_names(const loss_desc *desc, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < desc->n_inputs; i++) {
+        int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", desc->inputs[i].name);
+        if (w < 0 || (size_t)w >= cap - n)
+            return cap - 1;
+        n += (size_t)w;
+    }
+    return n;
 }
 
 int loss_desc_input_index(const loss_desc *desc, const char *name, size_t len)

@@ -14,7 +14,7 @@
 #      explicit ulimits, one private storage root used from the first command);
 #   4. runs the image on a free loopback port, waits for /healthz, POSTs one
 #      MSE request and checks the value, runs the image's HEALTHCHECK, stops it
-#      with SIGTERM and requires exit code 0;
+#      with SIGTERM and requires exit code 0; runs `lossd score` on mounted files;
 #   5. prints the image size and the build time.
 # Exits non-zero on any failure.
 #
@@ -345,5 +345,18 @@ t1=$(now)
 code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$CONTAINER")
 log "stopped with SIGTERM in $(elapsed "$t1" "$(now)") s, exit code $code"
 [ "$code" = 0 ] || { "${PODMAN[@]}" logs "$CONTAINER" 2>&1 | tail -n 20 >&2; die "lossd exited $code on SIGTERM"; }
+
+# `lossd score` through the image's entrypoint: files mounted read-only, /v1's JSON on stdout.
+DATA=$(mktemp -d)
+printf '1\n2\n3\n' >"$DATA/p.csv"
+printf '1\n2\n5\n' >"$DATA/t.csv"
+chmod -R a+rX "$DATA"
+score=$("${PODMAN[@]}" run --rm --network none "${ULIMITS[@]}" --read-only --cap-drop ALL \
+  -v "$DATA:/data:ro" -w /data "$IMAGE" score mse --predictions p.csv --targets t.csv) ||
+  { rm -rf "$DATA"; die "lossd score in the image failed"; }
+rm -rf "$DATA"
+log "podman run $IMAGE score mse --predictions p.csv --targets t.csv -> $score"
+[ "$score" = '{"loss":"mse","reduction":"mean","dtype":"float64","value":1.3333333333333333,"shape":[],"denominator":3}' ] ||
+  die "unexpected lossd score output"
 
 echo "image=$IMAGE size_bytes=$SIZE size_mb=$SIZE_MB build_seconds=$BUILD_S smoke=ok"

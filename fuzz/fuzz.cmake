@@ -41,3 +41,13 @@ target_link_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
                     -fno-sanitize-recover=all)
 target_link_libraries(fuzz_router PRIVATE lossd_server lossd_api lossd_core)
 lossd_strict(fuzz_router)
+
+# The scoring CLI's .npy and .csv/.tsv decoders (first byte picks the format).
+#   build-fuzz/fuzz_tensor_file -max_total_time=60 fuzz/corpus-run fuzz/corpus/tensor_file
+add_executable(fuzz_tensor_file fuzz/fuzz_tensor_file.c)
+target_compile_options(fuzz_tensor_file PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_tensor_file PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_tensor_file PRIVATE lossd_api)
+lossd_strict(fuzz_tensor_file)

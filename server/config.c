@@ -204,7 +204,9 @@ size_t config_default_workers(void)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: lossd [OPTION]...\nServe loss computations over HTTP.\n\n");
+    fprintf(out, "Usage: lossd [OPTION]...\nServe loss computations over HTTP.\n"
+                 "(lossd score NAME --predictions FILE ... computes one locally: lossd score "
+                 "--help)\n\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", options[i].flag, options[i].meta ? " " : "",

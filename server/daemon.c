@@ -230,6 +230,12 @@ static void check_upload(conn_request *r)
     int binary_ok = (r->route->flags & ROUTE_BINARY) && ihcl != NULL;
     size_t declared = 0;
     char msg[256];
+    if (!request_encoding_ok(header(r->conn, MHD_HTTP_HEADER_CONTENT_ENCODING))) {
+        snprintf(msg, sizeof msg, "Content-Encoding %.60s is not supported; send the body "
+                 "uncompressed", header(r->conn, MHD_HTTP_HEADER_CONTENT_ENCODING));
+        fail(r, API_ERR_UNSUPPORTED_MEDIA_TYPE, msg);
+        return;
+    }
     if (!request_media_type_ok(header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE), binary_ok)) {
         snprintf(msg, sizeof msg, "Content-Type %.60s is not supported; send application/json%s",
                  header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE),

@@ -19,6 +19,7 @@
 #include "core.h"
 #include "log.h"
 #include "probe.h"
+#include "score.h"
 
 #define PROBE_TIMEOUT_MS 2000
 
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
 {
     server_config cfg;
     char err[256];
+    if (argc > 1 && strcmp(argv[1], "score") == 0) /* the scoring CLI: no server */
+        return score_main(argc - 1, argv + 1);
     switch (config_load(&cfg, argc, argv, err, sizeof err)) {
     case CONFIG_EXIT_OK:
         return 0;

@@ -115,6 +115,24 @@ int request_media_type_ok(const char *content_type, int binary_ok)
 #undef IS
 }
 
+int request_encoding_ok(const char *content_encoding)
+{
+    const char *p = content_encoding;
+    size_t len;
+    if (p == NULL)
+        return 1;
+    /* A list ("identity, identity") is read token by token; any coding but identity fails. */
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (*p == '\0')
+            return 1;
+        len = strcspn(p, " \t,");
+        if (!(len == 8 && strncasecmp(p, "identity", len) == 0))
+            return 0;
+        p += len;
+    }
+}
+
 int request_parse_length(const char *s, size_t *out)
 {
     size_t v = 0;

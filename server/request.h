@@ -48,6 +48,11 @@ void request_id_generate(uint64_t seed, uint64_t counter, char *id);
  * The media type compares case-insensitively. */
 int request_media_type_ok(const char *content_type, int binary_ok);
 
+/* Whether a body with this Content-Encoding is read: none, or only "identity" codings. lossd
+ * decompresses nothing, so gzip, deflate, br, ... are refused (415) rather than misread as
+ * malformed JSON or tensors. */
+int request_encoding_ok(const char *content_encoding);
+
 /* Strict decimal Content-Length into *out. Returns 0, or -1 if malformed or over SIZE_MAX. */
 int request_parse_length(const char *s, size_t *out);
 

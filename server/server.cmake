@@ -7,6 +7,7 @@ add_library(lossd_server STATIC
   server/log.c
   server/metrics.c
   server/probe.c
+  server/score.c
   server/request.c
   server/routes.c)
 target_include_directories(lossd_server PUBLIC server)

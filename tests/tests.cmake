@@ -41,3 +41,11 @@ add_test(NAME deploy_manifests COMMAND /usr/bin/python3
 # The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
 add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
   $<TARGET_FILE:lossd>)
+# Loss names as people type them: case, separators, aliases, suggestions.
+lossd_test(test_loss_names SOURCES tests/core/test_loss_names.c LIBS lossd_core)
+# `lossd score`: every file kind, bad files and usage, and /v1's exact bytes.
+add_test(NAME cli_score COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/cli/test_score.py
+  $<TARGET_FILE:lossd>)
+# Both client packages (clients/python, clients/js) against a live daemon.
+add_test(NAME clients COMMAND ${CMAKE_SOURCE_DIR}/tests/clients/run_clients.sh
+  $<TARGET_FILE:lossd>)

@@ -163,13 +163,19 @@ typedef struct loss_desc {
 size_t loss_registry_count(void);
 const loss_desc *loss_registry_at(size_t i);
 
-/* Finds a loss by canonical name or alias (exact, case-sensitive; len bytes of name).
- * Returns NULL if unknown. */
+/* Finds a loss by canonical name or alias (len bytes of name). Case and the separators '_'
+ * and '-' do not count: "MSELoss", "mse_loss" and "MSE" all find mse. Returns NULL if
+ * unknown. */
 const loss_desc *loss_registry_find(const char *name, size_t len);
 
-/* The registered name (canonical or alias) closest to `name` by edit distance, for
- * "did you mean" messages; NULL if nothing is reasonably close. */
+/* The registered name (canonical or alias, as spelled in the registry) closest to `name` by
+ * edit distance between normalized forms, for "did you mean" messages; NULL if nothing is
+ * reasonably close. */
 const char *loss_registry_suggest(const char *name, size_t len);
+
+/* Writes desc's input names as "predictions, targets, weight" into buf (cap bytes, always
+ * NUL-terminated when cap > 0, truncated if short). Returns the length written. */
+size_t loss_desc_input_names(const loss_desc *desc, char *buf, size_t cap);
 
 /* Writes the words of input i's shape rule ("(N, 4) or (4) boxes", "same as predictions")
  * into buf (len bytes, always NUL-terminated when len > 0). Returns the length of the whole

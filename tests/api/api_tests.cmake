@@ -7,3 +7,4 @@ lossd_test(test_golden_api SOURCES tests/api/test_golden_api.c LIBS lossd_api Pk
 lossd_test(test_decode_v1 SOURCES tests/api/test_decode_v1.c LIBS lossd_api)
 lossd_test(test_openapi SOURCES tests/api/test_openapi.c LIBS lossd_api)
 include(tests/api/v2_tests.cmake)
+lossd_test(test_tensor_files SOURCES tests/api/test_tensor_files.c LIBS lossd_api)

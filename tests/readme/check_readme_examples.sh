@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every `$ curl` example of README.md against a live lossd and checks that it prints
-# exactly the line the README shows under it. Usage: check_readme_examples.sh <lossd> <README.md>
+# exactly the line the README shows under it; then its Python and JS client examples
+# (tests/readme/run_code_blocks.py) against the same server. Usage: check_readme_examples.sh <lossd> <README.md>
 set -euo pipefail
 lossd=$1 readme=$2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -21,4 +22,8 @@ while IFS= read -r cmd && IFS= read -r want; do
   checked=$((checked + 1))
 done < <(awk '/^\$ curl /{sub(/^\$ /,""); print; getline; print}' "$readme")
 echo "$checked README examples, $failed failed"
+# The Python (```pycon) and JS (```js) examples, with the client packages of this checkout.
+root=$(cd "$(dirname "$readme")" && pwd)
+PYTHONPATH="$root/clients/python" /usr/bin/python3 "$(dirname "$0")/run_code_blocks.py" \
+  "$readme" "http://127.0.0.1:$port" || failed=$((failed + 1))
 [ "$checked" -gt 0 ] && [ "$failed" -eq 0 ]

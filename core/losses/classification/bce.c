@@ -166,6 +166,7 @@ static const loss_input_desc bce_inputs[] = {
 
 const loss_desc loss_desc_bce = {
     .name = "bce",
+    .aliases = (const char *const[]){"BCELoss", "binary_cross_entropy", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.binary_cross_entropy (logs clamped at -100; "
                  "weight: mean = mean(w*l))",

@@ -135,6 +135,7 @@ static const loss_input_desc bce_with_logits_inputs[] = {
 
 const loss_desc loss_desc_bce_with_logits = {
     .name = "bce_with_logits",
+    .aliases = (const char *const[]){"BCEWithLogitsLoss", "binary_cross_entropy_with_logits", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.binary_cross_entropy_with_logits (mean = mean(w*l))",
     .inputs = bce_with_logits_inputs,

@@ -263,6 +263,7 @@ static const loss_param_desc ce_params[] = {
 
 const loss_desc loss_desc_cross_entropy = {
     .name = "cross_entropy",
+    .aliases = (const char *const[]){"CrossEntropyLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.cross_entropy",
     .inputs = ce_inputs,

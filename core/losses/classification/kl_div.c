@@ -52,6 +52,7 @@ static const loss_param_desc kl_params[] = {
 
 const loss_desc loss_desc_kl_div = {
     .name = "kl_div",
+    .aliases = (const char *const[]){"KLDivLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.kl_div",
     .inputs = kl_inputs,

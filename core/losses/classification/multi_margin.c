@@ -99,6 +99,7 @@ static const loss_param_desc mm_params[] = {
 
 const loss_desc loss_desc_multi_margin = {
     .name = "multi_margin",
+    .aliases = (const char *const[]){"MultiMarginLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.multi_margin_loss",
     .inputs = mm_inputs,

@@ -126,6 +126,7 @@ static const loss_input_desc mlm_inputs[] = {
 
 const loss_desc loss_desc_multilabel_margin = {
     .name = "multilabel_margin",
+    .aliases = (const char *const[]){"MultiLabelMarginLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.multilabel_margin_loss",
     .inputs = mlm_inputs,

@@ -74,6 +74,7 @@ static const loss_input_desc mlsm_inputs[] = {
 
 const loss_desc loss_desc_multilabel_soft_margin = {
     .name = "multilabel_soft_margin",
+    .aliases = (const char *const[]){"MultiLabelSoftMarginLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.multilabel_soft_margin_loss (softplus form)",
     .inputs = mlsm_inputs,

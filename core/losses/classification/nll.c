@@ -99,6 +99,7 @@ static const loss_param_desc nll_params[] = {
 
 const loss_desc loss_desc_nll = {
     .name = "nll",
+    .aliases = (const char *const[]){"NLLLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.nll_loss",
     .inputs = nll_inputs,

@@ -53,6 +53,7 @@ static const loss_param_desc sigmoid_focal_params[] = {
 
 const loss_desc loss_desc_sigmoid_focal = {
     .name = "sigmoid_focal",
+    .aliases = (const char *const[]){"sigmoid_focal_loss", NULL},
     .family = "classification",
     .reference = "torchvision.ops.sigmoid_focal_loss (alpha < 0 disables alpha; "
                  "no NaN at p_t = 1 for gamma < 1)",

@@ -34,6 +34,7 @@ static const loss_input_desc soft_margin_inputs[] = {
 
 const loss_desc loss_desc_soft_margin = {
     .name = "soft_margin",
+    .aliases = (const char *const[]){"SoftMarginLoss", NULL},
     .family = "classification",
     .reference = "torch.nn.functional.soft_margin_loss, computed as softplus(-y*x)",
     .inputs = soft_margin_inputs,

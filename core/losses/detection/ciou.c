@@ -20,6 +20,7 @@ static const loss_param_desc ciou_params[] = {
 
 const loss_desc loss_desc_ciou = {
     .name = "ciou",
+    .aliases = (const char *const[]){"complete_box_iou_loss", NULL},
     .family = "detection",
     .reference = "torchvision.ops.complete_box_iou_loss (alpha constant; atan(w/h) = 0 for 0x0 boxes)",
     .inputs = ciou_inputs,

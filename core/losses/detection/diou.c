@@ -20,6 +20,7 @@ static const loss_param_desc diou_params[] = {
 
 const loss_desc loss_desc_diou = {
     .name = "diou",
+    .aliases = (const char *const[]){"distance_box_iou_loss", NULL},
     .family = "detection",
     .reference = "torchvision.ops.distance_box_iou_loss",
     .inputs = diou_inputs,

@@ -20,6 +20,7 @@ static const loss_param_desc giou_params[] = {
 
 const loss_desc loss_desc_giou = {
     .name = "giou",
+    .aliases = (const char *const[]){"generalized_box_iou_loss", NULL},
     .family = "detection",
     .reference = "torchvision.ops.generalized_box_iou_loss",
     .inputs = giou_inputs,

@@ -154,6 +154,7 @@ static const loss_param_desc cos_params[] = {
 
 const loss_desc loss_desc_cosine_embedding = {
     .name = "cosine_embedding",
+    .aliases = (const char *const[]){"CosineEmbeddingLoss", NULL},
     .family = "embedding",
     .reference = "torch.nn.functional.cosine_embedding_loss",
     .inputs = cos_inputs,

@@ -43,6 +43,7 @@ static const loss_param_desc hinge_embedding_params[] = {
 
 const loss_desc loss_desc_hinge_embedding = {
     .name = "hinge_embedding",
+    .aliases = (const char *const[]){"HingeEmbeddingLoss", NULL},
     .family = "embedding",
     .reference = "torch.nn.functional.hinge_embedding_loss (targets must be -1 or 1)",
     .inputs = hinge_embedding_inputs,

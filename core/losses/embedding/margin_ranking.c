@@ -59,6 +59,7 @@ static const loss_param_desc margin_ranking_params[] = {
 
 const loss_desc loss_desc_margin_ranking = {
     .name = "margin_ranking",
+    .aliases = (const char *const[]){"MarginRankingLoss", NULL},
     .family = "embedding",
     .reference = "torch.nn.functional.margin_ranking_loss (targets must be -1 or 1)",
     .inputs = margin_ranking_inputs,

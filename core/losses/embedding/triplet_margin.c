@@ -314,6 +314,7 @@ static const loss_param_desc triplet_params[] = {
 
 const loss_desc loss_desc_triplet_margin = {
     .name = "triplet_margin",
+    .aliases = (const char *const[]){"TripletMarginLoss", NULL},
     .family = "embedding",
     .reference = "torch.nn.functional.triplet_margin_loss",
     .inputs = triplet_inputs,

@@ -121,6 +121,7 @@ static const loss_param_desc gaussian_nll_params[] = {
 
 const loss_desc loss_desc_gaussian_nll = {
     .name = "gaussian_nll",
+    .aliases = (const char *const[]){"GaussianNLLLoss", NULL},
     .family = "regression",
     .reference = "torch.nn.functional.gaussian_nll_loss (mean over every prediction)",
     .inputs = gaussian_nll_inputs,

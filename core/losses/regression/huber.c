@@ -49,6 +49,7 @@ static const loss_param_desc huber_params[] = {
 
 const loss_desc loss_desc_huber = {
     .name = "huber",
+    .aliases = (const char *const[]){"HuberLoss", NULL},
     .family = "regression",
     .reference = "torch.nn.functional.huber_loss (weight: mean = sum(w*l)/sum(w))",
     .inputs = huber_inputs,

@@ -37,7 +37,7 @@ static const loss_input_desc mae_inputs[] = {
      LOSS_RULE(NULL, LOSS_SAME(IN_PRED))},
 };
 
-static const char *const mae_aliases[] = {"l1", NULL};
+static const char *const mae_aliases[] = {"l1", "L1Loss", "mean_absolute_error", NULL};
 
 const loss_desc loss_desc_mae = {
     .name = "mae",

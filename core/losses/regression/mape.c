@@ -32,6 +32,7 @@ static const loss_input_desc mape_inputs[] = {
 
 const loss_desc loss_desc_mape = {
     .name = "mape",
+    .aliases = (const char *const[]){"mean_absolute_percentage_error", NULL},
     .family = "regression",
     .reference = "keras.losses.MeanAbsolutePercentageError, elementwise: "
                  "100*|d|/max(|y|,1e-7)",

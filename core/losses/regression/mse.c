@@ -43,6 +43,7 @@ static const loss_input_desc mse_inputs[] = {
 
 const loss_desc loss_desc_mse = {
     .name = "mse",
+    .aliases = (const char *const[]){"MSELoss", "mean_squared_error", "l2", NULL},
     .family = "regression",
     .reference = "torch.nn.functional.mse_loss (2.x weight: mean = sum(w*l)/sum(w))",
     .inputs = mse_inputs,

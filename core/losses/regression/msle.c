@@ -33,6 +33,7 @@ static const loss_input_desc msle_inputs[] = {
 
 const loss_desc loss_desc_msle = {
     .name = "msle",
+    .aliases = (const char *const[]){"mean_squared_logarithmic_error", NULL},
     .family = "regression",
     .reference = "keras.losses.MeanSquaredLogarithmicError, elementwise",
     .inputs = msle_inputs,

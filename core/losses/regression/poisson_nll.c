@@ -55,6 +55,7 @@ static const loss_param_desc poisson_nll_params[] = {
 
 const loss_desc loss_desc_poisson_nll = {
     .name = "poisson_nll",
+    .aliases = (const char *const[]){"PoissonNLLLoss", NULL},
     .family = "regression",
     .reference = "torch.nn.functional.poisson_nll_loss",
     .inputs = poisson_nll_inputs,

@@ -45,6 +45,7 @@ static const loss_param_desc quantile_params[] = {
 
 const loss_desc loss_desc_quantile = {
     .name = "quantile",
+    .aliases = (const char *const[]){"pinball_loss", NULL},
     .family = "regression",
     .reference = "pinball: max(q*(y-p), (q-1)*(y-p)) (tfa.losses.pinball_loss), "
                  "gradient 0 at the tie",

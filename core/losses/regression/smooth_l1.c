@@ -46,6 +46,7 @@ static const loss_param_desc smooth_l1_params[] = {
 
 const loss_desc loss_desc_smooth_l1 = {
     .name = "smooth_l1",
+    .aliases = (const char *const[]){"SmoothL1Loss", NULL},
     .family = "regression",
     .reference = "torch.nn.functional.smooth_l1_loss (beta=0 is l1_loss, gradient 0 at d=0)",
     .inputs = smooth_l1_inputs,

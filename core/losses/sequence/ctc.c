@@ -267,6 +267,7 @@ static const loss_param_desc ctc_params[] = {
 
 const loss_desc loss_desc_ctc = {
     .name = "ctc",
+    .aliases = (const char *const[]){"CTCLoss", NULL},
     .family = "sequence",
     .reference = "torch.nn.functional.ctc_loss values; gradient = true partial w.r.t. "
                  "log_probs (PyTorch's adds exp(log_probs))",
