@@ -1,14 +1,11 @@
 // num: JSON number conversion behind a C interface; never allocates or throws.
-// Printing is Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020): the
-// shortest digits that parse back to the value, the closest of them to it, then laid out as
-// std::to_chars does (fixed or scientific, whichever is shorter, fixed on a tie), byte for
-// byte. Parsing takes Clinger's exact fast path for short numbers, then Eisel-Lemire
-// (D. Lemire, "Number parsing at a gigabyte per second", 2021) for up to 19 significant
-// digits, and falls back to std::from_chars (correctly rounded, libstdc++) for the rest:
-// longer mantissas, results near subnormal or overflow, and the rare ambiguous products.
-// Both fast paths were 3-5x faster than libstdc++ 12 on the numbers lossd sees, and a small
-// /v1 request spent a fifth of its CPU in them. tests/api/test_num.c checks them against
-// std::from_chars / std::to_chars on millions of values.
+// Parsing is std::from_chars (libstdc++ 12: fast_float, correctly rounded). Printing is
+// Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020): the shortest digits
+// that parse back to the value, the closest of them to it, laid out as std::to_chars lays them
+// out (fixed or scientific, whichever is shorter, fixed on a tie; an integer's fixed form
+// exact), byte for byte: a small /v1 reply spent an eighth of its CPU in std::to_chars, and
+// this takes about 3/4 of its time and 2/3 of its instructions. tests/api/test_num.c checks
+// it against std::to_chars on hundreds of thousands of values.
 #include "num.h"
 
 #include <charconv>
@@ -61,9 +58,10 @@ bool leading_exponent_positive(const char *s, const char *end)
     return e10 + (neg ? -exp : exp) > 0;
 }
 
-// ---- slow paths: libstdc++ ----
+// ---- parsing: libstdc++ (fast_float inside; a hand-written Eisel-Lemire was measured no
+// faster here) ----
 
-num_status slow_parse_double(const char *s, size_t len, double *out)
+num_status parse_double(const char *s, size_t len, double *out)
 {
     const char *end = s + len;
     double v = 0.0;
@@ -103,7 +101,7 @@ bool rfc_number(const char *s, const char *end)
     return true;
 }
 
-num_status slow_parse_json(const char *s, size_t avail, double *out, size_t *used)
+num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
 {
     const char *end = s + avail;
     double v = 0.0;
@@ -127,173 +125,7 @@ num_status slow_parse_json(const char *s, size_t avail, double *out, size_t *use
     return NUM_OK;
 }
 
-// ---- fast parsing ----
-
 typedef unsigned __int128 u128;
-
-inline bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
-
-// An RFC 8259 number split into its parts: value = (-1)^negative * w * 10^q10.
-struct scanned {
-    uint64_t w;
-    int64_t q10;
-    bool negative;
-    const char *end; // first byte after the number
-};
-
-enum scan_result { SCAN_OK, SCAN_INVALID, SCAN_SLOW };
-
-// If p[0..8) are 8 digits, adds them to *w (w * 10^8 + them) and returns true. SWAR: one
-// load, a validity test and three multiplications instead of eight dependent steps.
-inline bool eight_digits(const char *p, uint64_t *w)
-{
-    uint64_t c;
-    std::memcpy(&c, p, 8); // little-endian: p[0] in the low byte
-    if (((c & 0xF0F0F0F0F0F0F0F0ull) | (((c + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) !=
-        0x3333333333333333ull)
-        return false;
-    c -= 0x3030303030303030ull;
-    c = c * 10 + (c >> 8); // even bytes: two-digit pairs
-    c = ((c & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
-         ((c >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >>
-        32;
-    *w = *w * 100000000 + c;
-    return true;
-}
-
-// Appends the digits at *pp to *w while there are at most 19 in all; returns how many it
-// took, and -1 when a 20th digit follows (the caller then takes the slow path).
-inline int digit_run(const char **pp, const char *end, uint64_t *w, int have)
-{
-    const char *p = *pp;
-    int n = 0;
-    while (have + n <= 11 && end - p >= 8 && eight_digits(p, w)) {
-        p += 8;
-        n += 8;
-    }
-    for (; p < end && is_digit(*p); p++, n++) {
-        if (have + n == 19)
-            return -1;
-        *w = *w * 10 + static_cast<uint64_t>(*p - '0');
-    }
-    *pp = p;
-    return n;
-}
-
-// Reads the number at p with the grammar of rfc_number; SCAN_SLOW past 19 significant digits
-// (w would overflow; the slow path rounds those correctly).
-inline __attribute__((always_inline)) scan_result scan(const char *p, const char *end, scanned *out)
-{
-    uint64_t w = 0;
-    int digits = 0; // significant digits in w
-    int64_t q10 = 0;
-    out->negative = p < end && *p == '-';
-    p += out->negative;
-    if (p >= end || !is_digit(*p))
-        return SCAN_INVALID;
-    if (*p == '0') {
-        if (++p < end && is_digit(*p))
-            return SCAN_INVALID;
-    } else if ((digits = digit_run(&p, end, &w, 0)) < 0) {
-        return SCAN_SLOW;
-    }
-    if (p < end && *p == '.') {
-        if (++p >= end || !is_digit(*p))
-            return SCAN_INVALID;
-        if (digits == 0) // the leading zeros of 0.000123 are not significant
-            for (; p < end && *p == '0'; p++)
-                q10--;
-        int n = digit_run(&p, end, &w, digits);
-        if (n < 0)
-            return SCAN_SLOW;
-        digits += n;
-        q10 -= n;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        const char *e = p + 1;
-        bool eneg = e < end && *e == '-';
-        int64_t exp = 0;
-        e += e < end && (*e == '-' || *e == '+');
-        if (e < end && is_digit(*e)) { // else the exponent is malformed: left unconsumed
-            for (; e < end && is_digit(*e); e++)
-                if (exp < 100000000)
-                    exp = exp * 10 + (*e - '0');
-            q10 += eneg ? -exp : exp;
-            p = e;
-        }
-    }
-    out->w = w;
-    out->q10 = q10;
-    out->end = p;
-    return SCAN_OK;
-}
-
-// Eisel-Lemire: w * 10^q10 correctly rounded, or false when it cannot decide (the caller
-// then takes the slow path). Needs w != 0 and q10 within the table.
-bool eisel_lemire(uint64_t w, int q10, double *out)
-{
-    const unsigned long long *g = num_pow10_g[q10 - NUM_POW10_MIN];
-    // The table holds floor(beta) + 1; this algorithm's proof wants floor(beta), except
-    // for -27 <= q10 < 0, where it wants beta rounded up (which is the same g there).
-    uint64_t t_hi = g[0], t_lo = g[1];
-    if (q10 >= 0 || q10 < -27) {
-        t_hi -= t_lo == 0;
-        t_lo -= 1;
-    }
-    int lz = __builtin_clzll(w);
-    w <<= lz;
-    u128 first = static_cast<u128>(w) * t_hi;
-    uint64_t hi = static_cast<uint64_t>(first >> 64), lo = static_cast<uint64_t>(first);
-    if ((hi & 0x1FF) == 0x1FF) { // the lower product may carry into the bits we keep
-        uint64_t carry = static_cast<uint64_t>((static_cast<u128>(w) * t_lo) >> 64);
-        lo += carry;
-        hi += lo < carry;
-        if ((hi & 0x1FF) == 0x1FF && lo == ~0ull)
-            return false;
-    }
-    int upper = static_cast<int>(hi >> 63);
-    int shift = upper + 9;
-    uint64_t mantissa = hi >> shift;
-    int power2 = ((217706 * q10) >> 16) + 63 + upper - lz + 1023;
-    if (power2 <= 0)
-        return false; // subnormal or zero: the slow path
-    if (lo <= 1 && q10 >= -4 && q10 <= 23 && (mantissa & 3) == 1 && (mantissa << shift) == hi)
-        mantissa &= ~1ull; // exactly halfway: round to even, down
-    mantissa += mantissa & 1;
-    mantissa >>= 1;
-    if (mantissa >= (2ull << 52)) {
-        mantissa = 1ull << 52;
-        power2++;
-    }
-    if (power2 >= 0x7FF)
-        return false; // overflow: the slow path reports it
-    uint64_t bits = (mantissa & ((1ull << 52) - 1)) | static_cast<uint64_t>(power2) << 52;
-    std::memcpy(out, &bits, sizeof bits);
-    return true;
-}
-
-// Exact powers of ten for Clinger's fast path.
-const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-// The scanned number as a double, or false for the slow path.
-inline __attribute__((always_inline)) bool fast_value(const scanned &n, double *out)
-{
-    double v;
-    if (n.w == 0) {
-        v = 0.0;
-    } else if (n.w <= (1ull << 53) && n.q10 >= -22 && n.q10 <= 22) {
-        // Both operands exact: one correctly rounded operation (SSE2, round to nearest).
-        v = static_cast<double>(n.w);
-        v = n.q10 < 0 ? v / exact_pow10[-n.q10] : v * exact_pow10[n.q10];
-    } else if (n.q10 < NUM_POW10_MIN || n.q10 > 308 ||
-               !eisel_lemire(n.w, static_cast<int>(n.q10), &v)) {
-        return false;
-    }
-    *out = n.negative ? -v : v;
-    return true;
-}
 
 // ---- shortest printing (Schubfach) ----
 
@@ -478,28 +310,12 @@ size_t layout(char *buf, bool negative, decimal d, u128 integer)
 
 extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
 {
-    scanned n;
-    if (scan(s, s + len, &n) == SCAN_OK && n.end == s + len && fast_value(n, out))
-        return NUM_OK;
-    return slow_parse_double(s, len, out);
+    return parse_double(s, len, out);
 }
 
 extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used)
 {
-    scanned n;
-    switch (scan(s, s + avail, &n)) {
-    case SCAN_INVALID:
-        return NUM_INVALID;
-    case SCAN_OK:
-        if (fast_value(n, out)) {
-            *used = static_cast<size_t>(n.end - s);
-            return NUM_OK;
-        }
-        break;
-    case SCAN_SLOW:
-        break;
-    }
-    return slow_parse_json(s, avail, out, used);
+    return parse_json(s, avail, out, used);
 }
 
 extern "C" size_t num_format_double(double v, char *buf)

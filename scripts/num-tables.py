@@ -2,13 +2,9 @@
 """Writes api/num_pow10.h, the power-of-ten table behind api/num.cpp, with exact integers.
 
 For every decimal exponent e in [POW10_MIN, POW10_MAX] it stores g(e) = floor(beta) + 1,
-where 10^e = beta * 2^r and 2^127 <= beta < 2^128 (128 bits, as two 64-bit halves):
-  - shortest printing (Schubfach, R. Giulietti, "The Schubfach way to render doubles", 2020)
-    multiplies by g(-k), an overestimate of 10^-k;
-  - parsing (Eisel-Lemire, D. Lemire, "Number parsing at a gigabyte per second", 2021)
-    needs beta rounded up for e < 0 (that is g(e), beta is never an integer there) and
-    rounded down for e >= 0 (g(e) - 1).
-It also checks the integer approximations of logarithms num.cpp uses over the ranges it
+where 10^e = beta * 2^r and 2^127 <= beta < 2^128 (128 bits, as two 64-bit halves): shortest
+printing (Schubfach, R. Giulietti, "The Schubfach way to render doubles", 2020) multiplies by
+g(-k), an overestimate of 10^-k. It also checks the integer approximations of logarithms num.cpp uses over the ranges it
 uses them on. Run it from the repository root: scripts/num-tables.py > api/num_pow10.h
 """
 import sys
@@ -67,7 +63,6 @@ def check_logs():
         assert (q * 1262611 - 524031) >> 22 == floor_log10_three_quarters_pow2(q), q
     for e in range(-400, 400):
         assert (e * 1741647) >> 19 == floor_log2_pow10(e), e
-        assert ((152170 + 65536) * e >> 16) == floor_log2_pow10(e), e
 
 
 def main():
