@@ -233,7 +233,8 @@ inline void put8(char *p, uint32_t v)
     put2(p + 6, lo % 100);
 }
 
-// Writes the digits of v ending at end - 1.
+// Writes the digits of v ending at end - 1: 8 at a time, then the at most 9 left in halves
+// that do not depend on each other (a chain of divisions by 100 was a visible cost).
 void put_digits(char *end, uint64_t v)
 {
     while (v >= 100000000) {
@@ -243,9 +244,17 @@ void put_digits(char *end, uint64_t v)
         v = q;
     }
     uint32_t u = static_cast<uint32_t>(v);
-    for (; u >= 100; u /= 100) {
+    if (u >= 10000) {
+        uint32_t lo = u % 10000;
+        u /= 10000;
+        end -= 4;
+        put2(end, lo / 100);
+        put2(end + 2, lo % 100);
+    }
+    if (u >= 100) {
         end -= 2;
         put2(end, u % 100);
+        u /= 100;
     }
     if (u >= 10)
         put2(end - 2, u);
