@@ -8,7 +8,7 @@ PORT       ?= 8080
 RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev
 TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
 
-.PHONY: all build run test test-asan deps deps-test bench clean
+.PHONY: all build run test test-asan deps deps-test bench bench-http clean
 
 all: build
 
@@ -41,6 +41,11 @@ test-asan: deps-test
 bench: deps-test build
 	bench/run.sh $(BUILD)
 	scripts/readme-performance.py
+
+# The small-request HTTP section alone (lossd, nginx, FastAPI; about 3 minutes), into
+# bench/out-http/PERFORMANCE.md; never replaces the published full run.
+bench-http: deps-test build
+	bench/run.sh --only http --out bench/out-http $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
