@@ -287,7 +287,7 @@ run_http() {
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd nginx nginx_same fastapi fastapi_plain; do
+  for server in lossd nginx_same nginx fastapi fastapi_plain; do
     case ",$HTTP_SERVERS," in *",$server,"*) ;; *) continue ;; esac
     case "$server" in lossd*) [ -x "$BUILD/lossd" ] || continue ;; esac
     port=$(free_port)
@@ -303,8 +303,15 @@ run_http() {
     wrk_run "${url[$server]}" 16 2 "$body" application/json >/dev/null # warm-up
   done
   for round in $(seq "$rounds"); do
+    # lossd and nginx_same run back to back, in turn first (ABBA): drift in the machine's
+    # load then favours neither.
+    local order=("${servers[@]}")
+    if [ $((round % 2)) = 0 ]; then
+      order=()
+      for server in "${servers[@]}"; do order=("$server" "${order[@]}"); done
+    fi
     for conns in 16 64; do
-      for server in "${servers[@]}"; do
+      for server in "${order[@]}"; do
         log "http: round $round/$rounds, $server -c$conns ${secs}s"
         line=$(wrk_server "${pid[$server]}" "${url[$server]}" "$conns" "$secs" "$body" \
           application/json)
