@@ -13,7 +13,7 @@ BROWSER_PKGS := chromium
 # README's).
 SCREENSHOT ?= $(BUILD)/playground.png
 
-.PHONY: all build run test test-asan test-browser deps deps-test bench clean
+.PHONY: all build run test test-asan test-browser deps deps-test bench bench-http clean
 
 all: build
 
@@ -60,6 +60,11 @@ test-asan: deps-test
 bench: deps-test build
 	bench/run.sh $(BUILD)
 	scripts/readme-performance.py
+
+# The small-request HTTP section alone (lossd, nginx, FastAPI; about 3 minutes), into
+# bench/out-http/PERFORMANCE.md; never replaces the published full run.
+bench-http: deps-test build
+	bench/run.sh --only http --out bench/out-http $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,12 +1,21 @@
-// num: std::from_chars / std::to_chars behind a C interface. libstdc++ 12 implements both
-// with correctly rounded algorithms (fast_float for parsing, Ryu for shortest printing), so
-// this file is the whole of lossd's number conversion; it never allocates or throws.
+// num: JSON number conversion behind a C interface; never allocates or throws.
+// Parsing is std::from_chars (libstdc++ 12: fast_float, correctly rounded). Printing is
+// Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020): the shortest digits
+// that parse back to the value, the closest of them to it, laid out as std::to_chars lays them
+// out (fixed or scientific, whichever is shorter, fixed on a tie; an integer's fixed form
+// exact), byte for byte: a small /v1 reply spent an eighth of its CPU in std::to_chars, and
+// this takes about 3/4 of its time and 2/3 of its instructions. tests/api/test_num.c checks
+// it against std::to_chars on hundreds of thousands of values.
 #include "num.h"
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <system_error>
+
+#include "num_pow10.h"
 
 namespace
 {
@@ -49,9 +58,10 @@ bool leading_exponent_positive(const char *s, const char *end)
     return e10 + (neg ? -exp : exp) > 0;
 }
 
-} // namespace
+// ---- parsing: libstdc++ (fast_float inside; a hand-written Eisel-Lemire was measured no
+// faster here) ----
 
-extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
+num_status parse_double(const char *s, size_t len, double *out)
 {
     const char *end = s + len;
     double v = 0.0;
@@ -76,7 +86,7 @@ extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
 // consumes; after it, these checks reject exactly the difference: "-.5", "inf"/"nan", "01",
 // "1.", "1.e5". Its exponent rule already matches (a malformed exponent is left unconsumed,
 // so the caller sees an 'e' where a delimiter must be).
-static bool rfc_number(const char *s, const char *end)
+bool rfc_number(const char *s, const char *end)
 {
     if (s < end && *s == '-')
         s++;
@@ -91,7 +101,7 @@ static bool rfc_number(const char *s, const char *end)
     return true;
 }
 
-extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used)
+num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
 {
     const char *end = s + avail;
     double v = 0.0;
@@ -115,18 +125,246 @@ extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, s
     return NUM_OK;
 }
 
+typedef unsigned __int128 u128;
+
+// ---- shortest printing (Schubfach) ----
+
+// Round to odd of cp * g / 2^128: the high 64 bits, with a sticky bit for the rest.
+inline uint64_t round_to_odd(const unsigned long long *g, uint64_t cp)
+{
+    u128 x = static_cast<u128>(cp) * g[1];
+    u128 y = static_cast<u128>(cp) * g[0] + static_cast<uint64_t>(x >> 64);
+    return static_cast<uint64_t>(y >> 64) | (static_cast<uint64_t>(y) != 0);
+}
+
+struct decimal {
+    uint64_t digits;
+    int exp10;
+};
+
+// The shortest decimal in the rounding interval of c * 2^q (c > 0), the closest to it when
+// several are; lower_closer when the predecessor is nearer (c a power of two, normal).
+decimal to_decimal(uint64_t c, int q, bool lower_closer)
+{
+    bool even = (c & 1) == 0;
+    uint64_t cbl = 4 * c - 2 + lower_closer, cb = 4 * c, cbr = 4 * c + 2;
+    // floor(log10(2^q)), or floor(log10(3/4 2^q)) when the interval is lopsided
+    int k = (q * 1262611 - (lower_closer ? 524031 : 0)) >> 22;
+    int h = q + ((-k * 1741647) >> 19) + 1; // q + floor(log2(10^-k)) + 1, in [1, 4]
+    const unsigned long long *g = num_pow10_g[-k - NUM_POW10_MIN];
+    uint64_t vbl = round_to_odd(g, cbl << h), vb = round_to_odd(g, cb << h),
+             vbr = round_to_odd(g, cbr << h);
+    uint64_t lower = vbl + !even, upper = vbr - !even;
+    uint64_t s = vb >> 2;
+    if (s >= 10) { // one digit fewer, if exactly one of its neighbours is inside
+        uint64_t sp = s / 10;
+        bool up_in = lower <= 40 * sp, wp_in = 40 * sp + 40 <= upper;
+        if (up_in != wp_in)
+            return {sp + wp_in, k + 1};
+    }
+    bool u_in = lower <= 4 * s, w_in = 4 * s + 4 <= upper;
+    if (u_in != w_in)
+        return {s + w_in, k};
+    uint64_t mid = 4 * s + 2;
+    bool round_up = vb > mid || (vb == mid && (s & 1) != 0);
+    return {s + round_up, k};
+}
+
+decimal strip_zeros(decimal d)
+{
+    while (d.digits % 10 == 0) {
+        d.digits /= 10;
+        d.exp10++;
+    }
+    return d;
+}
+
+// value = c * 2^q with c < 2^bits; small integers are their own shortest digits.
+decimal shortest(uint64_t c, int q, int bits, bool lower_closer)
+{
+    if (q <= 0 && q > -bits && (c & ((1ull << -q) - 1)) == 0)
+        return strip_zeros({c >> -q, 0});
+    return strip_zeros(to_decimal(c, q, lower_closer));
+}
+
+const uint64_t pow10_u64[] = {1ull,
+                              10ull,
+                              100ull,
+                              1000ull,
+                              10000ull,
+                              100000ull,
+                              1000000ull,
+                              10000000ull,
+                              100000000ull,
+                              1000000000ull,
+                              10000000000ull,
+                              100000000000ull,
+                              1000000000000ull,
+                              10000000000000ull,
+                              100000000000000ull,
+                              1000000000000000ull,
+                              10000000000000000ull,
+                              100000000000000000ull,
+                              1000000000000000000ull,
+                              10000000000000000000ull};
+
+int decimal_length(uint64_t v) // v > 0
+{
+    int n = ((64 - __builtin_clzll(v)) * 1233 >> 12) + 1; // log10(2) ~ 1233 / 4096
+    return n - (v < pow10_u64[n - 1]);
+}
+
+const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
+                          "37383940414243444546474849505152535455565758596061626364656667686970717273"
+                          "74757677787980818283848586878889909192939495969798990";
+
+// Fixed-size copies of these stay inside NUM_FORMAT_MAX and need no memset call.
+const char zeros[] = "000000000000000000000000";
+
+inline void put2(char *p, uint32_t v) { std::memcpy(p, two_digits + 2 * v, 2); }
+
+// Writes exactly 8 digits of v < 10^8 (32-bit arithmetic: cheaper than 64-bit divisions).
+inline void put8(char *p, uint32_t v)
+{
+    uint32_t hi = v / 10000, lo = v % 10000;
+    put2(p, hi / 100);
+    put2(p + 2, hi % 100);
+    put2(p + 4, lo / 100);
+    put2(p + 6, lo % 100);
+}
+
+// Writes the digits of v ending at end - 1: 8 at a time, then the at most 9 left in halves
+// that do not depend on each other (a chain of divisions by 100 was a visible cost).
+void put_digits(char *end, uint64_t v)
+{
+    while (v >= 100000000) {
+        uint64_t q = v / 100000000;
+        end -= 8;
+        put8(end, static_cast<uint32_t>(v - q * 100000000));
+        v = q;
+    }
+    uint32_t u = static_cast<uint32_t>(v);
+    if (u >= 10000) {
+        uint32_t lo = u % 10000;
+        u /= 10000;
+        end -= 4;
+        put2(end, lo / 100);
+        put2(end + 2, lo % 100);
+    }
+    if (u >= 100) {
+        end -= 2;
+        put2(end, u % 100);
+        u /= 100;
+    }
+    if (u >= 10)
+        put2(end - 2, u);
+    else
+        end[-1] = static_cast<char>('0' + u);
+}
+
+// Lays d out as std::to_chars does with no format: %f or %e style, whichever is shorter
+// (fixed on a tie), exponent with a sign and at least two digits. Like printf's %f, the fixed
+// form of an integer is exact, not the shortest digits padded with zeros: `integer` is the
+// value when it is an integer below 2^128 (else 0; the fixed form is only ever chosen for
+// values below 10^22). Returns the length.
+size_t layout(char *buf, bool negative, decimal d, u128 integer)
+{
+    char *p = buf;
+    int n = decimal_length(d.digits), point = n + d.exp10; // digits before the point
+    int sci_exp = point - 1, abs_exp = sci_exp < 0 ? -sci_exp : sci_exp;
+    int fixed_len = d.exp10 >= 0 ? point : point > 0 ? n + 1 : 2 - point + n;
+    int sci_len = n + (n > 1) + 2 + (abs_exp >= 100 ? 3 : 2);
+    if (negative)
+        *p++ = '-';
+    if (fixed_len <= sci_len) {
+        if (d.exp10 > 0 && integer != 0) { // the exact integer, below 10^22
+            const uint64_t e19 = 10000000000000000000ull;
+            if (integer >= e19) {
+                std::memcpy(p, zeros, 24); // point <= 22
+                put_digits(p + point, static_cast<uint64_t>(integer % e19));
+                put_digits(p + point - 19, static_cast<uint64_t>(integer / e19));
+            } else {
+                put_digits(p + point, static_cast<uint64_t>(integer));
+            }
+        } else if (d.exp10 >= 0) { // digits, then zeros (an integer below 2^53)
+            put_digits(p + n, d.digits);
+            std::memcpy(p + n, zeros, 8); // exp10 <= 5 when fixed is shorter
+        } else if (point > 0) { // dig.its
+            put_digits(p + n + 1, d.digits);
+            std::memmove(p, p + 1, static_cast<size_t>(point));
+            p[point] = '.';
+        } else { // 0.000digits
+            std::memcpy(p, zeros, 8); // 2 - point <= 5 when fixed is shorter
+            p[1] = '.';
+            put_digits(p + fixed_len, d.digits);
+        }
+        return static_cast<size_t>(p + fixed_len - buf);
+    }
+    put_digits(p + n + 1, d.digits); // d.igits: the first digit moves left over the point
+    p[0] = p[1];
+    if (n > 1)
+        p[1] = '.';
+    p += n + (n > 1);
+    *p++ = 'e';
+    *p++ = sci_exp < 0 ? '-' : '+';
+    if (abs_exp >= 100) {
+        *p++ = static_cast<char>('0' + abs_exp / 100);
+        abs_exp %= 100;
+    }
+    put2(p, static_cast<uint32_t>(abs_exp));
+    return static_cast<size_t>(p + 2 - buf);
+}
+
+} // namespace
+
+extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
+{
+    return parse_double(s, len, out);
+}
+
+extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used)
+{
+    return parse_json(s, avail, out, used);
+}
+
 extern "C" size_t num_format_double(double v, char *buf)
 {
-    if (!std::isfinite(v))
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    uint64_t m = bits & ((1ull << 52) - 1);
+    int e = static_cast<int>(bits >> 52 & 0x7FF);
+    bool negative = bits >> 63;
+    if (e == 0x7FF)
         return 0;
-    std::to_chars_result r = std::to_chars(buf, buf + NUM_FORMAT_MAX, v);
-    return r.ec == std::errc() ? static_cast<size_t>(r.ptr - buf) : 0;
+    if (e == 0 && m == 0) {
+        std::memcpy(buf, "-0", 2);
+        return negative ? 2 : (buf[0] = '0', 1);
+    }
+    if (e == 0)
+        return layout(buf, negative, shortest(m, -1074, 53, false), 0);
+    uint64_t c = m | 1ull << 52;
+    int q = e - 1075;
+    u128 integer = q > 0 && q < 75 ? static_cast<u128>(c) << q : 0;
+    return layout(buf, negative, shortest(c, q, 53, m == 0 && e > 1), integer);
 }
 
 extern "C" size_t num_format_float(float v, char *buf)
 {
-    if (!std::isfinite(v))
+    uint32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    uint32_t m = bits & ((1u << 23) - 1);
+    int e = static_cast<int>(bits >> 23 & 0xFF);
+    bool negative = bits >> 31;
+    if (e == 0xFF)
         return 0;
-    std::to_chars_result r = std::to_chars(buf, buf + NUM_FORMAT_MAX, v);
-    return r.ec == std::errc() ? static_cast<size_t>(r.ptr - buf) : 0;
+    if (e == 0 && m == 0) {
+        std::memcpy(buf, "-0", 2);
+        return negative ? 2 : (buf[0] = '0', 1);
+    }
+    if (e == 0)
+        return layout(buf, negative, shortest(m, -149, 24, false), 0);
+    uint64_t c = m | 1u << 23;
+    int q = e - 150;
+    u128 integer = q > 0 ? static_cast<u128>(c) << q : 0;
+    return layout(buf, negative, shortest(c, q, 24, m == 0 && e > 1), integer);
 }

@@ -239,6 +239,33 @@ def http_rows(out):
     return res
 
 
+def cpu_ratios(out, num="lossd", den="nginx_same"):
+    """conns -> [server CPU per request of num / that of den], one ratio per round in which
+    both ran (the two runs of a round are seconds apart, under the same machine load)."""
+    cpu = {}
+    for r in read_tsv(out, "http.tsv"):
+        if len(r) >= 13 and int(r[4]) > 0:
+            cpu[(r[1], int(r[2]), r[3])] = int(r[11]) / int(r[4])
+    res = defaultdict(list)
+    for (server, conns, rnd), v in sorted(cpu.items()):
+        other = cpu.get((den, conns, rnd))
+        if server == num and other:
+            res[conns].append(v / other)
+    return res
+
+
+def target_cpu_ratio(ratios, tg):
+    for conns in (16, 64):
+        rs = ratios.get(conns)
+        what = (f"HTTP small, -c{conns}: lossd server CPU per request ≤ 1.5x nginx `return 200` "
+                "with the same reply (median of same-round ratios)")
+        if not rs:
+            tg.add(what, "not measured", None)
+            continue
+        med = statistics.median(rs)
+        tg.add(what, f"{med:.2f}x (rounds: {', '.join(f'{x:.2f}' for x in rs)})", med <= 1.5)
+
+
 def target_http(h, tg):
     for conns in (16, 64):
         lo, ng, fa = h.get(("lossd", conns)), h.get(("nginx", conns)), h.get(("fastapi", conns))
@@ -394,12 +421,13 @@ def placement(meta):
     return "no CPU pinning."
 
 
-def section_http(h, meta):
+def section_http(h, meta, ratios):
     label = {"lossd": "lossd", "nginx": "nginx `return 200`",
+             "nginx_same": "nginx `return 200`, lossd's reply",
              "fastapi": "FastAPI+numpy (uvloop, httptools)",
              "fastapi_plain": "FastAPI+numpy (asyncio, h11)"}
     body = []
-    for server in ("lossd", "nginx", "fastapi", "fastapi_plain"):
+    for server in ("lossd", "nginx", "nginx_same", "fastapi", "fastapi_plain"):
         for conns in (16, 64):
             r = h.get((server, conns))
             if r:
@@ -418,7 +446,18 @@ def section_http(h, meta):
             "another process had the CPU, in thread-seconds per second of the run.\n\n" +
             table(["server", "connections", "requests/s", "each round", "p50 ms", "p99 ms",
                    "server CPU µs/request", "requests per CPU-second", "waited",
-                   "requests", "errors"], body))
+                   "requests", "errors"], body) + section_cpu_ratios(ratios, meta))
+
+
+def section_cpu_ratios(ratios, meta):
+    if not ratios:
+        return ""
+    rows = [(conns, f"{statistics.median(rs):.2f}x", " / ".join(f"{x:.2f}" for x in rs))
+            for conns, rs in sorted(ratios.items())]
+    return ("\n\nlossd's server CPU per request over nginx's when nginx sends lossd's own reply "
+            f"({meta.get('reply_bytes', '?')} bytes of body, the same headers but its own): one "
+            "ratio per round, the two runs seconds apart under the same machine load.\n\n" +
+            table(["connections", "median ratio", "each round"], rows))
 
 
 def section_large(lg, meta):
@@ -528,7 +567,8 @@ def plot_scaling(rows, path):
 
 def plot_http(h, path):
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    servers = [s for s in ("lossd", "nginx", "fastapi", "fastapi_plain") if any(k[0] == s for k in h)]
+    servers = [s for s in ("lossd", "nginx", "nginx_same", "fastapi", "fastapi_plain")
+               if any(k[0] == s for k in h)]
     width = 0.38
     for i, conns in enumerate((16, 64)):
         xs = [j + (i - 0.5) * width for j in range(len(servers))]
@@ -539,7 +579,7 @@ def plot_http(h, path):
                 ax.annotate(f"p99 {h[(s, conns)]['p99']:.1f} ms", (b.get_x() + b.get_width() / 2,
                             b.get_height()), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(servers)))
-    short = {"lossd": "lossd", "nginx": "nginx return 200",
+    short = {"lossd": "lossd", "nginx": "nginx return 200", "nginx_same": "nginx, lossd's\nreply",
              "fastapi": "FastAPI\nuvloop+httptools", "fastapi_plain": "FastAPI\nasyncio+h11"}
     ax.set_xticklabels([short.get(s, s) for s in servers], fontsize=8)
     ax.set(yscale="log", ylabel="requests/s", title="small POST /v1/loss/mse (100+100 numbers)")
@@ -620,6 +660,8 @@ def main():
     target_torch(rows, tg)
     target_scaling(rows, tg)
     target_http(h, tg)
+    ratios = cpu_ratios(out)
+    target_cpu_ratio(ratios, tg)
     target_json(j, tg)
     target_large(lg, tg)
     target_memory(mem, tg)
@@ -636,7 +678,7 @@ def main():
     if h:
         plot_http(h, os.path.join(out, "http.png"))
         md += ["### HTTP: small requests", "", f"![http]({img}http.png)", "",
-               section_http(h, meta), ""]
+               section_http(h, meta, ratios), ""]
     if lg:
         plot_large(lg, os.path.join(out, "large.png"))
         md += ["### HTTP: large requests", "", f"![large]({img}large.png)", "",

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
-# LIST is a comma-separated subset of: kernels,torch,json,http,large,memory,clients
-# (default all).
+#   bench/run.sh [--quick] [--only LIST] [--http-servers LIST] [--out DIR] [--no-publish]
+#                [--no-pin] BUILD_DIR
+# --only takes a comma-separated subset of: kernels,torch,json,http,large,memory,clients
+# (default all; `--only http` is the small-request section alone, about 3 minutes).
+# --http-servers limits that section to some of lossd,nginx,nginx_same,fastapi,fastapi_plain (default all).
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
-# DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick) also publishes them as
-# bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run under 15.
+# DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick, every section) also publishes
+# them as bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run
+# under 15.
 # Load tests only ever target 127.0.0.1, are bounded in time, and every server started here is
 # stopped on exit. With 2+ CPUs, servers are pinned to CPU 0 and the load generator to CPU 1
 # (--no-pin leaves placement to the scheduler).
@@ -15,17 +18,20 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
 QUICK=0
-ONLY=kernels,torch,json,http,large,memory,clients
+ALL=kernels,torch,json,http,large,memory,clients
+ONLY=$ALL
+HTTP_SERVERS=lossd,nginx,nginx_same,fastapi,fastapi_plain
 OUT=$HERE/out
 PUBLISH=1
 PIN=1
 BUILD=
 
-usage() { sed -n '2,4p' "$0" >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --only) ONLY=$2; shift ;;
+    --http-servers) HTTP_SERVERS=$2; shift ;;
     --out) OUT=$2; shift ;;
     --no-publish) PUBLISH=0 ;;
     --no-pin) PIN=0 ;;
@@ -38,6 +44,7 @@ done
 [ -n "$BUILD" ] || usage
 BUILD=$(cd "$BUILD" && pwd)
 [ "$QUICK" = 1 ] && PUBLISH=0
+[ "$ONLY" = "$ALL" ] || PUBLISH=0 # a partial run never replaces the published full one
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
 "$ROOT/scripts/ensure-packages.sh" wrk nginx curl python3-matplotlib python3-numpy \
@@ -223,16 +230,34 @@ lossd_cmd() {
     --max-body 1G)
 }
 
+# nginx_conf DIR PORT BODY_FILE: writes DIR/nginx.conf from nginx-bench.conf, answering every
+# request with 200 and the bytes of BODY_FILE (escaped for an nginx single-quoted string).
+nginx_conf() {
+  "$PY" - "$HERE/nginx-bench.conf" "$1" "$2" "$3" <<'PYEOF'
+import sys
+tmpl, prefix, port, body_file = sys.argv[1:]
+body = open(body_file).read()
+if "$" in body:
+    sys.exit("nginx would read $ in the reply as a variable")
+body = body.replace("\\", "\\\\").replace("'", "\\'")
+conf = open(tmpl).read().replace("@PREFIX@", prefix).replace("@PORT@", port)
+open(prefix + "/nginx.conf", "w").write(conf.replace("@BODY@", body))
+PYEOF
+}
+
 # serve NAME PORT: starts one of the compared servers on PORT and waits until it answers.
+# nginx answers '{"status":"ok"}' (15 bytes); nginx_same answers lossd's own reply to the
+# benchmark request ($TMP/lossd_reply, which lossd must have written first).
 serve() {
   local name=$1 port=$2
   case "$name" in
     lossd) lossd_cmd "$port"; start lossd "${LOSSD_CMD[@]}" ;;
-    nginx)
-      mkdir -p "$TMP/nginx"
-      sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s#@PORT@#$port#g" "$HERE/nginx-bench.conf" \
-        >"$TMP/nginx/nginx.conf"
-      start nginx nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" ;;
+    nginx | nginx_same)
+      mkdir -p "$TMP/$name"
+      if [ "$name" = nginx ]; then printf '{"status":"ok"}' >"$TMP/nginx.body"; else
+        cp "$TMP/lossd_reply" "$TMP/nginx_same.body" || return 1; fi
+      nginx_conf "$TMP/$name" "$port" "$TMP/$name.body" || return 1
+      start "$name" nginx -p "$TMP/$name" -c "$TMP/$name/nginx.conf" -e "$TMP/$name/error.log" ;;
     fastapi) start fastapi "$PY" "$HERE/fastapi_app.py" --port "$port" ;;
     fastapi_plain) start fastapi_plain "$PY" "$HERE/fastapi_app.py" --port "$port" --plain ;;
   esac
@@ -249,28 +274,44 @@ check_reply() {
 }
 
 # ---- 2. small requests: lossd vs nginx vs FastAPI, wrk -c16 and -c64 ----
-# All three servers run at once (idle ones cost nothing) and the wrk runs alternate between
+# All the servers run at once (idle ones cost nothing) and the wrk runs alternate between
 # them, round after round: a burst of load from elsewhere on the machine then hits every
-# server alike, and report.py takes the median over the rounds.
+# server alike. report.py takes medians over the rounds, and for lossd against nginx_same
+# (nginx sending lossd's own reply, byte for byte) the median of each round's ratio of server
+# CPU per request: the two runs of a round are seconds apart, under the same load.
 run_http() {
-  local secs=3 rounds=5 body=$TMP/small.json server conns port line round
+  local secs=2 rounds=7 body=$TMP/small.json server conns port line round
   local -A url=() pid=()
-  [ "$QUICK" = 1 ] && { secs=2; rounds=2; }
+  local servers=()
+  [ "$QUICK" = 1 ] && { secs=2; rounds=3; }
   "$PY" "$HERE/gen_body.py" json 100 "$body"
   [ -x "$BUILD/lossd" ] || log "http: $BUILD/lossd not built: lossd rows skipped"
   : >"$OUT/http.tsv"
-  for server in lossd nginx fastapi fastapi_plain; do
+  for server in lossd nginx_same nginx fastapi fastapi_plain; do
+    case ",$HTTP_SERVERS," in *",$server,"*) ;; *) continue ;; esac
     case "$server" in lossd*) [ -x "$BUILD/lossd" ] || continue ;; esac
     port=$(free_port)
     serve "$server" "$port" || { stop "$SERVER_PID"; continue; }
     url[$server]=http://127.0.0.1:$port/v1/loss/mse
     pid[$server]=$SERVER_PID
-    [ "$server" = nginx ] || check_reply "${url[$server]}" "$body" application/json || true
+    servers+=("$server")
+    case "$server" in
+      lossd) check_reply "${url[$server]}" "$body" application/json &&
+        cp "$TMP/reply" "$TMP/lossd_reply" || true ;;
+      fastapi*) check_reply "${url[$server]}" "$body" application/json || true ;;
+    esac
     wrk_run "${url[$server]}" 16 2 "$body" application/json >/dev/null # warm-up
   done
   for round in $(seq "$rounds"); do
+    # lossd and nginx_same run back to back, in turn first (ABBA): drift in the machine's
+    # load then favours neither.
+    local order=("${servers[@]}")
+    if [ $((round % 2)) = 0 ]; then
+      order=()
+      for server in "${servers[@]}"; do order=("$server" "${order[@]}"); done
+    fi
     for conns in 16 64; do
-      for server in "${!url[@]}"; do
+      for server in "${order[@]}"; do
         log "http: round $round/$rounds, $server -c$conns ${secs}s"
         line=$(wrk_server "${pid[$server]}" "${url[$server]}" "$conns" "$secs" "$body" \
           application/json)
@@ -281,6 +322,8 @@ run_http() {
   done
   for server in "${!pid[@]}"; do stop "${pid[$server]}"; done
   printf 'body_bytes\t%s\n' "$(stat -c %s "$body")" >>"$OUT/meta.tsv"
+  [ -f "$TMP/lossd_reply" ] &&
+    printf 'reply_bytes\t%s\n' "$(stat -c %s "$TMP/lossd_reply")" >>"$OUT/meta.tsv"
   printf 'http_rounds\t%s rounds of %s s\n' "$rounds" "$secs" >>"$OUT/meta.tsv"
   section_load http
 }

@@ -1,5 +1,7 @@
-/* log: lossd's stderr lines, text or JSON. One write(2) per line, so lines from different
- * threads never interleave. The format is chosen once at start-up, before any thread. */
+/* log: lossd's stderr lines, text or JSON. Access lines are buffered per thread and written
+ * out in whole lines within LOG_FLUSH_MS (200 ms), or sooner when a buffer fills; messages
+ * go out at once. Lines never interleave, and each thread's lines keep their order. The format
+ * is chosen once at start-up, before any thread. */
 #ifndef LOSSD_SERVER_LOG_H
 #define LOSSD_SERVER_LOG_H
 
@@ -24,6 +26,11 @@ typedef struct {
     int aborted;      /* the connection ended before the response was fully sent */
 } log_access_entry;
 
+/* Buffers the line in the calling thread's buffer (the first call starts the flusher). */
 void log_access(const log_access_entry *e);
+
+/* Writes out every thread's buffered lines now. Call it before the process exits (after the
+ * last request) and before anything that moves stderr. */
+void log_flush(void);
 
 #endif

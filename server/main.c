@@ -143,6 +143,7 @@ static int serve(const server_config *cfg)
     daemon_drain(d, cfg->shutdown_delay);
     if (daemon_stop(d) != 0)
         log_msg("warn", "stopped before every request finished");
+    log_flush(); /* the last requests' access lines, before the final message */
     log_msg("info", "stopped");
     return 0;
 }

@@ -1,6 +1,6 @@
 # api tests: decoder, number conversion, /v1 handlers end to end, golden fixtures via /v1.
 lossd_test(test_json_doc SOURCES tests/api/test_json_doc.c LIBS lossd_api)
-lossd_test(test_num SOURCES tests/api/test_num.c LIBS lossd_api)
+lossd_test(test_num SOURCES tests/api/test_num.c tests/api/num_reference.cpp LIBS lossd_api)
 lossd_test(test_v1 SOURCES tests/api/test_v1.c tests/api/api_helpers.c
            LIBS lossd_api PkgConfig::CJSON)
 lossd_test(test_golden_api SOURCES tests/api/test_golden_api.c LIBS lossd_api PkgConfig::CJSON)

@@ -1,11 +1,19 @@
 /* num: shortest printing parses back to the same bits (doubles and floats), and parsing is
- * correctly rounded, with overflow reported and underflow rounded to zero. */
+ * correctly rounded, with overflow reported and underflow rounded to zero. Printing (Schubfach)
+ * must agree byte for byte with libstdc++'s std::to_chars (num_reference.cpp). */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "num.h"
+
+/* tests/api/num_reference.cpp: libstdc++'s conversions. */
+size_t num_ref_format_double(double v, char *buf, size_t cap);
+size_t num_ref_format_float(float v, char *buf, size_t cap);
 
 /* xorshift64*: reproducible bit patterns covering every exponent. */
 static uint64_t next_bits(uint64_t *s)
@@ -149,4 +157,78 @@ Test(num, json_numbers_should_never_read_past_avail)
     cr_assert_eq(used, 3);
     cr_assert_eq(v, 123.0);
     cr_assert_eq(num_parse_json("1.5", 2, &v, &used), NUM_INVALID); /* "1." */
+}
+
+static void print_like_to_chars(double v)
+{
+    char mine[NUM_FORMAT_MAX], ref[64];
+    size_t n = num_format_double(v, mine), m = num_ref_format_double(v, ref, sizeof ref);
+    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'", v, (int)n,
+              mine, (int)m, ref);
+}
+
+Test(num, double_printing_should_match_std_to_chars_byte_for_byte)
+{
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t bits = next_bits(&seed);
+        double v, unit = (double)(next_bits(&seed) >> 11) / 9007199254740992.0;
+        memcpy(&v, &bits, sizeof v);
+        if (isfinite(v))
+            print_like_to_chars(v);
+        /* the values replies carry: magnitudes around 1, fixed and scientific forms */
+        print_like_to_chars(unit * pow(10, (int)(next_bits(&seed) % 60) - 30));
+        print_like_to_chars((float)unit);
+    }
+    for (int e = -1074; e <= 1023; e++) { /* powers of two: lopsided rounding intervals */
+        double p = ldexp(1, e);
+        print_like_to_chars(p);
+        print_like_to_chars(nextafter(p, 0));
+        print_like_to_chars(-nextafter(p, INFINITY));
+    }
+    for (int e = -323; e <= 308; e++) { /* powers of ten and their neighbours */
+        char text[16];
+        snprintf(text, sizeof text, "1e%d", e);
+        double p = strtod(text, NULL);
+        print_like_to_chars(p);
+        print_like_to_chars(nextafter(p, 0));
+        print_like_to_chars(nextafter(p, INFINITY));
+    }
+    for (int i = 0; i < 20000; i++) { /* integers, exact and padded, and short decimals */
+        print_like_to_chars(i);
+        print_like_to_chars(i * 1e5);
+        print_like_to_chars(i / 1000.0);
+        print_like_to_chars(ldexp(i + 1, 60)); /* exact integers up to 10^22 print in full */
+    }
+    print_like_to_chars(-0.0);
+    print_like_to_chars(DBL_MAX);
+    print_like_to_chars(DBL_TRUE_MIN);
+}
+
+static void print_float_like_to_chars(float v)
+{
+    char mine[NUM_FORMAT_MAX], ref[64];
+    size_t n = num_format_float(v, mine), m = num_ref_format_float(v, ref, sizeof ref);
+    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'",
+              (double)v, (int)n, mine, (int)m, ref);
+}
+
+Test(num, float_printing_should_match_std_to_chars_byte_for_byte)
+{
+    uint64_t seed = 77;
+    for (int i = 0; i < 200000; i++) {
+        uint32_t bits = (uint32_t)next_bits(&seed);
+        float v;
+        memcpy(&v, &bits, sizeof v);
+        if (isfinite(v))
+            print_float_like_to_chars(v);
+    }
+    for (int e = -149; e <= 127; e++) {
+        float p = ldexpf(1, e);
+        print_float_like_to_chars(p);
+        print_float_like_to_chars(nextafterf(p, 0));
+        print_float_like_to_chars(nextafterf(p, INFINITY));
+    }
+    print_float_like_to_chars(FLT_MAX);
+    print_float_like_to_chars(33565872.0f); /* printed exactly, not as 33565870 */
 }

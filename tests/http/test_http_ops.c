@@ -358,3 +358,24 @@ Test(http_ops, shutdown_delay_keeps_accepting_with_readiness_503_then_closes)
     cr_assert_eq(wait_exit(10), 0);
     cr_assert_gt(now_s() - t0, 0.9, "exit only after the delay");
 }
+
+Test(http_ops, buffered_access_lines_should_all_reach_stderr_by_the_end_of_a_drain)
+{
+    char headers[64], id[32];
+    int lines = 0;
+    srv_start(NULL);
+    for (int i = 0; i < 300; i++) { /* the last ones are still buffered when SIGTERM comes */
+        snprintf(headers, sizeof headers, "X-Request-Id: drain-%d\r\n", i);
+        http_response r = req("GET", "/v2/health/live", headers, NULL);
+        cr_assert_eq(r.status, 200);
+        http_response_free(&r);
+    }
+    srv_stop();
+    char *log = lossd_log(&srv);
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, " id=drain-%d\n", i);
+        lines += strstr(log, id) != NULL;
+    }
+    cr_assert_eq(lines, 300, "%d of 300 access lines in:\n%.2000s", lines, log);
+    free(log);
+}
