@@ -71,6 +71,19 @@ size_t encode_v1_estimate(const loss_result *res);
 void encode_v1_result(jbuf *jb, const loss_desc *desc, const loss_call *call,
                       const loss_result *res);
 
+/* ---- the cost of a request (cost.c) ---- */
+
+/* Adds call's cost (core's loss_plan_cost, from its shapes) to *sum. Fails with the error core
+ * gives for impossible shapes or parameters, or too_much_work when the call alone exceeds
+ * env's caps. */
+api_code api_cost_add(const api_env *env, const loss_call *call, loss_cost *sum, api_err *err);
+
+/* too_much_work when the request's summed cost exceeds env's caps, else API_OK. */
+api_code api_cost_admit(const api_env *env, const loss_cost *sum, api_err *err);
+
+/* Whether a request of this cost must be deferred (env->defer_work); sets reply->deferred. */
+int api_cost_defer(const api_env *env, const loss_cost *sum, api_reply *reply);
+
 /* Runs one decoded call unless *elements plus its inputs exceed the request's element cap;
  * on success appends prefix, the response members and '}' to jb and adds the elements
  * computed to *elements; on error appends nothing and fills err. Shared by

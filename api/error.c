@@ -70,6 +70,10 @@ static api_code loss_status_code(loss_status st)
         return API_ERR_PAYLOAD_TOO_LARGE;
     case LOSS_ERR_NOMEM:
         return API_ERR_NOMEM;
+    case LOSS_ERR_WORK:
+        return API_ERR_TOO_MUCH_WORK;
+    case LOSS_ERR_CANCELLED:
+        return API_ERR_TIMEOUT;
     }
     return API_ERR_INTERNAL;
 }

@@ -220,13 +220,21 @@ api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, con
     loss_result res;
     loss_error lerr;
     api_err err;
+    loss_cost cost = {0};
     memset(reply, 0, sizeof *reply);
     const loss_desc *desc = find_model(name, name_len, reply);
     if (desc == NULL)
         return reply->code;
     memset(&res, 0, sizeof res);
-    if (v2_decode(&req, desc, body, len, header_len, env->max_elements, &err) != API_OK)
+    if (v2_decode(&req, desc, body, len, header_len, env->max_elements, &err) != API_OK ||
+        api_cost_add(env, &req.call, &cost, &err) != API_OK)
         goto fail;
+    if (api_cost_defer(env, &cost, reply)) {
+        v2_request_release(&req);
+        return API_OK;
+    }
+    req.call.cancelled = env->cancelled;
+    req.call.cancel_arg = env->cancel_arg;
     if (loss_compute(&req.call, env->workers, &res, &lerr) != LOSS_OK) {
         api_err_from_loss(&err, &lerr);
         goto fail;

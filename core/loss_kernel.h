@@ -28,9 +28,18 @@ typedef struct loss_ctx {
     const tensor *in[LOSS_MAX_INPUTS];
     double param[LOSS_MAX_PARAMS]; /* resolved, rounded to the compute dtype */
 
+    /* Plan-only pass (loss_plan_cost): inputs carry shapes and types but data is NULL. plan
+     * must then neither read data nor allocate; it sets everything below as usual. */
+    int plan_only;
+    int (*cancelled)(void *cancel_arg); /* the call's cancel hook (NULL: none) */
+    void *cancel_arg;
+
     /* Set by plan. */
     size_t n_units;
-    size_t unit_cost; /* elements per unit, >= 1: only sizes the chunks */
+    size_t unit_cost;   /* elements per unit, >= 1: sizes the chunks */
+    size_t unit_work;   /* work units per unit when they differ from unit_cost (0: same) */
+    size_t plan_bytes;  /* bytes plan allocates into scratch (in both passes) */
+    size_t chunk_bytes; /* bytes each running chunk allocates for its duration */
     size_t n_terms;   /* 1, or 2 for LOSS_FLAG_PER_TERM */
     size_t term_rank[2];
     size_t term_shape[2][TENSOR_MAX_RANK];
@@ -111,6 +120,13 @@ static inline double loss_sigmoid(double z)
         return 1.0 / (1.0 + exp(-z));
     double e = exp(z);
     return e / (1.0 + e);
+}
+
+/* Whether the call's cancel hook asks to stop: chunks poll it, and so do units that can
+ * run for long (a whole CTC sequence, a GEMM block). */
+static inline int loss_cancelled(const loss_ctx *ctx)
+{
+    return ctx->cancelled != NULL && ctx->cancelled(ctx->cancel_arg);
 }
 
 /* ---- plan helpers ---- */

@@ -140,6 +140,9 @@ static loss_status bce_plan(loss_ctx *ctx, loss_error *err)
     loss_plan_term_shape(ctx, 0, p);
     if (w == NULL)
         return LOSS_OK;
+    ctx->plan_bytes = sizeof(bce_weight_map);
+    if (ctx->plan_only)
+        return LOSS_OK;
     loss_status st = check_weight_finite(w, ctx->dtype, err);
     if (st != LOSS_OK)
         return st;
