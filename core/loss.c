@@ -448,9 +448,13 @@ static loss_status count_outputs(const loss_call *call, const loss_ctx *ctx, los
 static void total_cost(const loss_ctx *ctx, struct pool *workers, size_t out_bytes,
                        loss_cost *cost)
 {
-    size_t per_unit = ctx->unit_work ? ctx->unit_work : ctx->unit_cost ? ctx->unit_cost : 1;
+    size_t per_unit = ctx->unit_work ? ctx->unit_work
+                                     : sat_add(sat_mul(ctx->unit_cost, LOSS_WORK_PER_ELEMENT),
+                                               LOSS_WORK_PER_UNIT);
     size_t n_chunks = chunk_count(ctx), threads = pool_threads(workers) + 1;
-    cost->work = sat_add(sat_add(cost->read, cost->output), sat_mul(ctx->n_units, per_unit));
+    /* Outputs are written to fresh pages: a few ns an element. */
+    size_t written = sat_mul(cost->output, LOSS_WORK_PER_ELEMENT);
+    cost->work = sat_add(sat_add(cost->read, written), sat_mul(ctx->n_units, per_unit));
     cost->scratch = sat_add(cost->scratch, ctx->plan_bytes);
     if (n_chunks > 1)
         cost->scratch = sat_add(cost->scratch, sat_mul(n_chunks, sizeof(loss_partial)));

@@ -37,7 +37,8 @@ typedef struct loss_ctx {
     /* Set by plan. */
     size_t n_units;
     size_t unit_cost;   /* elements per unit, >= 1: sizes the chunks */
-    size_t unit_work;   /* work units per unit when they differ from unit_cost (0: same) */
+    size_t unit_work;   /* work units per unit (0: LOSS_WORK_PER_ELEMENT * unit_cost +
+                         * LOSS_WORK_PER_UNIT, the rule for row-wise units) */
     size_t plan_bytes;  /* bytes plan allocates into scratch (in both passes) */
     size_t chunk_bytes; /* bytes each running chunk allocates for its duration */
     size_t n_terms;   /* 1, or 2 for LOSS_FLAG_PER_TERM */
@@ -128,6 +129,14 @@ static inline int loss_cancelled(const loss_ctx *ctx)
 {
     return ctx->cancelled != NULL && ctx->cancelled(ctx->cancel_arg);
 }
+
+/* The cost model's work units are calibrated to about 1-4 ns of one core each (loss_plan_cost;
+ * measured on a 2-vCPU EPYC VM): an element of a unit costs LOSS_WORK_PER_ELEMENT, a unit
+ * itself LOSS_WORK_PER_UNIT (a row's setup, its sums and its stores, even when the row is
+ * empty). Elementwise plans, whose unit is one element in a tight loop, set unit_work to
+ * LOSS_WORK_PER_ELEMENT; losses with costlier inner steps (ctc, ntxent) set their own. */
+#define LOSS_WORK_PER_ELEMENT 4
+#define LOSS_WORK_PER_UNIT 32
 
 /* ---- plan helpers ---- */
 

@@ -117,12 +117,12 @@ static api_code v2_infer(const route_call *c, api_reply *reply)
 }
 #endif
 
-#define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
+#define OPEN_V2 (ROUTE_OPEN | ROUTE_V2 | ROUTE_ADMIN)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
 static const route table[] = {
-    {ROUTE_GET, "/healthz", ROUTE_OPEN, healthz},
-    {ROUTE_GET, "/readyz", ROUTE_OPEN, readyz},
-    {ROUTE_GET, "/metrics", 0, metrics},
+    {ROUTE_GET, "/healthz", ROUTE_OPEN | ROUTE_ADMIN, healthz},
+    {ROUTE_GET, "/readyz", ROUTE_OPEN | ROUTE_ADMIN, readyz},
+    {ROUTE_GET, "/metrics", ROUTE_ADMIN, metrics},
     {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
     {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
     {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},

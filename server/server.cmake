@@ -1,7 +1,10 @@
 # lossd's HTTP layer (the only code that includes microhttpd.h) and the daemon binary.
 add_library(lossd_server STATIC
   server/config.c
+  server/conn_guard.c
   server/daemon.c
+  server/framing.c
+  server/listener.c
   server/log.c
   server/metrics.c
   server/probe.c
@@ -19,5 +22,8 @@ endif()
 
 add_executable(lossd server/main.c)
 target_include_directories(lossd PRIVATE ${CBLAS_INCLUDE})
-target_link_libraries(lossd PRIVATE lossd_server lossd_api lossd_core PkgConfig::MHD)
+target_link_libraries(lossd PRIVATE lossd_server lossd_api lossd_core PkgConfig::MHD ${CMAKE_DL_LIBS})
+# framing.c's MHD_queue_response must be in the dynamic symbol table so that libmicrohttpd's
+# own error pages reach it (docs/decisions.md, "libmicrohttpd's error pages").
+target_link_options(lossd PRIVATE -Wl,--export-dynamic-symbol=MHD_queue_response)
 lossd_strict(lossd)

@@ -58,6 +58,7 @@ static loss_status bce_with_logits_plan(loss_ctx *ctx, loss_error *err)
         return st;
     ctx->n_units = p->count;
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     loss_plan_term_shape(ctx, 0, p);
     ctx->denom[0] = (double)p->count;
     return LOSS_OK;

@@ -20,8 +20,8 @@ enum { P_BLANK, P_ZERO_INFINITY };
 #define CTC_POLL_STEPS 64
 /* Cost model (loss_plan_cost): work units per cell of a recursion (a log-sum-exp of three
  * terms, an emission load) and per class of a time step (checks, the gradient). */
-#define CTC_CELL_UNITS 16
-#define CTC_CLASS_UNITS 2
+#define CTC_CELL_UNITS 40
+#define CTC_CLASS_UNITS 4
 
 typedef struct {
     size_t T, N, C, S;
@@ -259,7 +259,7 @@ static loss_status ctc_plan(loss_ctx *ctx, loss_error *err)
                               "T = %zu with S = %zu targets is too long a sequence", T, S);
     ctx->n_units = N;
     ctx->unit_cost = rows_cost(T, ext + C);
-    ctx->unit_work = rows_cost(T, rows_cost(ext, CTC_CELL_UNITS * (ctx->want_gradient ? 3 : 1)) +
+    ctx->unit_work = rows_cost(T, rows_cost(ext, CTC_CELL_UNITS * (ctx->want_gradient ? 2 : 1)) +
                                       rows_cost(C, CTC_CLASS_UNITS));
     ctx->chunk_bytes = work * sizeof(double); /* ctc_chunk's recursion state */
     ctx->term_rank[0] = 1;

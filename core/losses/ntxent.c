@@ -25,9 +25,9 @@ enum { P_TEMPERATURE };
 #define NTX_MAX_SIM ((size_t)1 << 27)
 /* Cost model (loss_plan_cost): a single-threaded dgemm does several multiply-adds per
  * nanosecond, an exp and a softmax step cost a few. */
-#define NTX_GEMM_PER_UNIT 4
+#define NTX_GEMM_PER_UNIT 2
 #define NTX_FINISH_BLOCK 512
-#define NTX_EXP_UNITS 8
+#define NTX_EXP_UNITS 16
 
 typedef struct {
     size_t rows, dim; /* 2N, D */
