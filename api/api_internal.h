@@ -21,6 +21,12 @@ typedef struct {
 /* Fills e (printf-style message; field may be NULL) and returns code. */
 api_code api_err_set(api_err *e, api_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A client's text for a message: at most about 64 bytes of s (len bytes of any value), each
+ * control character written as \u00XX so that an embedded NUL cannot cut the message short
+ * (the bytes after it stay visible), "..." when cut. Returns buf. */
+#define API_QUOTE_CAP 100
+const char *api_quote(char buf[API_QUOTE_CAP], const char *s, size_t len);
+
 /* Maps core's and the parser's errors to wire codes, keeping field and message. */
 api_code api_err_from_loss(api_err *e, const loss_error *le);
 api_code api_err_from_json(api_err *e, const json_error *je);

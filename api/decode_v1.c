@@ -16,13 +16,10 @@ static int key_is(const json_member *m, const char *word)
     return m->key_len == n && memcmp(m->key, word, n) == 0;
 }
 
-/* A key as a C string for messages and the error's field (truncated to fit). */
-static const char *key_str(const json_member *m, char *buf, size_t cap)
+/* A key as a C string for messages and the error's field (escaped, truncated to fit). */
+static const char *key_str(const json_member *m, char buf[API_QUOTE_CAP])
 {
-    size_t n = m->key_len < cap - 1 ? m->key_len : cap - 1;
-    memcpy(buf, m->key, n);
-    buf[n] = '\0';
-    return buf;
+    return api_quote(buf, m->key, m->key_len);
 }
 
 static int in_skip(decode_skip skip, const json_member *m)
@@ -200,10 +197,10 @@ static api_code set_reduction(loss_call *call, const json_node *v, api_err *err)
             if (call->desc->reductions & LOSS_RED_BIT(k))
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                          list[0] ? ", " : "", loss_reduction_name((loss_reduction)k));
+        char q[API_QUOTE_CAP];
         return api_err_set(err, API_ERR_INVALID_PARAMETER, "reduction",
-                           "%s does not support reduction \"%.*s\" (supported: %s)",
-                           call->desc->name, (int)(v->u.str.len > 32 ? 32 : v->u.str.len),
-                           v->u.str.ptr, list);
+                           "%s does not support reduction \"%s\" (supported: %s)",
+                           call->desc->name, api_quote(q, v->u.str.ptr, v->u.str.len), list);
     }
     call->reduction = (loss_reduction)r;
     return API_OK;
@@ -311,8 +308,8 @@ static api_code apply_member(loss_call *call, const json_member *m, unsigned fla
         return set_param(call, i, &m->value, err);
     if (flags & DECODE_LENIENT)
         return API_OK;
-    char key[64];
-    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key, sizeof key),
+    char key[API_QUOTE_CAP];
+    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key),
                        "unknown field \"%s\" for loss %s", key, desc->name);
 }
 

@@ -8,21 +8,19 @@
 
 static api_code unknown_loss(api_err *err, const char *name, size_t len)
 {
-    int n = (int)(len > 64 ? 64 : len);
+    char q[API_QUOTE_CAP];
     const char *near = loss_registry_suggest(name, len);
     if (near != NULL)
-        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                           "unknown loss '%.*s'; did you mean '%s'?", n, name, near);
+        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss", "unknown loss '%s'; did you mean '%s'?",
+                           api_quote(q, name, len), near);
     return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                       "unknown loss '%.*s'; GET /v1/losses lists every loss", n, name);
+                       "unknown loss '%s'; GET /v1/losses lists every loss", api_quote(q, name, len));
 }
 
 static api_code unknown_key(api_err *err, const json_member *m, const char *why)
 {
-    char key[64];
-    size_t n = m->key_len < sizeof key - 1 ? m->key_len : sizeof key - 1;
-    memcpy(key, m->key, n);
-    key[n] = '\0';
+    char key[API_QUOTE_CAP];
+    api_quote(key, m->key, m->key_len);
     return api_err_set(err, API_ERR_UNKNOWN_FIELD, key, "unknown field \"%s\": %s", key, why);
 }
 

@@ -15,13 +15,14 @@ static const loss_desc *find_model(const char *name, size_t len, api_reply *repl
     if (desc != NULL)
         return desc;
     const char *near = loss_registry_suggest(name, len);
-    int shown = (int)(len > 64 ? 64 : len);
+    char q[API_QUOTE_CAP];
+    api_quote(q, name, len);
     if (near != NULL)
         api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
-                        "unknown model \"%.*s\"; did you mean \"%s\"?", shown, name, near);
+                        "unknown model \"%s\"; did you mean \"%s\"?", q, near);
     else
         api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
-                        "unknown model \"%.*s\" (GET /v1/losses lists them)", shown, name);
+                        "unknown model \"%s\" (GET /v1/losses lists them)", q);
     return NULL;
 }
 
