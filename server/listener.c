@@ -27,6 +27,7 @@
 #define LINGER_MS 1000      /* how long a refused client gets to read its 503 */
 #define LINGER_DRAIN 65536  /* bytes read (and dropped) from a refused client, at most */
 #define EMFILE_PAUSE_MS 100 /* out of descriptors: stop accepting this long */
+#define SETTLE_MS 100       /* at close: time for handshakes under way to complete */
 
 typedef struct {
     int fd;
@@ -180,17 +181,37 @@ static void accept_batch(listener *l, int i, size_t max)
     }
 }
 
-/* The main port's last act: a filter drops new SYNs (the kernel keeps what it accepted), the
- * accept queue is emptied into the daemon, then the socket closes. */
+/* A socket filter for the listening socket: drops a segment with SYN and without ACK (a new
+ * connection attempt), keeps the rest, so handshakes already under way still complete.
+ * Socket filters see the TCP header at offset 0; byte 13 holds the flags. */
+static const struct sock_filter refuse_syn[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 2, 0), /* ACK: keep */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1), /* SYN: drop, else keep */
+    BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+};
+
+/* The main port's last act: new SYNs are dropped (the clients retry, then find the port
+ * closed), handshakes under way get SETTLE_MS to complete, everything the kernel accepted is
+ * taken into the daemon, then the socket closes. Closing at once would reset the connections
+ * still in the accept queue, which their clients already saw as established. */
 static void close_main(listener *l)
 {
-    struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-    struct sock_fprog prog = {.len = 1, .filter = drop_all};
-    if (l->port[0].fd >= 0) {
-        if (setsockopt(l->port[0].fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+    struct sock_fprog prog = {.len = sizeof refuse_syn / sizeof refuse_syn[0],
+                              .filter = (struct sock_filter *)(uintptr_t)refuse_syn};
+    int fd = l->port[0].fd;
+    if (fd >= 0) {
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
             log_msg("warn", "cannot filter the listening socket: %s", strerror(errno));
+        uint64_t until = now_ns() + (uint64_t)SETTLE_MS * 1000000u;
+        do {
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            if (poll(&pf, 1, 10) > 0)
+                accept_batch(l, 0, 0);
+        } while (now_ns() < until);
         accept_batch(l, 0, 0);
-        close(l->port[0].fd);
+        close(fd);
         l->port[0].fd = -1;
     }
     pthread_mutex_lock(&l->mu);

@@ -22,6 +22,15 @@ import time
 BIN = None
 
 
+def has_flag(flag):
+    return flag in subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout
+
+
+def unlimited_work():
+    """Flags that lift the work cap, so that a deadline (not the cost model) is measured."""
+    return ["--max-work", "1T"] if has_flag("--max-work") else []
+
+
 class Server:
     def __init__(self, args=(), env=None):
         self.log = tempfile.NamedTemporaryFile(prefix="lossd-measure-", suffix=".log", delete=False)
@@ -199,7 +208,19 @@ def evaluate_repeat():
 
 
 def ctc_deadline():
-    s = Server(["--job-timeout", "5", "--workers", "2"])
+    out = []
+    if has_flag("--max-work"):
+        s = Server(["--job-timeout", "5", "--workers", "2"])
+        try:
+            st, buf, sec = post(s.port, "/v1/loss/ctc", ctc_body(4096, 40, 3, 4000), timeout=300)
+            out.append(f"default_limits: status={st} seconds={sec:.2f} {body_of(buf)[:90]!r}")
+        finally:
+            s.close()
+    return " | ".join(out + [ctc_deadline_run()])
+
+
+def ctc_deadline_run():
+    s = Server(["--job-timeout", "5", "--workers", "2", *unlimited_work()])
     try:
         body = ctc_body(4096, 40, 3, 4000)
         res = {}
@@ -237,8 +258,7 @@ def ntxent_max():
 def slow_connections():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
-    s = Server(["--admin-port", "0"] if "--admin-port" in subprocess.run(
-        [BIN, "--help"], capture_output=True, text=True).stdout else [])
+    s = Server(["--admin-port", "0"] if has_flag("--admin-port") else [])
     socks = []
     try:
         for i in range(1100):
@@ -322,7 +342,7 @@ def chunk_line():
 
 
 def drain_long_job():
-    s = Server(["--drain-timeout", "3", "--job-timeout", "300"])
+    s = Server(["--drain-timeout", "3", "--job-timeout", "300", *unlimited_work()])
     try:
         body = ctc_body(4096, 40, 3, 4000)
         res = {}
@@ -361,33 +381,52 @@ def sighup():
         s.proc.send_signal(signal.SIGHUP)
         for t in ts:
             t.join(60)
-        rc = s.stop(timeout=60)
+        try:
+            rc = s.proc.wait(60)  # no second signal: that one would mean "exit now"
+        except subprocess.TimeoutExpired:
+            rc = s.stop(signal.SIGKILL)
         ok = sum(1 for r in results if r == 200)
         return f"ok={ok}/50 rc={rc}"
     finally:
         s.close()
 
 
+def connect_then_get(port):
+    """'ok', 'refused'/'connect_timeout' (never connected: correct after the close), or
+    'dropped' (connected, then reset or closed without a response: the failure)."""
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=3.0)
+    except ConnectionRefusedError:
+        return "refused"
+    except OSError:
+        return "connect_timeout"
+    try:
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        buf = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        return "ok" if buf.startswith(b"HTTP/1.1 ") else "dropped"
+    except OSError:
+        return "dropped"
+    finally:
+        c.close()
+
+
 def shutdown_delay():
     s = Server(["--shutdown-delay", "2"])
-    errors = {"ok": 0, "refused": 0, "reset": 0, "other": 0}
+    errors = {"ok": 0, "refused": 0, "connect_timeout": 0, "dropped": 0}
     stop = time.monotonic() + 4.0
     lock = threading.Lock()
     try:
         def hammer():
             while time.monotonic() < stop:
-                try:
-                    st, _, _ = get(s.port, "/healthz", timeout=3.0)
-                    key = "ok" if st is not None else "other"
-                except ConnectionRefusedError:
-                    key = "refused"
-                except (ConnectionResetError, BrokenPipeError):
-                    key = "reset"
-                except OSError:
-                    key = "other"
+                key = connect_then_get(s.port)
                 with lock:
                     errors[key] += 1
-                if key == "refused":
+                if key != "ok":
                     time.sleep(0.01)
         ts = [threading.Thread(target=hammer) for _ in range(8)]
         for t in ts:
@@ -397,7 +436,7 @@ def shutdown_delay():
         for t in ts:
             t.join(10)
         s.stop()
-        return " ".join(f"{k}={v}" for k, v in errors.items()) + "  (reset/other = accepted then dropped)"
+        return " ".join(f"{k}={v}" for k, v in errors.items()) + "  (dropped = connected, then no response)"
     finally:
         s.close()
 
