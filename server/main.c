@@ -97,17 +97,18 @@ static int wait_for_stop(void)
     return sig;
 }
 
-/* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own;
- * raise the soft limit toward the hard one so the connection limit is the one that bites. */
+/* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own,
+ * the admin port's and the refused connections still being answered; raise the soft limit
+ * toward the hard one so the connection limit is the one that bites. */
 static void raise_fd_limit(size_t max_connections)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_connections + 64;
+    rlim_t want = (rlim_t)max_connections + 512;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-        log_msg("warn", "descriptor limit %llu is below --max-connections %zu + 64",
+        log_msg("warn", "descriptor limit %llu is below --max-connections %zu + 512",
                 (unsigned long long)rl.rlim_cur, max_connections);
 }
 

@@ -142,6 +142,23 @@ Test(http_cost, evaluate_costs_add_up_across_its_entries)
     srv_stop();
 }
 
+Test(http_cost, batch_costs_add_up_across_its_requests)
+{
+    size_t len;
+    char *one = ctc_body(400, 2, 3, 150, &len), *batch = malloc(3 * len + 200), *p = batch;
+    srv_start((const char *[]){"--max-work", "15M", NULL}); /* one such ctc: ~10M units */
+    p += sprintf(p, "{\"requests\": [");
+    for (int i = 0; i < 2; i++)
+        p += sprintf(p, "%s{\"loss\": \"ctc\", %s", i ? ", " : "", one + 1);
+    sprintf(p, "]}");
+    http_response r = req("POST", "/v1/batch", "Content-Type: application/json\r\n", batch);
+    expect_error(&r, 413, "too_much_work");
+    http_response_free(&r);
+    free(one);
+    free(batch);
+    srv_stop();
+}
+
 typedef struct {
     const char *path, *body;
     http_response r;
