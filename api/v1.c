@@ -11,10 +11,11 @@ static api_code unknown_loss(api_err *err, const char *name, size_t len)
     char q[API_QUOTE_CAP];
     const char *near = loss_registry_suggest(name, len);
     if (near != NULL)
-        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss", "unknown loss '%s'; did you mean '%s'?",
-                           api_quote(q, name, len), near);
+        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
+                           "unknown loss '%s'; did you mean '%s'?", api_quote(q, name, len), near);
     return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                       "unknown loss '%s'; GET /v1/losses lists every loss", api_quote(q, name, len));
+                       "unknown loss '%s'; GET /v1/losses lists every loss",
+                       api_quote(q, name, len));
 }
 
 static api_code unknown_key(api_err *err, const json_member *m, const char *why)

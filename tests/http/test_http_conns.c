@@ -53,8 +53,9 @@ Test(http_conns, headers_sent_a_byte_at_a_time_are_cut_at_the_header_deadline)
     http_conn c;
     srv_start((const char *[]){"--header-timeout", "1", NULL});
     cr_assert_eq(http_open(&c, srv.port), 0);
-    double took = trickle_until_closed(&c, "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                          "aaaaaaaaaaaaaaaaaaaaaaa\r\n", 200, 10.0);
+    double took = trickle_until_closed(
+        &c, "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 200,
+        10.0);
     cr_expect_lt(took, 4.0, "closed near the 1 s header deadline, not kept open: %.1f s", took);
     http_close(&c);
     /* A normal client is unaffected. */

@@ -66,7 +66,8 @@ Test(http_framing, transfer_encoding_with_a_space_before_the_colon_yields_400)
 Test(http_framing, a_header_name_with_a_control_character_yields_400)
 {
     srv_start(NULL);
-    expect_refused_without_smuggling("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A\x01: b\r\n\r\n" HIDDEN);
+    expect_refused_without_smuggling("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A\x01: b\r\n\r\n"
+                                     HIDDEN);
     srv_stop();
 }
 

@@ -27,8 +27,10 @@ Test(framing, one_content_length_or_one_chunked_should_pass)
 
 Test(framing, ambiguous_lengths_should_be_refused)
 {
-    cr_expect_not_null(verdict((const char *[]){"Content-Length", "4", "content-length", "5", NULL}));
-    cr_expect_not_null(verdict((const char *[]){"Content-Length", "4", "Content-Length", "4", NULL}));
+    cr_expect_not_null(
+        verdict((const char *[]){"Content-Length", "4", "content-length", "5", NULL}));
+    cr_expect_not_null(
+        verdict((const char *[]){"Content-Length", "4", "Content-Length", "4", NULL}));
     cr_expect_not_null(
         verdict((const char *[]){"Content-Length", "4", "Transfer-Encoding", "chunked", NULL}));
     cr_expect_not_null(verdict((const char *[]){"Transfer-Encoding", "gzip, chunked", NULL}));
