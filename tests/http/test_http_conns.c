@@ -81,25 +81,37 @@ Test(http_conns, a_body_slower_than_the_minimum_rate_is_cut)
     srv_stop();
 }
 
+/* Whether the server has sent something on c within timeout_ms (a refusal comes unasked). */
+static int answered_within(http_conn *c, int timeout_ms)
+{
+    struct pollfd pf = {.fd = c->fd, .events = POLLIN};
+    return poll(&pf, 1, timeout_ms) > 0;
+}
+
+/* With a cap of 2 per address, the third connection (the second, if srv_start's last probe
+ * connection is not closed yet on the server's side) gets an unasked-for 503 at once. */
 Test(http_conns, past_the_per_address_cap_a_new_connection_gets_503_at_once)
 {
-    http_conn idle[2], c;
+    enum { N = 4 };
+    http_conn c[N];
     http_response r;
+    int refused_at = -1, opened = 0;
     srv_start((const char *[]){"--max-connections-per-ip", "2", NULL});
-    for (int i = 0; i < 2; i++)
-        cr_assert_eq(http_open(&idle[i], srv.port), 0);
     usleep(200000);
-    cr_assert_eq(http_open(&c, srv.port), 0);
-    double t0 = now_s();
-    cr_assert_eq(http_read(&c, &r, 0), 0, "an answer without even sending a request");
-    cr_expect_lt(now_s() - t0, 1.0);
+    for (int i = 0; i < N && refused_at < 0; i++) {
+        cr_assert_eq(http_open(&c[i], srv.port), 0);
+        opened++;
+        if (answered_within(&c[i], 500))
+            refused_at = i;
+    }
+    cr_assert(refused_at == 1 || refused_at == 2, "refused at connection %d", refused_at);
+    cr_assert_eq(http_read(&c[refused_at], &r, 0), 0);
     expect_error(&r, 503, "overloaded");
     cr_expect_str_eq(hdr(&r, "Retry-After"), "1");
     cr_expect(r.closed);
     http_response_free(&r);
-    http_close(&c);
-    for (int i = 0; i < 2; i++)
-        http_close(&idle[i]);
+    for (int i = 0; i < opened; i++)
+        http_close(&c[i]);
     srv_stop();
 }
 
