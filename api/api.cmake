@@ -8,6 +8,7 @@ add_library(lossd_api STATIC
   api/error.c
   api/decode_v1.c
   api/encode.c
+  api/cost.c
   api/v1.c
   api/catalogue.c)
 target_include_directories(lossd_api PUBLIC api)

@@ -30,12 +30,25 @@ typedef struct {
     size_t elements;                /* tensor elements computed */
     /* More headers as (name, value) pairs of static strings; a NULL name ends them. */
     const char *headers[2 * API_REPLY_HEADERS];
+    /* The handler stopped before computing anything because the request costs more than
+     * api_env.defer_work: the reply is empty; call the handler again where heavy work may
+     * run (with defer_work 0). */
+    int deferred;
 } api_reply;
 
 /* What a handler needs from the daemon. */
 typedef struct {
     struct pool *workers; /* for splitting large computations; NULL: the calling thread */
     size_t max_elements;  /* cap on elements per request (0: core's own limit) */
+    /* Cost caps per request, /v1/evaluate and /v1/batch entries summed (core's loss_cost):
+     * over either, 413 too_much_work before anything is allocated. 0: no cap. */
+    size_t max_work;   /* work units */
+    size_t max_output; /* elements of values and gradients returned */
+    size_t defer_work; /* nonzero: a request needing more work is deferred (api_reply) */
+    /* Polled by core between chunks; nonzero stops the computation with 503 timeout. NULL:
+     * never. cancel_arg is borrowed for the call. */
+    int (*cancelled)(void *cancel_arg);
+    void *cancel_arg;
 } api_env;
 
 void api_reply_release(api_reply *reply);

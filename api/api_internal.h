@@ -21,6 +21,12 @@ typedef struct {
 /* Fills e (printf-style message; field may be NULL) and returns code. */
 api_code api_err_set(api_err *e, api_code code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A client's text for a message: at most about 64 bytes of s (len bytes of any value), each
+ * control character written as \u00XX so that an embedded NUL cannot cut the message short
+ * (the bytes after it stay visible), "..." when cut. Returns buf. */
+#define API_QUOTE_CAP 100
+const char *api_quote(char buf[API_QUOTE_CAP], const char *s, size_t len);
+
 /* Maps core's and the parser's errors to wire codes, keeping field and message. */
 api_code api_err_from_loss(api_err *e, const loss_error *le);
 api_code api_err_from_json(api_err *e, const json_error *je);
@@ -70,6 +76,19 @@ size_t encode_v1_estimate(const loss_result *res);
  * shape, denominator (mean), gradient (when computed). */
 void encode_v1_result(jbuf *jb, const loss_desc *desc, const loss_call *call,
                       const loss_result *res);
+
+/* ---- the cost of a request (cost.c) ---- */
+
+/* Adds call's cost (core's loss_plan_cost, from its shapes) to *sum. Fails with the error core
+ * gives for impossible shapes or parameters, or too_much_work when the call alone exceeds
+ * env's caps. */
+api_code api_cost_add(const api_env *env, const loss_call *call, loss_cost *sum, api_err *err);
+
+/* too_much_work when the request's summed cost exceeds env's caps, else API_OK. */
+api_code api_cost_admit(const api_env *env, const loss_cost *sum, api_err *err);
+
+/* Whether a request of this cost must be deferred (env->defer_work); sets reply->deferred. */
+int api_cost_defer(const api_env *env, const loss_cost *sum, api_reply *reply);
 
 /* Runs one decoded call unless *elements plus its inputs exceed the request's element cap;
  * on success appends prefix, the response members and '}' to jb and adds the elements

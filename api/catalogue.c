@@ -175,13 +175,14 @@ api_code api_v1_catalogue_entry(const char *name, size_t name_len, api_reply *re
     const loss_desc *d = loss_registry_find(name, name_len);
     memset(reply, 0, sizeof *reply);
     if (d == NULL) {
-        int n = (int)(name_len > 64 ? 64 : name_len);
+        char q[API_QUOTE_CAP];
         const char *near = loss_registry_suggest(name, name_len);
+        api_quote(q, name, name_len);
         if (near != NULL)
             return api_error_reply(reply, API_STYLE_V1, API_ERR_UNKNOWN_LOSS, "loss",
-                                   "unknown loss '%.*s'; did you mean '%s'?", n, name, near);
+                                   "unknown loss '%s'; did you mean '%s'?", q, near);
         return api_error_reply(reply, API_STYLE_V1, API_ERR_UNKNOWN_LOSS, "loss",
-                               "unknown loss '%.*s'; GET /v1/losses lists every loss", n, name);
+                               "unknown loss '%s'; GET /v1/losses lists every loss", q);
     }
     jbuf_init(&jb, 2048);
     entry(&jb, d);

@@ -16,13 +16,10 @@ static int key_is(const json_member *m, const char *word)
     return m->key_len == n && memcmp(m->key, word, n) == 0;
 }
 
-/* A key as a C string for messages and the error's field (truncated to fit). */
-static const char *key_str(const json_member *m, char *buf, size_t cap)
+/* A key as a C string for messages and the error's field (escaped, truncated to fit). */
+static const char *key_str(const json_member *m, char buf[API_QUOTE_CAP])
 {
-    size_t n = m->key_len < cap - 1 ? m->key_len : cap - 1;
-    memcpy(buf, m->key, n);
-    buf[n] = '\0';
-    return buf;
+    return api_quote(buf, m->key, m->key_len);
 }
 
 static int in_skip(decode_skip skip, const json_member *m)
@@ -200,10 +197,10 @@ static api_code set_reduction(loss_call *call, const json_node *v, api_err *err)
             if (call->desc->reductions & LOSS_RED_BIT(k))
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
                          list[0] ? ", " : "", loss_reduction_name((loss_reduction)k));
+        char q[API_QUOTE_CAP];
         return api_err_set(err, API_ERR_INVALID_PARAMETER, "reduction",
-                           "%s does not support reduction \"%.*s\" (supported: %s)",
-                           call->desc->name, (int)(v->u.str.len > 32 ? 32 : v->u.str.len),
-                           v->u.str.ptr, list);
+                           "%s does not support reduction \"%s\" (supported: %s)",
+                           call->desc->name, api_quote(q, v->u.str.ptr, v->u.str.len), list);
     }
     call->reduction = (loss_reduction)r;
     return API_OK;
@@ -295,7 +292,7 @@ static api_code set_input(loss_call *call, int i, const json_node *v, arena *mem
 /* unknown_field naming the key, and what the loss does take so the fix is in the message. */
 static api_code unknown_member(const loss_desc *desc, const json_member *m, api_err *err)
 {
-    char key[64], inputs[128], params[96] = "none";
+    char key[API_QUOTE_CAP], inputs[128], params[96] = "none";
     size_t n = 0;
     loss_desc_input_names(desc, inputs, sizeof inputs);
     for (size_t i = 0; i < desc->n_params && n < sizeof params; i++) {
@@ -303,7 +300,7 @@ static api_code unknown_member(const loss_desc *desc, const json_member *m, api_
                          desc->params[i].name);
         n += w > 0 ? (size_t)w : 0;
     }
-    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key, sizeof key),
+    return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key),
                        "unknown field \"%s\" for loss %s (inputs: %s; parameters: %s)", key,
                        desc->name, inputs, params);
 }

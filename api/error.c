@@ -70,8 +70,35 @@ static api_code loss_status_code(loss_status st)
         return API_ERR_PAYLOAD_TOO_LARGE;
     case LOSS_ERR_NOMEM:
         return API_ERR_NOMEM;
+    case LOSS_ERR_WORK:
+        return API_ERR_TOO_MUCH_WORK;
+    case LOSS_ERR_CANCELLED:
+        return API_ERR_TIMEOUT;
     }
     return API_ERR_INTERNAL;
+}
+
+const char *api_quote(char buf[API_QUOTE_CAP], const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, i = 0;
+    for (; i < len && o + 6 < API_QUOTE_CAP - 4 && o < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            memcpy(buf + o, "\\u00", 4);
+            buf[o + 4] = hex[c >> 4];
+            buf[o + 5] = hex[c & 15];
+            o += 6;
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    if (i < len) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+    return buf;
 }
 
 api_code api_err_from_loss(api_err *e, const loss_error *le)

@@ -8,22 +8,28 @@
 
 static api_code unknown_loss(api_err *err, const char *name, size_t len)
 {
-    int n = (int)(len > 64 ? 64 : len);
+    char q[API_QUOTE_CAP];
     const char *near = loss_registry_suggest(name, len);
     if (near != NULL)
         return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                           "unknown loss '%.*s'; did you mean '%s'?", n, name, near);
+                           "unknown loss '%s'; did you mean '%s'?", api_quote(q, name, len), near);
     return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                       "unknown loss '%.*s'; GET /v1/losses lists every loss", n, name);
+                       "unknown loss '%s'; GET /v1/losses lists every loss",
+                       api_quote(q, name, len));
 }
 
 static api_code unknown_key(api_err *err, const json_member *m, const char *why)
 {
-    char key[64];
-    size_t n = m->key_len < sizeof key - 1 ? m->key_len : sizeof key - 1;
-    memcpy(key, m->key, n);
-    key[n] = '\0';
+    char key[API_QUOTE_CAP];
+    api_quote(key, m->key, m->key_len);
     return api_err_set(err, API_ERR_UNKNOWN_FIELD, key, "unknown field \"%s\": %s", key, why);
+}
+
+/* A computation stopped by the request's deadline ends the whole request, not one item. */
+static api_code request_timeout(api_err *err)
+{
+    return api_err_set(err, API_ERR_TIMEOUT, NULL,
+                       "the request ran past its deadline and was stopped");
 }
 
 /* Parses a request body that must be a JSON object. */
@@ -46,9 +52,15 @@ api_code v1_compute_into(const api_env *env, const loss_call *call, const char *
 {
     loss_result res;
     loss_error le;
+    loss_cost cost = {0};
+    loss_call run = *call;
     if (decode_v1_check_size(call, env ? env->max_elements : 0, *elements, err) != API_OK)
         return err->code;
-    if (loss_compute(call, env ? env->workers : NULL, &res, &le) != LOSS_OK)
+    if (api_cost_add(env, call, &cost, err) != API_OK)
+        return err->code;
+    run.cancelled = env ? env->cancelled : NULL;
+    run.cancel_arg = env ? env->cancel_arg : NULL;
+    if (loss_compute(&run, env ? env->workers : NULL, &res, &le) != LOSS_OK)
         return api_err_from_loss(err, &le);
     jbuf_reserve(jb, encode_v1_estimate(&res));
     jbuf_puts(jb, prefix);
@@ -82,9 +94,15 @@ api_code api_v1_loss(const api_env *env, const char *name, size_t name_len, cons
     loss_call_init(&call, desc);
     if ((code = decode_v1_apply(&call, &doc.root, 0, NULL, &doc.mem, &err)) != API_OK)
         goto cleanup;
+    loss_cost cost = {0};
+    if ((code = api_cost_add(env, &call, &cost, &err)) != API_OK ||
+        api_cost_defer(env, &cost, reply))
+        goto cleanup;
     code = v1_compute_into(env, &call, "{", &jb, &reply->elements, &err);
 cleanup:
-    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    if (!reply->deferred)
+        code = code == API_OK ? api_reply_json(reply, &jb)
+                              : api_err_reply(reply, API_STYLE_V1, &err);
     jbuf_release(&jb);
     json_doc_release(&doc);
     return code;
@@ -164,29 +182,92 @@ static void write_item_error(jbuf *jb, const char *loss, size_t loss_len, const 
     jbuf_puts(jb, "}}");
 }
 
-/* One entry of losses: decoded from the shared keys, then its own object's keys. */
-static void evaluate_one(const api_env *env, json_doc *doc, const json_node *entry, jbuf *jb,
-                         size_t *elements)
+/* One entry of losses, decoded from the shared keys, then its own object's keys. *desc,
+ * *name and *len are set as far as the entry got (for its error item). */
+static api_code evaluate_decode(json_doc *doc, const json_node *entry, loss_call *call,
+                                const loss_desc **desc, const char **name, size_t *len,
+                                api_err *err)
 {
     static const char *const top_skip[] = {"losses", NULL}, *const own_skip[] = {"name", NULL};
+    api_code c = entry_name(entry, name, len, err);
+    *desc = c == API_OK ? loss_registry_find(*name, *len) : NULL;
+    if (c == API_OK && *desc == NULL)
+        c = unknown_loss(err, *name, *len);
+    if (c == API_OK) {
+        loss_call_init(call, *desc);
+        c = decode_v1_apply(call, &doc->root, DECODE_LENIENT, top_skip, &doc->mem, err);
+    }
+    if (c == API_OK && entry->kind == JSON_OBJECT)
+        c = decode_v1_apply(call, entry, 0, own_skip, &doc->mem, err);
+    return c;
+}
+
+/* Computes one entry into jb (its result, or its error item). Returns the entry's code: a
+ * timeout (the request's deadline) ends the whole request. */
+static api_code evaluate_one(const api_env *env, json_doc *doc, const json_node *entry, jbuf *jb,
+                             size_t *elements)
+{
     const char *name = NULL;
     size_t len = 0;
     api_err err;
     loss_call call;
-    api_code c = entry_name(entry, &name, &len, &err);
-    const loss_desc *desc = c == API_OK ? loss_registry_find(name, len) : NULL;
-    if (c == API_OK && desc == NULL)
-        c = unknown_loss(&err, name, len);
-    if (c == API_OK) {
-        loss_call_init(&call, desc);
-        c = decode_v1_apply(&call, &doc->root, DECODE_LENIENT, top_skip, &doc->mem, &err);
-    }
-    if (c == API_OK && entry->kind == JSON_OBJECT)
-        c = decode_v1_apply(&call, entry, 0, own_skip, &doc->mem, &err);
+    const loss_desc *desc = NULL;
+    api_code c = evaluate_decode(doc, entry, &call, &desc, &name, &len, &err);
     if (c == API_OK)
         c = v1_compute_into(env, &call, "{", jb, elements, &err);
     if (c != API_OK)
         write_item_error(jb, desc ? desc->name : name, desc ? strlen(desc->name) : len, &err);
+    return c;
+}
+
+/* An entry that is only a name: a string, or an object with nothing but "name". */
+static int bare_entry(const json_node *entry)
+{
+    return entry->kind == JSON_STRING || (entry->kind == JSON_OBJECT && entry->u.obj.count == 1);
+}
+
+/* The same loss listed twice by name alone would compute the same thing twice: refused. */
+static api_code check_repeat(const loss_desc *desc, const loss_desc **seen, size_t *n_seen,
+                             size_t cap, api_err *err)
+{
+    for (size_t k = 0; k < *n_seen; k++)
+        if (seen[k] == desc)
+            return api_err_set(err, API_ERR_INVALID_PARAMETER, "losses",
+                               "losses lists %s more than once; list each loss once (an object "
+                               "with its own parameters may repeat a loss)",
+                               desc->name);
+    if (*n_seen < cap)
+        seen[(*n_seen)++] = desc;
+    return API_OK;
+}
+
+/* Before anything is computed: refuses repeated bare names and a summed cost over the caps,
+ * and tells whether the request must be deferred. Entries that fail to decode or cost are
+ * skipped here; the compute pass reports them as error items. */
+static api_code evaluate_admit(const api_env *env, json_doc *doc, const json_node *losses,
+                               api_reply *reply, api_err *err)
+{
+    const loss_desc *seen[128];
+    size_t n_seen = 0;
+    loss_cost sum = {0};
+    for (size_t i = 0; i < losses->u.arr.count; i++) {
+        const json_node *entry = &losses->u.arr.items[i];
+        const char *name = NULL;
+        size_t len = 0;
+        const loss_desc *desc = NULL;
+        loss_call call;
+        api_err item;
+        api_code c = evaluate_decode(doc, entry, &call, &desc, &name, &len, &item);
+        if (desc != NULL && bare_entry(entry) &&
+            check_repeat(desc, seen, &n_seen, sizeof seen / sizeof seen[0], err) != API_OK)
+            return err->code;
+        if (c == API_OK)
+            api_cost_add(env, &call, &sum, &item);
+    }
+    if (api_cost_admit(env, &sum, err) != API_OK)
+        return err->code;
+    api_cost_defer(env, &sum, reply);
+    return API_OK;
 }
 
 api_code api_v1_evaluate(const api_env *env, const char *body, size_t len, api_reply *reply)
@@ -213,17 +294,24 @@ api_code api_v1_evaluate(const api_env *env, const char *body, size_t len, api_r
                            json_kind_name(losses->kind));
         goto cleanup;
     }
-    if ((code = check_shared_keys(&doc.root, losses, &err)) != API_OK)
+    if ((code = check_shared_keys(&doc.root, losses, &err)) != API_OK ||
+        (code = evaluate_admit(env, &doc, losses, reply, &err)) != API_OK || reply->deferred)
         goto cleanup;
     jbuf_puts(&jb, "{\"results\":[");
     for (size_t i = 0; i < losses->u.arr.count; i++) {
         if (i)
             jbuf_putc(&jb, ',');
-        evaluate_one(env, &doc, &losses->u.arr.items[i], &jb, &reply->elements);
+        if (evaluate_one(env, &doc, &losses->u.arr.items[i], &jb, &reply->elements) ==
+            API_ERR_TIMEOUT) {
+            code = request_timeout(&err);
+            goto cleanup;
+        }
     }
     jbuf_puts(&jb, "]}");
 cleanup:
-    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    if (!reply->deferred)
+        code = code == API_OK ? api_reply_json(reply, &jb)
+                              : api_err_reply(reply, API_STYLE_V1, &err);
     jbuf_release(&jb);
     json_doc_release(&doc);
     return code;
@@ -247,22 +335,48 @@ static api_code batch_loss(const json_node *item, const loss_desc **desc, api_er
     return *desc ? API_OK : unknown_loss(err, n->u.str.ptr, n->u.str.len);
 }
 
-static void batch_one(const api_env *env, json_doc *doc, const json_node *item, jbuf *jb,
-                      size_t *elements)
+static api_code batch_decode(json_doc *doc, const json_node *item, loss_call *call, api_err *err)
 {
     static const char *const skip[] = {"loss", NULL};
     const loss_desc *desc = NULL;
+    api_code c = batch_loss(item, &desc, err);
+    if (c == API_OK) {
+        loss_call_init(call, desc);
+        c = decode_v1_apply(call, item, 0, skip, &doc->mem, err);
+    }
+    return c;
+}
+
+/* Computes one request into jb (its response or its error item); returns its code. */
+static api_code batch_one(const api_env *env, json_doc *doc, const json_node *item, jbuf *jb,
+                          size_t *elements)
+{
     api_err err;
     loss_call call;
-    api_code c = batch_loss(item, &desc, &err);
-    if (c == API_OK) {
-        loss_call_init(&call, desc);
-        c = decode_v1_apply(&call, item, 0, skip, &doc->mem, &err);
-    }
+    api_code c = batch_decode(doc, item, &call, &err);
     if (c == API_OK)
         c = v1_compute_into(env, &call, "{\"status\":200,", jb, elements, &err);
     if (c != API_OK)
         write_item_error(jb, NULL, 0, &err);
+    return c;
+}
+
+/* The summed cost of the requests that decode (the others become error items), against the
+ * caps; and whether the batch must be deferred. */
+static api_code batch_admit(const api_env *env, json_doc *doc, const json_node *requests,
+                            api_reply *reply, api_err *err)
+{
+    loss_cost sum = {0};
+    for (size_t i = 0; i < requests->u.arr.count; i++) {
+        loss_call call;
+        api_err item;
+        if (batch_decode(doc, &requests->u.arr.items[i], &call, &item) == API_OK)
+            api_cost_add(env, &call, &sum, &item);
+    }
+    if (api_cost_admit(env, &sum, err) != API_OK)
+        return err->code;
+    api_cost_defer(env, &sum, reply);
+    return API_OK;
 }
 
 static api_code batch_requests(const json_node *root, const json_node **requests, api_err *err)
@@ -295,17 +409,24 @@ api_code api_v1_batch(const api_env *env, const char *body, size_t len, api_repl
     jbuf_init(&jb, 0);
     if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
         goto cleanup;
-    if ((code = batch_requests(&doc.root, &requests, &err)) != API_OK)
+    if ((code = batch_requests(&doc.root, &requests, &err)) != API_OK ||
+        (code = batch_admit(env, &doc, requests, reply, &err)) != API_OK || reply->deferred)
         goto cleanup;
     jbuf_puts(&jb, "{\"responses\":[");
     for (size_t i = 0; i < requests->u.arr.count; i++) {
         if (i)
             jbuf_putc(&jb, ',');
-        batch_one(env, &doc, &requests->u.arr.items[i], &jb, &reply->elements);
+        if (batch_one(env, &doc, &requests->u.arr.items[i], &jb, &reply->elements) ==
+            API_ERR_TIMEOUT) {
+            code = request_timeout(&err);
+            goto cleanup;
+        }
     }
     jbuf_puts(&jb, "]}");
 cleanup:
-    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    if (!reply->deferred)
+        code = code == API_OK ? api_reply_json(reply, &jb)
+                              : api_err_reply(reply, API_STYLE_V1, &err);
     jbuf_release(&jb);
     json_doc_release(&doc);
     return code;

@@ -14,13 +14,14 @@ static const loss_desc *find_model(const char *name, size_t len, api_reply *repl
     if (desc != NULL)
         return desc;
     const char *near = loss_registry_suggest(name, len);
-    int shown = (int)(len > 64 ? 64 : len);
+    char q[API_QUOTE_CAP];
+    api_quote(q, name, len);
     if (near != NULL)
         api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
-                        "unknown model \"%.*s\"; did you mean \"%s\"?", shown, name, near);
+                        "unknown model \"%s\"; did you mean \"%s\"?", q, near);
     else
         api_error_reply(reply, API_STYLE_V2, API_ERR_UNKNOWN_LOSS, "model",
-                        "unknown model \"%.*s\" (GET /v1/losses lists them)", shown, name);
+                        "unknown model \"%s\" (GET /v1/losses lists them)", q);
     return NULL;
 }
 
@@ -182,13 +183,21 @@ api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, con
     loss_result res;
     loss_error lerr;
     api_err err;
+    loss_cost cost = {0};
     memset(reply, 0, sizeof *reply);
     const loss_desc *desc = find_model(name, name_len, reply);
     if (desc == NULL)
         return reply->code;
     memset(&res, 0, sizeof res);
-    if (v2_decode(&req, desc, body, len, header_len, env->max_elements, &err) != API_OK)
+    if (v2_decode(&req, desc, body, len, header_len, env->max_elements, &err) != API_OK ||
+        api_cost_add(env, &req.call, &cost, &err) != API_OK)
         goto fail;
+    if (api_cost_defer(env, &cost, reply)) {
+        v2_request_release(&req);
+        return API_OK;
+    }
+    req.call.cancelled = env->cancelled;
+    req.call.cancel_arg = env->cancel_arg;
     if (loss_compute(&req.call, env->workers, &res, &lerr) != LOSS_OK) {
         api_err_from_loss(&err, &lerr);
         goto fail;

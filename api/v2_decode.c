@@ -45,10 +45,11 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
         size_t i = 0;
         while (i < n && !str_is(mem->key, mem->key_len, names[i]))
             i++;
+        char q[API_QUOTE_CAP];
         if (i == n)
             return api_err_set(err, API_ERR_UNKNOWN_FIELD, where,
-                               "%s has an unknown field \"%.*s\"", where,
-                               (int)(mem->key_len > 64 ? 64 : mem->key_len), mem->key);
+                               "%s has an unknown field \"%s\"", where,
+                               api_quote(q, mem->key, mem->key_len));
         slots[i] = &mem->value;
     }
     return API_OK;
@@ -137,8 +138,8 @@ static api_code param_loss(decoder *d, const json_member *m)
             return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, desc->inputs[in].name,
                                "%s is a tensor: send it in \"inputs\", not in \"parameters\"",
                                desc->inputs[in].name);
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)(m->key_len > 63 ? 63 : m->key_len), m->key);
+        char key[API_QUOTE_CAP];
+        api_quote(key, m->key, m->key_len);
         return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, key, "%s has no parameter \"%s\"",
                            desc->name, key);
     }
@@ -178,14 +179,15 @@ static api_code decode_parameters(decoder *d, const json_node *params)
 static api_code check_datatype(decoder *d, const loss_input_desc *in, const json_node *v,
                                v2_datatype *dt)
 {
+    char q[API_QUOTE_CAP];
     if (v == NULL || v->kind != JSON_STRING)
         return api_err_set(d->err, v ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, in->name,
                            "%s needs a \"datatype\" string", in->name);
     if (v2_binary_datatype_parse(v->u.str.ptr, v->u.str.len, dt) != 0 ||
         !v2_binary_datatype_supported(*dt))
         return api_err_set(d->err, API_ERR_INVALID_TYPE, in->name,
-                           "%s: datatype \"%.*s\" is not supported (FP32, FP64%s)", in->name,
-                           (int)(v->u.str.len > 16 ? 16 : v->u.str.len), v->u.str.ptr,
+                           "%s: datatype \"%s\" is not supported (FP32, FP64%s)", in->name,
+                           api_quote(q, v->u.str.ptr, v->u.str.len),
                            in->kind == LOSS_IN_FLOAT ? "" : ", INT32, INT64");
     int is_float = *dt == V2_FP32 || *dt == V2_FP64;
     if (!is_float && in->kind == LOSS_IN_FLOAT)
@@ -363,6 +365,7 @@ static const char *const input_fields[IN_FIELDS] = {"name", "shape", "datatype",
 static api_code input_index(decoder *d, size_t pos, const json_node *name, int *idx)
 {
     const loss_desc *desc = d->req->desc;
+    char q[API_QUOTE_CAP];
     if (name == NULL || name->kind != JSON_STRING)
         return api_err_set(d->err, name ? API_ERR_INVALID_TYPE : API_ERR_MISSING_FIELD, "inputs",
                            "inputs[%zu] needs a \"name\" string", pos);
@@ -371,9 +374,8 @@ static api_code input_index(decoder *d, size_t pos, const json_node *name, int *
         char names[128];
         loss_desc_input_names(desc, names, sizeof names);
         return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "inputs",
-                           "%s has no input \"%.*s\"; its inputs are %s", desc->name,
-                           (int)(name->u.str.len > 64 ? 64 : name->u.str.len), name->u.str.ptr,
-                           names);
+                           "%s has no input \"%s\"; its inputs are %s", desc->name,
+                           api_quote(q, name->u.str.ptr, name->u.str.len), names);
     }
     if (d->req->call.present[*idx])
         return api_err_set(d->err, API_ERR_INVALID_JSON, desc->inputs[*idx].name,
@@ -458,16 +460,15 @@ void v2_output_name(const loss_desc *desc, const v2_output *out, char *buf, size
 static api_code unknown_output(decoder *d, const json_node *name, const v2_output *offered,
                                size_t n)
 {
-    char list[192] = "", one[80];
+    char list[192] = "", one[80], q[API_QUOTE_CAP];
     for (size_t i = 0; i < n; i++) {
         v2_output_name(d->req->desc, &offered[i], one, sizeof one);
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", one);
     }
     return api_err_set(d->err, API_ERR_UNKNOWN_FIELD, "outputs",
-                       "%s has no output \"%.*s\" with this reduction (outputs: %s)",
-                       d->req->desc->name, (int)(name->u.str.len > 64 ? 64 : name->u.str.len),
-                       name->u.str.ptr, list);
+                       "%s has no output \"%s\" with this reduction (outputs: %s)",
+                       d->req->desc->name, api_quote(q, name->u.str.ptr, name->u.str.len), list);
 }
 
 /* Finds outputs[pos].name among the offered outputs; refuses a repeat. */

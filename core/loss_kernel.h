@@ -28,9 +28,19 @@ typedef struct loss_ctx {
     const tensor *in[LOSS_MAX_INPUTS];
     double param[LOSS_MAX_PARAMS]; /* resolved, rounded to the compute dtype */
 
+    /* Plan-only pass (loss_plan_cost): inputs carry shapes and types but data is NULL. plan
+     * must then neither read data nor allocate; it sets everything below as usual. */
+    int plan_only;
+    int (*cancelled)(void *cancel_arg); /* the call's cancel hook (NULL: none) */
+    void *cancel_arg;
+
     /* Set by plan. */
     size_t n_units;
-    size_t unit_cost; /* elements per unit, >= 1: only sizes the chunks */
+    size_t unit_cost;   /* elements per unit, >= 1: sizes the chunks */
+    size_t unit_work;   /* work units per unit (0: LOSS_WORK_PER_ELEMENT * unit_cost +
+                         * LOSS_WORK_PER_UNIT, the rule for row-wise units) */
+    size_t plan_bytes;  /* bytes plan allocates into scratch (in both passes) */
+    size_t chunk_bytes; /* bytes each running chunk allocates for its duration */
     size_t n_terms;   /* 1, or 2 for LOSS_FLAG_PER_TERM */
     size_t term_rank[2];
     size_t term_shape[2][TENSOR_MAX_RANK];
@@ -112,6 +122,21 @@ static inline double loss_sigmoid(double z)
     double e = exp(z);
     return e / (1.0 + e);
 }
+
+/* Whether the call's cancel hook asks to stop: chunks poll it, and so do units that can
+ * run for long (a whole CTC sequence, a GEMM block). */
+static inline int loss_cancelled(const loss_ctx *ctx)
+{
+    return ctx->cancelled != NULL && ctx->cancelled(ctx->cancel_arg);
+}
+
+/* The cost model's work units are calibrated to about 1-4 ns of one core each (loss_plan_cost;
+ * measured on a 2-vCPU EPYC VM): an element of a unit costs LOSS_WORK_PER_ELEMENT, a unit
+ * itself LOSS_WORK_PER_UNIT (a row's setup, its sums and its stores, even when the row is
+ * empty). Elementwise plans, whose unit is one element in a tight loop, set unit_work to
+ * LOSS_WORK_PER_ELEMENT; losses with costlier inner steps (ctc, ntxent) set their own. */
+#define LOSS_WORK_PER_ELEMENT 4
+#define LOSS_WORK_PER_UNIT 32
 
 /* ---- plan helpers ---- */
 

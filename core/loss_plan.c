@@ -42,10 +42,11 @@ loss_status loss_plan_elementwise(loss_ctx *ctx, loss_error *err, int weight_inp
     const tensor *p = ctx->in[0];
     ctx->n_units = p->count;
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     loss_plan_term_shape(ctx, 0, p);
     ctx->denom[0] = (double)p->count;
     const tensor *w = weight_input >= 0 ? ctx->in[weight_input] : NULL;
-    if (w && weighted_mean) {
+    if (w && weighted_mean && !ctx->plan_only) {
         loss_acc acc = {0, 0};
         for (size_t i = 0; i < w->count; i++)
             loss_acc_add(&acc, loss_load(w->data, ctx->dtype, i));

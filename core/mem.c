@@ -4,6 +4,7 @@
  * operations; only aligned blocks of CACHE_MIN bytes or more touch the cache's mutex. */
 #include "mem.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -41,18 +42,53 @@ void mem_fail_reset(void)
 
 long mem_alloc_count(void) { return atomic_load(&alloc_count); }
 
+/* ---- byte accounting (test hook) ---- */
+
+static atomic_int track_on;
+/* Signed: freeing a block allocated before mem_track_start takes live below zero. */
+static atomic_llong track_live, track_peak;
+
+static void track(size_t add, size_t sub)
+{
+    if (!atomic_load_explicit(&track_on, memory_order_relaxed))
+        return;
+    long long live = atomic_fetch_add(&track_live, (long long)add) + (long long)add;
+    atomic_fetch_sub(&track_live, (long long)sub);
+    long long peak = atomic_load(&track_peak);
+    while (live > peak && !atomic_compare_exchange_weak(&track_peak, &peak, live))
+        ;
+}
+
+static void *tracked(void *ptr)
+{
+    if (ptr != NULL)
+        track(malloc_usable_size(ptr), 0);
+    return ptr;
+}
+
+void mem_track_start(void)
+{
+    atomic_store(&track_live, 0);
+    atomic_store(&track_peak, 0);
+    atomic_store(&track_on, 1);
+}
+
+void mem_track_stop(void) { atomic_store(&track_on, 0); }
+
+size_t mem_track_peak(void) { return (size_t)atomic_load(&track_peak); }
+
 void *mem_alloc(size_t size)
 {
     if (should_fail())
         return NULL;
-    return malloc(size ? size : 1);
+    return tracked(malloc(size ? size : 1));
 }
 
 void *mem_calloc(size_t n, size_t size)
 {
     if (should_fail())
         return NULL;
-    return calloc(n ? n : 1, size ? size : 1);
+    return tracked(calloc(n ? n : 1, size ? size : 1));
 }
 
 void *mem_alloc_array(size_t n, size_t size)
@@ -67,10 +103,21 @@ void *mem_realloc(void *ptr, size_t size)
 {
     if (should_fail())
         return NULL;
-    return realloc(ptr, size ? size : 1);
+    size_t old = ptr && atomic_load_explicit(&track_on, memory_order_relaxed)
+                     ? malloc_usable_size(ptr)
+                     : 0;
+    void *grown = realloc(ptr, size ? size : 1);
+    if (grown != NULL)
+        track(malloc_usable_size(grown), old);
+    return grown;
 }
 
-void mem_free(void *ptr) { free(ptr); }
+void mem_free(void *ptr)
+{
+    if (ptr != NULL && atomic_load_explicit(&track_on, memory_order_relaxed))
+        track(0, malloc_usable_size(ptr));
+    free(ptr);
+}
 
 char *mem_strndup(const char *s, size_t len)
 {
@@ -177,7 +224,17 @@ void *mem_alloc_aligned(size_t size)
         base = ptr;
         memcpy(base, &total, sizeof total);
     }
+    track(total, 0);
     return base + HEADER;
+}
+
+size_t mem_aligned_footprint(size_t size)
+{
+    size_t rounded, total;
+    if (__builtin_add_overflow(size, (size_t)63, &rounded))
+        return SIZE_MAX;
+    rounded &= ~(size_t)63;
+    return __builtin_add_overflow(rounded, (size_t)HEADER, &total) ? SIZE_MAX : total;
 }
 
 void mem_free_aligned(void *ptr)
@@ -187,6 +244,7 @@ void mem_free_aligned(void *ptr)
     char *base = (char *)ptr - HEADER;
     size_t total;
     memcpy(&total, base, sizeof total);
+    track(0, total);
     if (total - HEADER >= CACHE_MIN && cache_put(base, total))
         return;
     free(base);

@@ -51,3 +51,14 @@ target_link_options(fuzz_tensor_file PRIVATE -fsanitize=fuzzer,address,undefined
                     -fno-sanitize-recover=all)
 target_link_libraries(fuzz_tensor_file PRIVATE lossd_api)
 lossd_strict(fuzz_tensor_file)
+
+# Core's cost model: random losses, shapes (zero and huge dims) and parameters; the plan-only
+# pass allocates nothing and real runs stay within the cost it gave.
+#   build-fuzz/fuzz_loss_cost -max_total_time=60 fuzz/corpus-run fuzz/corpus/loss_cost
+add_executable(fuzz_loss_cost fuzz/fuzz_loss_cost.c)
+target_compile_options(fuzz_loss_cost PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_loss_cost PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_loss_cost PRIVATE lossd_core)
+lossd_strict(fuzz_loss_cost)

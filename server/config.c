@@ -58,9 +58,28 @@ static const opt_row options[] = {
     {"drain-timeout", "LOSSD_DRAIN_TIMEOUT", OPT_UINT, OFF(drain_timeout), 0, 3600, NULL, "SEC",
      "longest wait for in-flight requests once the listener closes (default 30)"},
     {"job-timeout", "LOSSD_JOB_TIMEOUT", OPT_UINT, OFF(job_timeout), 1, 3600, NULL, "SEC",
-     "longest wait in the job queue before 503 timeout (default 30)"},
+     "deadline for a request's queueing and computing, then 503 timeout (default 30)"},
     {"inline-max", "LOSSD_INLINE_MAX", OPT_SIZE, OFF(inline_max), 0, 1024 * KIB, NULL, "BYTES",
-     "compute bodies up to this size without the job queue (default 4K; 0: never)"},
+     "compute cheap requests with bodies up to this size on the HTTP thread (default 4K; 0: "
+     "never)"},
+    {"max-work", "LOSSD_MAX_WORK", OPT_SIZE, OFF(max_work), 1, SIZE_MAX, NULL, "UNITS",
+     "413 too_much_work past this many work units per request, suffix K/M/G (default 16G, "
+     "about 20-60 s of one core)"},
+    {"max-output", "LOSSD_MAX_OUTPUT", OPT_SIZE, OFF(max_output), 1, SIZE_MAX, NULL, "ELEMENTS",
+     "413 too_much_work past this many returned values and gradients (default: --max-body)"},
+    {"header-timeout", "LOSSD_HEADER_TIMEOUT", OPT_UINT, OFF(header_timeout), 1, 3600, NULL,
+     "SEC", "close a connection that has not sent a request line and headers in time (default 10)"},
+    {"min-body-rate", "LOSSD_MIN_BODY_RATE", OPT_SIZE, OFF(min_body_rate), 0, SIZE_MAX, NULL,
+     "BYTES", "close an upload slower than this per second after --header-timeout (default 1K; "
+     "0: no minimum)"},
+    {"max-connections-per-ip", "LOSSD_MAX_CONNECTIONS_PER_IP", OPT_UINT, OFF(max_conn_per_ip), 0,
+     1000000, NULL, "N", "concurrent connections from one address; more get 503 (default 512; "
+     "0: no cap)"},
+    {"admin-port", "LOSSD_ADMIN_PORT", OPT_UINT, OFF(admin_port), 0, 65535, NULL, "N",
+     "also serve health and metrics on this port, outside every connection limit (default: "
+     "none; 0 picks a free one)"},
+    {"tls-priority", "LOSSD_TLS_PRIORITY", OPT_STRING, OFF(tls_priority), 0, 0, NULL, "STRING",
+     "GnuTLS priority string (default: TLS 1.2+, ECDHE, AEAD ciphers only)"},
     {"api-key", "LOSSD_API_KEY", OPT_STRING, OFF(api_key), 0, 0, NULL, "KEY",
      "require 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (health stays open)"},
     {"tls-cert", "LOSSD_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, NULL, "FILE",
@@ -214,6 +233,12 @@ static void usage(FILE *out)
         fprintf(out, "  %-32s %s%s%s\n", left, options[i].help, options[i].env ? "; env " : "",
                 options[i].env ? options[i].env : "");
     }
+    fprintf(out,
+            "\nSignals: SIGTERM, SIGINT or SIGHUP drains: readiness turns 503, new connections "
+            "are\naccepted for --shutdown-delay, then the listener closes (connections already "
+            "queued\nare served) and in-flight requests get up to --drain-timeout before they "
+            "are cut off\n(503 draining). A second signal exits at once, with status 1.\n"
+            "Limits, error codes and the shutdown sequence: docs/limits.md.\n");
 }
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
@@ -224,6 +249,14 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
+}
+
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
 }
 
 /* Stores one option's value. `source` names where it came from, for the error message. */
@@ -253,6 +286,12 @@ static int apply(server_config *cfg, const opt_row *o, const char *value, const 
         set_err(err, err_len, "invalid value '%s' for %s (expected %s)", value, source, o->meta);
         return -1;
     default:
+        if (has_control(value)) {
+            /* A CR or LF in a value that becomes a header (--cors-origin) would split it. */
+            set_err(err, err_len, "invalid value for %s: control characters (CR, LF, ...) are not "
+                    "allowed", source);
+            return -1;
+        }
         memcpy(field, &value, sizeof value);
         return 0;
     }
@@ -339,6 +378,10 @@ static int check_combination(server_config *cfg, char *err, size_t err_len)
         cfg->api_key = NULL;
     if (cfg->workers == 0)
         cfg->workers = config_default_workers();
+    if (cfg->max_output == 0) /* an honest request returns at most one element per body byte */
+        cfg->max_output = cfg->max_body;
+    if (cfg->tls_priority == NULL || *cfg->tls_priority == '\0')
+        cfg->tls_priority = CONFIG_TLS_PRIORITY;
     return 0;
 }
 
@@ -361,6 +404,13 @@ config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
         .job_timeout = 30,
         .inline_max = 4 * KIB,
         .log_format = "text",
+        /* About what one core computes in the default --job-timeout (docs/limits.md). */
+        .max_work = (size_t)1 << 34,
+        .max_output = 0, /* resolved in validation: --max-body */
+        .header_timeout = 10,
+        .min_body_rate = KIB,
+        .max_conn_per_ip = 512,
+        .admin_port = CONFIG_NO_PORT,
     };
     err[0] = '\0';
     if (apply_env(cfg, err, err_len) != 0)

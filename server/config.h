@@ -19,8 +19,16 @@ typedef struct {
     size_t conn_memory;    /* per-connection memory pool, bytes */
     size_t shutdown_delay; /* seconds to keep accepting after SIGTERM (readiness 503) */
     size_t drain_timeout;  /* seconds to wait for in-flight requests after that */
-    size_t job_timeout;    /* seconds a job may wait in the queue before it is refused */
-    size_t inline_max;     /* bodies up to this many bytes are computed on the I/O thread */
+    size_t job_timeout;    /* seconds a request may wait for and use a worker (503 timeout) */
+    size_t inline_max;     /* cheap requests with bodies up to this size run on the I/O thread */
+    /* Hostile-traffic limits (docs/limits.md). */
+    size_t max_work;        /* work units per request, evaluate/batch entries summed */
+    size_t max_output;      /* elements of values and gradients per request */
+    size_t header_timeout;  /* seconds to receive a request line and its headers */
+    size_t min_body_rate;   /* bytes/s a body must average once header_timeout has passed */
+    size_t max_conn_per_ip; /* concurrent connections from one client address (0: no cap) */
+    size_t admin_port;      /* health and metrics listener; CONFIG_NO_PORT: none */
+    const char *tls_priority; /* GnuTLS priority string */
     const char *api_key;   /* NULL: no authentication */
     const char *tls_cert;  /* PEM file paths; both or neither */
     const char *tls_key;
@@ -29,6 +37,14 @@ typedef struct {
     const char *isa;         /* "ref", "avx2", "avx512" (static), or NULL for automatic */
     const char *probe_url;   /* --probe: check this URL and exit instead of serving */
 } server_config;
+
+/* admin_port when no admin listener is wanted. */
+#define CONFIG_NO_PORT ((size_t)-1)
+
+/* TLS 1.2 and 1.3 only, ECDHE key exchange (forward secrecy) and AEAD ciphers only. */
+#define CONFIG_TLS_PRIORITY                                                                   \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-DHE-RSA:-DHE-DSS:-AES-256-CBC:"         \
+    "-AES-128-CBC:-SHA1:%SERVER_PRECEDENCE"
 
 typedef enum { CONFIG_RUN = 0, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE } config_outcome;
 

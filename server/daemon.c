@@ -1,10 +1,12 @@
 /* daemon: the libmicrohttpd access handler and request lifecycle.
- * First call: route, method, auth, media type, Content-Length (413 before the body is read).
- * Body calls: append to the request's buffer. Final call: answer inline (cheap GETs, bodies
- * up to --inline-max) or suspend and submit a job; the worker fills the reply and resumes;
- * the resumed call queues it. Invariant: a request context is freed only in on_completed, and a
- * connection is suspended exactly while a job owns it (counted in `jobs`, which must be 0 before
- * MHD_stop_daemon). */
+ * First call: framing (framing.c), route, method, auth, media type, Content-Length (413 before
+ * the body is read). Body calls: append to the request's buffer. Final call: answer inline
+ * (cheap GETs; bodies up to --inline-max whose cost is small) or suspend and submit a job; the
+ * worker fills the reply and resumes; the resumed call queues it. Every compute has a deadline
+ * (--job-timeout from the final call, queueing included) that core polls between chunks.
+ * Connections come from the listener (listener.c), admitted and timed by the conn_guard.
+ * Invariant: a request context is freed only in on_completed, and a connection is suspended
+ * exactly while a job owns it (counted in `jobs`, which must be 0 before MHD_stop_daemon). */
 #define _GNU_SOURCE
 #include "daemon.h"
 
@@ -19,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn_guard.h"
 #include "core.h"
+#include "framing.h"
+#include "listener.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -32,19 +37,36 @@
 #endif
 
 #define TLS_FILE_MAX ((size_t)1 << 20)
+/* A request whose cost is at most this many work units (about a millisecond) is computed on
+ * the HTTP thread when its body is small; anything heavier goes to the workers. */
+#define INLINE_MAX_WORK ((size_t)1 << 20)
+/* Connections the admin daemon serves at once (health probes and a metrics scraper). */
+#define ADMIN_CONNECTIONS 64
+
+/* What an MHD daemon's callbacks get: the daemon, and whether it is the admin port's. */
+typedef struct {
+    lossd_daemon *d;
+    int admin;
+} mhd_side;
 
 struct lossd_daemon {
     const server_config *cfg;
     struct MHD_Daemon *mhd;
+    struct MHD_Daemon *admin_mhd; /* NULL without --admin-port */
+    mhd_side side[2];             /* main, admin */
+    conn_guard *guard;
+    listener *listener;
     pool *workers;
     metrics *metrics;
     api_env env;
     char *tls_cert, *tls_key; /* PEM contents */
-    unsigned port;
+    unsigned port, admin_port;
     atomic_int state;        /* serve_state */
     atomic_int closing;      /* drain time is over: refuse and cancel jobs */
     atomic_size_t in_flight; /* requests between their first call and on_completed */
     atomic_size_t jobs;      /* connections suspended for a job */
+    atomic_size_t stopped;   /* running computations cancelled by the drain deadline */
+    atomic_size_t refused;   /* queued jobs refused by it */
     uint64_t id_seed;
     atomic_ullong id_counter;
 };
@@ -53,6 +75,10 @@ struct lossd_daemon {
 typedef struct {
     lossd_daemon *d;
     struct MHD_Connection *conn;
+    int fd;    /* the connection's socket, the conn_guard's key */
+    int admin; /* came in on the admin port */
+    int close; /* answer with "Connection: close" (a framing error) */
+    api_env env; /* the daemon's, with this request's cancel hook */
     const route *route;
     char method[16];
     char *path;       /* owned copy of the URL path */
@@ -138,7 +164,7 @@ static int add_reply_headers(const conn_request *r, struct MHD_Response *resp)
     }
     for (size_t i = 0; i < 2 * API_REPLY_HEADERS && rep->headers[i]; i += 2)
         rc |= add_header(resp, rep->headers[i], rep->headers[i + 1]);
-    if (atomic_load(&r->d->state) == SERVE_DRAINING)
+    if (r->close || atomic_load(&r->d->state) == SERVE_DRAINING)
         rc |= add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     return rc | add_cors(r->d, resp, rep->status == 204 && rep->allow != NULL);
 }
@@ -161,7 +187,7 @@ static enum MHD_Result send_reply(conn_request *r)
         MHD_destroy_response(resp);
         return MHD_NO;
     }
-    ret = MHD_queue_response(r->conn, (unsigned)r->reply.status, resp);
+    ret = framing_queue_response(r->conn, (unsigned)r->reply.status, resp);
     MHD_destroy_response(resp);
     if (ret == MHD_YES)
         r->status = r->reply.status;
@@ -274,10 +300,14 @@ static void decide(conn_request *r)
         answer_unrouted(r, st, m.allowed);
         return;
     }
+    if (r->admin && !(m.route->flags & ROUTE_ADMIN)) {
+        fail(r, API_ERR_NOT_FOUND, "the admin port serves only health and metrics");
+        return;
+    }
     r->route = m.route;
     r->name = m.name;
     r->name_len = m.name_len;
-    if (!(r->route->flags & ROUTE_OPEN) && !authorized(r->d, r->conn)) {
+    if (!(r->route->flags & ROUTE_OPEN) && !r->admin && !authorized(r->d, r->conn)) {
         fail(r, API_ERR_UNAUTHORIZED,
              "missing or wrong API key (send 'Authorization: Bearer "
              "<key>' or 'X-API-Key: <key>')");
@@ -287,9 +317,24 @@ static void decide(conn_request *r)
         check_upload(r);
 }
 
-static conn_request *request_new(lossd_daemon *d, struct MHD_Connection *c, const char *url,
+static int connection_fd(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+/* core's cancel hook for this request: its deadline passed, or the drain ran out of time. */
+static int request_cancelled(void *arg)
+{
+    const conn_request *r = arg;
+    return atomic_load_explicit(&r->d->closing, memory_order_relaxed) || now_ns() > r->deadline_ns;
+}
+
+static conn_request *request_new(const mhd_side *side, struct MHD_Connection *c, const char *url,
                                  const char *method)
 {
+    lossd_daemon *d = side->d;
     conn_request *r = mem_calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
@@ -300,6 +345,12 @@ static conn_request *request_new(lossd_daemon *d, struct MHD_Connection *c, cons
     }
     r->d = d;
     r->conn = c;
+    r->fd = connection_fd(c);
+    r->admin = side->admin;
+    r->env = d->env;
+    r->env.cancelled = request_cancelled;
+    r->env.cancel_arg = r;
+    r->deadline_ns = UINT64_MAX;
     r->start_ns = now_ns();
     snprintf(r->method, sizeof r->method, "%s", method);
     if (request_id_sanitise(header(c, "X-Request-Id"), r->id) == 0)
@@ -317,13 +368,30 @@ static void request_free(conn_request *r)
     mem_free(r);
 }
 
-static enum MHD_Result first_call(lossd_daemon *d, struct MHD_Connection *c, const char *url,
+/* 400 and close for a request whose framing or path is ambiguous (framing.c); returns 1 if
+ * it was refused. */
+static int refuse_framing(conn_request *r)
+{
+    const char *why = framing_check_headers(r->conn);
+    if (why == NULL && framing_path_has_control(r->path))
+        why = "the request path holds a control character (such as %00)";
+    if (why == NULL)
+        return 0;
+    fail(r, API_ERR_BAD_REQUEST, why);
+    r->close = 1;
+    return 1;
+}
+
+static enum MHD_Result first_call(const mhd_side *side, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
-    conn_request *r = request_new(d, c, url, method);
+    conn_request *r = request_new(side, c, url, method);
     if (r == NULL)
         return MHD_NO;
     *con_cls = r;
+    conn_guard_headers_done(side->d->guard, r->fd, has_body(c));
+    if (refuse_framing(r))
+        return send_reply(r); /* at once, body or not: nothing after it is read */
     decide(r);
     /* An answer decided now for a request with a body is sent before the body is read:
      * MHD then skips 100-continue, discards the body and closes the connection. Without a
@@ -337,7 +405,7 @@ static enum MHD_Result first_call(lossd_daemon *d, struct MHD_Connection *c, con
 
 static route_call call_of(conn_request *r)
 {
-    return (route_call){.env = &r->d->env,
+    return (route_call){.env = &r->env,
                         .state = (serve_state)atomic_load(&r->d->state),
                         .metrics = r->d->metrics,
                         .queue_depth = pool_queue_depth(r->d->workers),
@@ -349,6 +417,20 @@ static route_call call_of(conn_request *r)
                         .header_len = r->header_len};
 }
 
+/* Runs the route's handler (deferred: the reply stays empty and reply.deferred set). A
+ * computation the drain deadline stopped becomes 503 draining rather than timeout. */
+static void run_handler(conn_request *r, size_t defer_work)
+{
+    route_call call = call_of(r);
+    r->env.defer_work = defer_work;
+    r->route->fn(&call, &r->reply);
+    if (r->reply.code == API_ERR_TIMEOUT && atomic_load(&r->d->closing)) {
+        atomic_fetch_add(&r->d->stopped, 1);
+        fail(r, API_ERR_DRAINING, "the server shut down before the request finished; retry on "
+                                  "another instance");
+    }
+}
+
 /* Runs on a pool worker. After MHD_resume_connection, r belongs to MHD's thread again (it
  * may be freed at once), so nothing touches r after it. */
 static void run_job(void *arg)
@@ -357,12 +439,12 @@ static void run_job(void *arg)
     lossd_daemon *d = r->d;
     struct MHD_Connection *conn = r->conn;
     if (atomic_load(&d->closing)) {
+        atomic_fetch_add(&d->refused, 1);
         fail(r, API_ERR_DRAINING, "the server is shutting down; retry on another instance");
     } else if (now_ns() > r->deadline_ns) {
         fail(r, API_ERR_TIMEOUT, "the request waited too long for a worker; retry later");
     } else {
-        route_call call = call_of(r);
-        r->route->fn(&call, &r->reply);
+        run_handler(r, 0);
     }
     atomic_store_explicit(&r->done, 1, memory_order_release);
     MHD_resume_connection(conn);
@@ -381,7 +463,6 @@ static enum MHD_Result submit_job(conn_request *r)
         return send_reply(r);
     }
     r->job = 1;
-    r->deadline_ns = now_ns() + (uint64_t)d->cfg->job_timeout * 1000000000u;
     MHD_suspend_connection(r->conn);
     if (pool_submit(d->workers, run_job, r) != 0) {
         fail(r, API_ERR_OVERLOADED, "the work queue is full; retry later");
@@ -417,12 +498,17 @@ static enum MHD_Result final_call(conn_request *r)
         fail(r, API_ERR_NOMEM, "out of memory while reading the request body");
         return send_reply(r);
     }
-    /* A small body is cheaper to compute here than to hand over: suspend, queue, wake a
-     * worker and resume cost more than the loss itself (2-3x fewer requests/s measured). */
+    /* The deadline covers the wait for a worker and the computation. */
+    r->deadline_ns = now_ns() + (uint64_t)r->d->cfg->job_timeout * 1000000000u;
+    /* A small, cheap request is cheaper to compute here than to hand over: suspend, queue,
+     * wake a worker and resume cost more than the loss itself (2-3x fewer requests/s
+     * measured). Its cost decides, not its size: a heavier one comes back deferred. */
     if (r->body.len <= r->d->cfg->inline_max) {
-        route_call call = call_of(r);
-        r->route->fn(&call, &r->reply);
-        return send_reply(r);
+        run_handler(r, INLINE_MAX_WORK);
+        if (!r->reply.deferred)
+            return send_reply(r);
+        api_reply_release(&r->reply);
+        r->reply = (api_reply){.status = 0};
     }
     return submit_job(r);
 }
@@ -436,6 +522,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r == NULL)
         return first_call(cls, conn, url, method, con_cls);
     if (*upload_data_size > 0) {
+        conn_guard_body(r->d->guard, r->fd, *upload_data_size);
         request_body_append(&r->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* An over-limit body is drained so the client can read its 413, but not forever:
@@ -444,6 +531,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                    ? MHD_NO
                    : MHD_YES;
     }
+    conn_guard_busy(r->d->guard, r->fd);
     return final_call(r);
 }
 
@@ -452,12 +540,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    lossd_daemon *d = cls;
+    lossd_daemon *d = ((const mhd_side *)cls)->d;
     conn_request *r = *con_cls;
     uint64_t ns;
     (void)conn;
     if (r == NULL)
         return;
+    conn_guard_idle(d->guard, r->fd);
     ns = now_ns() - r->start_ns;
     log_access(&(log_access_entry){.method = r->method,
                                    .path = r->path,
@@ -478,6 +567,28 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->in_flight, 1);
+}
+
+/* ---- connections: admission, deadlines, close ---- */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: the guard forgets a connection before MHD closes its socket. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    const mhd_side *side = cls;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        conn_guard_closed(side->d->guard, connection_fd(conn));
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: a request line arrived (the headers' deadline starts for a
+ * kept-alive connection). Returns NULL: the request context is made in first_call. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    const mhd_side *side = cls;
+    (void)uri;
+    conn_guard_request_line(side->d->guard, connection_fd(conn));
+    return NULL;
 }
 
 /* ---- start, drain, stop ---- */
@@ -518,63 +629,63 @@ static char *read_pem(const char *path)
     return buf;
 }
 
-typedef union {
-    struct sockaddr sa;
-    struct sockaddr_in in4;
-    struct sockaddr_in6 in6;
-} bind_addr;
-
-/* Parses cfg->bind; returns 0 and sets *ipv6, or -1. */
-static int parse_bind(const server_config *cfg, bind_addr *a, int *ipv6)
-{
-    memset(a, 0, sizeof *a);
-    *ipv6 = 0;
-    if (inet_pton(AF_INET, cfg->bind, &a->in4.sin_addr) == 1) {
-        a->in4.sin_family = AF_INET;
-        a->in4.sin_port = htons((uint16_t)cfg->port);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, cfg->bind, &a->in6.sin6_addr) == 1) {
-        a->in6.sin6_family = AF_INET6;
-        a->in6.sin6_port = htons((uint16_t)cfg->port);
-        *ipv6 = 1;
-        return 0;
-    }
-    log_msg("error", "--bind %s is not an IPv4 or IPv6 address", cfg->bind);
-    return -1;
-}
-
-static struct MHD_Daemon *start_mhd(lossd_daemon *d, const bind_addr *addr, int ipv6)
+/* The main daemon: no listening socket of its own (the listener hands it connections), a
+ * connection limit above the guard's so that the guard's is the one that bites. */
+static struct MHD_Daemon *start_mhd(lossd_daemon *d)
 {
     const server_config *cfg = d->cfg;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                     (ipv6 ? MHD_USE_IPv6 : 0) | (d->tls_cert ? MHD_USE_TLS : 0);
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | (d->tls_cert ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls[] = {
         {d->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, d->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, d->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)cfg->tls_priority},
         {MHD_OPTION_END, 0, NULL},
     };
     size_t increment = cfg->conn_memory / 16 < 65536 ? cfg->conn_memory / 16 : 65536;
+    unsigned limit = (unsigned)(cfg->max_connections * cfg->http_threads + 64);
     // clang-format off
     /* One option and its values per line. */
     return MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, d,
+        flags, 0, NULL, NULL, on_request, &d->side[0],
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d, /* first, so start-up errors use it */
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory,
         MHD_OPTION_CONNECTION_MEMORY_INCREMENT, increment,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_SOCK_ADDR, &addr->sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &d->side[0],
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &d->side[0],
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, &d->side[0],
+        MHD_OPTION_UNESCAPE_CALLBACK, framing_unescape, NULL,
         MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
+    // clang-format on
+}
+
+/* The admin daemon: one thread, plain HTTP, health and metrics only (decide). */
+static struct MHD_Daemon *start_admin_mhd(lossd_daemon *d)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_USE_ITC;
+    // clang-format off
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, &d->side[1],
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->cfg->conn_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)d->cfg->conn_memory,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &d->side[1],
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &d->side[1],
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, &d->side[1],
+        MHD_OPTION_UNESCAPE_CALLBACK, framing_unescape, NULL,
         MHD_OPTION_END);
     // clang-format on
 }
 
 static void daemon_free(lossd_daemon *d)
 {
+    conn_guard_destroy(d->guard);
     pool_destroy(d->workers);
     metrics_destroy(d->metrics);
     mem_free(d->tls_cert);
@@ -582,62 +693,105 @@ static void daemon_free(lossd_daemon *d)
     mem_free(d);
 }
 
-/* Allocates d and everything but MHD. Returns NULL after logging why. */
+static conn_guard *guard_for(const server_config *cfg)
+{
+    conn_guard_limits lim = {.max_conns = cfg->max_connections,
+                             .max_per_ip = cfg->max_conn_per_ip,
+                             .header_timeout_s = cfg->header_timeout,
+                             .min_body_rate = cfg->min_body_rate,
+                             .idle_timeout_s = cfg->conn_timeout};
+    return conn_guard_create(&lim);
+}
+
+/* Allocates d and everything but MHD and the sockets. Returns NULL after logging why. */
 static lossd_daemon *daemon_new(const server_config *cfg)
 {
     lossd_daemon *d = mem_calloc(1, sizeof *d);
     if (d == NULL)
         return NULL;
     d->cfg = cfg;
+    d->side[0] = (mhd_side){d, 0};
+    d->side[1] = (mhd_side){d, 1};
     if (getrandom(&d->id_seed, sizeof d->id_seed, 0) != (ssize_t)sizeof d->id_seed)
         d->id_seed = now_ns();
     d->workers = pool_create(cfg->workers, cfg->queue);
     d->metrics = metrics_create(LOSSD_VERSION, core_isa_name());
+    d->guard = guard_for(cfg);
     if (cfg->tls_cert) {
         d->tls_cert = read_pem(cfg->tls_cert);
         d->tls_key = d->tls_cert ? read_pem(cfg->tls_key) : NULL;
     }
-    if (d->workers == NULL || d->metrics == NULL || (cfg->tls_cert && d->tls_key == NULL)) {
-        log_msg("error", "cannot start: worker pool, metrics or TLS set-up failed");
+    if (d->workers == NULL || d->metrics == NULL || d->guard == NULL ||
+        (cfg->tls_cert && d->tls_key == NULL)) {
+        log_msg("error", "cannot start: worker pool, metrics, connection guard or TLS set-up "
+                         "failed");
         daemon_free(d);
         return NULL;
     }
-    d->env = (api_env){.workers = d->workers, .max_elements = 0};
+    d->env = (api_env){.workers = d->workers,
+                       .max_elements = 0,
+                       .max_work = cfg->max_work,
+                       .max_output = cfg->max_output};
     return d;
+}
+
+/* Binds the sockets, starts both daemons and the acceptor. Returns 0 or -1 (logged). */
+static int start_serving(lossd_daemon *d)
+{
+    const server_config *cfg = d->cfg;
+    listener_port main_port = {.fd = -1, .tls = d->tls_cert != NULL};
+    listener_port admin_port = {.fd = -1, .admin = 1};
+    main_port.fd = listener_bind(cfg->bind, (unsigned)cfg->port, &d->port);
+    if (main_port.fd >= 0 && cfg->admin_port != CONFIG_NO_PORT)
+        admin_port.fd = listener_bind(cfg->bind, (unsigned)cfg->admin_port, &d->admin_port);
+    if (main_port.fd >= 0 && (cfg->admin_port == CONFIG_NO_PORT || admin_port.fd >= 0))
+        d->mhd = start_mhd(d);
+    if (d->mhd != NULL && admin_port.fd >= 0)
+        d->admin_mhd = start_admin_mhd(d);
+    if (d->mhd == NULL || (admin_port.fd >= 0 && d->admin_mhd == NULL)) {
+        if (main_port.fd >= 0)
+            log_msg("error", "cannot start the HTTP daemon");
+        if (main_port.fd >= 0)
+            close(main_port.fd);
+        if (admin_port.fd >= 0)
+            close(admin_port.fd);
+        return -1;
+    }
+    main_port.mhd = d->mhd;
+    admin_port.mhd = d->admin_mhd;
+    d->listener = listener_start(d->guard, &main_port, &admin_port);
+    return d->listener ? 0 : -1;
 }
 
 lossd_daemon *daemon_start(const server_config *cfg)
 {
-    bind_addr addr;
-    int ipv6;
-    const union MHD_DaemonInfo *info;
-    lossd_daemon *d;
-    if (parse_bind(cfg, &addr, &ipv6) != 0 || (d = daemon_new(cfg)) == NULL)
+    lossd_daemon *d = daemon_new(cfg);
+    if (d == NULL)
         return NULL;
-    d->mhd = start_mhd(d, &addr, ipv6);
-    if (d->mhd == NULL) {
-        log_msg("error", "cannot listen on %s:%zu", cfg->bind, cfg->port);
+    if (start_serving(d) != 0) {
+        if (d->admin_mhd)
+            MHD_stop_daemon(d->admin_mhd);
+        if (d->mhd)
+            MHD_stop_daemon(d->mhd);
         daemon_free(d);
         return NULL;
     }
-    info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    d->port = info ? info->port : (unsigned)cfg->port;
     atomic_store(&d->state, SERVE_READY);
     return d;
 }
 
 unsigned daemon_port(const lossd_daemon *d) { return d->port; }
 
+unsigned daemon_admin_port(const lossd_daemon *d) { return d->admin_mhd ? d->admin_port : 0; }
+
 void daemon_drain(lossd_daemon *d, size_t delay_s)
 {
-    MHD_socket fd;
     struct timespec delay = {.tv_sec = (time_t)delay_s};
     atomic_store(&d->state, SERVE_DRAINING);
     while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
         ;
-    fd = MHD_quiesce_daemon(d->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* Every connection the kernel accepted is still served; new ones are refused. */
+    listener_close_main(d->listener);
 }
 
 /* Sleeps in small steps until *counter is 0 or the deadline passes; returns 0 if it hit 0. */
@@ -652,6 +806,10 @@ static int wait_zero(atomic_size_t *counter, uint64_t deadline_ns)
     return 0;
 }
 
+/* How long a cancelled computation may take to notice: core polls between chunks and inside
+ * long units (milliseconds); a single BLAS call or kernel chunk is the bound. */
+#define CANCEL_GRACE_NS (10ull * 1000000000u)
+
 int daemon_stop(lossd_daemon *d)
 {
     uint64_t deadline;
@@ -660,15 +818,24 @@ int daemon_stop(lossd_daemon *d)
         return 0;
     deadline = now_ns() + (uint64_t)d->cfg->drain_timeout * 1000000000u;
     drained = wait_zero(&d->in_flight, deadline);
-    /* Time is up: queued jobs answer 503 draining; running ones finish. No new job can be
-     * submitted once closing is set (submit_job re-checks it after counting itself). */
+    /* Time is up: queued jobs answer 503 draining, running computations are cancelled (they
+     * answer 503 draining too). No new job can be submitted once closing is set (submit_job
+     * re-checks it after counting itself). */
     atomic_store(&d->closing, 1);
-    wait_zero(&d->jobs, UINT64_MAX);
+    if (wait_zero(&d->jobs, now_ns() + CANCEL_GRACE_NS) != 0)
+        log_msg("warn", "%zu jobs did not stop within %llu s of their cancellation",
+                atomic_load(&d->jobs), CANCEL_GRACE_NS / 1000000000u);
     /* Let the resumed connections send what their jobs produced. */
     wait_zero(&d->in_flight, now_ns() + 200u * 1000000u);
     if (drained != 0)
-        log_msg("warn", "drain timeout: %zu requests still in flight were cut off",
-                atomic_load(&d->in_flight));
+        log_msg("warn",
+                "drain timeout: %zu requests cut off (%zu computations stopped and %zu queued "
+                "jobs refused with 503 draining; %zu connections closed before their response)",
+                atomic_load(&d->stopped) + atomic_load(&d->refused) + atomic_load(&d->in_flight),
+                atomic_load(&d->stopped), atomic_load(&d->refused), atomic_load(&d->in_flight));
+    listener_stop(d->listener);
+    if (d->admin_mhd)
+        MHD_stop_daemon(d->admin_mhd);
     MHD_stop_daemon(d->mhd);
     daemon_free(d);
     return drained;

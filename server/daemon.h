@@ -17,14 +17,20 @@ lossd_daemon *daemon_start(const server_config *cfg);
 /* The port actually bound (the ephemeral one when cfg->port is 0). */
 unsigned daemon_port(const lossd_daemon *d);
 
+/* The admin (health and metrics) port actually bound, or 0 without --admin-port. */
+unsigned daemon_admin_port(const lossd_daemon *d);
+
 /* SIGTERM begins here: readiness turns 503 and responses carry "Connection: close"; after
  * delay_s more seconds of accepting (time for a load balancer to see the 503 and stop
- * sending), the listening socket closes. In-flight requests go on throughout. */
+ * sending), the main listening socket closes: connections the kernel already accepted are
+ * taken and served first, new attempts are refused. In-flight requests go on throughout;
+ * the admin port stays open. */
 void daemon_drain(lossd_daemon *d, size_t delay_s);
 
-/* Waits up to cfg->drain_timeout for in-flight requests, refuses what is still queued with
- * 503 draining, resumes every suspended connection, stops MHD and the pool, and frees d
- * (NULL accepted). Returns 0 if every request finished in time, -1 otherwise. */
+/* Waits up to cfg->drain_timeout for in-flight requests, then cancels what still runs or is
+ * queued (503 draining), resumes every suspended connection, logs how many requests were cut
+ * off, stops MHD and the pool, and frees d (NULL accepted). Returns 0 if every request
+ * finished in time, -1 otherwise. */
 int daemon_stop(lossd_daemon *d);
 
 #endif

@@ -1,4 +1,5 @@
-/* lossd: parse the configuration, pick the kernels, serve until SIGTERM/SIGINT, drain, exit.
+/* lossd: parse the configuration, pick the kernels, serve until SIGTERM/SIGINT/SIGHUP, drain,
+ * exit.
  * Invariant: everything process-wide (ISA table, OpenBLAS threads, malloc tuning, signal
  * dispositions) is set here, before the first thread of ours starts. */
 #define _GNU_SOURCE
@@ -26,7 +27,10 @@
 static int stop_fd = -1; /* written once before the handlers are installed */
 static volatile sig_atomic_t signals_seen;
 
-/* The first SIGTERM/SIGINT wakes main to drain; a second one means "now" (Ctrl-C twice). */
+/* The first SIGTERM/SIGINT/SIGHUP wakes main to drain; a second one means "now" (Ctrl-C
+ * twice): exit status 1, in-flight requests lost. SIGHUP drains like SIGTERM: lossd logs to
+ * stderr and has no file to reopen, and a terminal hang-up or a supervisor's "reload" should
+ * not kill requests in flight. */
 static void on_signal(int sig)
 {
     uint64_t one = 1;
@@ -44,6 +48,7 @@ static void stop_signals(sigset_t *set)
     sigemptyset(set);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
 /* SIGTERM/SIGINT are blocked in main before any thread of ours starts, so every one of our
@@ -62,43 +67,48 @@ static int install_signals(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+        sigaction(SIGHUP, &sa, NULL) != 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
     stop_signals(&set);
     return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
-/* Returns at the first SIGTERM/SIGINT, then unblocks them in main so that a second one runs
- * the handler (exit at once). */
-static void wait_for_stop(void)
+/* Returns the first SIGTERM/SIGINT/SIGHUP (0 if it came through another thread's handler),
+ * then unblocks them in main so that a second one runs the handler (exit at once). */
+static int wait_for_stop(void)
 {
     sigset_t set;
     const struct timespec tick = {0, 200 * 1000 * 1000};
     uint64_t n;
+    int sig = 0;
     stop_signals(&set);
     for (;;) {
-        if (sigtimedwait(&set, NULL, &tick) > 0) {
+        if ((sig = sigtimedwait(&set, NULL, &tick)) > 0) {
             signals_seen++;
             break;
         }
+        sig = 0;
         if (read(stop_fd, &n, sizeof n) == (ssize_t)sizeof n)
             break;
     }
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return sig;
 }
 
-/* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own;
- * raise the soft limit toward the hard one so the connection limit is the one that bites. */
+/* Debian's default soft limit of 1024 descriptors is below --max-connections plus MHD's own,
+ * the admin port's and the refused connections still being answered; raise the soft limit
+ * toward the hard one so the connection limit is the one that bites. */
 static void raise_fd_limit(size_t max_connections)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_connections + 64;
+    rlim_t want = (rlim_t)max_connections + 512;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-        log_msg("warn", "descriptor limit %llu is below --max-connections %zu + 64",
+        log_msg("warn", "descriptor limit %llu is below --max-connections %zu + 512",
                 (unsigned long long)rl.rlim_cur, max_connections);
 }
 
@@ -132,14 +142,20 @@ static int serve(const server_config *cfg)
     if (d == NULL)
         return 1;
     log_msg("info",
-            "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu)",
+            "listening on %s%s%s:%u%s (workers=%zu http-threads=%zu max-body=%zu queue=%zu "
+            "max-work=%zu max-output=%zu)",
             v6 ? "[" : "", cfg->bind, v6 ? "]" : "", daemon_port(d), cfg->tls_cert ? " tls" : "",
-            cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue);
-    wait_for_stop();
+            cfg->workers, cfg->http_threads, cfg->max_body, cfg->queue, cfg->max_work,
+            cfg->max_output);
+    if (daemon_admin_port(d))
+        log_msg("info", "admin on %s%s%s:%u (health and metrics)", v6 ? "[" : "", cfg->bind,
+                v6 ? "]" : "", daemon_admin_port(d));
+    int sig = wait_for_stop();
     log_msg("info",
-            "stopping: readiness 503, accepting for %zu s more, then draining for up "
-            "to %zu s",
-            cfg->shutdown_delay, cfg->drain_timeout);
+            "stopping on %s: readiness 503, accepting for %zu s more, then draining for up "
+            "to %zu s (a second signal exits at once)",
+            sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_delay,
+            cfg->drain_timeout);
     daemon_drain(d, cfg->shutdown_delay);
     if (daemon_stop(d) != 0)
         log_msg("warn", "stopped before every request finished");

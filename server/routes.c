@@ -145,7 +145,7 @@ static api_code web_asset(const route_call *c, api_reply *reply)
     return web_file(c, c->name, c->name_len, reply);
 }
 
-#define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
+#define OPEN_V2 (ROUTE_OPEN | ROUTE_V2 | ROUTE_ADMIN)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
 static const route table[] = {
     {ROUTE_GET, "/", ROUTE_OPEN, web_page},
@@ -153,9 +153,9 @@ static const route table[] = {
     {ROUTE_GET, "/openapi.yaml", ROUTE_OPEN, web_spec_yaml},
     {ROUTE_GET, "/openapi.json", ROUTE_OPEN, web_spec_json},
     {ROUTE_GET, "/assets/{}", ROUTE_OPEN, web_asset},
-    {ROUTE_GET, "/healthz", ROUTE_OPEN, healthz},
-    {ROUTE_GET, "/readyz", ROUTE_OPEN, readyz},
-    {ROUTE_GET, "/metrics", 0, metrics_text},
+    {ROUTE_GET, "/healthz", ROUTE_OPEN | ROUTE_ADMIN, healthz},
+    {ROUTE_GET, "/readyz", ROUTE_OPEN | ROUTE_ADMIN, readyz},
+    {ROUTE_GET, "/metrics", ROUTE_ADMIN, metrics_text},
     {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
     {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
     {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},

@@ -19,7 +19,8 @@ enum {
     ROUTE_OPEN = 1u << 0,  /* answered without an API key (health) */
     ROUTE_BODY = 1u << 1,  /* reads a body and runs on a compute worker */
     ROUTE_V2 = 1u << 2,    /* errors in Open Inference Protocol style */
-    ROUTE_BINARY = 1u << 3 /* also accepts application/octet-stream (v2 binary tensors) */
+    ROUTE_BINARY = 1u << 3, /* also accepts application/octet-stream (v2 binary tensors) */
+    ROUTE_ADMIN = 1u << 4   /* also served on the admin port (health, metrics) */
 };
 
 /* What a handler gets: the request and the server facts a route answers with. Every pointer

@@ -3,7 +3,10 @@ include(server/web/web.cmake)
 add_library(lossd_server STATIC
   server/assets.c
   server/config.c
+  server/conn_guard.c
   server/daemon.c
+  server/framing.c
+  server/listener.c
   server/log.c
   server/metrics.c
   server/probe.c
@@ -17,5 +20,8 @@ target_compile_definitions(lossd_server PRIVATE LOSSD_VERSION="${PROJECT_VERSION
 lossd_strict(lossd_server)
 
 add_executable(lossd server/main.c)
-target_link_libraries(lossd PRIVATE lossd_server lossd_api lossd_core PkgConfig::MHD)
+target_link_libraries(lossd PRIVATE lossd_server lossd_api lossd_core PkgConfig::MHD ${CMAKE_DL_LIBS})
+# framing.c's MHD_queue_response must be in the dynamic symbol table so that libmicrohttpd's
+# own error pages reach it (docs/decisions.md, "libmicrohttpd's error pages").
+target_link_options(lossd PRIVATE -Wl,--export-dynamic-symbol=MHD_queue_response)
 lossd_strict(lossd)

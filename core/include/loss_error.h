@@ -14,7 +14,9 @@ typedef enum {
     LOSS_ERR_NON_FINITE,  /* NaN or infinity in an input */
     LOSS_ERR_MISSING,     /* a required input is absent */
     LOSS_ERR_LIMIT,       /* a size limit (rank, element count) is exceeded */
-    LOSS_ERR_NOMEM        /* allocation failed */
+    LOSS_ERR_NOMEM,       /* allocation failed */
+    LOSS_ERR_WORK,        /* the shapes ask for more work or output than the limits allow */
+    LOSS_ERR_CANCELLED    /* the call's cancel hook stopped it (deadline, shutdown) */
 } loss_status;
 
 typedef struct {

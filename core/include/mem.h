@@ -22,11 +22,24 @@ void *mem_alloc_aligned(size_t size);
 void mem_free_aligned(void *ptr);
 void mem_release_cache(void);
 
+/* Bytes mem_alloc_aligned(size) takes from the heap (the size rounded up, plus its header);
+ * SIZE_MAX when that overflows. For cost estimates that must bound real allocations. */
+size_t mem_aligned_footprint(size_t size);
+
 /* Test hook: after `countdown` more successful allocations, every allocation fails until
  * mem_fail_reset(). countdown < 0 disables. Thread-safe (atomic). */
 void mem_fail_after(long countdown);
 void mem_fail_reset(void);
 /* Number of allocations that succeeded since the last mem_fail_reset (for sweeping n). */
 long mem_alloc_count(void);
+
+/* Test hook: byte accounting. mem_track_start zeroes the counters and counts every live
+ * byte allocated through this module from then on (malloc's usable size; an aligned block's
+ * whole footprint, cached or not) until mem_track_stop; mem_track_peak is the highest live
+ * total seen. Meant for one thread at a time (a fuzz target, a test); costs one relaxed
+ * atomic load per call while off. */
+void mem_track_start(void);
+void mem_track_stop(void);
+size_t mem_track_peak(void);
 
 #endif

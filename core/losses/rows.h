@@ -28,7 +28,7 @@ static inline loss_status rows_plan_finite(const loss_ctx *ctx, int in, loss_err
 {
     const tensor *t = ctx->in[in];
     const char *name = ctx->desc->inputs[in].name;
-    for (size_t i = 0; t != NULL && i < t->count; i++) {
+    for (size_t i = 0; t != NULL && !ctx->plan_only && i < t->count; i++) {
         double v = loss_load(t->data, ctx->dtype, i);
         if (!isfinite(v))
             return loss_error_set(err, LOSS_ERR_NON_FINITE, name, "%s[%zu] = %.17g is not finite",

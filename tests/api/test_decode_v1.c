@@ -181,7 +181,7 @@ Test(decode_v1, every_allocation_failure_should_end_in_503_or_success)
     int succeeded = 0;
     for (long n = 0; n < 40; n++) {
         api_reply r;
-        api_env env = {NULL, 0};
+        api_env env = {.workers = NULL, .max_elements = 0};
         mem_fail_after(n);
         api_v1_loss(&env, "mse", 3, body, strlen(body), &r);
         mem_fail_reset();

@@ -198,7 +198,7 @@ Test(v1_loss, weight_should_be_accepted_as_an_array_parameter)
 Test(v1_loss, element_cap_should_be_413)
 {
     api_reply r;
-    api_env env = {NULL, 3};
+    api_env env = {.workers = NULL, .max_elements = 3};
     const char *body = "{\"predictions\": [1, 2], \"targets\": [0, 0]}";
     api_v1_loss(&env, "mse", 3, body, strlen(body), &r);
     cr_assert_eq(r.status, 413);
@@ -250,7 +250,8 @@ Test(v1_evaluate, results_should_follow_the_list_with_failures_in_place)
 Test(v1_evaluate, top_level_options_should_apply_to_every_loss)
 {
     api_call c = post_evaluate("{\"predictions\": [1, 2], \"targets\": [0, 0], \"gradient\": "
-                               "true, \"reduction\": \"sum\", \"losses\": [\"mse\", \"mse\"]}");
+                               "true, \"reduction\": \"sum\", \"losses\": [\"mse\", "
+                               "{\"name\": \"mse\", \"gradient\": true}]}");
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(c.json, "results");
     for (int i = 0; i < 2; i++) {
         cr_assert_eq(num_at(cJSON_GetArrayItem(r, i), "value"), 5.0);
@@ -346,9 +347,9 @@ Test(v1_catalogue, mse_entry_should_list_weight_as_an_array_parameter)
 Test(v1_evaluate, the_element_cap_should_count_every_listed_loss)
 {
     api_reply r;
-    api_env env = {NULL, 5};
+    api_env env = {.workers = NULL, .max_elements = 5};
     const char *body = "{\"predictions\": [1, 2], \"targets\": [0, 0], \"losses\": [\"mse\", "
-                       "\"mse\"]}";
+                       "{\"name\": \"mse\", \"reduction\": \"mean\"}]}";
     api_v1_evaluate(&env, body, strlen(body), &r);
     cJSON *doc = cJSON_ParseWithLength(r.body, r.len);
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");

@@ -13,6 +13,7 @@
 #include "kern.h"
 #include "loss.h"
 #include "mem.h"
+#include "pool.h"
 
 /* LOSSD_TEST_ISA=ref|avx2|avx512 runs every test of a suite that links this file on that
  * ISA path (tests that choose no ISA run on the reference otherwise): the whole suite can
@@ -422,5 +423,77 @@ int golden_fd_file(const char *loss)
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) n += fd_case(desc, c);
     cJSON_Delete(doc);
     cr_expect_gt(n, 0, "%s: at least one gradient element checked", loss);
+    return n;
+}
+
+/* ---- the cost model against real runs ---- */
+
+/* Errors that need the data (values, indices): the cost pass cannot see them coming. */
+static int data_error(loss_status st)
+{
+    return st == LOSS_ERR_DOMAIN || st == LOSS_ERR_NON_FINITE || st == LOSS_ERR_TYPE;
+}
+
+static size_t result_elements(const loss_result *r)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < 2; t++)
+        n += r->terms[t].data ? r->terms[t].count : 0;
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++)
+        n += r->grad[i].data ? r->grad[i].count : 0;
+    return n;
+}
+
+static void cost_case(const char *label, const loss_call *call, struct pool *workers)
+{
+    loss_cost cost;
+    loss_error cerr, err;
+    loss_result r;
+    mem_fail_after(0); /* the plan-only pass must not allocate: any allocation fails */
+    loss_status cst = loss_plan_cost(call, workers, &cost, &cerr);
+    mem_fail_reset();
+    mem_release_cache(); /* every aligned block is then a fresh, counted one */
+    mem_track_start();
+    loss_status st = loss_compute(call, workers, &r, &err);
+    mem_track_stop();
+    if (cst != LOSS_OK) {
+        cr_expect_eq(st, cst, "%s: cost pass failed (%s) but compute gave %d", label,
+                     cerr.message, (int)st);
+        loss_result_release(&r);
+        return;
+    }
+    cr_expect(st == LOSS_OK || data_error(st), "%s: cost pass passed, compute failed: %s", label,
+              err.message);
+    cr_expect_leq(mem_track_peak(), cost.bytes, "%s: allocated %zu bytes, cost said %zu", label,
+                  mem_track_peak(), cost.bytes);
+    if (st == LOSS_OK)
+        cr_expect_leq(result_elements(&r), cost.output, "%s: %zu output elements, cost said %zu",
+                      label, result_elements(&r), cost.output);
+    loss_result_release(&r);
+}
+
+int golden_cost_file(const char *loss, size_t threads)
+{
+    const loss_desc *desc = loss_registry_find(loss, strlen(loss));
+    cr_assert_not_null(desc, "%s is registered", loss);
+    cJSON *doc = load_fixture(loss);
+    struct pool *workers = threads ? pool_create(threads, 4) : NULL;
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases"))
+    {
+        golden_case gc;
+        char label[256];
+        snprintf(label, sizeof label, "%s/%s", loss,
+                 cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring);
+        case_build(&gc, desc, cJSON_GetObjectItemCaseSensitive(c, "request"));
+        if (!gc.skip) {
+            cost_case(label, &gc.call, workers);
+            n++;
+        }
+        case_free(&gc);
+    }
+    pool_destroy(workers);
+    cJSON_Delete(doc);
     return n;
 }

@@ -73,15 +73,21 @@ def is_lossd_route(path):
     return path in GET_ROUTES or any(p.match(path) for p in GET_ROUTE_PATTERNS)
 
 
-def port_from_args(args, default=DEFAULT_PORT):
-    """The --port value in a lossd argument list (--port N or --port=N)."""
+def port_from_args(args, default=DEFAULT_PORT, flag="--port"):
+    """The value of `flag` (--port N or --port=N) in a lossd argument list."""
     args = [str(a) for a in (args or [])]
     for i, a in enumerate(args):
-        if a == "--port" and i + 1 < len(args):
+        if a == flag and i + 1 < len(args):
             return int(args[i + 1])
-        if a.startswith("--port="):
+        if a.startswith(flag + "="):
             return int(a.split("=", 1)[1])
     return default
+
+
+def lossd_ports(args, default=DEFAULT_PORT):
+    """The ports a probe may use: --port, and --admin-port (health and metrics) if set."""
+    admin = port_from_args(args, None, "--admin-port")
+    return frozenset(p for p in (port_from_args(args, default), admin) if p is not None)
 
 
 def probe_urls_in_command(cmd):
@@ -113,7 +119,7 @@ def k8s_probes(doc, where):
     for c in containers:
         env = {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)}
         default = int(env.get("LOSSD_PORT") or DEFAULT_PORT)
-        lport = port_from_args(list(c.get("command") or [])[1:] + list(c.get("args") or []), default)
+        lport = lossd_ports(list(c.get("command") or [])[1:] + list(c.get("args") or []), default)
         named = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
         for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
             pr = c.get(kind)
@@ -149,7 +155,7 @@ def compose_probes(doc, where):
         urls = probe_urls_in_command(test or [])
         if urls is None:
             continue  # not lossd
-        lport = port_from_args(svc.get("command") or [])
+        lport = lossd_ports(svc.get("command") or [])
         tag = "%s: service %s healthcheck" % (where, name)
         check(len(urls) > 0, "%s: runs lossd --probe URL" % tag)
         for u in urls:
@@ -249,7 +255,9 @@ def parse_all():
     check(len(probes) > 0, "probes found (%d)" % len(probes))
     for where, path, port, lport in probes:
         check(is_lossd_route(path), "%s: path %s is a lossd GET route" % (where, path))
-        check(port == lport, "%s: probe port %s is lossd's --port %s" % (where, port, lport))
+        ports = lport if isinstance(lport, frozenset) else {lport}
+        check(port in ports, "%s: probe port %s is lossd's --port or --admin-port %s"
+              % (where, port, sorted(ports)))
     return sorted({urllib.parse.urlsplit(p[1]).path or "/" for p in probes})
 
 

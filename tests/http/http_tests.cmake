@@ -4,8 +4,10 @@
 lossd_test(test_server_config SOURCES tests/http/test_server_config.c LIBS lossd_server)
 lossd_test(test_server_request SOURCES tests/http/test_server_request.c LIBS lossd_server)
 lossd_test(test_server_log SOURCES tests/http/test_server_log.c LIBS lossd_server)
+lossd_test(test_server_framing SOURCES tests/http/test_server_framing.c LIBS lossd_server)
 
-foreach(suite test_http_routes test_http_limits test_http_v1 test_http_v2 test_http_names)
+foreach(suite test_http_routes test_http_limits test_http_v1 test_http_v2 test_http_names
+    test_http_cost test_http_conns test_http_framing test_http_lifecycle)
   lossd_test(${suite} SOURCES tests/http/${suite}.c tests/http/http_client.c LIBS)
   add_dependencies(${suite} lossd)
 endforeach()

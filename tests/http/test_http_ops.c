@@ -264,17 +264,32 @@ Test(http_ops, full_queue_yields_503_overloaded_with_retry_after)
     srv_stop();
 }
 
+/* The deadline covers queueing and computing: 47 jobs of 0.1-1 s (fast or loaded machine)
+ * on one worker cannot all end within 2 s of arriving; a cheap job queued first does. */
 Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
 {
-    enum { N = 24 };
+    enum { N = 48 };
     http_conn c[N];
     size_t len;
     char *body = heavy_ntxent_body(1024, 64, &len); /* ~0.1 s of one worker each */
-    int ok = 0, timed_out = 0;
-    srv_start((const char *[]){"--workers", "1", "--queue", "64", "--job-timeout", "1", NULL});
+    char cheap[16384];
+    int ok = 0, timed_out = 0, n = snprintf(cheap, sizeof cheap, "{\"predictions\": [0.5");
+    for (int k = 1; k < 1000; k++)
+        n += snprintf(cheap + n, sizeof cheap - (size_t)n, ", 0.5");
+    n += snprintf(cheap + n, sizeof cheap - (size_t)n, "], \"targets\": [1");
+    for (int k = 1; k < 1000; k++)
+        n += snprintf(cheap + n, sizeof cheap - (size_t)n, ", 1");
+    snprintf(cheap + n, sizeof cheap - (size_t)n, "]}");
+    srv_start((const char *[]){"--workers", "1", "--queue", "64", "--job-timeout", "2", NULL});
     for (int i = 0; i < N; i++) {
         cr_assert_eq(http_open(&c[i], srv.port), 0);
-        cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len), 0);
+        if (i == 0) /* over --inline-max: a job, the first in the queue */
+            cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, cheap,
+                                           strlen(cheap)),
+                         0);
+        else
+            cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len),
+                         0);
     }
     for (int i = 0; i < N; i++) {
         http_response r;
@@ -289,7 +304,7 @@ Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
         http_close(&c[i]);
     }
     cr_assert_geq(ok, 1);
-    cr_assert_geq(timed_out, 1, "%d jobs of ~0.1 s on one worker must outlast a 1 s wait", N);
+    cr_assert_geq(timed_out, 1, "%d jobs of ~0.1 s on one worker must outlast a 2 s deadline", N);
     cr_assert_eq(ok + timed_out, N);
     free(body);
     srv_stop();

@@ -136,10 +136,16 @@ static loss_status bce_plan(loss_ctx *ctx, loss_error *err)
     }
     ctx->n_units = p->count;
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     ctx->denom[0] = (double)p->count;
     loss_plan_term_shape(ctx, 0, p);
     if (w == NULL)
         return LOSS_OK;
+    ctx->plan_bytes = sizeof(bce_weight_map);
+    if (ctx->plan_only) {
+        bce_weight_map shape_only;
+        return weight_map_build(&shape_only, w, p, err);
+    }
     loss_status st = check_weight_finite(w, ctx->dtype, err);
     if (st != LOSS_OK)
         return st;

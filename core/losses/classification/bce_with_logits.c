@@ -27,7 +27,7 @@ static loss_status check_weight(const loss_ctx *ctx, int input, loss_error *err)
                               "%s has shape %s, which does not broadcast to predictions' %s", name,
                               a, b);
     }
-    for (size_t i = 0; i < w->count; i++) {
+    for (size_t i = 0; !ctx->plan_only && i < w->count; i++) {
         double v = loss_load(w->data, ctx->dtype, i);
         if (!isfinite(v))
             return loss_error_set(err, LOSS_ERR_NON_FINITE, name, "%s[%zu] = %.17g is not finite",
@@ -58,6 +58,7 @@ static loss_status bce_with_logits_plan(loss_ctx *ctx, loss_error *err)
         return st;
     ctx->n_units = p->count;
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     loss_plan_term_shape(ctx, 0, p);
     ctx->denom[0] = (double)p->count;
     return LOSS_OK;

@@ -46,15 +46,22 @@ static loss_status check_targets(const loss_ctx *ctx, loss_error *err, int allow
                           got, want_idx, want_prob);
 }
 
+static loss_status check_weight_shape(const loss_ctx *ctx, loss_error *err, int weight_input,
+                                      size_t classes)
+{
+    const tensor *w = weight_input >= 0 ? ctx->in[weight_input] : NULL;
+    if (w && (w->rank != 1 || w->shape[0] != classes))
+        return loss_error_set(err, LOSS_ERR_SHAPE, "weight",
+                              "weight has %zu elements in %zu dims, predictions have %zu classes",
+                              w->count, w->rank, classes);
+    return LOSS_OK;
+}
+
 static loss_status load_weights(const loss_ctx *ctx, loss_error *err, int weight_input,
                                 class_layout *cl)
 {
     const tensor *w = weight_input >= 0 ? ctx->in[weight_input] : NULL;
     loss_acc acc = {0, 0};
-    if (w && (w->rank != 1 || w->shape[0] != cl->classes))
-        return loss_error_set(err, LOSS_ERR_SHAPE, "weight",
-                              "weight has %zu elements in %zu dims, predictions have %zu classes",
-                              w->count, w->rank, cl->classes);
     for (size_t c = 0; c < cl->classes; c++) {
         double v = w ? loss_load(w->data, ctx->dtype, c) : 1.0;
         if (!isfinite(v))
@@ -88,12 +95,16 @@ static loss_status index_denominator(const loss_ctx *ctx, loss_error *err,
     return LOSS_OK;
 }
 
+/* States the layout's size in plan_bytes; allocates it unless plan-only. */
 static loss_status alloc_layout(loss_ctx *ctx, loss_error *err, size_t classes)
 {
     size_t bytes;
     if (__builtin_mul_overflow(classes, sizeof(double), &bytes) ||
         __builtin_add_overflow(bytes, sizeof(class_layout), &bytes))
         return loss_error_set(err, LOSS_ERR_LIMIT, "predictions", "predictions has too many classes");
+    ctx->plan_bytes = bytes;
+    if (ctx->plan_only)
+        return LOSS_OK;
     class_layout *cl = mem_alloc(bytes);
     if (cl == NULL)
         return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
@@ -115,10 +126,20 @@ loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input,
     if (classes == 0)
         return loss_error_set(err, LOSS_ERR_SHAPE, "predictions",
                               "predictions must have at least one class");
-    if ((st = check_targets(ctx, err, allow_probs)) != LOSS_OK)
+    if ((st = check_targets(ctx, err, allow_probs)) != LOSS_OK ||
+        (st = check_weight_shape(ctx, err, weight_input, classes)) != LOSS_OK ||
+        (st = alloc_layout(ctx, err, classes)) != LOSS_OK)
         return st;
-    if ((st = alloc_layout(ctx, err, classes)) != LOSS_OK)
-        return st;
+    tensor pos;
+    position_shape(pred, &pos);
+    ctx->n_units = pred->count / classes;
+    ctx->unit_cost = classes;
+    ctx->term_rank[0] = pos.rank;
+    memcpy(ctx->term_shape[0], pos.shape, sizeof pos.shape);
+    ctx->denom[0] = (double)ctx->n_units;
+    if (ctx->plan_only) /* the weights and the targets' denominator need the data */
+        return LOSS_OK;
+
     class_layout *cl = ctx->scratch;
     cl->inner = 1;
     for (size_t i = 2; i < pred->rank; i++)
@@ -127,14 +148,6 @@ loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input,
     cl->ignore_index = ignore_index;
     if ((st = load_weights(ctx, err, weight_input, cl)) != LOSS_OK)
         return st;
-
-    tensor pos;
-    position_shape(pred, &pos);
-    ctx->n_units = pred->count / classes;
-    ctx->unit_cost = classes;
-    ctx->term_rank[0] = pos.rank;
-    memcpy(ctx->term_shape[0], pos.shape, sizeof pos.shape);
-    ctx->denom[0] = (double)ctx->n_units;
     if (cl->index_targets)
         return index_denominator(ctx, err, cl, &ctx->denom[0]);
     return LOSS_OK;

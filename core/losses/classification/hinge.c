@@ -59,6 +59,9 @@ static loss_status hinge_plan(loss_ctx *ctx, loss_error *err)
     loss_status st = loss_plan_elementwise(ctx, err, -1, 0);
     if (st != LOSS_OK)
         return st;
+    ctx->plan_bytes = sizeof(hinge_plan_data);
+    if (ctx->plan_only)
+        return LOSS_OK;
     hinge_plan_data *pd = mem_alloc(sizeof *pd);
     if (pd == NULL)
         return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");

@@ -112,6 +112,7 @@ static loss_status mlm_plan(loss_ctx *ctx, loss_error *err)
     const size_t C = x->shape[x->rank - 1];
     ctx->n_units = x->count / C;
     ctx->unit_cost = rows_cost(C, C);
+    ctx->chunk_bytes = C + (ctx->want_gradient ? C * sizeof(double) : 0); /* mlm_chunk's */
     loss_plan_term_shape(ctx, 0, x);
     ctx->term_rank[0] = x->rank - 1;
     ctx->denom[0] = (double)ctx->n_units;

@@ -45,7 +45,7 @@ static int targets_are_binary(const loss_ctx *ctx)
 static loss_status squared_hinge_plan(loss_ctx *ctx, loss_error *err)
 {
     loss_status st = loss_plan_elementwise(ctx, err, -1, 0);
-    if (st == LOSS_OK)
+    if (st == LOSS_OK && !ctx->plan_only)
         ctx->param[SQH_MAPPED] = targets_are_binary(ctx) ? 1.0 : 0.0;
     return st;
 }

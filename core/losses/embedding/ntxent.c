@@ -19,6 +19,11 @@ enum { P_TEMPERATURE };
 #define NTX_BLOCK 64
 /* At most this many entries in the 2N x 2N similarity matrix (1 GiB of doubles). */
 #define NTX_MAX_SIM ((size_t)1 << 27)
+/* Cost model (loss_plan_cost): a single-threaded dgemm does several multiply-adds per
+ * nanosecond, an exp and a softmax step cost a few. */
+#define NTX_GEMM_PER_UNIT 2
+#define NTX_FINISH_BLOCK 512
+#define NTX_EXP_UNITS 16
 
 typedef struct {
     size_t rows, dim; /* 2N, D */
@@ -53,6 +58,15 @@ static void *ntx_alloc(size_t a, size_t b, int *failed)
     return p;
 }
 
+/* Bytes of the scratch ntx_alloc_scratch allocates (rows and sim already bounded). */
+static size_t ntx_scratch_bytes(size_t rows, size_t D, int grad)
+{
+    size_t r = rows ? rows : 1, d = D ? D : 1, doubles = r * d + r;
+    if (grad)
+        doubles += r * r + r * d;
+    return sizeof(ntx_scratch) + doubles * sizeof(double);
+}
+
 static loss_status ntx_alloc_scratch(loss_ctx *ctx, size_t N, size_t D, loss_error *err)
 {
     size_t rows = 2 * N, sim;
@@ -61,6 +75,11 @@ static loss_status ntx_alloc_scratch(loss_ctx *ctx, size_t N, size_t D, loss_err
         return loss_error_set(err, LOSS_ERR_LIMIT, "x1",
                               "x1 has %zu rows: the %zu x %zu similarity matrix is too large", N,
                               rows, rows);
+    ctx->plan_bytes = ntx_scratch_bytes(rows, D, ctx->want_gradient);
+    /* Without a gradient each chunk holds its block of similarities. */
+    ctx->chunk_bytes = ctx->want_gradient ? 0 : NTX_BLOCK * (rows ? rows : 1) * sizeof(double);
+    if (ctx->plan_only)
+        return LOSS_OK;
     ntx_scratch *sc = mem_calloc(1, sizeof *sc);
     if (sc == NULL)
         return loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory");
@@ -78,6 +97,16 @@ static loss_status ntx_alloc_scratch(loss_ctx *ctx, size_t N, size_t D, loss_err
     return failed ? loss_error_set(err, LOSS_ERR_NOMEM, "", "out of memory") : LOSS_OK;
 }
 
+/* Work units of one block of NTX_BLOCK rows: its GEMM (and, with a gradient, its share of
+ * the two more), at NTX_GEMM_PER_UNIT multiply-adds per unit, plus an exp per similarity. */
+static size_t ntx_unit_work(size_t rows, size_t dim, int grad)
+{
+    size_t madds = rows_cost(rows_cost(NTX_BLOCK, rows), dim ? dim : 1);
+    size_t gemm = rows_cost(madds / NTX_GEMM_PER_UNIT + 1, grad ? 3 : 1);
+    size_t exps = rows_cost(rows_cost(NTX_BLOCK, rows), NTX_EXP_UNITS);
+    return gemm + exps < gemm ? SIZE_MAX : gemm + exps;
+}
+
 /* x1 and x2 (N, D) of one shape; `none` gives (2N): rows of x1, then rows of x2. */
 static loss_status ntx_plan(loss_ctx *ctx, loss_error *err)
 {
@@ -93,14 +122,18 @@ static loss_status ntx_plan(loss_ctx *ctx, loss_error *err)
         st = ntx_alloc_scratch(ctx, x1->shape[0], x1->shape[1], err);
     if (st != LOSS_OK)
         return st;
+    const size_t rows = 2 * x1->shape[0], dim = x1->shape[1];
+    ctx->n_units = (rows + NTX_BLOCK - 1) / NTX_BLOCK;
+    ctx->unit_cost = rows_cost(rows_cost(NTX_BLOCK, rows), dim + 4);
+    ctx->unit_work = ntx_unit_work(rows, dim, ctx->want_gradient);
+    ctx->term_rank[0] = 1;
+    ctx->term_shape[0][0] = rows;
+    ctx->denom[0] = (double)rows;
+    if (ctx->plan_only)
+        return LOSS_OK;
     ntx_scratch *sc = ctx->scratch;
     for (size_t r = 0; r < sc->rows; r++)
         ntx_load_row(ctx, r, sc);
-    ctx->n_units = (sc->rows + NTX_BLOCK - 1) / NTX_BLOCK;
-    ctx->unit_cost = rows_cost(rows_cost(NTX_BLOCK, sc->rows), sc->dim + 4);
-    ctx->term_rank[0] = 1;
-    ctx->term_shape[0][0] = sc->rows;
-    ctx->denom[0] = (double)sc->rows;
     return LOSS_OK;
 }
 
@@ -159,6 +192,10 @@ static void ntx_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     loss_acc acc = {0, 0};
     for (size_t b = begin; b < end; b++) {
         size_t r0 = b * NTX_BLOCK, r1 = r0 + NTX_BLOCK < sc->rows ? r0 + NTX_BLOCK : sc->rows;
+        if (loss_cancelled(ctx)) {
+            part->status = LOSS_ERR_CANCELLED;
+            break;
+        }
         loss_acc_add(&acc, ntx_block(ctx, sc, r0, r1, sc->g ? sc->g + r0 * sc->rows : tmp));
     }
     part->sum[0] = loss_acc_value(&acc);
@@ -183,15 +220,22 @@ static void ntx_unnormalise(const loss_ctx *ctx, const ntx_scratch *sc, size_t r
         loss_store(out, ctx->dtype, base + k, (dzn[k] / tau - zn[k] * dot / tau) / c);
 }
 
+/* dz += G^T Z, by blocks of output rows so that a cancelled call stops between blocks (the
+ * whole product can take minutes at the largest N and D). */
 static loss_status ntx_finish(loss_ctx *ctx, loss_error *err)
 {
-    (void)err;
     ntx_scratch *sc = ctx->scratch;
     if (sc->g == NULL || sc->rows == 0)
         return LOSS_OK;
     const int n = (int)sc->rows, d = (int)sc->dim;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, d, n, 1.0, sc->g, n, sc->z, sc->ld, 1.0,
-                sc->dz, sc->ld);
+    for (int r0 = 0; r0 < n; r0 += NTX_FINISH_BLOCK) {
+        const int m = n - r0 < NTX_FINISH_BLOCK ? n - r0 : NTX_FINISH_BLOCK;
+        if (loss_cancelled(ctx))
+            return loss_error_set(err, LOSS_ERR_CANCELLED, "",
+                                  "the computation was stopped before it finished");
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, d, n, 1.0, sc->g + r0, n, sc->z,
+                    sc->ld, 1.0, sc->dz + (size_t)r0 * sc->dim, sc->ld);
+    }
     for (size_t r = 0; r < sc->rows; r++)
         ntx_unnormalise(ctx, sc, r);
     return LOSS_OK;

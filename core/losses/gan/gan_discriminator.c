@@ -34,6 +34,7 @@ static loss_status gan_d_plan(loss_ctx *ctx, loss_error *err)
     if (__builtin_add_overflow(real->count, fake->count, &ctx->n_units))
         return loss_error_set(err, LOSS_ERR_LIMIT, "fake", "real and fake are too large");
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     ctx->n_terms = 2;
     loss_plan_term_shape(ctx, 0, real);
     loss_plan_term_shape(ctx, 1, fake);

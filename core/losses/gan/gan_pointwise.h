@@ -16,6 +16,7 @@ static inline loss_status gan_pointwise_plan(loss_ctx *ctx, size_t n_terms)
     ctx->n_terms = n_terms;
     ctx->n_units = 0;
     ctx->unit_cost = 1;
+    ctx->unit_work = LOSS_WORK_PER_ELEMENT;
     for (size_t t = 0; t < n_terms; t++) {
         const tensor *x = ctx->in[t];
         loss_plan_term_shape(ctx, t, x);

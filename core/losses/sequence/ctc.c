@@ -16,6 +16,12 @@ enum { P_BLANK, P_ZERO_INFINITY };
 
 /* At most this many doubles of recursion state per chunk (256 MiB). */
 #define CTC_MAX_WORK ((size_t)1 << 25)
+/* The recursions poll the cancel hook every this many time steps (a few ms at most). */
+#define CTC_POLL_STEPS 64
+/* Cost model (loss_plan_cost): work units per cell of a recursion (a log-sum-exp of three
+ * terms, an emission load) and per class of a time step (checks, the gradient). */
+#define CTC_CELL_UNITS 40
+#define CTC_CLASS_UNITS 4
 
 typedef struct {
     size_t T, N, C, S;
@@ -66,6 +72,8 @@ static double ctc_forward(const loss_ctx *ctx, ctc_item *it)
     for (size_t s = 0; s < E; s++)
         a[s] = s < 2 ? ctc_lp(ctx, it, 0, ctc_label(it, s)) : -INFINITY;
     for (size_t t = 1; t < it->tn; t++) {
+        if (t % CTC_POLL_STEPS == 0 && loss_cancelled(ctx))
+            return -INFINITY; /* the caller sees the cancel and drops the item */
         const double *prev = a + (t - 1) * E;
         double *cur = a + t * E;
         for (size_t s = 0; s < E; s++) {
@@ -115,6 +123,8 @@ static void ctc_backward(const loss_ctx *ctx, ctc_item *it, double logp, double 
         next[s] = s + 2 >= E ? ctc_lp(ctx, it, it->tn - 1, ctc_label(it, s)) : -INFINITY;
     ctc_store_grad(ctx, it, it->tn - 1, next, logp, g);
     for (size_t t = it->tn - 1; t-- > 0;) {
+        if (t % CTC_POLL_STEPS == 0 && loss_cancelled(ctx))
+            return;
         ctc_beta_step(ctx, it, t, next, cur);
         ctc_store_grad(ctx, it, t, cur, logp, g);
         double *swap = next;
@@ -182,6 +192,10 @@ static void ctc_items(const loss_ctx *ctx, size_t begin, size_t end, ctc_item *i
             return;
         double w = mean ? 1.0 / (double)(it->len > 0 ? it->len : 1) : 1.0;
         double l = ctc_item_loss(ctx, it, ctx->scale[0] * w);
+        if (loss_cancelled(ctx)) {
+            part->status = LOSS_ERR_CANCELLED;
+            return;
+        }
         loss_acc_add(&acc, l * w);
         if (ctx->values[0])
             loss_store(ctx->values[0], ctx->dtype, n, l);
@@ -245,6 +259,9 @@ static loss_status ctc_plan(loss_ctx *ctx, loss_error *err)
                               "T = %zu with S = %zu targets is too long a sequence", T, S);
     ctx->n_units = N;
     ctx->unit_cost = rows_cost(T, ext + C);
+    ctx->unit_work = rows_cost(T, rows_cost(ext, CTC_CELL_UNITS * (ctx->want_gradient ? 2 : 1)) +
+                                      rows_cost(C, CTC_CLASS_UNITS));
+    ctx->chunk_bytes = work * sizeof(double); /* ctc_chunk's recursion state */
     ctx->term_rank[0] = 1;
     ctx->term_shape[0][0] = N;
     ctx->denom[0] = (double)N;
