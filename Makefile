@@ -62,7 +62,7 @@ bench: deps-test build
 	scripts/readme-performance.py
 
 # The small-request HTTP section alone (lossd, nginx, FastAPI; about 3 minutes), into
-# bench/out-http/PERFORMANCE.md; never replaces the published full run.
+# a PERFORMANCE.md of its own (--out); never replaces the published full run.
 bench-http: deps-test build
 	bench/run.sh --only http --out bench/out-http $(BUILD)
 

@@ -385,7 +385,7 @@ static int compute(score_run *run)
     const score_args *a = &run->args;
     if (check_gradient_outs(a) != SCORE_OK)
         return SCORE_USAGE;
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL}; /* local: the user bounds their own files */
     api_code code = api_v1_loss_local(&env, a->loss, strlen(a->loss), run->inputs, a->n_in,
                                       a->options, a->options_len, a->print_gradient,
                                       &run->reply, &run->result);

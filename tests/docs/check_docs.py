@@ -61,7 +61,7 @@ import tokenize
 
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--self-test" else
                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-SKIP_DIRS = ("tests/fixtures/", "fuzz/corpus/")  # generated data; their *.md files are checked
+SKIP_DIRS = ("tests/fixtures/", "fuzz/corpus/", "server/web/vendor/")  # generated or vendored data; *.md still checked
 problems = []
 
 
