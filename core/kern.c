@@ -61,13 +61,10 @@ static void fill(kern_isa isa)
     table = reference;
     filled = 1;
     table.isa = isa;
-    if (isa == KERN_ISA_AVX2) {
+    if (isa == KERN_ISA_AVX2)
         kern_avx2_fill(&table);
-        kern_avx2_vm_fill(&table);
-    } else if (isa == KERN_ISA_AVX512) {
+    else if (isa == KERN_ISA_AVX512)
         kern_avx512_fill(&table);
-        kern_avx512_vm_fill(&table);
-    }
 }
 
 int kern_init(const char *forced)
@@ -131,11 +128,13 @@ void kern_step_constants(kern_id id, double scale, const double *param,
     case KERN_SIGMOID_FOCAL:
         focal_constants(param, out);
         break;
+    case KERN_NONE:
     case KERN_MAE:
     case KERN_BCE:
     case KERN_BCE_WITH_LOGITS:
     case KERN_LOG_COSH:
     case KERN_SOFT_MARGIN:
+    case KERN_CROSS_ENTROPY:
     case KERN_COUNT:
         break;
     }

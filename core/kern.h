@@ -10,7 +10,7 @@
 
 typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
 
-/* One slot per elementwise loss that has fast paths (unweighted chunks only). What each
+/* One slot per loss that has fast paths (unweighted chunks only). What each
  * computes, per element with d = p - y and t = 1 - y*p, before scaling the gradient:
  *   MSE d^2, 2d;  MAE |d|, sgn(d) (0 at d = 0);  MBE y - p, -1;
  *   HUBER (param[0] = delta) 0.5 d^2, d inside |d| < delta, else delta(|d| - delta/2),
@@ -37,7 +37,8 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *   SOFT_MARGIN sp(-y x), -y sig(-y x); declines y other than -1 and 1.
  * All decline non-finite inputs. */
 typedef enum {
-    KERN_MSE = 0,
+    KERN_NONE = 0, /* no fast path */
+    KERN_MSE,
     KERN_MAE,
     KERN_MBE,
     KERN_HUBER,
@@ -50,23 +51,27 @@ typedef enum {
     KERN_SIGMOID_FOCAL,
     KERN_LOG_COSH,
     KERN_SOFT_MARGIN,
+    KERN_CROSS_ENTROPY, /* rows: see below */
     KERN_COUNT
 } kern_id;
 
+/* One call of a fast path: n elements (or rows of `width` elements) of predictions p and
+ * targets y, both of the dtype (row kernels: y holds n int64 class indices). */
 typedef struct {
-    const void *p; /* predictions, n elements of the dtype */
-    const void *y; /* targets */
-    void *values;  /* reduction none: per-element losses, or NULL */
-    void *grad;    /* gradient (already multiplied by scale), or NULL */
+    const void *p; /* predictions, n * width elements of the dtype */
+    const void *y; /* targets: n elements of the dtype, or n int64 for row kernels */
+    void *values;  /* reduction none: n per-element (per-row) losses, or NULL */
+    void *grad;    /* gradient of p (already multiplied by scale), or NULL */
     double scale;
     const double *param; /* the loss's resolved parameters, descriptor order (see above) */
     size_t n;
-} kern_elem_args;
+    size_t width; /* row kernels: elements per row (classes); elementwise kernels ignore it */
+} kern_args;
 
 #define KERN_DECLINED 1
 /* Computes the chunk, stores the sum of losses in *sum; returns 0, or KERN_DECLINED without
  * any guarantee about what it wrote. */
-typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
+typedef int (*kern_fn)(const kern_args *args, double *sum);
 
 /* Vector math over arrays, out[i] = f(x[i]) (x and out may be the same array): the ISA's exp,
  * expm1, log and log1p, within 2 ulps of the correctly rounded value with libm's special
@@ -92,30 +97,17 @@ typedef enum {
 
 typedef void (*kern_vm_fn)(const double *x, double *out, size_t n);
 
-/* Cross-entropy rows: `rows` contiguous rows of `classes` scores with one class index each,
- * unweighted and without label smoothing (the caller's guarantee). Per row
+/* CROSS_ENTROPY, a row kernel: n contiguous rows of `width` scores with one class index
+ * each, unweighted and without label smoothing (the caller's guarantee). Per row
  * l = logsumexp(x) - x[t], computed as max + log(sum exp(x - max)) - x[t], and the gradient
  * (softmax(x) - onehot(t)) * scale. Declines any non-finite score, any target outside
- * [0, classes) (so rows carrying an ignore_index there are the reference's), and a sum that
- * is not finite. */
-typedef struct {
-    const void *x;         /* rows * classes scores of the dtype */
-    const int64_t *target; /* rows class indices */
-    void *values;          /* reduction none: per-row losses, or NULL */
-    void *grad;            /* rows * classes gradient (already multiplied by scale), or NULL */
-    double scale;
-    size_t rows, classes;
-} kern_rows_args;
-
-/* Computes the rows, stores the sum of their losses in *sum; returns 0, or KERN_DECLINED
- * without any guarantee about what it wrote. */
-typedef int (*kern_rows_fn)(const kern_rows_args *args, double *sum);
+ * [0, width) (so rows carrying an ignore_index there are the reference's), and a sum that is
+ * not finite. */
 
 typedef struct {
     kern_isa isa;
-    kern_elem_fn f64[KERN_COUNT];
-    kern_elem_fn f32[KERN_COUNT];
-    kern_rows_fn ce_f64, ce_f32;      /* cross-entropy rows, or NULL */
+    kern_fn f64[KERN_COUNT]; /* NULL where the ISA has no fast path */
+    kern_fn f32[KERN_COUNT];
     kern_vm_fn vm[KERN_VM_COUNT];     /* never NULL after kern_init */
     kern_vm_fn vm_f32[KERN_VM_COUNT]; /* never NULL after kern_init */
 } kern_table;
@@ -142,11 +134,8 @@ int kern_isa_supported(kern_isa isa);
 void kern_step_constants(kern_id id, double scale, const double *param,
                          double out[KERN_N_CONSTANTS]);
 
-/* Filled by kern_avx2.c / kern_avx512.c and, for the fast paths built on vector math,
- * kern_avx2_vm.c / kern_avx512_vm.c (each compiled with its own flags). */
+/* Filled by kern_simd.c, compiled once per ISA with that ISA's flags. */
 void kern_avx2_fill(kern_table *table);
 void kern_avx512_fill(kern_table *table);
-void kern_avx2_vm_fill(kern_table *table);
-void kern_avx512_vm_fill(kern_table *table);
 
 #endif

@@ -180,7 +180,8 @@ static void run_chunk(void *arg, size_t c)
     size_t end = begin + job->units_per_chunk;
     if (end > job->ctx->n_units)
         end = job->ctx->n_units;
-    job->ctx->desc->chunk(job->ctx, begin, end, &job->parts[c]);
+    if (loss_fast_run(job->ctx, begin, end, &job->parts[c]) != 0)
+        job->ctx->desc->chunk(job->ctx, begin, end, &job->parts[c]);
 }
 
 static loss_status run_chunks(loss_ctx *ctx, struct pool *workers, double sums[2], loss_error *err)
@@ -268,6 +269,7 @@ loss_status loss_compute(const loss_call *call, struct pool *workers, loss_resul
         goto cleanup;
     if ((st = desc->plan(&ctx, err)) != LOSS_OK)
         goto cleanup;
+    loss_fast_select(&ctx);
     set_scales(call, &ctx);
     if ((st = alloc_outputs(call, &ctx, result, err)) != LOSS_OK)
         goto cleanup;

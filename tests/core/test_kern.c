@@ -85,7 +85,7 @@ static const kern_case KCASES[] = {
 };
 
 /* Runs one table entry on n elements (converted to float for F32) and checks it. */
-static void check_kernel(kern_elem_fn fn, const kern_case *kc, loss_dtype dt, const double *p,
+static void check_kernel(kern_fn fn, const kern_case *kc, loss_dtype dt, const double *p,
                          const double *y, size_t n, const char *isa)
 {
     size_t esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
@@ -101,7 +101,7 @@ static void check_kernel(kern_elem_fn fn, const kern_case *kc, loss_dtype dt, co
         }
     }
     const double scale = 0.375;
-    kern_elem_args args = {pb, yb, vb, gb, scale, &kc->param, n};
+    kern_args args = {pb, yb, vb, gb, scale, &kc->param, n, 1};
     double sum = NAN, ref = 0.0, tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 1e-6;
     cr_assert_eq(fn(&args, &sum), 0, "%s kernel %d declined finite data", isa, kc->id);
     for (size_t i = 0; i < n; i++) {
@@ -147,7 +147,7 @@ Test(kern, every_isa_kernel_should_match_the_formula_including_ties_and_tails)
             for (size_t j = 5; j < nmax; j += 17) /* |d| = param, the breakpoint */
                 p[j] = y[j] + kc->param;
             for (size_t k = 0; k < N_OF(DTYPES); k++) {
-                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
+                kern_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
                 cr_assert_not_null(fn, "%s has kernel %d", isas[i], kc->id);
                 for (size_t s = 0; s < N_OF(sizes); s++)
                     check_kernel(fn, kc, DTYPES[k], p, y, sizes[s], isas[i]);
@@ -158,8 +158,7 @@ Test(kern, every_isa_kernel_should_match_the_formula_including_ties_and_tails)
 }
 
 /* Runs a kernel on 40 elements where element `at` of p or y is replaced by `bad`. */
-static int run_with_bad(kern_elem_fn fn, loss_dtype dt, double param, int in_y, size_t at,
-                        double bad)
+static int run_with_bad(kern_fn fn, loss_dtype dt, double param, int in_y, size_t at, double bad)
 {
     double p[40], y[40];
     fill_dist(p, 40, DIST_WIDE, 9);
@@ -171,13 +170,14 @@ static int run_with_bad(kern_elem_fn fn, loss_dtype dt, double param, int in_y, 
         pf[i] = (float)p[i];
         yf[i] = (float)y[i];
     }
-    kern_elem_args a = {dt == LOSS_DTYPE_F64 ? (void *)p : (void *)pf,
-                        dt == LOSS_DTYPE_F64 ? (void *)y : (void *)yf,
-                        NULL,
-                        dt == LOSS_DTYPE_F64 ? (void *)gd : (void *)g,
-                        1.0,
-                        &param,
-                        40};
+    kern_args a = {dt == LOSS_DTYPE_F64 ? (void *)p : (void *)pf,
+                   dt == LOSS_DTYPE_F64 ? (void *)y : (void *)yf,
+                   NULL,
+                   dt == LOSS_DTYPE_F64 ? (void *)gd : (void *)g,
+                   1.0,
+                   &param,
+                   40,
+                   1};
     return fn(&a, &sum);
 }
 
@@ -189,7 +189,7 @@ Test(kern, kernels_should_decline_what_only_the_reference_can_report)
             continue;
         const kern_table *kt = kern_get();
         for (size_t k = 0; k < N_OF(DTYPES); k++) {
-            kern_elem_fn const *tab = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64 : kt->f32;
+            kern_fn const *tab = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64 : kt->f32;
             const size_t ats[] = {0, 17, 39}; /* main loop and tail */
             for (size_t j = 0; j < N_OF(ats); j++) {
                 size_t at = ats[j];
@@ -362,7 +362,7 @@ static int vm_close(double got, long double want, double tol, int rel, double ti
 }
 
 /* Runs one kernel on n elements of both inputs, in dtype dt, against the oracle. */
-static void check_vm_kernel(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, const double *p,
+static void check_vm_kernel(kern_fn fn, const vm_kcase *c, loss_dtype dt, const double *p,
                             const double *y, size_t n, const char *isa)
 {
     size_t esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
@@ -379,7 +379,7 @@ static void check_vm_kernel(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, c
     /* float32 outputs are the double result rounded once; subnormal floats lose digits. */
     const double tol = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23,
                  tiny = dt == LOSS_DTYPE_F64 ? 1e-300 : 1e-37;
-    kern_elem_args args = {pb, yb, vb, gb, scale, c->param, n};
+    kern_args args = {pb, yb, vb, gb, scale, c->param, n, 1};
     double sum = NAN;
     long double ref = 0.0L;
     cr_assert_eq(fn(&args, &sum), 0, "%s kernel %d declined valid data (n %zu)", isa, c->id, n);
@@ -426,7 +426,7 @@ Test(kern, transcendental_kernels_should_match_the_formula_at_edges_and_tails)
             const vm_kcase *kc = &VMCASES[c];
             fill_vm_inputs(kc, p, y, N_OF(p), 700 + c);
             for (size_t k = 0; k < N_OF(DTYPES); k++) {
-                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
+                kern_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[kc->id] : kt->f32[kc->id];
                 cr_assert_not_null(fn, "%s has kernel %d", isas[i], kc->id);
                 for (size_t s = 0; s < N_OF(sizes); s++)
                     check_vm_kernel(fn, kc, DTYPES[k], p, y, sizes[s], isas[i]);
@@ -437,7 +437,7 @@ Test(kern, transcendental_kernels_should_match_the_formula_at_edges_and_tails)
 }
 
 /* Runs kernel `id` on 40 valid elements of its kind where element `at` of p (or y) is `bad`. */
-static int run_vm_with_bad(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, int in_y, size_t at,
+static int run_vm_with_bad(kern_fn fn, const vm_kcase *c, loss_dtype dt, int in_y, size_t at,
                            double bad)
 {
     double p[40], y[40], gd[40], sum;
@@ -447,13 +447,14 @@ static int run_vm_with_bad(kern_elem_fn fn, const vm_kcase *c, loss_dtype dt, in
     for (size_t i = 0; i < 40; i++)
         pf[i] = (float)p[i], yf[i] = (float)y[i];
     int f64 = dt == LOSS_DTYPE_F64;
-    kern_elem_args a = {f64 ? (void *)p : (void *)pf,
-                        f64 ? (void *)y : (void *)yf,
-                        NULL,
-                        f64 ? (void *)gd : (void *)g,
-                        1.0,
-                        c->param,
-                        40};
+    kern_args a = {f64 ? (void *)p : (void *)pf,
+                   f64 ? (void *)y : (void *)yf,
+                   NULL,
+                   f64 ? (void *)gd : (void *)g,
+                   1.0,
+                   c->param,
+                   40,
+                   1};
     return fn(&a, &sum);
 }
 
@@ -480,7 +481,7 @@ Test(kern, transcendental_kernels_should_decline_what_only_the_reference_can_rep
             const size_t ats[] = {0, 17, 39}; /* main loop and tail */
             for (size_t b = 0; b < N_OF(bads); b++) {
                 const vm_kcase *c = &VMCASES[bads[b].vmcase];
-                kern_elem_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[c->id] : kt->f32[c->id];
+                kern_fn fn = DTYPES[k] == LOSS_DTYPE_F64 ? kt->f64[c->id] : kt->f32[c->id];
                 double bad = bads[b].bad;
                 for (size_t j = 0; j < N_OF(ats); j++)
                     cr_assert_eq(run_vm_with_bad(fn, c, DTYPES[k], bads[b].in_y, ats[j], bad),
@@ -499,7 +500,7 @@ Test(kern, transcendental_kernels_should_decline_a_sum_that_overflows)
     for (size_t i = 0; i < N_OF(isas); i++) {
         if (kern_init(isas[i]) != 0)
             continue;
-        kern_elem_args a = {p, y, NULL, NULL, 1.0, NULL, 9}; /* log_cosh: each loss is finite */
+        kern_args a = {p, y, NULL, NULL, 1.0, NULL, 9, 1}; /* log_cosh: each loss is finite */
         cr_assert_eq(kern_get()->f64[KERN_LOG_COSH](&a, &sum), KERN_DECLINED, "%s", isas[i]);
     }
     kern_init(NULL);
@@ -532,8 +533,8 @@ static void fill_ce(double *x, int64_t *t, size_t rows, size_t classes, double s
     }
 }
 
-static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const int64_t *t,
-                          size_t rows, size_t classes, const char *isa)
+static void check_ce_rows(kern_fn fn, loss_dtype dt, const double *x, const int64_t *t, size_t rows,
+                          size_t classes, const char *isa)
 {
     size_t n = rows * classes, esz = dt == LOSS_DTYPE_F64 ? 8 : 4;
     void *xb = mem_alloc(n * esz + 1), *gb = mem_alloc(n * esz + 1),
@@ -547,7 +548,7 @@ static void check_ce_rows(kern_rows_fn fn, loss_dtype dt, const double *x, const
             ((float *)xb)[i] = (float)x[i];
     }
     const double scale = 0.375, rel = dt == LOSS_DTYPE_F64 ? 1e-13 : 0x1p-23;
-    kern_rows_args a = {xb, t, vb, gb, scale, rows, classes};
+    kern_args a = {xb, t, vb, gb, scale, NULL, rows, classes};
     double sum = NAN;
     long double ref = 0;
     cr_assert_eq(fn(&a, &sum), 0, "%s ce declined %zu rows of %zu classes", isa, rows, classes);
@@ -592,15 +593,16 @@ Test(kern, cross_entropy_rows_should_match_log_softmax_for_narrow_wide_and_huge_
         if (kern_init(isas[i]) != 0)
             continue;
         const kern_table *kt = kern_get();
-        cr_assert(kt->ce_f64 && kt->ce_f32, "%s has the cross-entropy rows", isas[i]);
+        kern_fn ce64 = kt->f64[KERN_CROSS_ENTROPY], ce32 = kt->f32[KERN_CROSS_ENTROPY];
+        cr_assert(ce64 && ce32, "%s has the cross-entropy rows", isas[i]);
         for (size_t c = 0; c < N_OF(classes); c++)
             for (size_t r = 0; r < N_OF(rows); r++)
                 for (size_t s = 0; s < N_OF(spreads); s++) {
                     if (classes[c] * rows[r] > 20000 && rows[r] != 17)
                         continue; /* the huge rows once, with tails */
                     fill_ce(x, t, rows[r], classes[c], spreads[s], 900 + c * 31 + r);
-                    check_ce_rows(kt->ce_f64, LOSS_DTYPE_F64, x, t, rows[r], classes[c], isas[i]);
-                    check_ce_rows(kt->ce_f32, LOSS_DTYPE_F32, x, t, rows[r], classes[c], isas[i]);
+                    check_ce_rows(ce64, LOSS_DTYPE_F64, x, t, rows[r], classes[c], isas[i]);
+                    check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows[r], classes[c], isas[i]);
                 }
     }
     mem_free(x);
@@ -630,12 +632,12 @@ Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
                         t[spots[sp] / C] = what == 3 ? -1 : (int64_t)C;
                     for (size_t k = 0; k < 9 * C; k++)
                         xf[k] = (float)x[k];
-                    kern_rows_args a = {x, t, NULL, NULL, 1.0, 9, C};
-                    cr_assert_eq(kt->ce_f64(&a, &sum), KERN_DECLINED, "%s C %zu case %d at %zu",
-                                 isas[i], C, what, spots[sp]);
-                    a.x = xf;
-                    cr_assert_eq(kt->ce_f32(&a, &sum), KERN_DECLINED, "%s f32 C %zu case %d",
-                                 isas[i], C, what);
+                    kern_args a = {x, t, NULL, NULL, 1.0, NULL, 9, C};
+                    cr_assert_eq(kt->f64[KERN_CROSS_ENTROPY](&a, &sum), KERN_DECLINED,
+                                 "%s C %zu case %d at %zu", isas[i], C, what, spots[sp]);
+                    a.p = xf;
+                    cr_assert_eq(kt->f32[KERN_CROSS_ENTROPY](&a, &sum), KERN_DECLINED,
+                                 "%s f32 C %zu case %d", isas[i], C, what);
                 }
         }
     }
