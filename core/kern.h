@@ -21,16 +21,16 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *     -2y max(0, t).
  * The hinge pair declines any target that is not exactly -1 or 1 (so a loss mapping {0, 1}
  * targets should not call them) and any non-finite prediction; every kernel declines when
- * its sum is not finite. float32 kernels compute in float and sum in double.
- * The losses with transcendentals (vector exp/log; float32 computed in double lanes with the
- * vm_f32 forms and rounded once), each the formula of its loss file, with sp = softplus,
- * sig = sigmoid:
+ * its sum is not finite. float32 kernels compute in float lanes and sum in double.
+ * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32),
+ * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
- *     declines p outside [0, 1] and non-finite y;
+ *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
  *   BCE_WITH_LOGITS (no weights) (1-y) sp(x) + y sp(-x), (1-y) sig(x) - y sig(-x);
  *   FOCAL (a, b, c = alpha, 1 - alpha, 0, or 0, 0, 1 when alpha < 0; d = gamma) BCE's ce and
  *     gradient times q^gamma, q = 1 - (p y + (1-p)(1-y)), alpha_t = a y + b (1-y) + c;
- *     declines p or y outside [0, 1];
+ *     declines p or y outside [0, 1]; float32 in double lanes (vm_lite) unless gamma = 2 and
+ *     alpha <= 1;
  *   SIGMOID_FOCAL (constants as FOCAL) torchvision's sigmoid_focal_loss on logits; declines
  *     y outside [0, 1];
  *   LOG_COSH log(cosh(d)), tanh(d);
@@ -78,12 +78,13 @@ typedef int (*kern_fn)(const kern_args *args, double *sum);
  * values (log(0) = -inf, log(-1) = NaN, exp(-inf) = 0, ...); the reference table holds libm.
  * The restricted forms the losses use, for x in [0, 1] only (anything else, NaN included,
  * gives an unspecified value): LOG1P_01 log1p(x) (softplus), LOG_01 log(x) and LOG1M_01
- * log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the
- * same functions inlined; the table serves tests and bulk callers.
- * vm_f32 holds the forms the float32 kernels use: the same algorithms with shorter
- * polynomials, relative error below 2^-35 = 2.9e-11 (measured: exp 4.2e-12, expm1 1.5e-11,
- * the logs 1.1e-13), far below a float's rounding (6e-8): a float32 result is the
- * full-precision double result rounded, or rarely one float ulp away. */
+ * log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the same functions inlined; the
+ * table serves tests and bulk callers. Three tiers:
+ *   vm      double lanes, within 2 ulps of double (the float64 kernels);
+ *   vm_f32  float lanes, the same algorithms in float, within 2 ulps of float (the float32
+ *           kernels); the reference rounds libm's double result;
+ *   vm_lite double lanes with shorter polynomials, relative error below 2^-35 (the float32
+ *           kernels that stay in double lanes: focal's q^gamma for gamma != 2). */
 typedef enum {
     KERN_VM_EXP = 0,
     KERN_VM_EXPM1,
@@ -96,6 +97,7 @@ typedef enum {
 } kern_vm_id;
 
 typedef void (*kern_vm_fn)(const double *x, double *out, size_t n);
+typedef void (*kern_vmf_fn)(const float *x, float *out, size_t n);
 
 /* CROSS_ENTROPY, a row kernel: n contiguous rows of `width` scores with one class index
  * each, unweighted and without label smoothing (the caller's guarantee). Per row
@@ -108,8 +110,9 @@ typedef struct {
     kern_isa isa;
     kern_fn f64[KERN_COUNT]; /* NULL where the ISA has no fast path */
     kern_fn f32[KERN_COUNT];
-    kern_vm_fn vm[KERN_VM_COUNT];     /* never NULL after kern_init */
-    kern_vm_fn vm_f32[KERN_VM_COUNT]; /* never NULL after kern_init */
+    kern_vm_fn vm[KERN_VM_COUNT]; /* the vector math: never NULL after kern_init */
+    kern_vm_fn vm_lite[KERN_VM_COUNT];
+    kern_vmf_fn vm_f32[KERN_VM_COUNT];
 } kern_table;
 
 /* Chooses the best ISA the CPU supports, or `forced` ("ref", "avx2", "avx512"; NULL or ""

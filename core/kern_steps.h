@@ -6,7 +6,7 @@
  * vector math (kern.h).
  * A template: the including file binds VT, VM and VL (vec.h) and includes it once per lane
  * type; the transcendental steps also need the lane type's vector math (vmath.h) and are
- * compiled where KERN_STEPS_TRANSCENDENTAL is defined. */
+ * compiled where KERN_STEPS_TRANSCENDENTAL is defined; KERN_LANE_F32 is 1 for float lanes. */
 
 typedef struct {
     VT s, a, b, c, d;
@@ -125,31 +125,67 @@ VEC_INLINE VL(step) VL(squared_hinge)(VT p, VT y, const VL(kc) * k, int lite)
 
 /* ---- the steps with transcendentals (each the formula of its loss file) ---- */
 
-/* bce_terms.h: the clamped cross-entropy of probability p and its gradient. */
-VEC_INLINE void VL(bce_terms)(VT p, VT y, VT *ce, VT *dce, int lite)
+/* Each loss is split where the float32 kernels change lanes: NAME_tr computes its
+ * transcendental values (in the lanes of the inputs), NAME_from assembles loss and scaled
+ * gradient from them (float32: in double lanes), NAME_bad marks the lanes only the reference
+ * may judge; VL(NAME) is the whole step. */
+typedef struct {
+    VT a, b, c;
+} VL(tr);
+
+typedef struct {
+    VT l, g;
+} VL(lg);
+
+/* BCE: log p and log(1 - p), each clamped at -100 (bce_terms.h). */
+VEC_INLINE VL(tr) VL(bce_tr)(VT p, int lite)
 {
-    VT one = v_set1(1.0), floor = v_set1(-100.0), lp, lq;
+    VT floor = v_set1(-100.0), lp, lq;
     VL(log_pq)(p, &lp, &lq, lite);
-    lp = v_max(lp, floor);
-    lq = v_max(lq, floor);
-    *ce = v_sub(v_mul(v_sub(y, one), lq), v_mul(y, lp));
+    return (VL(tr)){v_max(lp, floor), v_max(lq, floor), v_zero()};
+}
+
+/* bce_terms.h: the clamped cross-entropy of probability p and its gradient. */
+VEC_INLINE void VL(bce_terms)(VT p, VT y, VL(tr) t, VT *ce, VT *dce)
+{
+    VT one = v_set1(1.0);
+    *ce = v_sub(v_mul(v_sub(y, one), t.b), v_mul(y, t.a));
     VT den = v_max(v_mul(v_sub(one, p), p), v_set1((double)1e-12f));
     *dce = v_div(v_sub(p, y), den);
 }
 
-/* logistic.h: softplus and sigmoid of x and -x from one exp and one log1p. */
+/* float32 takes targets in [0, 1] only: beyond, BCE's two terms may cancel. */
+VEC_INLINE VM VL(bce_bad)(VT p, VT y)
+{
+    return v_mor(VL(outside01)(p), KERN_LANE_F32 ? VL(outside01)(y) : VL(not_finite)(y));
+}
+
+VEC_INLINE VL(lg) VL(bce_from)(VT p, VT y, VL(tr) t, const VL(kc) * k)
+{
+    VT ce, dce;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    return (VL(lg)){ce, v_mul(dce, k->s)};
+}
+
+/* logistic.h: log1p(e), 1 / (1 + e) and e / (1 + e) for e = exp(-|x|), one exp and one log1p
+ * for softplus and sigmoid of x and -x. */
+VEC_INLINE VL(tr) VL(logistic_tr)(VT x, int lite)
+{
+    VT e = VL(exp)(v_sub(v_zero(), v_abs(x)), lite);
+    VT t = VL(log1p_01)(e, lite), big = v_div(v_set1(1.0), v_add(v_set1(1.0), e));
+    return (VL(tr)){t, big, v_mul(e, big)};
+}
+
 typedef struct {
     VT sp_pos, sp_neg, sig_pos, sig_neg;
 } VL(logistic_t);
 
-VEC_INLINE VL(logistic_t) VL(logistic)(VT x, int lite)
+VEC_INLINE VL(logistic_t) VL(logistic)(VT x, VL(tr) t)
 {
-    VT zero = v_zero(), e = VL(exp)(v_sub(zero, v_abs(x)), lite);
-    VT t = VL(log1p_01)(e, lite), big = v_div(v_set1(1.0), v_add(v_set1(1.0), e));
-    VT small = v_mul(e, big);
+    VT zero = v_zero();
     VM pos = v_cmp(x, zero, _CMP_GE_OQ);
-    return (VL(logistic_t)){v_add(v_max(x, zero), t), v_add(v_max(v_sub(zero, x), zero), t),
-                            v_sel(pos, big, small), v_sel(pos, small, big)};
+    return (VL(logistic_t)){v_add(v_max(x, zero), t.a), v_add(v_max(v_sub(zero, x), zero), t.a),
+                            v_sel(pos, t.b, t.c), v_sel(pos, t.c, t.b)};
 }
 
 /* alpha_t = a y + b (1 - y) + c (kern_step_constants). */
@@ -175,37 +211,40 @@ VEC_INLINE void VL(focal_pow)(VT q, const VL(kc) * k, int square, int lite, VT *
     *df = v_maskz(pos, v_mul(k->d, v_div(fq, qp)));
 }
 
-VEC_INLINE VL(step) VL(bce)(VT p, VT y, const VL(kc) * k, int lite)
+VEC_INLINE VL(lg) VL(bce_with_logits_from)(VT x, VT y, VL(tr) t, const VL(kc) * k)
 {
-    VT ce, dce;
-    VL(bce_terms)(p, y, &ce, &dce, lite);
-    return (VL(step)){ce, v_mul(dce, k->s), v_mor(VL(outside01)(p), VL(not_finite)(y))};
-}
-
-VEC_INLINE VL(step) VL(bce_with_logits)(VT x, VT y, const VL(kc) * k, int lite)
-{
-    VL(logistic_t) s = VL(logistic)(x, lite);
+    VL(logistic_t) s = VL(logistic)(x, t);
     VT omy = v_sub(v_set1(1.0), y);
     VT l = v_add(v_mul(omy, s.sp_pos), v_mul(y, s.sp_neg));
     VT g = v_sub(v_mul(omy, s.sig_pos), v_mul(y, s.sig_neg));
-    return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(x), VL(not_finite)(y))};
+    return (VL(lg)){l, v_mul(g, k->s)};
 }
 
-VEC_INLINE VL(step) VL(focal_any)(VT p, VT y, const VL(kc) * k, int square, int lite)
+VEC_INLINE VM VL(bce_with_logits_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_finite)(x), VL(not_finite)(y));
+}
+
+VEC_INLINE VL(lg) VL(focal_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int square, int lite)
 {
     VT one = v_set1(1.0), omy = v_sub(one, y), ce, dce, f, df;
-    VL(bce_terms)(p, y, &ce, &dce, lite);
+    VL(bce_terms)(p, y, t, &ce, &dce);
     VT pt = v_add(v_mul(p, y), v_mul(v_sub(one, p), omy));
     VL(focal_pow)(v_sub(one, pt), k, square, lite, &f, &df);
     VT at = VL(alpha_t)(y, omy, k), dq = v_sub(one, v_add(y, y));
     VT g = v_add(v_mul(dce, f), v_mul(v_mul(ce, df), dq));
-    return (VL(step)){v_mul(at, v_mul(ce, f)), v_mul(v_mul(at, g), k->s),
-                      v_mor(VL(outside01)(p), VL(outside01)(y))};
+    return (VL(lg)){v_mul(at, v_mul(ce, f)), v_mul(v_mul(at, g), k->s)};
 }
 
-VEC_INLINE VL(step) VL(sigmoid_focal_any)(VT x, VT y, const VL(kc) * k, int square, int lite)
+VEC_INLINE VM VL(focal_bad)(VT p, VT y)
 {
-    VL(logistic_t) s = VL(logistic)(x, lite);
+    return v_mor(VL(outside01)(p), VL(outside01)(y));
+}
+
+VEC_INLINE VL(lg)
+    VL(sigmoid_focal_from)(VT x, VT y, VL(tr) t, const VL(kc) * k, int square, int lite)
+{
+    VL(logistic_t) s = VL(logistic)(x, t);
     VT one = v_set1(1.0), omy = v_sub(one, y), f, df;
     VT ce = v_add(v_mul(omy, s.sp_pos), v_mul(y, s.sp_neg));
     VT q = v_add(v_mul(s.sig_pos, omy), v_mul(s.sig_neg, y));
@@ -216,8 +255,65 @@ VEC_INLINE VL(step) VL(sigmoid_focal_any)(VT x, VT y, const VL(kc) * k, int squa
     VT dce = v_sub(v_mul(omy, s.sig_pos), v_mul(y, s.sig_neg));
     VT at = VL(alpha_t)(y, omy, k);
     VT g = v_add(v_mul(dce, f), v_mul(ce, dqg));
-    return (VL(step)){v_mul(v_mul(at, ce), f), v_mul(v_mul(at, g), k->s),
-                      v_mor(VL(not_finite)(x), VL(outside01)(y))};
+    return (VL(lg)){v_mul(v_mul(at, ce), f), v_mul(v_mul(at, g), k->s)};
+}
+
+VEC_INLINE VM VL(sigmoid_focal_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_finite)(x), VL(outside01)(y));
+}
+
+/* soft_margin: softplus(z), z = -y x, and -y sigmoid(z), for y = +-1 exactly; its
+ * transcendental values are the logistic ones of z. */
+VEC_INLINE VT VL(soft_margin_z)(VT x, VT y)
+{
+    return v_mul(v_sub(v_zero(), y), x);
+}
+
+VEC_INLINE VL(lg) VL(soft_margin_from)(VT x, VT y, VL(tr) t, const VL(kc) * k)
+{
+    VT zero = v_zero(), z = VL(soft_margin_z)(x, y);
+    VT l = v_add(v_max(z, zero), t.a);
+    VT sig = v_sel(v_cmp(z, zero, _CMP_GE_OQ), t.b, t.c);
+    return (VL(lg)){l, v_mul(v_mul(v_sub(zero, y), sig), k->s)};
+}
+
+VEC_INLINE VM VL(soft_margin_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_sign)(y), VL(not_finite)(x));
+}
+
+/* ---- the whole steps ---- */
+
+VEC_INLINE VL(step) VL(bce)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VL(lg) r = VL(bce_from)(p, y, VL(bce_tr)(p, lite), k);
+    return (VL(step)){r.l, r.g, VL(bce_bad)(p, y)};
+}
+
+VEC_INLINE VL(step) VL(bce_with_logits)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VL(lg) r = VL(bce_with_logits_from)(x, y, VL(logistic_tr)(x, lite), k);
+    return (VL(step)){r.l, r.g, VL(bce_with_logits_bad)(x, y)};
+}
+
+VEC_INLINE VL(step) VL(focal_any)(VT p, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(lg) r = VL(focal_from)(p, y, VL(bce_tr)(p, lite), k, square, lite);
+    return (VL(step)){r.l, r.g, VL(focal_bad)(p, y)};
+}
+
+VEC_INLINE VL(step) VL(sigmoid_focal_any)(VT x, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(lg) r = VL(sigmoid_focal_from)(x, y, VL(logistic_tr)(x, lite), k, square, lite);
+    return (VL(step)){r.l, r.g, VL(sigmoid_focal_bad)(x, y)};
+}
+
+VEC_INLINE VL(step) VL(soft_margin)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VT z = VL(soft_margin_z)(x, y);
+    VL(lg) r = VL(soft_margin_from)(x, y, VL(logistic_tr)(z, lite), k);
+    return (VL(step)){r.l, r.g, VL(soft_margin_bad)(x, y)};
 }
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
@@ -257,18 +353,6 @@ VEC_INLINE VL(step) VL(log_cosh)(VT p, VT y, const VL(kc) * k, int lite)
     VT th = v_div(v_sel(small, nm, v_sub(one, b)), v_sel(small, v_add(nm, two), v_add(one, b)));
     VT g = v_or(th, v_and(d, v_set1(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
-}
-
-/* softplus(z), z = -y x, and -y sigmoid(z), for y = +-1 exactly. */
-VEC_INLINE VL(step) VL(soft_margin)(VT x, VT y, const VL(kc) * k, int lite)
-{
-    VT one = v_set1(1.0), zero = v_zero(), z = v_mul(v_sub(zero, y), x);
-    VT e = VL(exp)(v_sub(zero, v_abs(z)), lite);
-    VT l = v_add(v_max(z, zero), VL(log1p_01)(e, lite));
-    VT big = v_div(one, v_add(one, e));
-    VT sig = v_sel(v_cmp(z, zero, _CMP_GE_OQ), big, v_mul(e, big));
-    VT g = v_mul(v_mul(v_sub(zero, y), sig), k->s);
-    return (VL(step)){l, g, v_mor(VL(not_sign)(y), VL(not_finite)(x))};
 }
 
 #endif /* KERN_STEPS_TRANSCENDENTAL */

@@ -43,6 +43,8 @@
 #define VEC_INLINE static inline __attribute__((always_inline))
 
 /* The register width names the types and intrinsics: __m256d, _mm256_add_pd, ... */
+#define VEC_CAT2_(a, b) a##b
+#define VEC_CAT2(a, b) VEC_CAT2_(a, b)
 #define VEC_CAT3_(a, b, c) a##b##c
 #define VEC_CAT3(a, b, c) VEC_CAT3_(a, b, c)
 #define VEC_PD(op) VEC_CAT3(_mm, VEC_W, _##op##_pd)
@@ -71,7 +73,7 @@ typedef VEC_MASK_F vfm;
     VEC_OP2(T, S, add) VEC_OP2(T, S, sub) VEC_OP2(T, S, mul) VEC_OP2(T, S, div)                    \
     VEC_OP2(T, S, max) VEC_OP2(T, S, min) VEC_OP2(T, S, and) VEC_OP2(T, S, or)                     \
     VEC_OP3(T, S, fmadd) VEC_OP3(T, S, fnmadd)                                                     \
-    VEC_INLINE T T##_set1(E v) { return S(set1)(v); }                                            \
+    VEC_INLINE T T##_set1(double v) { return S(set1)((E)v); }                                    \
     VEC_INLINE T T##_zero(void) { return S(setzero)(); }                                         \
     VEC_INLINE T T##_loadu(const E *p) { return S(loadu)(p); }                                   \
     VEC_INLINE void T##_storeu(E *p, T v) { S(storeu)(p, v); }                                   \

@@ -111,6 +111,11 @@ VEC_INLINE vd vf_widen_hi(vf v)
 {
     return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
 }
+/* Two doubles' halves rounded to 8 floats (lo first). */
+VEC_INLINE vf vf_narrow(vd lo, vd hi)
+{
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+}
 
 /* ---- exponent work for the vector math ---- */
 
@@ -164,6 +169,48 @@ VEC_INLINE vd vd_split_any(vd x, vd *f)
     __m256d sub = _mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_LT_OQ);
     __m256d xs = _mm256_blendv_pd(x, _mm256_mul_pd(x, _mm256_set1_pd(0x1p52)), sub);
     return _mm256_sub_pd(vd_split(xs, f), _mm256_and_pd(sub, _mm256_set1_pd(52.0)));
+}
+
+/* The same for float lanes: 2^n for n in [-126, 127] (n + 127 into the exponent field),
+ * y 2^n with one rounding for |n| <= 252, f + d 2^-e, and the split of positive x, where
+ * AVX2's int32 conversion takes the exponent directly. */
+VEC_INLINE vf vf_pow2i(vf n)
+{
+    __m256i biased = _mm256_castps_si256(_mm256_add_ps(n, _mm256_set1_ps(0x1p23f + 127.0f)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23));
+}
+
+VEC_INLINE vf vf_scale(vf y, vf n)
+{
+    __m256 far = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), n), _mm256_set1_ps(126.0f),
+                               _CMP_GT_OQ);
+    if (!_mm256_movemask_ps(far))
+        return _mm256_mul_ps(y, vf_pow2i(n));
+    vf n1 = vf_round(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)));
+    return _mm256_mul_ps(_mm256_mul_ps(y, vf_pow2i(n1)), vf_pow2i(_mm256_sub_ps(n, n1)));
+}
+
+VEC_INLINE vf vf_add_scaled(vf f, vf d, vf e)
+{
+    __m256 ne = _mm256_max_ps(_mm256_sub_ps(_mm256_setzero_ps(), e), _mm256_set1_ps(-126.0f));
+    return _mm256_fmadd_ps(d, vf_pow2i(_mm256_min_ps(ne, _mm256_set1_ps(126.0f))), f);
+}
+
+#define VEC_SQRT1_2F_BITS 0x3f3504f3 /* sqrt(1/2) rounded to float */
+VEC_INLINE vf vf_split(vf x, vf *f)
+{
+    __m256i k = _mm256_sub_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(VEC_SQRT1_2F_BITS));
+    __m256i mant = _mm256_and_si256(k, _mm256_set1_epi32((1 << 23) - 1));
+    __m256i mb = _mm256_add_epi32(mant, _mm256_set1_epi32(VEC_SQRT1_2F_BITS));
+    *f = _mm256_sub_ps(_mm256_castsi256_ps(mb), _mm256_set1_ps(1.0f));
+    return _mm256_cvtepi32_ps(_mm256_srai_epi32(k, 23));
+}
+
+VEC_INLINE vf vf_split_any(vf x, vf *f)
+{
+    __m256 sub = _mm256_cmp_ps(x, _mm256_set1_ps(0x1p-126f), _CMP_LT_OQ);
+    __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(0x1p23f)), sub);
+    return _mm256_sub_ps(vf_split(xs, f), _mm256_and_ps(sub, _mm256_set1_ps(23.0f)));
 }
 
 /* ---- class indices (cross-entropy rows) ---- */

@@ -108,31 +108,36 @@ VEC_INLINE vd vf_widen_hi(vf v)
 {
     return _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
 }
+VEC_INLINE vf vf_narrow(vd lo, vd hi)
+{
+    __m512 low = _mm512_castps256_ps512(_mm512_cvtpd_ps(lo));
+    return _mm512_insertf32x8(low, _mm512_cvtpd_ps(hi), 1);
+}
 
 /* ---- exponent work for the vector math ---- */
 
-VEC_INLINE vd vd_scale(vd y, vd n)
-{
-    return _mm512_scalef_pd(y, n);
-}
-VEC_INLINE vd vd_pow2i(vd n)
-{
-    return vd_scale(_mm512_set1_pd(1.0), n);
-}
-VEC_INLINE vd vd_add_scaled(vd f, vd d, vd e)
-{
-    return _mm512_add_pd(f, vd_scale(d, _mm512_sub_pd(_mm512_setzero_pd(), e)));
-}
+/* One body for both lane types: T, its intrinsics S, and sqrt(2) in T. */
+/* clang-format off */
+#define VEC_EXPONENT_OPS(T, S, sqrt2)                                                              \
+    VEC_INLINE T T##_scale(T y, T n) { return S(scalef)(y, n); }                                 \
+    VEC_INLINE T T##_pow2i(T n) { return T##_scale(S(set1)(1.0), n); }                           \
+    VEC_INLINE T T##_add_scaled(T f, T d, T e)                                                   \
+    {                                                                                              \
+        return S(add)(f, T##_scale(d, S(sub)(S(setzero)(), e)));                                 \
+    }                                                                                              \
+    /* getmant in [1, 2) is halved from sqrt(2) up, with the exponent raised to match */          \
+    VEC_INLINE T T##_split(T x, T *f)                                                            \
+    {                                                                                              \
+        T m = S(getmant)(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero), e = S(getexp)(x);            \
+        T##m hi = VEC_CAT2(S(cmp), _mask)(m, S(set1)(sqrt2), _CMP_GE_OQ);                                   \
+        *f = S(sub)(S(mask_mul)(m, hi, m, S(set1)(0.5)), S(set1)(1.0));                          \
+        return S(mask_add)(e, hi, e, S(set1)(1.0));                                              \
+    }                                                                                              \
+    VEC_INLINE T T##_split_any(T x, T *f) { return T##_split(x, f); }
 
-/* getmant in [1, 2) is halved from sqrt(2) up, with the exponent raised to match. */
-VEC_INLINE vd vd_split(vd x, vd *f)
-{
-    vd m = _mm512_getmant_pd(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero), e = _mm512_getexp_pd(x);
-    vdm hi = _mm512_cmp_pd_mask(m, _mm512_set1_pd(0x1.6a09e667f3bcdp+0), _CMP_GE_OQ);
-    *f = _mm512_sub_pd(_mm512_mask_mul_pd(m, hi, m, _mm512_set1_pd(0.5)), _mm512_set1_pd(1.0));
-    return _mm512_mask_add_pd(e, hi, e, _mm512_set1_pd(1.0));
-}
-#define vd_split_any vd_split
+VEC_EXPONENT_OPS(vd, VEC_PD, 0x1.6a09e667f3bcdp+0)
+VEC_EXPONENT_OPS(vf, VEC_PS, 0x1.6a09e6p+0f)
+/* clang-format on */
 
 /* ---- class indices (cross-entropy rows) ---- */
 

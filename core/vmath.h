@@ -11,6 +11,7 @@
  *         log(1 + f) = f - (f^2/2 - s (f^2/2 + z L(z))), z = s^2 (fdlibm's arrangement);
  *   log1p: the same on u = 1 + x, with u's rounding error (TwoSum) added back into f.
  * Coefficients: scripts/vmath_coeffs.py.
+ * Float lanes: the same algorithms on float, within 2 ulps of float (vf_exp_h, vf_log_poly).
  * A template: the including file binds VT (the lane type), VM (its mask type) and VL (the
  * lane's names, vec.h) and includes it once per lane type; the functions are VL(exp), ... */
 
@@ -69,6 +70,38 @@ VEC_INLINE vd vd_log_poly(vd z, int lite)
     vd l45 = vd_fmadd(z, vd_set1(0x1.39fe51a7c18f9p-3), vd_set1(0x1.7462b51cb66b1p-3));
     vd l46 = vd_fmadd(z2, vd_set1(0x1.2b5900de53b32p-3), l45);
     return vd_mul(z, vd_fmadd(z4, l46, vd_fmadd(z2, l23, l01)));
+}
+
+/* Float lanes: the same algorithms with float constants and polynomials (fits of
+ * scripts/vmath_coeffs.py rounded to float): H of degree 4 (1.1e-8 of exp(r)), L of degree 2
+ * (2.5e-9 of log), so exp, expm1, log and log1p stay within 2 ulps of float. `lite` has no
+ * meaning here. */
+#define VMF_LOG2E 0x1.715476p+0
+#define VMF_EXP_LN2_HI 0x1.62e43p-1 /* ln2 rounded to float */
+#define VMF_EXP_LN2_LO -0x1.05c61p-29
+#define VMF_LN2_HI 0x1.62e4p-1 /* 15 bits: n * hi is exact for |n| < 2^9 */
+#define VMF_LN2_LO 0x1.7f7d1cp-20
+#define VMF_SQRT2 0x1.6a09e6p+0 /* sqrt(2) rounded to float: the split's boundary */
+#define VMF_EXP_CLAMP 110.0     /* beyond it expf is 0 or inf */
+#define VMF_EXPM1_LOW -50.0
+#define VMF_EXPM1_BIG 100.0
+#define VMF_POW2_MIN -126.0
+
+VEC_INLINE vf vf_exp_h(vf r, int lite)
+{
+    (void)lite;
+    vf r2 = vf_mul(r, r);
+    vf h01 = vf_fmadd(r, vf_set1(0x1.5554dcp-3), vf_set1(0x1.0p-1));
+    vf h23 = vf_fmadd(r, vf_set1(0x1.120b6cp-7), vf_set1(0x1.55551ap-5));
+    vf h24 = vf_fmadd(r2, vf_set1(0x1.6d1106p-10), h23);
+    return vf_fmadd(r2, h24, h01);
+}
+
+VEC_INLINE vf vf_log_poly(vf z, int lite)
+{
+    (void)lite;
+    vf l12 = vf_fmadd(z, vf_set1(0x1.2ee656p-2), vf_set1(0x1.997c2ep-2));
+    return vf_mul(z, vf_fmadd(z, l12, vf_set1(0x1.55555cp-1)));
 }
 
 #endif /* LOSSD_VMATH_CORES */

@@ -11,3 +11,4 @@ lossd_test(test_catalogue_structured SOURCES tests/core/test_catalogue_structure
 lossd_test(test_registry_walk SOURCES tests/core/test_registry_walk.c tests/core/golden.c
   LIBS lossd_core)
 lossd_test(test_vmath SOURCES tests/core/test_vmath.c LIBS lossd_core)
+lossd_test(test_vmath_f32 SOURCES tests/core/test_vmath_f32.c LIBS lossd_core)
