@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
+#   bench/run.sh [--quick] [--kernel-targets] [--only LIST] [--out DIR] [--no-publish] [--no-pin]
+#                BUILD_DIR
 # LIST is a comma-separated subset of: kernels,torch,json,http,large,memory (default all).
+# --kernel-targets: the kernel and torch sections at the kernel targets' points only (float32,
+# N=1e6 and 1e7, 1 thread, every case; a few minutes): bench/run.sh --kernel-targets build
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
 # DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick) also publishes them as
 # bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run under 15.
@@ -14,6 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
 QUICK=0
+TARGETS=0
 ONLY=kernels,torch,json,http,large,memory
 OUT=$HERE/out
 PUBLISH=1
@@ -24,6 +28,7 @@ usage() { sed -n '2,4p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --kernel-targets) TARGETS=1; ONLY=kernels,torch; PUBLISH=0 ;;
     --only) ONLY=$2; shift ;;
     --out) OUT=$2; shift ;;
     --no-publish) PUBLISH=0 ;;
@@ -170,6 +175,12 @@ core_bench() {
 
 run_kernels() {
   local sizes f64sizes big
+  if [ "$TARGETS" = 1 ]; then
+    log "kernels: float32 1e6,1e7, 1 thread, every case"
+    core_bench bench_core --dtype float32 --sizes 1e6,1e7 --threads 1 >"$OUT/kernels.tsv"
+    section_load kernels
+    return
+  fi
   if [ "$QUICK" = 1 ]; then sizes=1e3,1e5,1e6; big=1e7; f64sizes=1e6; else
     sizes=1e3,1e4,1e5,1e6,1e7; big=5e7; f64sizes=1e5,1e6; fi
   log "kernels: float32 $sizes (+ $big for a subset), float64 $f64sizes, 1 and 2 threads"
@@ -187,6 +198,12 @@ run_kernels() {
 run_torch() {
   local sizes=1e3,1e5,1e6,1e7 huge=mse,bce_with_logits,cross_entropy_C10
   [ "$QUICK" = 1 ] && sizes=1e3,1e6
+  if [ "$TARGETS" = 1 ]; then
+    log "torch: float32 1e6,1e7, 1 thread, every case"
+    "$PY" "$HERE/torch_bench.py" --sizes 1e6,1e7 --threads 1 --dtype float32 >"$OUT/torch.tsv"
+    section_load torch
+    return
+  fi
   log "torch: float32 $sizes (+ 1e7 or 5e7 for a subset), float64 on a subset"
   {
     "$PY" "$HERE/torch_bench.py" --sizes "$sizes" --threads both --dtype float32

@@ -284,6 +284,30 @@ KERN_INLINE mixed_tr mixed_tr_of(vf_tr t)
     return (mixed_tr){{tr_half(t, 0), tr_half(t, 1)}};
 }
 
+/* 1 / x for the double formula from a float division and one Newton step in double
+ * (relative error about 1e-14), in place of two double divisions: x0, x1 are the halves. */
+KERN_INLINE void recip_mixed(vd x0, vd x1, vd *r0, vd *r1)
+{
+    vf rf = vf_div(vf_set1(1.0), vf_narrow(x0, x1));
+    vd a = half(rf, 0), b = half(rf, 1), two = vd_set1(2.0);
+    *r0 = vd_mul(a, vd_fnmadd(x0, a, two));
+    *r1 = vd_mul(b, vd_fnmadd(x1, b, two));
+}
+
+/* bce_tr of p for the double formula, with 1 / max(p (1 - p), 1e-12) from recip_mixed
+ * (p (1 - p) exact in double). */
+KERN_INLINE mixed_tr bce_mixed_tr(vf p)
+{
+    mixed_tr m = mixed_tr_of(vf_bce_tr(p, 0));
+    vd den[2];
+    for (int h = 0; h < 2; h++) {
+        vd ph = half(p, h);
+        den[h] = vd_max(vd_mul(vd_sub(vd_set1(1.0), ph), ph), vd_set1((double)1e-12f));
+    }
+    recip_mixed(den[0], den[1], &m.t[0].c, &m.t[1].c);
+    return m;
+}
+
 /* logistic_tr of x for the double formula: exp(-|x|) is finished in double from its float
  * reduction (2^n (1 + q) without the float rounding of 1 + q: the focal pair raises it to
  * the third power), so are 1 / (1 + e) and e / (1 + e); log1p(e) is the float one, or for
@@ -297,13 +321,16 @@ KERN_INLINE mixed_tr logistic_mixed(vf x)
     vf q = vf_fmadd(vf_mul(r, r), vf_exp_h(r, 0), r);
     vf tf = vf_log1p_01(vf_scale(vf_add(vf_set1(1.0), q), n), 0);
     mixed_tr m;
+    vd e[2], one = vd_set1(1.0), big[2];
     for (int h = 0; h < 2; h++) {
-        vd one = vd_set1(1.0), e = vd_scale(vd_add(one, half(q, h)), half(n, h));
-        vd series = vd_mul(e, vd_fnmadd(e, vd_fnmadd(e, vd_set1(1.0 / 3.0), vd_set1(0.5)), one));
-        vd t = vd_sel(vd_cmp(e, vd_set1(0x1p-10), _CMP_LT_OQ), series, half(tf, h));
-        vd big = vd_div(one, vd_add(one, e));
-        m.t[h] = (vd_tr){t, big, vd_mul(e, big)};
+        e[h] = vd_scale(vd_add(one, half(q, h)), half(n, h));
+        vd series =
+            vd_mul(e[h], vd_fnmadd(e[h], vd_fnmadd(e[h], vd_set1(1.0 / 3.0), vd_set1(0.5)), one));
+        m.t[h].a = vd_sel(vd_cmp(e[h], vd_set1(0x1p-10), _CMP_LT_OQ), series, half(tf, h));
     }
+    recip_mixed(vd_add(one, e[0]), vd_add(one, e[1]), &big[0], &big[1]);
+    for (int h = 0; h < 2; h++)
+        m.t[h].b = big[h], m.t[h].c = vd_mul(e[h], big[h]);
     return m;
 }
 
@@ -322,10 +349,7 @@ KERN_INLINE mixed_tr logistic_mixed(vf x)
         return r;                                                                                  \
     }
 
-MIXED_STEP(bce, mixed_tr_of(vf_bce_tr(p, 0)))
-MIXED_STEP(bce_with_logits, logistic_mixed(p))
-MIXED_STEP(soft_margin, logistic_mixed(vf_soft_margin_z(p, y)))
-MIXED_STEP(focal, mixed_tr_of(vf_bce_tr(p, 0)), , 1, 0)
+MIXED_STEP(focal, bce_mixed_tr(p), , 1, 1, 0)
 MIXED_STEP(sigmoid_focal, logistic_mixed(p), , 1, 0)
 
 /* log_cosh (kern_steps.h's formula): the float lanes take the exp reduction of |d| (or -2|d|)
@@ -354,18 +378,19 @@ KERN_INLINE mixed_step log_cosh_mixed(vf p, vf y, const vd_kc *k)
         em1[h] = vd_fmadd(vd_sub(ad[h], adw[h]), vd_add(one, em), em);
         b[h] = vd_scale(vd_add(one, vd_add(rr, pp)), n);
     }
-    vd arg2[2];
+    vd arg2[2], inv[2], nm[2], den[2];
+    recip_mixed(vd_fmadd(two, em1[0], two), vd_fmadd(two, em1[1], two), &inv[0], &inv[1]);
     for (int h = 0; h < 2; h++) {
-        vd a = vd_div(vd_mul(em1[h], em1[h]), vd_fmadd(two, em1[h], two));
-        arg2[h] = vd_sel(small[h], a, b[h]);
+        arg2[h] = vd_sel(small[h], vd_mul(vd_mul(em1[h], em1[h]), inv[h]), b[h]);
+        nm[h] = vd_mul(em1[h], vd_add(em1[h], two));
+        den[h] = vd_sel(small[h], vd_add(nm[h], two), vd_add(one, b[h]));
     }
+    recip_mixed(den[0], den[1], &inv[0], &inv[1]);
     vf lpf = vf_log1p_01(vf_narrow(arg2[0], arg2[1]), 0);
     for (int h = 0; h < 2; h++) {
         vd lp = half(lpf, h);
         r.l[h] = vd_sel(small[h], lp, vd_sub(vd_add(ad[h], lp), vd_set1(M_LN2)));
-        vd nm = vd_mul(em1[h], vd_add(em1[h], two));
-        vd th = vd_div(vd_sel(small[h], nm, vd_sub(one, b[h])),
-                       vd_sel(small[h], vd_add(nm, two), vd_add(one, b[h])));
+        vd th = vd_mul(vd_sel(small[h], nm[h], vd_sub(one, b[h])), inv[h]);
         vd g = vd_or(th, vd_and(d[h], vd_set1(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
         r.g[h] = vd_mul(g, k->s);
     }
@@ -407,7 +432,9 @@ static int sigmoid_focal_sq_f64(const kern_args *a, double *sum)
     return drive_f64(a, sum, vd_sigmoid_focal_sq, &k);
 }
 
-/* name_f64, and name_f32 in float and double lanes (drive_f32_mixed). */
+/* name_f64, and name_f32 in float and double lanes (drive_f32_mixed): the losses whose
+ * float formula would drift past 4 float ulps (focal's products of powers, log_cosh's chain
+ * of expm1 and log1p); bce, bce_with_logits and soft_margin stay within them in float lanes. */
 #define KERN_ENTRY_MIXED(name, id)                                                                 \
     static int name##_f64(const kern_args *a, double *sum)                                         \
     {                                                                                              \
@@ -420,10 +447,10 @@ static int sigmoid_focal_sq_f64(const kern_args *a, double *sum)
         return drive_f32_mixed(a, sum, name##_mixed, &k);                                          \
     }
 
-KERN_ENTRY_MIXED(bce, KERN_BCE)
-KERN_ENTRY_MIXED(bce_with_logits, KERN_BCE_WITH_LOGITS)
+KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
+KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
+KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
 KERN_ENTRY_MIXED(log_cosh, KERN_LOG_COSH)
-KERN_ENTRY_MIXED(soft_margin, KERN_SOFT_MARGIN)
 
 static int focal_f32_mixed(const kern_args *a, double *sum)
 {
