@@ -24,6 +24,14 @@ static void string_list(jbuf *jb, const char *const *items, size_t n)
     jbuf_putc(jb, ']');
 }
 
+/* The words of input i's shape rule, as a JSON string. */
+static void shape_words(jbuf *jb, const loss_desc *d, size_t i)
+{
+    char words[256];
+    loss_desc_shape_words(d, i, words, sizeof words);
+    jbuf_cstring(jb, words);
+}
+
 static const char *param_type(loss_param_type t)
 {
     return t == LOSS_PARAM_BOOL ? "boolean" : t == LOSS_PARAM_INT ? "integer" : "number";
@@ -81,7 +89,7 @@ static void parameters(jbuf *jb, const loss_desc *d)
         key(jb, "name", 1);
         jbuf_cstring(jb, d->inputs[i].name);
         jbuf_puts(jb, ",\"type\":\"array\",\"shape\":");
-        jbuf_cstring(jb, d->inputs[i].shape ? d->inputs[i].shape : "any");
+        shape_words(jb, d, i);
         jbuf_putc(jb, '}');
     }
     jbuf_putc(jb, ']');
@@ -102,7 +110,7 @@ static void inputs(jbuf *jb, const loss_desc *d)
         key(jb, "kind", 0);
         jbuf_cstring(jb, in->kind == LOSS_IN_FLOAT ? "float" : "index");
         key(jb, "shape", 0);
-        jbuf_cstring(jb, in->shape ? in->shape : "any");
+        shape_words(jb, d, i);
         jbuf_putc(jb, '}');
     }
     jbuf_putc(jb, ']');

@@ -2,7 +2,6 @@
  * and infer (decode -> loss_compute -> encode). Each loss of the registry is a model of the
  * same name with the one version "1". Every failure is an OIP error reply,
  * {"error": "<message>", "code": "<api code>"}. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,66 +65,29 @@ api_code api_v2_model_ready(const char *name, size_t name_len, api_reply *reply)
 
 /* ---- model metadata ---- */
 
-int v2_rule_dims(const char *rule, long *dims)
-{
-    int rank = 0;
-    if (rule == NULL || *rule++ != '(')
-        return -1;
-    for (;;) {
-        while (*rule == ' ')
-            rule++;
-        const char *tok = rule;
-        while (isalnum((unsigned char)*rule) || *rule == '_')
-            rule++;
-        if (rule == tok || rank == TENSOR_MAX_RANK)
-            return -1;
-        dims[rank++] = isdigit((unsigned char)*tok) ? strtol(tok, NULL, 10) : -1;
-        if (*rule == ')')
-            break;
-        if (*rule++ != ',')
-            return -1;
-    }
-    /* A remark may follow ("(N) in {0, 1}"); another shape or an alternative may not. */
-    rule++;
-    return strchr(rule, '(') == NULL && strstr(rule, " or ") == NULL ? rank : -1;
-}
-
-/* The input a rule "same as <name>..." refers to, or -1. */
-static int rule_same_as(const loss_desc *desc, const char *rule)
-{
-    static const char same[] = "same as ";
-    if (rule == NULL || strncmp(rule, same, sizeof same - 1) != 0)
-        return -1;
-    const char *name = rule + sizeof same - 1, *end = name;
-    while (isalnum((unsigned char)*end) || *end == '_')
-        end++;
-    return loss_desc_input_index(desc, name, (size_t)(end - name));
-}
-
-/* The OIP shape of input i from its rule: "(N, 4)" -> [-1,4], "same as x" -> x's shape,
- * any other rule (free rank) -> [-1]; the rule itself is also sent as "shape_rule". */
+/* The OIP shape of input i from its typed rule: listed dims (a named one is free: -1) when
+ * the rule is one alternative of fixed rank, the other input's shape for "same as", and
+ * [-1] (any rank) for everything else. */
 static void write_input_shape(jbuf *jb, const loss_desc *desc, size_t i, int depth)
 {
-    const char *rule = desc->inputs[i].shape;
-    long dims[TENSOR_MAX_RANK];
-    int same = rule_same_as(desc, rule);
-    if (same >= 0 && depth < 4) {
-        write_input_shape(jb, desc, (size_t)same, depth + 1);
+    const loss_shape_rule *rule = &desc->inputs[i].shape;
+    const loss_shape *s = &rule->alt[0];
+    if (rule->n_alts == 1 && s->kind == LOSS_SHAPE_SAME && s->of < desc->n_inputs && depth < 4) {
+        write_input_shape(jb, desc, s->of, depth + 1);
         return;
     }
-    int rank = v2_rule_dims(rule, dims);
-    if (rank < 0) {
+    if (rule->n_alts != 1 || s->kind != LOSS_SHAPE_DIMS || s->more) {
         jbuf_puts(jb, "[-1]");
         return;
     }
     jbuf_putc(jb, '[');
-    for (int d = 0; d < rank; d++) {
+    for (size_t d = 0; d < s->rank; d++) {
         if (d)
             jbuf_putc(jb, ',');
-        if (dims[d] < 0)
+        if (s->dim[d].name != NULL)
             jbuf_puts(jb, "-1");
         else
-            jbuf_size(jb, (size_t)dims[d]);
+            jbuf_size(jb, s->dim[d].size);
     }
     jbuf_putc(jb, ']');
 }
@@ -145,10 +107,10 @@ static void write_input_meta(jbuf *jb, const loss_desc *desc, size_t i)
     write_input_shape(jb, desc, i, 0);
     jbuf_puts(jb, ",\"datatypes\":");
     jbuf_puts(jb, datatypes[in->kind]);
-    if (in->shape != NULL) {
-        jbuf_puts(jb, ",\"shape_rule\":");
-        jbuf_cstring(jb, in->shape);
-    }
+    char words[256];
+    loss_desc_shape_words(desc, i, words, sizeof words);
+    jbuf_puts(jb, ",\"shape_rule\":");
+    jbuf_cstring(jb, words);
     if (in->flags & LOSS_INPUT_OPTIONAL)
         jbuf_puts(jb, ",\"optional\":true");
     jbuf_putc(jb, '}');

@@ -58,9 +58,4 @@ api_code v2_encode(const v2_request *req, const loss_result *result, api_reply *
  * (always NUL-terminated). */
 void v2_output_name(const loss_desc *desc, const v2_output *out, char *buf, size_t len);
 
-/* Reads an input's shape rule of the form "(N, 4)" (an optional remark may follow): letters
- * are free dimensions (-1), numbers fixed ones. Returns the rank with dims filled (at most
- * TENSOR_MAX_RANK), or -1 when the rule is anything else ("any", "(N,C) or (N,C,d...)"). */
-int v2_rule_dims(const char *rule, long *dims);
-
 #endif

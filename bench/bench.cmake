@@ -1,6 +1,6 @@
 # Benchmarks (never run by ctest): `make bench`.
 add_executable(bench_core bench/bench_core.c)
-target_link_libraries(bench_core PRIVATE lossd_core)
+target_link_libraries(bench_core PRIVATE lossd_core_internal)
 # The probe is the machine's ceiling: let the compiler use AVX2 for it (bench only).
 target_compile_options(bench_core PRIVATE -O3 -mavx2 -mfma)
 lossd_strict(bench_core)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core.h"
 #include "kern.h"
 #include "loss.h"
 #include "mem.h"
@@ -19,8 +20,6 @@
 
 #define MAX_REPS 31
 
-/* Declared by OpenBLAS's cblas.h, but not by every cblas.h. */
-void openblas_set_num_threads(int num_threads);
 #define MAX_SIZES 16
 
 typedef enum { TARGET_UNIT, TARGET_PM1, TARGET_CLASS } target_kind;
@@ -397,11 +396,11 @@ int main(int argc, char **argv)
 {
     bench_opts o;
     parse_args(&o, argc, argv);
-    kern_init(getenv("LOSSD_ISA"));
-    /* The process set-up of server/main.c, so kernels run as the daemon runs them: OpenBLAS
-     * single-threaded (bench/run.sh also sets OPENBLAS_NUM_THREADS=1: in this process the call
-     * alone left OpenBLAS's server thread spinning), and big buffers kept in the heap. */
-    openblas_set_num_threads(1);
+    /* The process set-up of server/main.c, so kernels run as the daemon runs them: the core's
+     * (OpenBLAS single-threaded; bench/run.sh also sets OPENBLAS_NUM_THREADS=1: in this
+     * process the call alone left OpenBLAS's server thread spinning), and big buffers kept in
+     * the heap. */
+    core_init(getenv("LOSSD_ISA"));
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     fprintf(stderr, "bench_core: isa %s\n", kern_isa_name(kern_get()->isa));

@@ -16,7 +16,7 @@
 #include "api.h"
 #include "jbuf.h"
 #include "json_doc.h"
-#include "kern.h"
+#include "core.h"
 #include "mem.h"
 #include "num.h"
 
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_json [--n NUMBERS_PER_ARRAY]\n");
         return 2;
     }
-    kern_init(getenv("LOSSD_ISA"));
+    core_init(getenv("LOSSD_ISA"));
     if (body_make(&b, n) != 0) {
         fprintf(stderr, "bench_json: out of memory\n");
         body_free(&b);

@@ -631,11 +631,12 @@ def main():
     md = [header(meta, isa), "", "### Targets", "", tg.markdown(), ""]
     if rows:
         plot_kernels(rows, os.path.join(out, "kernels.png"))
-        plot_scaling(rows, os.path.join(out, "scaling.png"))
         md += ["### Loss kernels: fused value + gradient", "",
-               f"![kernels]({img}kernels.png)", "", section_kernels(rows, isa), "",
-               "### Two threads", "", f"![scaling]({img}scaling.png)", "",
-               section_scaling(rows), ""]
+               f"![kernels]({img}kernels.png)", "", section_kernels(rows, isa), ""]
+        if any(not math.isnan(v) for v in scaling_sizes(rows).values()):  # 2 threads ran
+            plot_scaling(rows, os.path.join(out, "scaling.png"))
+            md += ["### Two threads", "", f"![scaling]({img}scaling.png)", "",
+                   section_scaling(rows), ""]
     if h:
         plot_http(h, os.path.join(out, "http.png"))
         md += ["### HTTP: small requests", "", f"![http]({img}http.png)", "",

@@ -23,16 +23,16 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * targets should not call them) and any non-finite prediction; every kernel declines when
  * its sum is not finite. float32 kernels compute in float lanes and sum in double.
  * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
- * float32 results within 4 float ulps of the double formula, or of its largest term where
- * terms cancel: bce, bce_with_logits and soft_margin in float lanes, focal, sigmoid_focal and
- * log_cosh with their exp/log in float lanes and the formula assembled in double lanes),
+ * float32 bce, bce_with_logits and soft_margin in float lanes, within 4 float ulps of the
+ * double formula, or of its largest term where terms cancel; float32 focal, sigmoid_focal,
+ * log_cosh and cross-entropy in double lanes with the vm_lite forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
  *   BCE_WITH_LOGITS (no weights) (1-y) sp(x) + y sp(-x), (1-y) sig(x) - y sig(-x);
  *   FOCAL (a, b, c = alpha, 1 - alpha, 0, or 0, 0, 1 when alpha < 0; d = gamma) BCE's ce and
  *     gradient times q^gamma, q = 1 - (p y + (1-p)(1-y)), alpha_t = a y + b (1-y) + c;
- *     declines p or y outside [0, 1]; float32 with gamma != 2 in double lanes (vm_lite);
+ *     declines p or y outside [0, 1];
  *   SIGMOID_FOCAL (constants as FOCAL) torchvision's sigmoid_focal_loss on logits; declines
  *     y outside [0, 1];
  *   LOG_COSH log(cosh(d)), tanh(d);
@@ -86,7 +86,7 @@ typedef int (*kern_fn)(const kern_args *args, double *sum);
  *   vm_f32  float lanes, the same algorithms in float, within 2 ulps of float (the float32
  *           kernels); the reference rounds libm's double result;
  *   vm_lite double lanes with shorter polynomials, relative error below 2^-35 (the float32
- *           kernels that stay in double lanes: focal's q^gamma for gamma != 2). */
+ *           kernels that stay in double lanes). */
 typedef enum {
     KERN_VM_EXP = 0,
     KERN_VM_EXPM1,

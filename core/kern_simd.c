@@ -219,184 +219,6 @@ KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const 
     return finish(vd_add(acc0, acc1), vd_many(bad), sum);
 }
 
-/* ---- float32 in both lanes: vector math in float lanes, the formula in double lanes ---- */
-
-/* One VF_N block: the losses and scaled gradients of its two VD_N halves (double), and the
- * lanes only the reference may judge. */
-typedef struct {
-    vd l[2], g[2];
-    vfm bad;
-} mixed_step;
-
-typedef mixed_step (*mixed_op)(vf p, vf y, const vd_kc *k);
-
-KERN_INLINE vd half(vf v, int h)
-{
-    return h ? vf_widen_hi(v) : vf_widen_lo(v);
-}
-
-KERN_INLINE vd_tr tr_half(vf_tr t, int h)
-{
-    return (vd_tr){half(t.a, h), half(t.b, h), half(t.c, h)};
-}
-
-/* float32 whose transcendentals run in float lanes (VF_N per vector) and whose formula runs in
- * double lanes on the widened values, so each result is the double formula of float-accurate
- * exp/log values, rounded once; the sum adds the double losses. */
-KERN_INLINE int drive_f32_mixed(const kern_args *a, double *sum, mixed_op op, const vd_kc *k)
-{
-    const float *p = a->p, *y = a->y;
-    float *g = a->grad, *v = a->values;
-    vd acc0 = vd_zero(), acc1 = acc0;
-    vfm bad = vf_mnone();
-    size_t i = 0, n = a->n;
-    for (; i + VF_N <= n; i += VF_N) {
-        mixed_step r = op(vf_loadu(p + i), vf_loadu(y + i), k);
-        acc0 = vd_add(acc0, r.l[0]);
-        acc1 = vd_add(acc1, r.l[1]);
-        bad = vf_mor(bad, r.bad);
-        if (g)
-            vf_storeu(g + i, vf_narrow(r.g[0], r.g[1]));
-        if (v)
-            vf_storeu(v + i, vf_narrow(r.l[0], r.l[1]));
-    }
-    if (i < n) {
-        size_t m = n - i;
-        mixed_step r = op(vf_load_tail(p + i, m), vf_load_tail(y + i, m), k);
-        acc0 = vd_add(acc0, vd_maskz(vd_tmask(m), r.l[0]));
-        acc1 = vd_add(acc1, vd_maskz(vd_tmask(m > VD_N ? m - VD_N : 0), r.l[1]));
-        bad = vf_mor(bad, vf_mand(r.bad, vf_tmask(m)));
-        if (g)
-            vf_store_tail(g + i, m, vf_narrow(r.g[0], r.g[1]));
-        if (v)
-            vf_store_tail(v + i, m, vf_narrow(r.l[0], r.l[1]));
-    }
-    return finish(vd_add(acc0, acc1), vf_many(bad), sum);
-}
-
-/* The two double halves of a step's transcendental values. */
-typedef struct {
-    vd_tr t[2];
-} mixed_tr;
-
-KERN_INLINE mixed_tr mixed_tr_of(vf_tr t)
-{
-    return (mixed_tr){{tr_half(t, 0), tr_half(t, 1)}};
-}
-
-/* 1 / x for the double formula from a float division and one Newton step in double
- * (relative error about 1e-14), in place of two double divisions: x0, x1 are the halves. */
-KERN_INLINE void recip_mixed(vd x0, vd x1, vd *r0, vd *r1)
-{
-    vf rf = vf_div(vf_set1(1.0), vf_narrow(x0, x1));
-    vd a = half(rf, 0), b = half(rf, 1), two = vd_set1(2.0);
-    *r0 = vd_mul(a, vd_fnmadd(x0, a, two));
-    *r1 = vd_mul(b, vd_fnmadd(x1, b, two));
-}
-
-/* bce_tr of p for the double formula, with 1 / max(p (1 - p), 1e-12) from recip_mixed
- * (p (1 - p) exact in double). */
-KERN_INLINE mixed_tr bce_mixed_tr(vf p)
-{
-    mixed_tr m = mixed_tr_of(vf_bce_tr(p, 0));
-    vd den[2];
-    for (int h = 0; h < 2; h++) {
-        vd ph = half(p, h);
-        den[h] = vd_max(vd_mul(vd_sub(vd_set1(1.0), ph), ph), vd_set1((double)1e-12f));
-    }
-    recip_mixed(den[0], den[1], &m.t[0].c, &m.t[1].c);
-    return m;
-}
-
-/* logistic_tr of x for the double formula: exp(-|x|) is finished in double from its float
- * reduction (2^n (1 + q) without the float rounding of 1 + q: the focal pair raises it to
- * the third power), so are 1 / (1 + e) and e / (1 + e); log1p(e) is the float one, or for
- * e < 2^-10 the series e - e^2/2 + e^3/3 in double. */
-KERN_INLINE mixed_tr logistic_mixed(vf x)
-{
-    vf a = vf_clamp(vf_sub(vf_zero(), vf_abs(x)), -VMF_EXP_CLAMP, VMF_EXP_CLAMP);
-    vf n = vf_round(vf_mul(a, vf_set1(VMF_LOG2E)));
-    vf r = vf_fnmadd(n, vf_set1(VMF_EXP_LN2_HI), a);
-    r = vf_fnmadd(n, vf_set1(VMF_EXP_LN2_LO), r);
-    vf q = vf_fmadd(vf_mul(r, r), vf_exp_h(r, 0), r);
-    vf tf = vf_log1p_01(vf_scale(vf_add(vf_set1(1.0), q), n), 0);
-    mixed_tr m;
-    vd e[2], one = vd_set1(1.0), big[2];
-    for (int h = 0; h < 2; h++) {
-        e[h] = vd_scale(vd_add(one, half(q, h)), half(n, h));
-        vd series =
-            vd_mul(e[h], vd_fnmadd(e[h], vd_fnmadd(e[h], vd_set1(1.0 / 3.0), vd_set1(0.5)), one));
-        m.t[h].a = vd_sel(vd_cmp(e[h], vd_set1(0x1p-10), _CMP_LT_OQ), series, half(tf, h));
-    }
-    recip_mixed(vd_add(one, e[0]), vd_add(one, e[1]), &big[0], &big[1]);
-    for (int h = 0; h < 2; h++)
-        m.t[h].b = big[h], m.t[h].c = vd_mul(e[h], big[h]);
-    return m;
-}
-
-/* name_mixed: the transcendental values `tr` (a mixed_tr of p, y), then the double-lane
- * formula name_from with extra arguments `...`. */
-#define MIXED_STEP(name, tr, ...)                                                                  \
-    KERN_INLINE mixed_step name##_mixed(vf p, vf y, const vd_kc *k)                                \
-    {                                                                                              \
-        mixed_tr t = tr;                                                                           \
-        mixed_step r;                                                                              \
-        r.bad = vf_##name##_bad(p, y);                                                             \
-        for (int h = 0; h < 2; h++) {                                                              \
-            vd_lg o = vd_##name##_from(half(p, h), half(y, h), t.t[h], k __VA_ARGS__);             \
-            r.l[h] = o.l, r.g[h] = o.g;                                                            \
-        }                                                                                          \
-        return r;                                                                                  \
-    }
-
-MIXED_STEP(focal, bce_mixed_tr(p), , 1, 1, 0)
-MIXED_STEP(sigmoid_focal, logistic_mixed(p), , 1, 0)
-
-/* log_cosh (kern_steps.h's formula): the float lanes take the exp reduction of |d| (or -2|d|)
- * and the final log1p; expm1 and exp are finished in double, expm1 corrected for |d|'s
- * rounding to float (E(|d|) = E + (|d| - |d|_f)(1 + E)), and the rest is double. */
-KERN_INLINE mixed_step log_cosh_mixed(vf p, vf y, const vd_kc *k)
-{
-    const vd one = vd_set1(1.0), two = vd_set1(2.0);
-    vd d[2], ad[2], em1[2], b[2], adw[2];
-    vdm small[2];
-    mixed_step r;
-    r.bad = vf_mor(vf_not_finite(p), vf_not_finite(y));
-    for (int h = 0; h < 2; h++) {
-        d[h] = vd_sub(half(p, h), half(y, h)); /* exact */
-        ad[h] = vd_abs(d[h]);
-    }
-    vf adf = vf_narrow(ad[0], ad[1]);
-    vf arg = vf_sel(vf_cmp(adf, vf_set1(1.0), _CMP_LT_OQ), adf, vf_mul(adf, vf_set1(-2.0)));
-    vf_exp_red e = vf_exp_reduce(vf_clamp(arg, -VMF_EXP_CLAMP, VMF_EXP_CLAMP), 0);
-    for (int h = 0; h < 2; h++) {
-        vd n = half(e.n, h), rr = half(e.r, h), pp = half(e.p, h);
-        adw[h] = half(adf, h);
-        small[h] = vd_cmp(adw[h], one, _CMP_LT_OQ);
-        vd t = vd_pow2i(vd_max(n, vd_set1(VMD_POW2_MIN)));
-        vd em = vd_fmadd(t, pp, vd_fmadd(t, rr, vd_sub(t, one)));
-        em1[h] = vd_fmadd(vd_sub(ad[h], adw[h]), vd_add(one, em), em);
-        b[h] = vd_scale(vd_add(one, vd_add(rr, pp)), n);
-    }
-    vd arg2[2], inv[2], nm[2], den[2];
-    recip_mixed(vd_fmadd(two, em1[0], two), vd_fmadd(two, em1[1], two), &inv[0], &inv[1]);
-    for (int h = 0; h < 2; h++) {
-        arg2[h] = vd_sel(small[h], vd_mul(vd_mul(em1[h], em1[h]), inv[h]), b[h]);
-        nm[h] = vd_mul(em1[h], vd_add(em1[h], two));
-        den[h] = vd_sel(small[h], vd_add(nm[h], two), vd_add(one, b[h]));
-    }
-    recip_mixed(den[0], den[1], &inv[0], &inv[1]);
-    vf lpf = vf_log1p_01(vf_narrow(arg2[0], arg2[1]), 0);
-    for (int h = 0; h < 2; h++) {
-        vd lp = half(lpf, h);
-        r.l[h] = vd_sel(small[h], lp, vd_sub(vd_add(ad[h], lp), vd_set1(M_LN2)));
-        vd th = vd_mul(vd_sel(small[h], nm[h], vd_sub(one, b[h])), inv[h]);
-        vd g = vd_or(th, vd_and(d[h], vd_set1(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
-        r.g[h] = vd_mul(g, k->s);
-    }
-    return r;
-}
-
 /* name_f64 and name_f32 of step `name` for loss `id`; float32 runs in the lanes F (vf: float
  * lanes and drive_f32, vd: double lanes and drive_f32_wide). */
 #define KERN_ENTRY(name, id, F, f32_driver)                                                        \
@@ -418,66 +240,27 @@ KERN_ENTRY(huber, KERN_HUBER, vf, drive_f32)
 KERN_ENTRY(smooth_l1, KERN_SMOOTH_L1, vf, drive_f32)
 KERN_ENTRY(hinge, KERN_HINGE, vf, drive_f32)
 KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
-KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
-
-static int focal_sq_f64(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_FOCAL, a);
-    return drive_f64(a, sum, vd_focal_sq, &k);
-}
-static int sigmoid_focal_sq_f64(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_SIGMOID_FOCAL, a);
-    return drive_f64(a, sum, vd_sigmoid_focal_sq, &k);
-}
-
-/* name_f64, and name_f32 in float and double lanes (drive_f32_mixed): the losses whose
- * float formula would drift past 4 float ulps (focal's products of powers, log_cosh's chain
- * of expm1 and log1p); bce, bce_with_logits and soft_margin stay within them in float lanes. */
-#define KERN_ENTRY_MIXED(name, id)                                                                 \
-    static int name##_f64(const kern_args *a, double *sum)                                         \
-    {                                                                                              \
-        vd_kc k = vd_kc_make(id, a);                                                               \
-        return drive_f64(a, sum, vd_##name, &k);                                                   \
-    }                                                                                              \
-    static int name##_f32(const kern_args *a, double *sum)                                         \
-    {                                                                                              \
-        vd_kc k = vd_kc_make(id, a);                                                               \
-        return drive_f32_mixed(a, sum, name##_mixed, &k);                                          \
-    }
-
 KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
 KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
 KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
-KERN_ENTRY_MIXED(log_cosh, KERN_LOG_COSH)
+/* float32 in double lanes: in float, focal's powers and log_cosh's chain of expm1 and log1p
+ * would drift past 4 float ulps, and assembling them in double lanes costs what this does. */
+KERN_ENTRY(focal_sq, KERN_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(log_cosh, KERN_LOG_COSH, vd, drive_f32_wide)
 
-static int focal_f32_mixed(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_FOCAL, a);
-    return drive_f32_mixed(a, sum, focal_mixed, &k);
-}
-static int sigmoid_focal_f32_mixed(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_SIGMOID_FOCAL, a);
-    return drive_f32_mixed(a, sum, sigmoid_focal_mixed, &k);
-}
-
-/* The focal pair (param = alpha, gamma): gamma = 2 (the default) squares exactly, as pow
- * does; other gammas take exp/log. float32 with gamma = 2 runs in float and double lanes;
- * other gammas stay in double lanes (the lite forms, rounded once): q^gamma = exp(gamma log q)
- * from a float log would carry |gamma log q| float ulps of error. */
-#define KERN_FOCAL_SPLIT(name)                                                                     \
-    static int name##_f64(const kern_args *a, double *sum)                                         \
+/* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
+#define KERN_GAMMA_SPLIT(name, dt)                                                                 \
+    static int name##_##dt(const kern_args *a, double *sum)                                        \
     {                                                                                              \
-        return a->param[1] == 2.0 ? name##_sq_f64(a, sum) : name##_gen_f64(a, sum);                \
-    }                                                                                              \
-    static int name##_f32(const kern_args *a, double *sum)                                         \
-    {                                                                                              \
-        return a->param[1] == 2.0 ? name##_f32_mixed(a, sum) : name##_gen_f32(a, sum);             \
+        return a->param[1] == 2.0 ? name##_sq_##dt(a, sum) : name##_gen_##dt(a, sum);              \
     }
-KERN_FOCAL_SPLIT(focal)
-KERN_FOCAL_SPLIT(sigmoid_focal)
+KERN_GAMMA_SPLIT(focal, f64)
+KERN_GAMMA_SPLIT(focal, f32)
+KERN_GAMMA_SPLIT(sigmoid_focal, f64)
+KERN_GAMMA_SPLIT(sigmoid_focal, f32)
 
 /* ---- cross-entropy rows ---- */
 

@@ -125,10 +125,9 @@ VEC_INLINE VL(step) VL(squared_hinge)(VT p, VT y, const VL(kc) * k, int lite)
 
 /* ---- the steps with transcendentals (each the formula of its loss file) ---- */
 
-/* Each loss is split where the float32 kernels change lanes: NAME_tr computes its
- * transcendental values (in the lanes of the inputs), NAME_from assembles loss and scaled
- * gradient from them (float32: in double lanes), NAME_bad marks the lanes only the reference
- * may judge; VL(NAME) is the whole step. */
+/* Each loss in three parts: NAME_tr computes its transcendental values, NAME_from assembles
+ * loss and scaled gradient from them, NAME_bad marks the lanes only the reference may judge;
+ * VL(NAME) is the whole step. */
 typedef struct {
     VT a, b, c;
 } VL(tr);
@@ -145,16 +144,11 @@ VEC_INLINE VL(tr) VL(bce_tr)(VT p, int lite)
     return (VL(tr)){v_max(lp, floor), v_max(lq, floor), v_zero()};
 }
 
-/* bce_terms.h: the clamped cross-entropy of probability p and its gradient. With den_given,
- * t.c holds 1 / max(p (1 - p), 1e-12) already (the float32 kernels: a float division). */
-VEC_INLINE void VL(bce_terms)(VT p, VT y, VL(tr) t, int den_given, VT *ce, VT *dce)
+/* bce_terms.h: the clamped cross-entropy of probability p and its gradient. */
+VEC_INLINE void VL(bce_terms)(VT p, VT y, VL(tr) t, VT *ce, VT *dce)
 {
     VT one = v_set1(1.0);
     *ce = v_sub(v_mul(v_sub(y, one), t.b), v_mul(y, t.a));
-    if (den_given) {
-        *dce = v_mul(v_sub(p, y), t.c);
-        return;
-    }
     VT den = v_max(v_mul(v_sub(one, p), p), v_set1((double)1e-12f));
     *dce = v_div(v_sub(p, y), den);
 }
@@ -165,10 +159,10 @@ VEC_INLINE VM VL(bce_bad)(VT p, VT y)
     return v_mor(VL(outside01)(p), KERN_LANE_F32 ? VL(outside01)(y) : VL(not_finite)(y));
 }
 
-VEC_INLINE VL(lg) VL(bce_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int den_given)
+VEC_INLINE VL(lg) VL(bce_from)(VT p, VT y, VL(tr) t, const VL(kc) * k)
 {
     VT ce, dce;
-    VL(bce_terms)(p, y, t, den_given, &ce, &dce);
+    VL(bce_terms)(p, y, t, &ce, &dce);
     return (VL(lg)){ce, v_mul(dce, k->s)};
 }
 
@@ -230,11 +224,10 @@ VEC_INLINE VM VL(bce_with_logits_bad)(VT x, VT y)
     return v_mor(VL(not_finite)(x), VL(not_finite)(y));
 }
 
-VEC_INLINE VL(lg)
-    VL(focal_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int den_given, int square, int lite)
+VEC_INLINE VL(lg) VL(focal_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int square, int lite)
 {
     VT one = v_set1(1.0), omy = v_sub(one, y), ce, dce, f, df;
-    VL(bce_terms)(p, y, t, den_given, &ce, &dce);
+    VL(bce_terms)(p, y, t, &ce, &dce);
     VT pt = v_add(v_mul(p, y), v_mul(v_sub(one, p), omy));
     VL(focal_pow)(v_sub(one, pt), k, square, lite, &f, &df);
     VT at = VL(alpha_t)(y, omy, k), dq = v_sub(one, v_add(y, y));
@@ -293,7 +286,7 @@ VEC_INLINE VM VL(soft_margin_bad)(VT x, VT y)
 
 VEC_INLINE VL(step) VL(bce)(VT p, VT y, const VL(kc) * k, int lite)
 {
-    VL(lg) r = VL(bce_from)(p, y, VL(bce_tr)(p, lite), k, 0);
+    VL(lg) r = VL(bce_from)(p, y, VL(bce_tr)(p, lite), k);
     return (VL(step)){r.l, r.g, VL(bce_bad)(p, y)};
 }
 
@@ -305,7 +298,7 @@ VEC_INLINE VL(step) VL(bce_with_logits)(VT x, VT y, const VL(kc) * k, int lite)
 
 VEC_INLINE VL(step) VL(focal_any)(VT p, VT y, const VL(kc) * k, int square, int lite)
 {
-    VL(lg) r = VL(focal_from)(p, y, VL(bce_tr)(p, lite), k, 0, square, lite);
+    VL(lg) r = VL(focal_from)(p, y, VL(bce_tr)(p, lite), k, square, lite);
     return (VL(step)){r.l, r.g, VL(focal_bad)(p, y)};
 }
 

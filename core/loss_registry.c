@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOSS(name) extern const loss_desc loss_desc_##name;
+#define LOSS(family, name) extern const loss_desc loss_desc_##name;
 #include "loss_list.h"
 #undef LOSS
 
 static const loss_desc *const registry[] = {
-#define LOSS(name) &loss_desc_##name,
+#define LOSS(family, name) &loss_desc_##name,
 #include "loss_list.h"
 #undef LOSS
 };
@@ -103,6 +103,71 @@ int loss_desc_param_index(const loss_desc *desc, const char *name, size_t len)
         if (name_eq(desc->params[i].name, name, len))
             return (int)i;
     return -1;
+}
+
+/* Appends printf-style text at *pos of buf (len bytes); *pos counts what would be written. */
+__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t len, size_t *pos,
+                                                      const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
+    va_end(ap);
+    *pos += n > 0 ? (size_t)n : 0;
+}
+
+static void alt_words(const loss_desc *desc, const loss_shape *s, char *buf, size_t len,
+                      size_t *pos)
+{
+    const char *of = s->of < desc->n_inputs ? desc->inputs[s->of].name : "?";
+    switch (s->kind) {
+    case LOSS_SHAPE_ANY:
+        put(buf, len, pos, "any");
+        break;
+    case LOSS_SHAPE_DIMS:
+        put(buf, len, pos, "(");
+        for (size_t d = 0; d < s->rank; d++) {
+            const loss_dim *dim = &s->dim[d];
+            put(buf, len, pos, d ? ", " : "");
+            if (dim->name != NULL)
+                put(buf, len, pos, "%s", dim->name);
+            else
+                put(buf, len, pos, "%zu", dim->size);
+        }
+        put(buf, len, pos, s->more ? ", ...)" : ")");
+        break;
+    case LOSS_SHAPE_SAME:
+        put(buf, len, pos, "same as %s", of);
+        break;
+    case LOSS_SHAPE_DROP:
+        put(buf, len, pos, "%s' shape without %s", of, s->dim[0].name ? s->dim[0].name : "?");
+        break;
+    case LOSS_SHAPE_BROADCAST:
+        put(buf, len, pos, "broadcasts to %s", of);
+        break;
+    }
+    if (s->note != NULL)
+        put(buf, len, pos, "%s", s->note);
+}
+
+size_t loss_desc_shape_words(const loss_desc *desc, size_t i, char *buf, size_t len)
+{
+    size_t pos = 0;
+    if (len > 0)
+        buf[0] = '\0';
+    if (i >= desc->n_inputs)
+        return 0;
+    const loss_shape_rule *rule = &desc->inputs[i].shape;
+    if (rule->n_alts == 0)
+        put(buf, len, &pos, "any");
+    /* "A", "A or B", "A, B or C" */
+    for (size_t a = 0; a < rule->n_alts && a < LOSS_SHAPE_MAX_ALTS; a++) {
+        put(buf, len, &pos, a == 0 ? "" : a + 1 == rule->n_alts ? " or " : ", ");
+        alt_words(desc, &rule->alt[a], buf, len, &pos);
+    }
+    if (rule->note != NULL)
+        put(buf, len, &pos, "%s", rule->note);
+    return pos;
 }
 
 static const char *const reduction_names[LOSS_REDUCE_COUNT] = {"mean", "sum", "none",

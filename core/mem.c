@@ -1,6 +1,7 @@
-/* mem: allocation wrapper with a fault-injection hook.
- * Invariant: when the hook is disabled, these are plain libc calls plus one relaxed atomic
- * load, so the hot path pays nothing measurable. */
+/* mem: the allocation wrapper, with a fault-injection hook and an allocation count for tests,
+ * and mem_alloc_aligned's cache of big blocks (reused instead of fresh pages; see below).
+ * Invariant: with the hook off, mem_alloc and friends are libc calls plus two relaxed atomic
+ * operations; only aligned blocks of CACHE_MIN bytes or more touch the cache's mutex. */
 #include "mem.h"
 
 #include <pthread.h>

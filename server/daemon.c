@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kern.h"
+#include "core.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -329,8 +329,11 @@ static enum MHD_Result first_call(lossd_daemon *d, struct MHD_Connection *c, con
 
 static route_call call_of(conn_request *r)
 {
-    return (route_call){.daemon = r->d,
-                        .env = &r->d->env,
+    return (route_call){.env = &r->d->env,
+                        .state = (serve_state)atomic_load(&r->d->state),
+                        .metrics = r->d->metrics,
+                        .queue_depth = pool_queue_depth(r->d->workers),
+                        .in_flight = atomic_load(&r->d->in_flight),
                         .name = r->name,
                         .name_len = r->name_len,
                         .body = r->body.data ? r->body.data : "",
@@ -579,7 +582,7 @@ static lossd_daemon *daemon_new(const server_config *cfg)
     if (getrandom(&d->id_seed, sizeof d->id_seed, 0) != (ssize_t)sizeof d->id_seed)
         d->id_seed = now_ns();
     d->workers = pool_create(cfg->workers, cfg->queue);
-    d->metrics = metrics_create(LOSSD_VERSION, kern_isa_name(kern_get()->isa));
+    d->metrics = metrics_create(LOSSD_VERSION, core_isa_name());
     if (cfg->tls_cert) {
         d->tls_cert = read_pem(cfg->tls_cert);
         d->tls_key = d->tls_cert ? read_pem(cfg->tls_key) : NULL;
@@ -614,14 +617,6 @@ lossd_daemon *daemon_start(const server_config *cfg)
 }
 
 unsigned daemon_port(const lossd_daemon *d) { return d->port; }
-
-serve_state daemon_state(lossd_daemon *d) { return (serve_state)atomic_load(&d->state); }
-
-char *daemon_metrics_text(lossd_daemon *d, size_t *len)
-{
-    return metrics_render(d->metrics, pool_queue_depth(d->workers), atomic_load(&d->in_flight),
-                          len);
-}
 
 void daemon_drain(lossd_daemon *d, size_t delay_s)
 {

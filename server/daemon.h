@@ -10,8 +10,6 @@
 
 typedef struct lossd_daemon lossd_daemon;
 
-typedef enum { SERVE_STARTING = 0, SERVE_READY, SERVE_DRAINING } serve_state;
-
 /* Starts the worker pool, metrics and the HTTP daemon per cfg (borrowed: it must outlive
  * the daemon). Returns NULL after logging why on failure. Stop with daemon_stop. */
 lossd_daemon *daemon_start(const server_config *cfg);
@@ -28,10 +26,5 @@ void daemon_drain(lossd_daemon *d, size_t delay_s);
  * 503 draining, resumes every suspended connection, stops MHD and the pool, and frees d
  * (NULL accepted). Returns 0 if every request finished in time, -1 otherwise. */
 int daemon_stop(lossd_daemon *d);
-
-serve_state daemon_state(lossd_daemon *d);
-
-/* The Prometheus exposition of d's metrics; caller frees with mem_free. NULL on no memory. */
-char *daemon_metrics_text(lossd_daemon *d, size_t *len);
 
 #endif

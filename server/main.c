@@ -2,7 +2,6 @@
  * Invariant: everything process-wide (ISA table, OpenBLAS threads, malloc tuning, signal
  * dispositions) is set here, before the first thread of ours starts. */
 #define _GNU_SOURCE
-#include <cblas.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -17,7 +16,7 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "kern.h"
+#include "core.h"
 #include "log.h"
 #include "probe.h"
 
@@ -102,17 +101,15 @@ static void raise_fd_limit(size_t max_connections)
                 (unsigned long long)rl.rlim_cur, max_connections);
 }
 
-/* Kernels, BLAS threads and malloc, before any thread of ours. Returns 0 or -1. */
+/* The core (kernels, BLAS threads) and malloc, before any thread of ours. Returns 0 or -1. */
 static int tune_process(const server_config *cfg)
 {
-    if (kern_init(cfg->isa) != 0) {
+    if (core_init(cfg->isa) != 0) {
         log_msg("error", "--isa %s is not supported by this CPU", cfg->isa);
         return -1;
     }
-    log_msg("info", "kernels: isa=%s%s", kern_isa_name(kern_get()->isa),
+    log_msg("info", "kernels: isa=%s%s", core_isa_name(),
             cfg->isa ? " (forced)" : "");
-    /* The worker pool decides parallelism; OpenBLAS threads would oversubscribe it. */
-    openblas_set_num_threads(1);
     /* Keep big request buffers in the heap and reuse them: fresh pages cost ~1.7 us per
      * 4 KiB here, far more than the work on them (shared/reference/perf-anchors.md). */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);

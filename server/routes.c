@@ -5,12 +5,7 @@
 
 #include <string.h>
 
-#include "daemon.h"
 #include "mem.h"
-
-#ifndef LOSSD_HAVE_V2
-#define LOSSD_HAVE_V2 0
-#endif
 
 /* A reply whose body is a copy of a static JSON text. */
 static api_code reply_text(api_reply *reply, int status, const char *type, const char *text)
@@ -36,16 +31,16 @@ static api_code readyz(const route_call *c, api_reply *reply)
 {
     static const char *const bodies[] = {"{\"status\":\"starting\"}", "{\"status\":\"ready\"}",
                                          "{\"status\":\"draining\"}"};
-    serve_state s = daemon_state(c->daemon);
+    serve_state s = c->state;
     api_code code = reply_text(reply, s == SERVE_READY ? 200 : 503, "application/json", bodies[s]);
     if (code == API_OK && s != SERVE_READY)
         reply->retry_after = 1;
     return code;
 }
 
-static api_code metrics(const route_call *c, api_reply *reply)
+static api_code metrics_text(const route_call *c, api_reply *reply)
 {
-    reply->body = daemon_metrics_text(c->daemon, &reply->len);
+    reply->body = metrics_render(c->metrics, c->queue_depth, c->in_flight, &reply->len);
     if (reply->body == NULL)
         return api_error_reply(reply, API_STYLE_V1, API_ERR_NOMEM, NULL, "out of memory");
     reply->status = 200;
@@ -61,7 +56,7 @@ static api_code v2_live(const route_call *c, api_reply *reply)
 
 static api_code v2_ready(const route_call *c, api_reply *reply)
 {
-    if (daemon_state(c->daemon) == SERVE_READY)
+    if (c->state == SERVE_READY)
         return reply_text(reply, 200, "application/json", "{\"ready\":true}");
     api_error_reply(reply, API_STYLE_V2, API_ERR_DRAINING, NULL, "server is not ready");
     reply->retry_after = 1;
@@ -94,7 +89,6 @@ static api_code v1_batch(const route_call *c, api_reply *reply)
     return api_v1_batch(c->env, c->body, c->len, reply);
 }
 
-#if LOSSD_HAVE_V2 /* the api layer's /v2 handlers (server.cmake detects them) */
 static api_code v2_server(const route_call *c, api_reply *reply)
 {
     (void)c;
@@ -115,14 +109,13 @@ static api_code v2_infer(const route_call *c, api_reply *reply)
 {
     return api_v2_infer(c->env, c->name, c->name_len, c->body, c->len, c->header_len, reply);
 }
-#endif
 
 #define OPEN_V2 (ROUTE_OPEN | ROUTE_V2)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
 static const route table[] = {
     {ROUTE_GET, "/healthz", ROUTE_OPEN, healthz},
     {ROUTE_GET, "/readyz", ROUTE_OPEN, readyz},
-    {ROUTE_GET, "/metrics", 0, metrics},
+    {ROUTE_GET, "/metrics", 0, metrics_text},
     {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
     {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
     {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},
@@ -130,7 +123,6 @@ static const route table[] = {
     {ROUTE_POST, "/v1/batch", ROUTE_BODY, v1_batch},
     {ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live},
     {ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready},
-#if LOSSD_HAVE_V2
     {ROUTE_GET, "/v2", ROUTE_V2, v2_server},
     {ROUTE_GET, "/v2/models/{}", ROUTE_V2, v2_model},
     {ROUTE_GET, "/v2/models/{}/ready", ROUTE_V2, v2_model_ready},
@@ -138,7 +130,6 @@ static const route table[] = {
     {ROUTE_GET, "/v2/models/{}/versions/1", ROUTE_V2, v2_model},
     {ROUTE_GET, "/v2/models/{}/versions/1/ready", ROUTE_V2, v2_model_ready},
     {ROUTE_POST, "/v2/models/{}/versions/1/infer", INFER, v2_infer},
-#endif
 };
 #define N_ROUTES (sizeof table / sizeof table[0])
 

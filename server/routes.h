@@ -8,8 +8,10 @@
 #include <stddef.h>
 
 #include "api.h"
+#include "metrics.h"
 
-struct lossd_daemon;
+/* The daemon's life cycle, as readiness answers report it. */
+typedef enum { SERVE_STARTING = 0, SERVE_READY, SERVE_DRAINING } serve_state;
 
 enum { ROUTE_GET = 1u << 0, ROUTE_POST = 1u << 1 };
 
@@ -20,10 +22,14 @@ enum {
     ROUTE_BINARY = 1u << 3 /* also accepts application/octet-stream (v2 binary tensors) */
 };
 
-/* What a handler gets. Every pointer is borrowed for the duration of the call. */
+/* What a handler gets: the request and the server facts a route answers with. Every pointer
+ * is borrowed for the duration of the call. */
 typedef struct {
-    struct lossd_daemon *daemon;
     const api_env *env;
+    serve_state state;   /* when the call began */
+    metrics *metrics;    /* for /metrics, with the two gauges below */
+    size_t queue_depth;  /* compute jobs waiting */
+    size_t in_flight;    /* requests in progress */
     const char *name; /* the "{}" segment, or NULL */
     size_t name_len;
     const char *body; /* ROUTE_BODY: the complete body (NUL-terminated after len bytes) */

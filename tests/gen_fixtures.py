@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate the golden fixtures of lossd: one JSON file per loss of LOSSES.md.
+"""Generate the golden fixtures of lossd: one JSON file per loss of core/loss_list.h.
 
 Run (Debian's interpreter, which has python3-torch 1.13 and torchvision 0.14):
 
@@ -1559,12 +1559,23 @@ def b_ctc(g):
     g.err("blank_out_of_range", r, "invalid_parameter", "blank")
 
 
+def listed_losses():
+    """The names of core/loss_list.h, the one list of losses (`LOSS(family, name)` lines)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core", "loss_list.h")
+    with open(path) as f:
+        return [line.split(",")[1].strip(" )\n") for line in f if line.startswith("LOSS(")]
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
     only = set(sys.argv[2:])
     os.makedirs(outdir, exist_ok=True)
     missing = set(LOSSES) - set(BUILDERS)
     assert not missing, missing
+    listed = listed_losses()
+    assert set(LOSSES) == set(listed), (
+        f"core/loss_list.h and LOSSES differ: not here {sorted(set(listed) - set(LOSSES))}, "
+        f"not listed {sorted(set(LOSSES) - set(listed))}")
     total = 0
     for loss in LOSSES:
         if only and loss not in only:

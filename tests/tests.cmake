@@ -13,23 +13,17 @@ function(lossd_test name)
   add_test(NAME ${name} COMMAND ${name} --jobs 1)
 endfunction()
 
-lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core)
-lossd_test(test_loss_core SOURCES tests/core/test_loss_core.c tests/core/golden.c LIBS lossd_core)
-include(tests/core/kernels.cmake OPTIONAL)
-if(TARGET lossd_api)
-  include(tests/api/api_tests.cmake OPTIONAL)
-endif()
-if(TARGET lossd)
-  include(tests/http/http_tests.cmake OPTIONAL)
-endif()
-if(TARGET lossd)
-  add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
-    $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
-endif()
-if(TARGET lossd)
-  add_test(NAME deploy_manifests COMMAND /usr/bin/python3
-    ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
-  # The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
-  add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
-    $<TARGET_FILE:lossd>)
-endif()
+lossd_test(test_pool SOURCES tests/core/test_pool.c LIBS lossd_core_internal)
+lossd_test(test_registry_walk SOURCES tests/core/test_registry_walk.c tests/core/golden.c
+  LIBS lossd_core_internal)
+include(tests/core/losses/losses_tests.cmake)
+include(tests/core/kernels.cmake)
+include(tests/api/api_tests.cmake)
+include(tests/http/http_tests.cmake)
+add_test(NAME readme_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/readme/check_readme_examples.sh
+  $<TARGET_FILE:lossd> ${CMAKE_SOURCE_DIR}/README.md)
+add_test(NAME deploy_manifests COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/deploy/check_manifests.py $<TARGET_FILE:lossd>)
+# The /v2 example clients (Python + numpy, Node, curl) against a live daemon.
+add_test(NAME v2_examples COMMAND ${CMAKE_SOURCE_DIR}/tests/examples/run_examples.sh
+  $<TARGET_FILE:lossd>)

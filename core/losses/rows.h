@@ -1,11 +1,12 @@
-/* rows: helpers shared by the catalogue_structured losses, which work on rows (samples) of
- * their inputs rather than on independent elements. Header-only, internal to core/losses/. */
+/* rows: helpers shared by the row-wise losses (in several families), which work on rows
+ * (samples) of their inputs rather than on independent elements. Header-only, internal to
+ * core/losses/. */
 #ifndef LOSSD_LOSSES_ROWS_H
 #define LOSSD_LOSSES_ROWS_H
 
 #include <stdio.h>
 
-#include "../loss_kernel.h"
+#include "loss_kernel.h"
 
 /* Fails `part` with LOSS_ERR_NON_FINITE at the first non-finite element of input `in` in
  * [begin, end) and returns 1; returns 0 if all are finite. */

@@ -11,9 +11,10 @@
 #include "mem.h"
 
 static const loss_input_desc fake_inputs[] = {
-    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, "(N)"},
-    {"targets", LOSS_IN_INDEX, 0, "(N)"},
-    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM, "(N)"},
+    {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},
+    {"targets", LOSS_IN_INDEX, 0, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},
+    {"weight", LOSS_IN_FLOAT, LOSS_INPUT_OPTIONAL | LOSS_INPUT_PARAM,
+     LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},
 };
 
 static const loss_param_desc fake_params[] = {

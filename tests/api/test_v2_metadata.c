@@ -111,20 +111,33 @@ Test(v2_metadata, per_term_loss_should_offer_one_output_per_term)
     api_reply_release(&r);
 }
 
-Test(v2_metadata, shape_rules_should_become_oip_dims)
+/* The OIP shape of an input of `model`, and its rule in words. */
+static void expect_input(const char *model, const char *input, const char *shape,
+                         const char *rule)
 {
-    long d[TENSOR_MAX_RANK];
-    cr_assert_eq(v2_rule_dims("(N, 4)", d), 2);
-    cr_assert(d[0] == -1 && d[1] == 4);
-    cr_assert_eq(v2_rule_dims("(N,C)", d), 2);
-    cr_assert(d[0] == -1 && d[1] == -1);
-    cr_assert_eq(v2_rule_dims("(N) in {0, 1}", d), 1);
-    cr_assert_eq(v2_rule_dims("any", d), -1);
-    cr_assert_eq(v2_rule_dims("(C), (N,C) or (N,C,d...)", d), -1);
-    cr_assert_eq(v2_rule_dims("(N, D) or (D)", d), -1);
-    cr_assert_eq(v2_rule_dims("(N, C", d), -1);
-    cr_assert_eq(v2_rule_dims("(1,2,3,4,5,6,7,8,9)", d), -1);
-    cr_assert_eq(v2_rule_dims(NULL, d), -1);
+    api_reply r;
+    cJSON *j = metadata(model, &r);
+    const cJSON *in = named(cJSON_GetObjectItem(j, "inputs"), input);
+    expect_shape(in, shape);
+    cr_expect_str_eq(cJSON_GetObjectItem(in, "shape_rule")->valuestring, rule, "%s %s", model,
+                     input);
+    cJSON_Delete(j);
+    api_reply_release(&r);
+}
+
+Test(v2_metadata, typed_shape_rules_should_become_oip_dims)
+{
+    expect_input("ctc", "predictions", "[-1,-1,-1]", "(T, N, C) log-probabilities");
+    expect_input("ctc", "input_lengths", "[-1]", "(N)");
+    expect_input("ntxent", "x2", "[-1,-1]", "(N, D): row i is x1 row i's positive");
+    expect_input("categorical_hinge", "targets", "[-1,-1]", "same as predictions, one-hot");
+    expect_input("box_iou", "predictions", "[-1]", "(N, 4) or (4) boxes (x1, y1, x2, y2)");
+    expect_input("dice", "predictions", "[-1]", "(N, ...) in [0, 1]");
+    expect_input("bce", "weight", "[-1]", "broadcasts to predictions");
+    expect_input("nll", "targets", "[-1]", "predictions' shape without C (class indices)");
+    expect_input("cross_entropy", "targets", "[-1]",
+                 "predictions' shape without C (class indices) or same as predictions "
+                 "(probabilities)");
 }
 
 Test(v2_metadata, unknown_model_should_be_404_in_oip_shape)

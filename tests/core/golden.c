@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core.h"
 #include "kern.h"
 #include "loss.h"
 #include "mem.h"
@@ -19,9 +20,11 @@
 __attribute__((constructor)) static void golden_isa_from_env(void)
 {
     const char *isa = getenv("LOSSD_TEST_ISA");
-    if (isa != NULL && kern_init(isa) != 0)
+    if (isa == NULL)
+        isa = "ref";
+    if (core_init(isa) != 0)
         fprintf(stderr, "LOSSD_TEST_ISA=%s: not supported here, using %s\n", isa,
-                kern_isa_name(kern_get()->isa));
+                core_isa_name());
 }
 
 typedef struct {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern.h"
+#include "core.h"
 #include "loss.h"
 #include "mem.h"
 #include "pool.h"
@@ -48,7 +48,7 @@ static void job(void *arg)
 
 int main(void)
 {
-    kern_init(NULL);
+    core_init(NULL);
     for (size_t i = 0; i < N; i++) {
         pred[i] = (double)(i % 97) / 7.0;
         targ[i] = (double)(i % 13) / 3.0;
