@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--only LIST] [--http-servers LIST] [--out DIR] [--no-publish]
-#                [--no-pin] BUILD_DIR
+#   bench/run.sh [--quick] [--kernel-targets] [--only LIST] [--http-servers LIST] [--out DIR]
+#                [--no-publish] [--no-pin] BUILD_DIR
 # --only takes a comma-separated subset of: kernels,torch,json,http,large,memory,clients
 # (default all; `--only http` is the small-request section alone, about 3 minutes).
-# --http-servers limits that section to some of lossd,nginx,nginx_same,fastapi,fastapi_plain (default all).
+# --http-servers limits that section to some of lossd,nginx,nginx_same,fastapi,fastapi_plain.
+# --kernel-targets: the kernel and torch sections at the kernel targets' points only (float32,
+# N=1e6 and 1e7, 1 thread, every case; a few minutes): bench/run.sh --kernel-targets build
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
 # DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick, every section) also publishes
 # them as bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run
@@ -21,15 +23,17 @@ QUICK=0
 ALL=kernels,torch,json,http,large,memory,clients
 ONLY=$ALL
 HTTP_SERVERS=lossd,nginx,nginx_same,fastapi,fastapi_plain
+TARGETS=0
 OUT=$HERE/out
 PUBLISH=1
 PIN=1
 BUILD=
 
-usage() { sed -n '2,12p' "$0" >&2; exit 2; }
+usage() { sed -n '2,14p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
+    --kernel-targets) TARGETS=1; ONLY=kernels,torch; PUBLISH=0 ;;
     --only) ONLY=$2; shift ;;
     --http-servers) HTTP_SERVERS=$2; shift ;;
     --out) OUT=$2; shift ;;
@@ -178,6 +182,12 @@ core_bench() {
 
 run_kernels() {
   local sizes f64sizes big
+  if [ "$TARGETS" = 1 ]; then
+    log "kernels: float32 1e6,1e7, 1 thread, every case"
+    core_bench bench_core --dtype float32 --sizes 1e6,1e7 --threads 1 >"$OUT/kernels.tsv"
+    section_load kernels
+    return
+  fi
   if [ "$QUICK" = 1 ]; then sizes=1e3,1e5,1e6; big=1e7; f64sizes=1e6; else
     sizes=1e3,1e4,1e5,1e6,1e7; big=5e7; f64sizes=1e5,1e6; fi
   log "kernels: float32 $sizes (+ $big for a subset), float64 $f64sizes, 1 and 2 threads"
@@ -195,6 +205,12 @@ run_kernels() {
 run_torch() {
   local sizes=1e3,1e5,1e6,1e7 huge=mse,bce_with_logits,cross_entropy_C10
   [ "$QUICK" = 1 ] && sizes=1e3,1e6
+  if [ "$TARGETS" = 1 ]; then
+    log "torch: float32 1e6,1e7, 1 thread, every case"
+    "$PY" "$HERE/torch_bench.py" --sizes 1e6,1e7 --threads 1 --dtype float32 >"$OUT/torch.tsv"
+    section_load torch
+    return
+  fi
   log "torch: float32 $sizes (+ 1e7 or 5e7 for a subset), float64 on a subset"
   {
     "$PY" "$HERE/torch_bench.py" --sizes "$sizes" --threads both --dtype float32

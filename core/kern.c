@@ -23,14 +23,37 @@ static double log1m(double x)
 }
 KERN_REF_VM(ref_log1m, log1m)
 
-/* libm, one element at a time, for both tiers. */
+/* The float forms: libm's double result, rounded. */
+#define KERN_REF_VMF(name, fn)                                                                     \
+    static void name(const float *x, float *out, size_t n)                                         \
+    {                                                                                              \
+        for (size_t i = 0; i < n; i++)                                                             \
+            out[i] = (float)fn((double)x[i]);                                                      \
+    }
+KERN_REF_VMF(ref_expf, exp)
+KERN_REF_VMF(ref_expm1f, expm1)
+KERN_REF_VMF(ref_logf, log)
+KERN_REF_VMF(ref_log1pf, log1p)
+KERN_REF_VMF(ref_log1mf, log1m)
+
+/* libm, one element at a time, for both double tiers. */
 #define KERN_REF_VM_ENTRIES                                                                        \
     [KERN_VM_EXP] = ref_exp, [KERN_VM_EXPM1] = ref_expm1, [KERN_VM_LOG] = ref_log,                 \
     [KERN_VM_LOG1P] = ref_log1p, [KERN_VM_LOG1P_01] = ref_log1p, [KERN_VM_LOG_01] = ref_log,       \
     [KERN_VM_LOG1M_01] = ref_log1m
 
 /* No fast paths. */
-static const kern_table reference = {.vm = {KERN_REF_VM_ENTRIES}, .vm_f32 = {KERN_REF_VM_ENTRIES}};
+static const kern_table reference = {
+    .vm = {KERN_REF_VM_ENTRIES},
+    .vm_lite = {KERN_REF_VM_ENTRIES},
+    .vm_f32 = {[KERN_VM_EXP] = ref_expf,
+               [KERN_VM_EXPM1] = ref_expm1f,
+               [KERN_VM_LOG] = ref_logf,
+               [KERN_VM_LOG1P] = ref_log1pf,
+               [KERN_VM_LOG1P_01] = ref_log1pf,
+               [KERN_VM_LOG_01] = ref_logf,
+               [KERN_VM_LOG1M_01] = ref_log1mf},
+};
 
 static kern_table table; /* served once `filled`; the reference before */
 static int filled;
@@ -61,13 +84,10 @@ static void fill(kern_isa isa)
     table = reference;
     filled = 1;
     table.isa = isa;
-    if (isa == KERN_ISA_AVX2) {
+    if (isa == KERN_ISA_AVX2)
         kern_avx2_fill(&table);
-        kern_avx2_vm_fill(&table);
-    } else if (isa == KERN_ISA_AVX512) {
+    else if (isa == KERN_ISA_AVX512)
         kern_avx512_fill(&table);
-        kern_avx512_vm_fill(&table);
-    }
 }
 
 int kern_init(const char *forced)
@@ -131,11 +151,13 @@ void kern_step_constants(kern_id id, double scale, const double *param,
     case KERN_SIGMOID_FOCAL:
         focal_constants(param, out);
         break;
+    case KERN_NONE:
     case KERN_MAE:
     case KERN_BCE:
     case KERN_BCE_WITH_LOGITS:
     case KERN_LOG_COSH:
     case KERN_SOFT_MARGIN:
+    case KERN_CROSS_ENTROPY:
     case KERN_COUNT:
         break;
     }

@@ -10,7 +10,7 @@
 
 typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
 
-/* One slot per elementwise loss that has fast paths (unweighted chunks only). What each
+/* One slot per loss that has fast paths (unweighted chunks only). What each
  * computes, per element with d = p - y and t = 1 - y*p, before scaling the gradient:
  *   MSE d^2, 2d;  MAE |d|, sgn(d) (0 at d = 0);  MBE y - p, -1;
  *   HUBER (param[0] = delta) 0.5 d^2, d inside |d| < delta, else delta(|d| - delta/2),
@@ -21,12 +21,14 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *     -2y max(0, t).
  * The hinge pair declines any target that is not exactly -1 or 1 (so a loss mapping {0, 1}
  * targets should not call them) and any non-finite prediction; every kernel declines when
- * its sum is not finite. float32 kernels compute in float and sum in double.
- * The losses with transcendentals (vector exp/log; float32 computed in double lanes with the
- * vm_f32 forms and rounded once), each the formula of its loss file, with sp = softplus,
- * sig = sigmoid:
+ * its sum is not finite. float32 kernels compute in float lanes and sum in double.
+ * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
+ * float32 bce, bce_with_logits and soft_margin in float lanes, within 4 float ulps of the
+ * double formula, or of its largest term where terms cancel; float32 focal, sigmoid_focal,
+ * log_cosh and cross-entropy in double lanes with the vm_lite forms, rounded once),
+ * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
- *     declines p outside [0, 1] and non-finite y;
+ *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
  *   BCE_WITH_LOGITS (no weights) (1-y) sp(x) + y sp(-x), (1-y) sig(x) - y sig(-x);
  *   FOCAL (a, b, c = alpha, 1 - alpha, 0, or 0, 0, 1 when alpha < 0; d = gamma) BCE's ce and
  *     gradient times q^gamma, q = 1 - (p y + (1-p)(1-y)), alpha_t = a y + b (1-y) + c;
@@ -37,7 +39,8 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *   SOFT_MARGIN sp(-y x), -y sig(-y x); declines y other than -1 and 1.
  * All decline non-finite inputs. */
 typedef enum {
-    KERN_MSE = 0,
+    KERN_NONE = 0, /* no fast path */
+    KERN_MSE,
     KERN_MAE,
     KERN_MBE,
     KERN_HUBER,
@@ -50,35 +53,40 @@ typedef enum {
     KERN_SIGMOID_FOCAL,
     KERN_LOG_COSH,
     KERN_SOFT_MARGIN,
+    KERN_CROSS_ENTROPY, /* rows: see below */
     KERN_COUNT
 } kern_id;
 
+/* One call of a fast path: n elements (or rows of `width` elements) of predictions p and
+ * targets y, both of the dtype (row kernels: y holds n int64 class indices). */
 typedef struct {
-    const void *p; /* predictions, n elements of the dtype */
-    const void *y; /* targets */
-    void *values;  /* reduction none: per-element losses, or NULL */
-    void *grad;    /* gradient (already multiplied by scale), or NULL */
+    const void *p; /* predictions, n * width elements of the dtype */
+    const void *y; /* targets: n elements of the dtype, or n int64 for row kernels */
+    void *values;  /* reduction none: n per-element (per-row) losses, or NULL */
+    void *grad;    /* gradient of p (already multiplied by scale), or NULL */
     double scale;
     const double *param; /* the loss's resolved parameters, descriptor order (see above) */
     size_t n;
-} kern_elem_args;
+    size_t width; /* row kernels: elements per row (classes); elementwise kernels ignore it */
+} kern_args;
 
 #define KERN_DECLINED 1
 /* Computes the chunk, stores the sum of losses in *sum; returns 0, or KERN_DECLINED without
  * any guarantee about what it wrote. */
-typedef int (*kern_elem_fn)(const kern_elem_args *args, double *sum);
+typedef int (*kern_fn)(const kern_args *args, double *sum);
 
 /* Vector math over arrays, out[i] = f(x[i]) (x and out may be the same array): the ISA's exp,
  * expm1, log and log1p, within 2 ulps of the correctly rounded value with libm's special
  * values (log(0) = -inf, log(-1) = NaN, exp(-inf) = 0, ...); the reference table holds libm.
  * The restricted forms the losses use, for x in [0, 1] only (anything else, NaN included,
  * gives an unspecified value): LOG1P_01 log1p(x) (softplus), LOG_01 log(x) and LOG1M_01
- * log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the
- * same functions inlined; the table serves tests and bulk callers.
- * vm_f32 holds the forms the float32 kernels use: the same algorithms with shorter
- * polynomials, relative error below 2^-35 = 2.9e-11 (measured: exp 4.2e-12, expm1 1.5e-11,
- * the logs 1.1e-13), far below a float's rounding (6e-8): a float32 result is the
- * full-precision double result rounded, or rarely one float ulp away. */
+ * log(1 - x) (BCE's pair, log(0) = -inf). The fast paths use the same functions inlined; the
+ * table serves tests and bulk callers. Three tiers:
+ *   vm      double lanes, within 2 ulps of double (the float64 kernels);
+ *   vm_f32  float lanes, the same algorithms in float, within 2 ulps of float (the float32
+ *           kernels); the reference rounds libm's double result;
+ *   vm_lite double lanes with shorter polynomials, relative error below 2^-35 (the float32
+ *           kernels that stay in double lanes). */
 typedef enum {
     KERN_VM_EXP = 0,
     KERN_VM_EXPM1,
@@ -91,33 +99,22 @@ typedef enum {
 } kern_vm_id;
 
 typedef void (*kern_vm_fn)(const double *x, double *out, size_t n);
+typedef void (*kern_vmf_fn)(const float *x, float *out, size_t n);
 
-/* Cross-entropy rows: `rows` contiguous rows of `classes` scores with one class index each,
- * unweighted and without label smoothing (the caller's guarantee). Per row
+/* CROSS_ENTROPY, a row kernel: n contiguous rows of `width` scores with one class index
+ * each, unweighted and without label smoothing (the caller's guarantee). Per row
  * l = logsumexp(x) - x[t], computed as max + log(sum exp(x - max)) - x[t], and the gradient
  * (softmax(x) - onehot(t)) * scale. Declines any non-finite score, any target outside
- * [0, classes) (so rows carrying an ignore_index there are the reference's), and a sum that
- * is not finite. */
-typedef struct {
-    const void *x;         /* rows * classes scores of the dtype */
-    const int64_t *target; /* rows class indices */
-    void *values;          /* reduction none: per-row losses, or NULL */
-    void *grad;            /* rows * classes gradient (already multiplied by scale), or NULL */
-    double scale;
-    size_t rows, classes;
-} kern_rows_args;
-
-/* Computes the rows, stores the sum of their losses in *sum; returns 0, or KERN_DECLINED
- * without any guarantee about what it wrote. */
-typedef int (*kern_rows_fn)(const kern_rows_args *args, double *sum);
+ * [0, width) (so rows carrying an ignore_index there are the reference's), and a sum that is
+ * not finite. */
 
 typedef struct {
     kern_isa isa;
-    kern_elem_fn f64[KERN_COUNT];
-    kern_elem_fn f32[KERN_COUNT];
-    kern_rows_fn ce_f64, ce_f32;      /* cross-entropy rows, or NULL */
-    kern_vm_fn vm[KERN_VM_COUNT];     /* never NULL after kern_init */
-    kern_vm_fn vm_f32[KERN_VM_COUNT]; /* never NULL after kern_init */
+    kern_fn f64[KERN_COUNT]; /* NULL where the ISA has no fast path */
+    kern_fn f32[KERN_COUNT];
+    kern_vm_fn vm[KERN_VM_COUNT]; /* the vector math: never NULL after kern_init */
+    kern_vm_fn vm_lite[KERN_VM_COUNT];
+    kern_vmf_fn vm_f32[KERN_VM_COUNT];
 } kern_table;
 
 /* Chooses the best ISA the CPU supports, or `forced` ("ref", "avx2", "avx512"; NULL or ""
@@ -142,11 +139,8 @@ int kern_isa_supported(kern_isa isa);
 void kern_step_constants(kern_id id, double scale, const double *param,
                          double out[KERN_N_CONSTANTS]);
 
-/* Filled by kern_avx2.c / kern_avx512.c and, for the fast paths built on vector math,
- * kern_avx2_vm.c / kern_avx512_vm.c (each compiled with its own flags). */
+/* Filled by kern_simd.c, compiled once per ISA with that ISA's flags. */
 void kern_avx2_fill(kern_table *table);
 void kern_avx512_fill(kern_table *table);
-void kern_avx2_vm_fill(kern_table *table);
-void kern_avx512_vm_fill(kern_table *table);
 
 #endif

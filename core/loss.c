@@ -209,7 +209,8 @@ static void run_chunk(void *arg, size_t c)
         job->parts[c].status = LOSS_ERR_CANCELLED;
         return;
     }
-    job->ctx->desc->chunk(job->ctx, begin, end, &job->parts[c]);
+    if (loss_fast_run(job->ctx, begin, end, &job->parts[c]) != 0)
+        job->ctx->desc->chunk(job->ctx, begin, end, &job->parts[c]);
 }
 
 /* Units per chunk: about CHUNK_ELEMS elements, at least one unit. */
@@ -329,6 +330,7 @@ loss_status loss_compute(const loss_call *call, struct pool *workers, loss_resul
         goto cleanup;
     if ((st = desc->plan(&ctx, err)) != LOSS_OK)
         goto cleanup;
+    loss_fast_select(&ctx);
     set_scales(call, &ctx);
     if ((st = alloc_outputs(call, &ctx, result, err)) != LOSS_OK)
         goto cleanup;

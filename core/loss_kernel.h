@@ -51,6 +51,10 @@ typedef struct loss_ctx {
     void *values[2];             /* reduction none: per-element outputs of each term */
     void *grad[LOSS_MAX_INPUTS]; /* gradient outputs (dtype), NULL where not wanted */
     void *scratch;               /* owned by the loss; freed by desc->release */
+
+    /* Set by loss_fast_select after plan: the fast path for this call, or NULL. */
+    kern_fn fast;
+    size_t fast_width; /* elements of input 0 per work unit (a row kernel's classes) */
 } loss_ctx;
 
 /* What one chunk returns. A chunk that finds bad input sets status and stops; the error of
@@ -153,11 +157,16 @@ loss_status loss_plan_require_same_shape(const loss_ctx *ctx, loss_error *err);
 loss_status loss_plan_elementwise(loss_ctx *ctx, loss_error *err, int weight_input,
                                   int weighted_mean);
 
-/* Runs the ISA fast path `id` (if the table has one) for an unweighted elementwise chunk of
- * inputs 0 and 1 with gradient grad[0] and values values[0]. Returns 0 when it computed the
- * chunk, -1 when the caller must run its reference (no fast path, or it declined). */
-int loss_elementwise_fast(const loss_ctx *ctx, kern_id id, size_t begin, size_t end,
-                          loss_partial *part);
+/* ---- the fast path (desc->fast), written once for every loss ---- */
+
+/* Chooses ctx->fast after plan: the ISA table's kernel for desc->fast.kernel and the dtype,
+ * when the call has none of the inputs the kernel excludes and desc->fast.accepts agrees. */
+void loss_fast_select(loss_ctx *ctx);
+
+/* Runs ctx->fast over work units [begin, end): inputs 0 (predictions, gradient grad[0]) and 1
+ * (targets), values values[0]. Returns 0 when it computed the chunk into part->sum[0], -1
+ * when the reference chunk must (no fast path, or it declined). */
+int loss_fast_run(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part);
 
 /* ---- the generic elementwise chunk ---- */
 

@@ -55,23 +55,37 @@ loss_status loss_plan_elementwise(loss_ctx *ctx, loss_error *err, int weight_inp
     return LOSS_OK;
 }
 
-int loss_elementwise_fast(const loss_ctx *ctx, kern_id id, size_t begin, size_t end,
-                          loss_partial *part)
+void loss_fast_select(loss_ctx *ctx)
 {
+    const loss_fast_desc *fd = &ctx->desc->fast;
+    ctx->fast = NULL;
+    if (fd->kernel <= KERN_NONE || fd->kernel >= KERN_COUNT || ctx->n_units == 0)
+        return;
+    for (size_t i = 0; i < ctx->desc->n_inputs; i++)
+        if ((fd->absent & LOSS_INPUT_BIT(i)) && ctx->in[i] != NULL)
+            return;
+    if (fd->accepts && !fd->accepts(ctx))
+        return;
     const kern_table *kt = kern_get();
-    kern_elem_fn fn = ctx->dtype == LOSS_DTYPE_F64 ? kt->f64[id] : kt->f32[id];
-    if (fn == NULL)
+    ctx->fast = ctx->dtype == LOSS_DTYPE_F64 ? kt->f64[fd->kernel] : kt->f32[fd->kernel];
+    ctx->fast_width = ctx->in[0]->count / ctx->n_units;
+}
+
+int loss_fast_run(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+{
+    if (ctx->fast == NULL)
         return -1;
-    size_t esz = ctx->dtype == LOSS_DTYPE_F64 ? 8 : 4;
-    kern_elem_args a = {
-        .p = (const char *)ctx->in[0]->data + begin * esz,
-        .y = (const char *)ctx->in[1]->data + begin * esz,
+    const size_t esz = ctx->dtype == LOSS_DTYPE_F64 ? 8 : 4, w = ctx->fast_width;
+    const size_t ysz = tensor_type_size(ctx->in[1]->type);
+    kern_args a = {
+        .p = (const char *)ctx->in[0]->data + begin * w * esz,
+        .y = (const char *)ctx->in[1]->data + begin * ysz,
         .values = ctx->values[0] ? (char *)ctx->values[0] + begin * esz : NULL,
-        .grad = ctx->grad[0] ? (char *)ctx->grad[0] + begin * esz : NULL,
+        .grad = ctx->grad[0] ? (char *)ctx->grad[0] + begin * w * esz : NULL,
         .scale = ctx->scale[0],
         .param = ctx->param,
         .n = end - begin,
+        .width = w,
     };
-    return fn(&a, &part->sum[0]) == 0 ? 0 : -1;
+    return ctx->fast(&a, &part->sum[0]) == 0 ? 0 : -1;
 }
-

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Prints the polynomial coefficients of core/vmath_avx2.h and core/vmath_avx512.h.
+"""Prints the polynomial coefficients of core/vmath.h, double lanes and float lanes.
 
 Near-minimax (Chebyshev) fits computed in 60-digit arithmetic with mpmath, rounded to
 double and printed as C hex-float literals, lowest degree first:
@@ -14,9 +14,16 @@ Also the two-part ln2: LN2_HI keeps 33 bits, so n * LN2_HI is exact for every |n
 reduces with two FMAs by EXP_LN2_HI = ln2 rounded and EXP_LN2_LO = ln2 - EXP_LN2_HI.
 Usage: /usr/bin/python3 scripts/vmath_coeffs.py
 """
+import struct
+
 import mpmath as mp
 
 mp.mp.dps = 60
+
+
+def f32(x):
+    """x rounded to float."""
+    return struct.unpack("f", struct.pack("f", float(x)))[0]
 
 
 def hexf(x):
@@ -75,6 +82,17 @@ def main():
     hi = mp.mpf(float(ln2))
     print(f"EXP_LN2_HI {hexf(hi)}  EXP_LN2_LO {hexf(ln2 - hi)}")
     print(f"LOG2E {hexf(1 / ln2)}  SQRT2 {hexf(mp.sqrt(2))}")
+    # Float lanes: the same fits at lower degree, rounded to float (H of degree 4, 1.1e-8 of
+    # exp(r); L of degree 2, 2.5e-9 of log); ln2 with 15 bits so n * LN2_HI is exact for
+    # |n| < 2^9.
+    print("float exp H (degree 4):", [hexf(f32(c)) for c in fit(exp_h, -mp.mpf("0.3466"),
+                                                               mp.mpf("0.3466"), 4)[0]])
+    print("float log L (degree 2):", [hexf(f32(c)) for c in fit(log_l, 0, smax**2 *
+                                                              mp.mpf("1.0001"), 2)[0]])
+    hi = truncate_bits(ln2, 15)
+    print(f"float LN2_HI {hexf(hi)}  LN2_LO {hexf(f32(ln2 - hi))}")
+    hi = mp.mpf(f32(ln2))
+    print(f"float EXP_LN2_HI {hexf(hi)}  EXP_LN2_LO {hexf(f32(ln2 - hi))}")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,18 @@ typedef loss_status (*loss_finish_fn)(struct loss_ctx *ctx, loss_error *err);
 /* Optional: frees what plan put in ctx->scratch. Called whatever happened. */
 typedef void (*loss_release_fn)(struct loss_ctx *ctx);
 
+/* The optional ISA fast path of a loss (core/kern.h). loss_compute runs it on every chunk it
+ * accepts, ahead of `chunk`; `chunk`, the reference, recomputes any chunk the fast path
+ * declines (unusual data) and every chunk of a call it does not accept. */
+typedef struct {
+    int kernel;      /* a kern_id; 0 (KERN_NONE): no fast path */
+    unsigned absent; /* inputs (bit i: descriptor input i) that must be absent, e.g. weights */
+    /* Optional: whether the planned call suits the kernel (after plan; may read scratch). */
+    int (*accepts)(const struct loss_ctx *ctx);
+} loss_fast_desc;
+
+#define LOSS_INPUT_BIT(i) (1u << (i))
+
 enum {
     LOSS_FLAG_PER_TERM = 1u << 0, /* two terms (GAN real/fake), each with its own mean */
     LOSS_FLAG_DENSE = 1u << 1     /* chunks write every output element: skip zeroing them */
@@ -157,6 +169,7 @@ typedef struct loss_desc {
     loss_chunk_fn chunk;
     loss_finish_fn finish;
     loss_release_fn release;
+    loss_fast_desc fast;
 } loss_desc;
 
 /* Number of registered losses, and the i-th in catalogue order. */

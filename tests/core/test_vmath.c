@@ -4,7 +4,7 @@
  * special values the losses rely on (log(0) = -inf, which BCE clamps to -100; log1p(-1) =
  * -inf; exp(-inf) = 0; NaN in, NaN out); and the restricted forms on [0, 1] (softplus's
  * log1p, BCE's log(p) and log(1 - p)) over that domain, near both ends and their internal
- * branch points. An error of 2 ulps or more fails. The float32 forms (vm_f32, shorter
+ * branch points. An error of 2 ulps or more fails. The lite forms (vm_lite, shorter
  * polynomials) are held to a relative error below 2^-35 on the same arguments. */
 #include <criterion/criterion.h>
 #include <float.h>
@@ -87,7 +87,7 @@ static double rel_error(double got, long double want)
 
 #define F32_FORM_BOUND 0x1p-35
 
-/* The vm_f32 forms of every ISA on x[0..n). */
+/* The vm_lite forms of every ISA on x[0..n). */
 static void check_f32_forms(const vm_case *c, const double *x, size_t n)
 {
     double *out = mem_alloc(n * sizeof *out);
@@ -95,7 +95,7 @@ static void check_f32_forms(const vm_case *c, const double *x, size_t n)
     for (size_t k = 0; k < N_OF(ISAS); k++) {
         if (kern_init(ISAS[k]) != 0)
             continue;
-        kern_get()->vm_f32[c->id](x, out, n);
+        kern_get()->vm_lite[c->id](x, out, n);
         for (size_t i = 0; i < n; i++) {
             double err = rel_error(out[i], c->oracle((long double)x[i]));
             cr_assert(err < F32_FORM_BOUND,

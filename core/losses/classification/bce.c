@@ -62,8 +62,6 @@ static void bce_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     const bce_weight_map *map = ctx->scratch;
     const loss_dtype dt = ctx->dtype;
     size_t coord[TENSOR_MAX_RANK];
-    if (wt == NULL && loss_elementwise_fast(ctx, KERN_BCE, begin, end, part) == 0)
-        return;
     size_t wi = wt && begin < end ? weight_map_start(map, begin, coord) : 0;
     loss_acc acc = {0, 0};
     for (size_t i = begin; i < end; i++) {
@@ -182,5 +180,6 @@ const loss_desc loss_desc_bce = {
     .flags = LOSS_FLAG_DENSE,
     .plan = bce_plan,
     .chunk = bce_chunk,
+    .fast = {.kernel = KERN_BCE, .absent = LOSS_INPUT_BIT(IN_WEIGHT)},
     .release = bce_release,
 };

@@ -97,9 +97,6 @@ static void bce_with_logits_chunk(const loss_ctx *ctx, size_t begin, size_t end,
     const double scale = ctx->scale[0];
     chunk_weight w, pw;
     loss_acc acc = {0, 0};
-    if (ctx->in[IN_WEIGHT] == NULL && ctx->in[IN_POS_WEIGHT] == NULL &&
-        loss_elementwise_fast(ctx, KERN_BCE_WITH_LOGITS, begin, end, part) == 0)
-        return;
     chunk_weight_start(&w, ctx, IN_WEIGHT, begin);
     chunk_weight_start(&pw, ctx, IN_POS_WEIGHT, begin);
     for (size_t i = begin; i < end; i++) {
@@ -145,4 +142,6 @@ const loss_desc loss_desc_bce_with_logits = {
     .flags = LOSS_FLAG_DENSE,
     .plan = bce_with_logits_plan,
     .chunk = bce_with_logits_chunk,
+    .fast = {.kernel = KERN_BCE_WITH_LOGITS,
+             .absent = LOSS_INPUT_BIT(IN_WEIGHT) | LOSS_INPUT_BIT(IN_POS_WEIGHT)},
 };

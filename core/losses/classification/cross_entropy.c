@@ -193,37 +193,19 @@ static inline __attribute__((always_inline)) void ce_run(const loss_ctx *ctx, si
     part->sum[0] = loss_acc_value(&acc);
 }
 
-/* The ISA's row kernel for plain chunks: contiguous rows, class indices, no class weights, no
- * smoothing, and an ignore_index no target can equal without being out of range (the kernel
- * declines those). Returns 0 when it computed the chunk. */
-static int ce_fast(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+/* The ISA's row kernel takes plain calls: contiguous rows, class indices, no class weights,
+ * no smoothing, and an ignore_index no target can equal without being out of range (the
+ * kernel declines those). */
+static int ce_fast_accepts(const loss_ctx *ctx)
 {
     const class_layout *cl = ctx->scratch;
-    const kern_table *kt = kern_get();
-    int f64 = ctx->dtype == LOSS_DTYPE_F64;
-    kern_rows_fn fn = f64 ? kt->ce_f64 : kt->ce_f32;
-    if (fn == NULL || !cl->index_targets || cl->inner != 1 || ctx->in[IN_WEIGHT] != NULL ||
-        ctx->param[P_LABEL_SMOOTHING] != 0.0 ||
-        (cl->ignore_index >= 0 && (uint64_t)cl->ignore_index < cl->classes))
-        return -1;
-    size_t esz = f64 ? 8 : 4;
-    kern_rows_args a = {
-        .x = (const char *)ctx->in[IN_PRED]->data + begin * cl->classes * esz,
-        .target = (const int64_t *)ctx->in[IN_TARGET]->data + begin,
-        .values = ctx->values[0] ? (char *)ctx->values[0] + begin * esz : NULL,
-        .grad = ctx->grad[IN_PRED] ? (char *)ctx->grad[IN_PRED] + begin * cl->classes * esz : NULL,
-        .scale = ctx->scale[0],
-        .rows = end - begin,
-        .classes = cl->classes,
-    };
-    return fn(&a, &part->sum[0]) == 0 ? 0 : -1;
+    return cl->index_targets && cl->inner == 1 && ctx->param[P_LABEL_SMOOTHING] == 0.0 &&
+           !(cl->ignore_index >= 0 && (uint64_t)cl->ignore_index < cl->classes);
 }
 
 static void ce_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     const class_layout *cl = ctx->scratch;
-    if (ce_fast(ctx, begin, end, part) == 0)
-        return;
     if (ctx->dtype == LOSS_DTYPE_F64) {
         if (cl->inner == 1)
             ce_run(ctx, begin, end, part, LOSS_DTYPE_F64, 1);
@@ -273,6 +255,9 @@ const loss_desc loss_desc_cross_entropy = {
     .reductions = LOSS_RED_STANDARD,
     .plan = ce_plan,
     .chunk = ce_chunk,
+    .fast = {.kernel = KERN_CROSS_ENTROPY,
+             .absent = LOSS_INPUT_BIT(IN_WEIGHT),
+             .accepts = ce_fast_accepts},
     .flags = LOSS_FLAG_DENSE,
     .release = class_layout_release,
 };

@@ -42,8 +42,6 @@ static const char *const focal_reasons[2] = {"is outside [0, 1]", "is outside [0
 
 static void focal_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_FOCAL, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, focal_elem, -1, focal_reasons);
 }
 
@@ -76,4 +74,5 @@ const loss_desc loss_desc_focal = {
     .flags = LOSS_FLAG_DENSE,
     .plan = focal_plan,
     .chunk = focal_chunk,
+    .fast = {.kernel = KERN_FOCAL},
 };

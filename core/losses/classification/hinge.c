@@ -2,7 +2,6 @@
  * elementwise). As Keras does, targets that are all in {0, 1} are read as {-1, 1}; that
  * choice is made once, in plan, over the whole tensor, so every chunk agrees. At the tie
  * 1 - y*p = 0 the gradient -y is passed, as torch.clamp(min=0) does. */
-#include "kern.h"
 #include "loss_kernel.h"
 #include "mem.h"
 
@@ -37,9 +36,14 @@ static void hinge_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_part
         loss_elementwise_run(ctx, begin, end, part, hinge01_elem, -1, hinge_reasons);
         return;
     }
-    if (loss_elementwise_fast(ctx, KERN_HINGE, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, hinge_elem, -1, hinge_reasons);
+}
+
+/* The fast path takes {-1, 1} targets only. */
+static int hinge_fast_accepts(const loss_ctx *ctx)
+{
+    const hinge_plan_data *pd = ctx->scratch;
+    return !pd->zero_one;
 }
 
 /* Keras's rule: map iff every target is 0 or 1. Stops at the first other value, so {-1, 1}
@@ -92,5 +96,6 @@ const loss_desc loss_desc_hinge = {
     .flags = LOSS_FLAG_DENSE,
     .plan = hinge_plan,
     .chunk = hinge_chunk,
+    .fast = {.kernel = KERN_HINGE, .accepts = hinge_fast_accepts},
     .release = hinge_release,
 };

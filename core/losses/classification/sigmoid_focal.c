@@ -31,8 +31,6 @@ static const char *const sigmoid_focal_reasons[2] = {"", "is outside [0, 1]"};
 
 static void sigmoid_focal_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_SIGMOID_FOCAL, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, sigmoid_focal_elem, -1, sigmoid_focal_reasons);
 }
 
@@ -65,4 +63,5 @@ const loss_desc loss_desc_sigmoid_focal = {
     .flags = LOSS_FLAG_DENSE,
     .plan = sigmoid_focal_plan,
     .chunk = sigmoid_focal_chunk,
+    .fast = {.kernel = KERN_SIGMOID_FOCAL},
 };

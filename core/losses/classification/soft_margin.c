@@ -17,8 +17,6 @@ static const char *const soft_margin_reasons[2] = {"", "is not -1 or 1"};
 
 static void soft_margin_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_SOFT_MARGIN, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, soft_margin_elem, -1, soft_margin_reasons);
 }
 
@@ -43,4 +41,5 @@ const loss_desc loss_desc_soft_margin = {
     .flags = LOSS_FLAG_DENSE,
     .plan = soft_margin_plan,
     .chunk = soft_margin_chunk,
+    .fast = {.kernel = KERN_SOFT_MARGIN},
 };

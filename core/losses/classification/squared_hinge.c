@@ -3,7 +3,6 @@
  * 2y - 1, as Keras does. That whole-tensor fact is found by plan and handed to the chunks
  * (and the ISA fast path) as param[SQH_MAPPED]: 1.0 when targets are mapped, else 0.0.
  * The loss is C1, so the margin needs no tie rule. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET };
@@ -25,8 +24,6 @@ static const char *const squared_hinge_reasons[2] = {
 
 static void squared_hinge_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_SQUARED_HINGE, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, squared_hinge_elem, -1, squared_hinge_reasons);
 }
 
@@ -65,4 +62,5 @@ const loss_desc loss_desc_squared_hinge = {
     .flags = LOSS_FLAG_DENSE,
     .plan = squared_hinge_plan,
     .chunk = squared_hinge_chunk,
+    .fast = {.kernel = KERN_SQUARED_HINGE},
 };

@@ -1,7 +1,6 @@
 /* huber: F.huber_loss(delta), with an optional per-element `weight` whose mean is the true
  * weighted mean sum(w*l)/sum(w), as for mse and mae. The loss is C1 at |d| = delta, so the
  * breakpoint needs no tie rule. Unweighted chunks take the ISA fast path. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET, IN_WEIGHT };
@@ -24,8 +23,6 @@ static const char *const huber_reasons[2] = {"", ""};
 
 static void huber_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (ctx->in[IN_WEIGHT] == NULL && loss_elementwise_fast(ctx, KERN_HUBER, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, huber_elem, ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1,
                          huber_reasons);
 }
@@ -60,4 +57,5 @@ const loss_desc loss_desc_huber = {
     .flags = LOSS_FLAG_DENSE,
     .plan = huber_plan,
     .chunk = huber_chunk,
+    .fast = {.kernel = KERN_HUBER, .absent = LOSS_INPUT_BIT(IN_WEIGHT)},
 };

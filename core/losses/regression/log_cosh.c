@@ -21,8 +21,6 @@ static const char *const log_cosh_reasons[2] = {"", ""};
 
 static void log_cosh_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_LOG_COSH, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, log_cosh_elem, -1, log_cosh_reasons);
 }
 
@@ -46,4 +44,5 @@ const loss_desc loss_desc_log_cosh = {
     .flags = LOSS_FLAG_DENSE,
     .plan = log_cosh_plan,
     .chunk = log_cosh_chunk,
+    .fast = {.kernel = KERN_LOG_COSH},
 };

@@ -1,7 +1,6 @@
 /* mae: absolute error, F.l1_loss with PyTorch 2.x's `weight` (mean = sum(w*l)/sum(w)).
  * The subgradient at d = 0 is 0 (torch's sgn). Unweighted chunks take the ISA fast path;
  * anything it declines is recomputed here. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET, IN_WEIGHT };
@@ -19,8 +18,6 @@ static const char *const mae_reasons[2] = {"", ""};
 
 static void mae_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (ctx->in[IN_WEIGHT] == NULL && loss_elementwise_fast(ctx, KERN_MAE, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, mae_elem, ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1,
                          mae_reasons);
 }
@@ -50,4 +47,5 @@ const loss_desc loss_desc_mae = {
     .flags = LOSS_FLAG_DENSE,
     .plan = mae_plan,
     .chunk = mae_chunk,
+    .fast = {.kernel = KERN_MAE, .absent = LOSS_INPUT_BIT(IN_WEIGHT)},
 };

@@ -1,6 +1,5 @@
 /* mbe: mean bias error, the signed metric mean(targets - predictions).
  * Each element's gradient is -1 (times the reduction scale), whatever the data. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET };
@@ -17,8 +16,6 @@ static const char *const mbe_reasons[2] = {"", ""};
 
 static void mbe_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_MBE, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, mbe_elem, -1, mbe_reasons);
 }
 
@@ -42,4 +39,5 @@ const loss_desc loss_desc_mbe = {
     .flags = LOSS_FLAG_DENSE,
     .plan = mbe_plan,
     .chunk = mbe_chunk,
+    .fast = {.kernel = KERN_MBE},
 };

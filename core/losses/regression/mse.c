@@ -1,6 +1,5 @@
 /* mse: squared error, F.mse_loss with PyTorch 2.x's `weight` (mean = sum(w*l)/sum(w)).
  * Unweighted chunks take the ISA fast path; anything unusual falls back to the reference. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET, IN_WEIGHT };
@@ -16,17 +15,10 @@ static int mse_elem(double p, double y, const double *param, double *l, double *
 
 static const char *const mse_reasons[2] = {"", ""};
 
-static void mse_ref(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+static void mse_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
     loss_elementwise_run(ctx, begin, end, part, mse_elem,
                          ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1, mse_reasons);
-}
-
-static void mse_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
-{
-    if (ctx->in[IN_WEIGHT] == NULL && loss_elementwise_fast(ctx, KERN_MSE, begin, end, part) == 0)
-        return;
-    mse_ref(ctx, begin, end, part);
 }
 
 static loss_status mse_plan(loss_ctx *ctx, loss_error *err)
@@ -52,4 +44,5 @@ const loss_desc loss_desc_mse = {
     .flags = LOSS_FLAG_DENSE,
     .plan = mse_plan,
     .chunk = mse_chunk,
+    .fast = {.kernel = KERN_MSE, .absent = LOSS_INPUT_BIT(IN_WEIGHT)},
 };

@@ -1,7 +1,6 @@
 /* smooth_l1: F.smooth_l1_loss, quadratic inside |d| < beta and linear outside (C1 at the
  * breakpoint). beta = 0 is L1 with gradient 0 at d = 0 (PyTorch >= 2.1; 1.13 returned -1).
  * Chunks take the ISA fast path when one is installed; the reference handles the rest. */
-#include "kern.h"
 #include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET };
@@ -25,8 +24,6 @@ static const char *const smooth_l1_reasons[2] = {"", ""};
 
 static void smooth_l1_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    if (loss_elementwise_fast(ctx, KERN_SMOOTH_L1, begin, end, part) == 0)
-        return;
     loss_elementwise_run(ctx, begin, end, part, smooth_l1_elem, -1, smooth_l1_reasons);
 }
 
@@ -57,4 +54,5 @@ const loss_desc loss_desc_smooth_l1 = {
     .flags = LOSS_FLAG_DENSE,
     .plan = smooth_l1_plan,
     .chunk = smooth_l1_chunk,
+    .fast = {.kernel = KERN_SMOOTH_L1},
 };

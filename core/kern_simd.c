@@ -1,0 +1,531 @@
+/* kern_simd: the fast kernels, written once and compiled once per ISA with that ISA's flags
+ * (-DVEC_ISA=..., vec.h), as SLEEF builds its dispatch targets: the object for AVX2 exports
+ * kern_avx2_fill, the one for AVX-512 kern_avx512_fill, and kern.c picks one at start-up.
+ * Each elementwise loss is one vector step (kern_steps.h) run by a driver per dtype that
+ * stores the gradient and values and sums the losses in one pass; cross-entropy has row
+ * kernels; the vector math is exported over arrays. Tails are masked: no lane outside
+ * [0, n) is read or written. Any lane only the reference may judge, or a sum that is not
+ * finite, declines the chunk (KERN_DECLINED).
+ * Compiled with -ffp-contract=off: every fused multiply-add is written as one, so the
+ * formulas round as their scalar references do, on every ISA alike. */
+#include <math.h>
+#include <stdint.h>
+
+#include "kern.h"
+#include "vec.h"
+
+#define KERN_INLINE static inline __attribute__((always_inline))
+
+/* Both lane types get the vector math and every step: float32 requests compute in float
+ * lanes, float64 ones in double lanes. */
+#define KERN_STEPS_TRANSCENDENTAL
+
+#define VT vd
+#define VM vdm
+#define VL(op) vd_##op
+#define KERN_LANE_F32 0
+#include "vmath.h" /* before the steps, which use it */
+
+#include "kern_steps.h"
+#undef KERN_LANE_F32
+#undef VT
+#undef VM
+#undef VL
+
+#define VT vf
+#define VM vfm
+#define VL(op) vf_##op
+#define KERN_LANE_F32 1
+#include "vmath.h" /* before the steps, which use it */
+
+#include "kern_steps.h"
+#undef KERN_LANE_F32
+#undef VT
+#undef VM
+#undef VL
+
+/* ---- vector math over arrays ---- */
+
+/* BCE's pair log(p), log(1 - p) one at a time, for the arrays. */
+#define VM_LOG_PQ_PARTS(T)                                                                         \
+    KERN_INLINE T T##_log_01(T x, int lite)                                                        \
+    {                                                                                              \
+        T lp, lq;                                                                                  \
+        T##_log_pq(x, &lp, &lq, lite);                                                             \
+        return lp;                                                                                 \
+    }                                                                                              \
+    KERN_INLINE T T##_log1m_01(T x, int lite)                                                      \
+    {                                                                                              \
+        T lp, lq;                                                                                  \
+        T##_log_pq(x, &lp, &lq, lite);                                                             \
+        return lq;                                                                                 \
+    }
+VM_LOG_PQ_PARTS(vd)
+VM_LOG_PQ_PARTS(vf)
+
+/* name(x, out, n): out[i] = fn(x[i]) on lanes T of elements E. */
+#define VM_ARRAY(name, T, E, fn, lite)                                                             \
+    static void name(const E *x, E *out, size_t n)                                                 \
+    {                                                                                              \
+        size_t i = 0, w = sizeof(T) / sizeof(E);                                                   \
+        for (; i + w <= n; i += w)                                                                 \
+            T##_storeu(out + i, fn(T##_loadu(x + i), lite));                                       \
+        if (i < n)                                                                                 \
+            T##_store_tail(out + i, n - i, fn(T##_load_tail(x + i, n - i), lite));                 \
+    }
+
+/* Each function three ways: name_array (double), name_lite_array (double, the lite forms),
+ * name_f32_array (float lanes). */
+#define VM_ARRAYS(name)                                                                            \
+    VM_ARRAY(vm_##name##_array, vd, double, vd_##name, 0)                                          \
+    VM_ARRAY(vm_##name##_lite_array, vd, double, vd_##name, 1)                                     \
+    VM_ARRAY(vm_##name##_f32_array, vf, float, vf_##name, 0)
+
+VM_ARRAYS(exp)
+VM_ARRAYS(expm1)
+VM_ARRAYS(log)
+VM_ARRAYS(log1p)
+VM_ARRAYS(log1p_01)
+VM_ARRAYS(log_01)
+VM_ARRAYS(log1m_01)
+
+/* ---- the elementwise drivers ---- */
+
+typedef vd_step (*vd_op)(vd p, vd y, const vd_kc *k, int lite);
+typedef vf_step (*vf_op)(vf p, vf y, const vf_kc *k, int lite);
+
+static int finish(vd acc, int bad, double *sum)
+{
+    double s = vd_hsum(acc);
+    if (bad || !isfinite(s))
+        return KERN_DECLINED;
+    *sum = s;
+    return 0;
+}
+
+/* float64: two steps of VD_N lanes per iteration, two accumulators. */
+KERN_INLINE int drive_f64(const kern_args *a, double *sum, vd_op op, const vd_kc *k)
+{
+    const double *p = a->p, *y = a->y;
+    double *g = a->grad, *v = a->values;
+    vd acc0 = vd_zero(), acc1 = acc0;
+    vdm bad = vd_mnone();
+    size_t i = 0, n = a->n;
+    for (; i + 2 * VD_N <= n; i += 2 * VD_N) {
+        vd_step r0 = op(vd_loadu(p + i), vd_loadu(y + i), k, 0);
+        vd_step r1 = op(vd_loadu(p + i + VD_N), vd_loadu(y + i + VD_N), k, 0);
+        acc0 = vd_add(acc0, r0.l);
+        acc1 = vd_add(acc1, r1.l);
+        bad = vd_mor(bad, vd_mor(r0.bad, r1.bad));
+        if (g) {
+            vd_storeu(g + i, r0.g);
+            vd_storeu(g + i + VD_N, r1.g);
+        }
+        if (v) {
+            vd_storeu(v + i, r0.l);
+            vd_storeu(v + i + VD_N, r1.l);
+        }
+    }
+    for (; i < n; i += VD_N) {
+        vdm m = vd_tmask(n - i);
+        vd_step r = op(vd_load_tail(p + i, n - i), vd_load_tail(y + i, n - i), k, 0);
+        acc0 = vd_add(acc0, vd_maskz(m, r.l));
+        bad = vd_mor(bad, vd_mand(r.bad, m));
+        if (g)
+            vd_store_tail(g + i, n - i, r.g);
+        if (v)
+            vd_store_tail(v + i, n - i, r.l);
+    }
+    return finish(vd_add(acc0, acc1), vd_many(bad), sum);
+}
+
+/* Adds the VF_N float losses of l to two double accumulators. */
+KERN_INLINE void acc_f32(vf l, vd *lo, vd *hi)
+{
+    *lo = vd_add(*lo, vf_widen_lo(l));
+    *hi = vd_add(*hi, vf_widen_hi(l));
+}
+
+/* float32 in float lanes: the losses are summed in double. */
+KERN_INLINE int drive_f32(const kern_args *a, double *sum, vf_op op, const vf_kc *k)
+{
+    const float *p = a->p, *y = a->y;
+    float *g = a->grad, *v = a->values;
+    vd acc0 = vd_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    vfm bad = vf_mnone();
+    size_t i = 0, n = a->n;
+    for (; i + 2 * VF_N <= n; i += 2 * VF_N) {
+        vf_step r0 = op(vf_loadu(p + i), vf_loadu(y + i), k, 1);
+        vf_step r1 = op(vf_loadu(p + i + VF_N), vf_loadu(y + i + VF_N), k, 1);
+        acc_f32(r0.l, &acc0, &acc1);
+        acc_f32(r1.l, &acc2, &acc3);
+        bad = vf_mor(bad, vf_mor(r0.bad, r1.bad));
+        if (g) {
+            vf_storeu(g + i, r0.g);
+            vf_storeu(g + i + VF_N, r1.g);
+        }
+        if (v) {
+            vf_storeu(v + i, r0.l);
+            vf_storeu(v + i + VF_N, r1.l);
+        }
+    }
+    for (; i < n; i += VF_N) {
+        vfm m = vf_tmask(n - i);
+        vf_step r = op(vf_load_tail(p + i, n - i), vf_load_tail(y + i, n - i), k, 1);
+        acc_f32(vf_maskz(m, r.l), &acc0, &acc1);
+        bad = vf_mor(bad, vf_mand(r.bad, m));
+        if (g)
+            vf_store_tail(g + i, n - i, r.g);
+        if (v)
+            vf_store_tail(v + i, n - i, r.l);
+    }
+    return finish(vd_add(vd_add(acc0, acc1), vd_add(acc2, acc3)), vf_many(bad), sum);
+}
+
+/* float32 in double lanes: VD_N floats widen to one step (the lite forms); results round
+ * once on the store, and the sum keeps the double losses. */
+KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const vd_kc *k)
+{
+    const float *p = a->p, *y = a->y;
+    float *g = a->grad, *v = a->values;
+    vd acc0 = vd_zero(), acc1 = acc0;
+    vdm bad = vd_mnone();
+    size_t i = 0, n = a->n;
+    for (; i + 2 * VD_N <= n; i += 2 * VD_N) {
+        vd_step r0 = op(vd_load_f32(p + i), vd_load_f32(y + i), k, 1);
+        vd_step r1 = op(vd_load_f32(p + i + VD_N), vd_load_f32(y + i + VD_N), k, 1);
+        acc0 = vd_add(acc0, r0.l);
+        acc1 = vd_add(acc1, r1.l);
+        bad = vd_mor(bad, vd_mor(r0.bad, r1.bad));
+        if (g) {
+            vd_store_f32(g + i, r0.g);
+            vd_store_f32(g + i + VD_N, r1.g);
+        }
+        if (v) {
+            vd_store_f32(v + i, r0.l);
+            vd_store_f32(v + i + VD_N, r1.l);
+        }
+    }
+    for (; i < n; i += VD_N) {
+        vdm m = vd_tmask(n - i);
+        vd_step r = op(vd_load_f32_tail(p + i, n - i), vd_load_f32_tail(y + i, n - i), k, 1);
+        acc0 = vd_add(acc0, vd_maskz(m, r.l));
+        bad = vd_mor(bad, vd_mand(r.bad, m));
+        if (g)
+            vd_store_f32_tail(g + i, n - i, r.g);
+        if (v)
+            vd_store_f32_tail(v + i, n - i, r.l);
+    }
+    return finish(vd_add(acc0, acc1), vd_many(bad), sum);
+}
+
+/* name_f64 and name_f32 of step `name` for loss `id`; float32 runs in the lanes F (vf: float
+ * lanes and drive_f32, vd: double lanes and drive_f32_wide). */
+#define KERN_ENTRY(name, id, F, f32_driver)                                                        \
+    static int name##_f64(const kern_args *a, double *sum)                                         \
+    {                                                                                              \
+        vd_kc k = vd_kc_make(id, a);                                                               \
+        return drive_f64(a, sum, vd_##name, &k);                                                   \
+    }                                                                                              \
+    static int name##_f32(const kern_args *a, double *sum)                                         \
+    {                                                                                              \
+        F##_kc k = F##_kc_make(id, a);                                                             \
+        return f32_driver(a, sum, F##_##name, &k);                                                 \
+    }
+
+KERN_ENTRY(mse, KERN_MSE, vf, drive_f32)
+KERN_ENTRY(mae, KERN_MAE, vf, drive_f32)
+KERN_ENTRY(mbe, KERN_MBE, vf, drive_f32)
+KERN_ENTRY(huber, KERN_HUBER, vf, drive_f32)
+KERN_ENTRY(smooth_l1, KERN_SMOOTH_L1, vf, drive_f32)
+KERN_ENTRY(hinge, KERN_HINGE, vf, drive_f32)
+KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
+KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
+KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
+KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
+/* float32 in double lanes: in float, focal's powers and log_cosh's chain of expm1 and log1p
+ * would drift past 4 float ulps, and assembling them in double lanes costs what this does. */
+KERN_ENTRY(focal_sq, KERN_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+KERN_ENTRY(log_cosh, KERN_LOG_COSH, vd, drive_f32_wide)
+
+/* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
+#define KERN_GAMMA_SPLIT(name, dt)                                                                 \
+    static int name##_##dt(const kern_args *a, double *sum)                                        \
+    {                                                                                              \
+        return a->param[1] == 2.0 ? name##_sq_##dt(a, sum) : name##_gen_##dt(a, sum);              \
+    }
+KERN_GAMMA_SPLIT(focal, f64)
+KERN_GAMMA_SPLIT(focal, f32)
+KERN_GAMMA_SPLIT(sigmoid_focal, f64)
+KERN_GAMMA_SPLIT(sigmoid_focal, f32)
+
+/* ---- cross-entropy rows ---- */
+
+/* Rows of at most CE_NARROW classes go VD_N at a time, one row per lane: gathering the scores
+ * class by class turns max, exps, sums and the log into whole-vector work. */
+#define CE_NARROW 16
+
+/* Exps kept between the passes of a group of wider rows (32 KiB of the stack); rows wider
+ * than this recompute them in the gradient pass. */
+#define CE_BUF 4096
+
+/* The row kernels' view of kern_args: a->p holds rows * classes scores, a->y the rows' class
+ * indices. */
+typedef struct {
+    const void *x;
+    const int64_t *target;
+    void *values, *grad;
+    double scale;
+    size_t rows, classes;
+} ce_args;
+
+/* r consecutive values from off as doubles (r may exceed VD_N); lanes past r hold `fill`. */
+KERN_INLINE vd ce_load(const void *x, int f32, size_t off, size_t r, vd fill)
+{
+    vd v = f32 ? vd_load_f32_tail((const float *)x + off, r)
+               : vd_load_tail((const double *)x + off, r);
+    return r >= VD_N ? v : vd_sel(vd_tmask(r), v, fill);
+}
+
+KERN_INLINE void ce_store(void *out, int f32, size_t off, size_t r, vd v)
+{
+    if (f32)
+        vd_store_f32_tail((float *)out + off, r, v);
+    else
+        vd_store_tail((double *)out + off, r, v);
+}
+
+/* The scores of a block of n <= VD_N narrow rows at `off`, class-major: v[c] holds class c
+ * of every row (lane j = row j), through buf so that memory sees contiguous loads. Returns
+ * the rows' maxima; ORs non-finite lanes into *bad. */
+KERN_INLINE vd ce_narrow_scores(const ce_args *a, int f32, size_t off, size_t n, double *buf, vd *v,
+                                vdm *bad)
+{
+    const size_t len = n * a->classes;
+    const vdm m = vd_tmask(n);
+    const vdi idx = vdi_iota_mul(a->classes);
+    vd mx = vd_set1(-__builtin_inf());
+    for (size_t i = 0; i < len; i += VD_N)
+        vd_storeu(buf + i, ce_load(a->x, f32, off + i, len - i, vd_zero()));
+    for (size_t c = 0; c < a->classes; c++) {
+        v[c] = vd_gather(buf + c, idx, m);
+        *bad = vd_mor(*bad, vd_mand(m, vd_not_finite(v[c])));
+        mx = vd_max(mx, v[c]);
+    }
+    return mx;
+}
+
+/* Writes the block's gradient (p - [c == t]) * scale, class-major into buf, then back to
+ * row-major memory through out_idx (row-major vector k's places in buf); returns each row's
+ * score at its target. */
+KERN_INLINE vd ce_narrow_grad(const ce_args *a, int f32, size_t off, size_t n, vq t, const vd *v,
+                              const vd *e, vd inv, double *buf, const vdi *out_idx)
+{
+    const size_t len = n * a->classes;
+    const vd sc = vd_set1(a->scale);
+    vd xt = vd_zero();
+    for (size_t c = 0; c < a->classes; c++) {
+        vdm hit = vq_eq(t, c);
+        vd p = vd_mul(e[c], inv);
+        xt = vd_sel(hit, v[c], xt);
+        if (a->grad)
+            vd_storeu(buf + VD_N * c, vd_mul(vd_sel(hit, vd_sub(p, vd_set1(1.0)), p), sc));
+    }
+    for (size_t i = 0; a->grad && i < len; i += VD_N)
+        ce_store(a->grad, f32, off + i, len - i,
+                 vd_gather(buf, out_idx[i / VD_N], vd_tmask(len - i)));
+    return xt;
+}
+
+/* Rows r0 .. r0+n-1 (n <= VD_N) of at most CE_NARROW classes, one row per lane; adds their
+ * losses to *sum. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_narrow_block(const ce_args *a, int f32, size_t r0, size_t n, const vdi *out_idx,
+                                double *sum)
+{
+    const size_t off = r0 * a->classes;
+    const vdm m = vd_tmask(n);
+    double buf[VD_N * CE_NARROW + VD_N];
+    vd v[CE_NARROW], e[CE_NARROW], s = vd_zero();
+    vdm bad = vd_mnone();
+    vd mx = ce_narrow_scores(a, f32, off, n, buf, v, &bad);
+    for (size_t c = 0; c < a->classes; c++) {
+        e[c] = vd_exp(vd_sub(v[c], mx), f32);
+        s = vd_add(s, e[c]);
+    }
+    vq t = vq_load_tail(a->target + r0, n);
+    bad = vd_mor(bad, vd_mand(m, vq_outside(t, a->classes)));
+    if (vd_many(bad))
+        return KERN_DECLINED;
+    vd inv = vd_div(vd_set1(1.0), s);
+    vd xt = ce_narrow_grad(a, f32, off, n, t, v, e, inv, buf, out_idx);
+    vd l = vd_sub(vd_add(mx, vd_log(s, f32)), xt);
+    if (a->values)
+        ce_store(a->values, f32, r0, n, l);
+    *sum += vd_hsum(vd_maskz(m, l));
+    return 0;
+}
+
+/* Sum of exp(x - shift) over a row, the exps kept in e (stride rounded up to VD_N) when e is
+ * not NULL; ORs non-finite scores into *bad. */
+KERN_INLINE double ce_row_sum(const void *x, int f32, size_t base, size_t classes, double shift,
+                              double *e, vdm *bad)
+{
+    const vd ninf = vd_set1(-__builtin_inf()), sh = vd_set1(shift);
+    vd acc = vd_zero();
+    for (size_t c = 0; c < classes; c += VD_N) {
+        vd v = ce_load(x, f32, base + c, classes - c, ninf);
+        *bad = vd_mor(*bad, vd_mand(vd_tmask(classes - c), vd_not_finite(v)));
+        vd ev = vd_exp(vd_sub(v, sh), f32);
+        if (e)
+            vd_storeu(e + c, ev);
+        acc = vd_add(acc, ev);
+    }
+    return vd_hsum(acc);
+}
+
+/* A row's maximum (its scores are known finite). */
+KERN_INLINE double ce_row_max(const void *x, int f32, size_t base, size_t classes)
+{
+    const vd ninf = vd_set1(-__builtin_inf());
+    vd mx = ninf;
+    for (size_t c = 0; c < classes; c += VD_N)
+        mx = vd_max(mx, ce_load(x, f32, base + c, classes - c, ninf));
+    return vd_hmax(mx);
+}
+
+/* Writes a row's gradient (e / s - onehot(t)) * scale; e recomputed when NULL. */
+KERN_INLINE void ce_row_grad(const ce_args *a, int f32, size_t base, const double *e, double shift,
+                             double inv, size_t t)
+{
+    const size_t classes = a->classes;
+    const vd vinv = vd_set1(inv), sc = vd_set1(a->scale), sh = vd_set1(shift);
+    const vd ninf = vd_set1(-__builtin_inf());
+    for (size_t c = 0; c < classes; c += VD_N) {
+        vd ev = e ? vd_loadu(e + c)
+                  : vd_exp(vd_sub(ce_load(a->x, f32, base + c, classes - c, ninf), sh), f32);
+        vd p = vd_mul(ev, vinv);
+        if (t - c < VD_N) /* the target's lane: (p - 1) * scale */
+            p = vd_sel(vd_lane(t - c), vd_sub(p, vd_set1(1.0)), p);
+        ce_store(a->grad, f32, base + c, classes - c, vd_mul(p, sc));
+    }
+}
+
+KERN_INLINE double ce_score(const ce_args *a, int f32, size_t i)
+{
+    return f32 ? ((const float *)a->x)[i] : ((const double *)a->x)[i];
+}
+
+/* Up to VD_N wider rows from r0: exp sums first, one vector log for the group, then gradients
+ * and losses. Each row is shifted by its first score, which keeps the sum >= 1 (that score's
+ * own term); a row whose sum overflows takes its maximum instead. Adds the losses to *sum;
+ * returns 0 or KERN_DECLINED. */
+KERN_INLINE int ce_wide_group(const ce_args *a, int f32, size_t r0, size_t n, double *ebuf,
+                              size_t stride, double *sum)
+{
+    double sh[VD_N], s[VD_N], lse[VD_N], inv[VD_N];
+    vdm bad = vd_mnone();
+    for (size_t j = 0; j < VD_N; j++)
+        sh[j] = 0.0, s[j] = 1.0;
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        double *e = ebuf ? ebuf + j * stride : NULL;
+        sh[j] = ce_score(a, f32, base);
+        s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        if (vd_many(bad))
+            return KERN_DECLINED;
+        if (!(s[j] < __builtin_inf())) {
+            sh[j] = ce_row_max(a->x, f32, base, a->classes);
+            s[j] = ce_row_sum(a->x, f32, base, a->classes, sh[j], e, &bad);
+        }
+    }
+    vd sv = vd_loadu(s);
+    vd_storeu(lse, vd_add(vd_loadu(sh), vd_log(sv, f32)));
+    vd_storeu(inv, vd_div(vd_set1(1.0), sv));
+    for (size_t j = 0; j < n; j++) {
+        size_t base = (r0 + j) * a->classes;
+        int64_t t = a->target[r0 + j];
+        if (t < 0 || (uint64_t)t >= a->classes)
+            return KERN_DECLINED;
+        if (a->grad)
+            ce_row_grad(a, f32, base, ebuf ? ebuf + j * stride : NULL, sh[j], inv[j], (size_t)t);
+        double l = lse[j] - ce_score(a, f32, base + (size_t)t);
+        if (a->values)
+            ce_store(a->values, f32, r0 + j, 1, vd_set1(l));
+        *sum += l;
+    }
+    return 0;
+}
+
+KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
+{
+    const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width}, *a = &a_;
+    double ebuf[CE_BUF], total = 0.0;
+    const size_t classes = a->classes, stride = (classes + VD_N - 1) & ~(size_t)(VD_N - 1);
+    const int narrow = classes <= CE_NARROW;
+    size_t group = narrow || stride > CE_BUF ? VD_N : CE_BUF / stride;
+    vdi out_idx[CE_NARROW];
+    group = group > VD_N ? VD_N : group;
+    for (size_t k = 0; narrow && k < classes; k++) { /* row-major i -> class-major buf */
+        int32_t ix[VD_N];
+        for (size_t i = 0; i < VD_N; i++)
+            ix[i] = (int32_t)(((VD_N * k + i) % classes) * VD_N + (VD_N * k + i) / classes);
+        out_idx[k] = vdi_loadu(ix);
+    }
+    for (size_t r0 = 0; r0 < a->rows; r0 += group) {
+        size_t n = a->rows - r0 < group ? a->rows - r0 : group;
+        int st = narrow
+                     ? ce_narrow_block(a, f32, r0, n, out_idx, &total)
+                     : ce_wide_group(a, f32, r0, n, stride <= CE_BUF ? ebuf : NULL, stride, &total);
+        if (st != 0)
+            return KERN_DECLINED;
+    }
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
+static int ce_f64(const kern_args *a, double *sum)
+{
+    return ce_rows(a, sum, 0);
+}
+static int ce_f32(const kern_args *a, double *sum)
+{
+    return ce_rows(a, sum, 1);
+}
+
+/* ---- the table ---- */
+
+void VEC_NAME(fill)(kern_table *t)
+{
+#define KERN_SLOT(name, id) (t->f64[id] = name##_f64, t->f32[id] = name##_f32)
+    KERN_SLOT(mse, KERN_MSE);
+    KERN_SLOT(mae, KERN_MAE);
+    KERN_SLOT(mbe, KERN_MBE);
+    KERN_SLOT(huber, KERN_HUBER);
+    KERN_SLOT(smooth_l1, KERN_SMOOTH_L1);
+    KERN_SLOT(hinge, KERN_HINGE);
+    KERN_SLOT(squared_hinge, KERN_SQUARED_HINGE);
+    KERN_SLOT(bce, KERN_BCE);
+    KERN_SLOT(bce_with_logits, KERN_BCE_WITH_LOGITS);
+    KERN_SLOT(focal, KERN_FOCAL);
+    KERN_SLOT(sigmoid_focal, KERN_SIGMOID_FOCAL);
+    KERN_SLOT(log_cosh, KERN_LOG_COSH);
+    KERN_SLOT(soft_margin, KERN_SOFT_MARGIN);
+    KERN_SLOT(ce, KERN_CROSS_ENTROPY);
+#undef KERN_SLOT
+#define VM_SLOT(id, name)                                                                          \
+    (t->vm[id] = vm_##name##_array, t->vm_lite[id] = vm_##name##_lite_array,                       \
+     t->vm_f32[id] = vm_##name##_f32_array)
+    VM_SLOT(KERN_VM_EXP, exp);
+    VM_SLOT(KERN_VM_EXPM1, expm1);
+    VM_SLOT(KERN_VM_LOG, log);
+    VM_SLOT(KERN_VM_LOG1P, log1p);
+    VM_SLOT(KERN_VM_LOG1P_01, log1p_01);
+    VM_SLOT(KERN_VM_LOG_01, log_01);
+    VM_SLOT(KERN_VM_LOG1M_01, log1m_01);
+#undef VM_SLOT
+}

@@ -1,0 +1,357 @@
+/* kern_steps: the elementwise losses as branch-free vector steps, written once for any lane
+ * type and ISA (kern_simd.c). A step takes predictions p and targets y and returns each
+ * lane's loss, its gradient (already multiplied by the scale), and a mask of the lanes only
+ * the reference may judge (the chunk is then declined). k holds the broadcast scale s and the
+ * loss constants a, b, c, d of kern_step_constants; `lite` selects the float32 forms of the
+ * vector math (kern.h).
+ * A template: the including file binds VT, VM and VL (vec.h) and includes it once per lane
+ * type; the transcendental steps also need the lane type's vector math (vmath.h) and are
+ * compiled where KERN_STEPS_TRANSCENDENTAL is defined; KERN_LANE_F32 is 1 for float lanes. */
+
+typedef struct {
+    VT s, a, b, c, d;
+} VL(kc);
+
+typedef struct {
+    VT l, g;
+    VM bad;
+} VL(step);
+
+/* The constants of loss `id` broadcast once per call, rounded to the lane type. */
+static VL(kc) VL(kc_make)(kern_id id, const kern_args *a)
+{
+    double c[KERN_N_CONSTANTS];
+    kern_step_constants(id, a->scale, a->param, c);
+    return (VL(kc)){v_set1(a->scale), v_set1(c[0]), v_set1(c[1]), v_set1(c[2]), v_set1(c[3])};
+}
+
+/* ---- shared pieces ---- */
+
+/* s with the sign of d where d != 0, else 0 (torch's sgn(d) * s). */
+VEC_INLINE VT VL(sgn_scale)(VT d, VT s)
+{
+    VM nz = v_cmp(d, v_zero(), _CMP_NEQ_UQ);
+    return v_maskz(nz, v_or(v_and(d, v_set1(-0.0)), s));
+}
+
+/* Lanes holding inf or NaN. */
+VEC_INLINE VM VL(not_finite)(VT x)
+{
+    return v_cmp(v_abs(x), v_set1(__builtin_inf()), _CMP_NLT_UQ);
+}
+
+/* Lanes other than exactly -1 and 1 (NaN included). */
+VEC_INLINE VM VL(not_sign)(VT y)
+{
+    return v_cmp(v_abs(y), v_set1(1.0), _CMP_NEQ_UQ);
+}
+
+/* Lanes outside [0, 1], NaN included. */
+VEC_INLINE VM VL(outside01)(VT x)
+{
+    return v_mor(v_cmp(x, v_zero(), _CMP_NGE_UQ), v_cmp(x, v_set1(1.0), _CMP_NLE_UQ));
+}
+
+/* ---- the cheap steps ---- */
+
+VEC_INLINE VL(step) VL(mse)(VT p, VT y, const VL(kc) * k, int lite) /* a = 2s */
+{
+    (void)lite;
+    VT d = v_sub(p, y);
+    return (VL(step)){v_mul(d, d), v_mul(d, k->a), v_mnone()};
+}
+
+VEC_INLINE VL(step) VL(mae)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    (void)lite;
+    VT d = v_sub(p, y);
+    return (VL(step)){v_abs(d), VL(sgn_scale)(d, k->s), v_mnone()};
+}
+
+VEC_INLINE VL(step) VL(mbe)(VT p, VT y, const VL(kc) * k, int lite) /* a = -s */
+{
+    (void)lite;
+    return (VL(step)){v_sub(y, p), k->a, v_mnone()};
+}
+
+/* a = delta, b = delta/2, c = delta*s */
+VEC_INLINE VL(step) VL(huber)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    (void)lite;
+    VT d = v_sub(p, y), z = v_abs(d);
+    VM in = v_cmp(z, k->a, _CMP_LT_OQ);
+    VT lin = v_mul(v_mul(d, d), v_set1(0.5)), lout = v_mul(k->a, v_sub(z, k->b));
+    VT gin = v_mul(d, k->s), gout = VL(sgn_scale)(d, k->c);
+    return (VL(step)){v_sel(in, lin, lout), v_sel(in, gin, gout), v_mnone()};
+}
+
+/* a = beta, b = beta/2, c = 0.5/beta; the gradient inside is d*s/beta, computed as
+ * (d*c)*(2s): beta = 0 never takes the inside branch, and c is then 0, not inf. */
+VEC_INLINE VL(step) VL(smooth_l1)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    (void)lite;
+    VT d = v_sub(p, y), z = v_abs(d), dc = v_mul(d, k->c);
+    VM in = v_cmp(z, k->a, _CMP_LT_OQ);
+    VT lin = v_mul(dc, d), lout = v_sub(z, k->b);
+    VT gin = v_mul(dc, v_add(k->s, k->s)), gout = VL(sgn_scale)(d, k->s);
+    return (VL(step)){v_sel(in, lin, lout), v_sel(in, gin, gout), v_mnone()};
+}
+
+/* Lanes a hinge step must hand to the reference: target not exactly +-1, or a prediction
+ * that is not finite (the clamp would hide an infinite one). */
+VEC_INLINE VM VL(hinge_bad)(VT p, VT y)
+{
+    return v_mor(VL(not_sign)(y), VL(not_finite)(p));
+}
+
+/* a = -s. The tie 1 - y*p = 0 passes the gradient, as torch.clamp(min=0) does. */
+VEC_INLINE VL(step) VL(hinge)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    (void)lite;
+    VT t = v_fnmadd(y, p, v_set1(1.0));
+    VM on = v_cmp(t, v_zero(), _CMP_GE_OQ);
+    return (VL(step)){v_max(t, v_zero()), v_maskz(on, v_mul(y, k->a)), VL(hinge_bad)(p, y)};
+}
+
+/* a = -2s */
+VEC_INLINE VL(step) VL(squared_hinge)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    (void)lite;
+    VT c = v_max(v_fnmadd(y, p, v_set1(1.0)), v_zero());
+    return (VL(step)){v_mul(c, c), v_mul(c, v_mul(y, k->a)), VL(hinge_bad)(p, y)};
+}
+
+#ifdef KERN_STEPS_TRANSCENDENTAL
+
+/* ---- the steps with transcendentals (each the formula of its loss file) ---- */
+
+/* Each loss in three parts: NAME_tr computes its transcendental values, NAME_from assembles
+ * loss and scaled gradient from them, NAME_bad marks the lanes only the reference may judge;
+ * VL(NAME) is the whole step. */
+typedef struct {
+    VT a, b, c;
+} VL(tr);
+
+typedef struct {
+    VT l, g;
+} VL(lg);
+
+/* BCE: log p and log(1 - p), each clamped at -100 (bce_terms.h). */
+VEC_INLINE VL(tr) VL(bce_tr)(VT p, int lite)
+{
+    VT floor = v_set1(-100.0), lp, lq;
+    VL(log_pq)(p, &lp, &lq, lite);
+    return (VL(tr)){v_max(lp, floor), v_max(lq, floor), v_zero()};
+}
+
+/* bce_terms.h: the clamped cross-entropy of probability p and its gradient. */
+VEC_INLINE void VL(bce_terms)(VT p, VT y, VL(tr) t, VT *ce, VT *dce)
+{
+    VT one = v_set1(1.0);
+    *ce = v_sub(v_mul(v_sub(y, one), t.b), v_mul(y, t.a));
+    VT den = v_max(v_mul(v_sub(one, p), p), v_set1((double)1e-12f));
+    *dce = v_div(v_sub(p, y), den);
+}
+
+/* float32 takes targets in [0, 1] only: beyond, BCE's two terms may cancel. */
+VEC_INLINE VM VL(bce_bad)(VT p, VT y)
+{
+    return v_mor(VL(outside01)(p), KERN_LANE_F32 ? VL(outside01)(y) : VL(not_finite)(y));
+}
+
+VEC_INLINE VL(lg) VL(bce_from)(VT p, VT y, VL(tr) t, const VL(kc) * k)
+{
+    VT ce, dce;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    return (VL(lg)){ce, v_mul(dce, k->s)};
+}
+
+/* logistic.h: log1p(e), 1 / (1 + e) and e / (1 + e) for e = exp(-|x|), one exp and one log1p
+ * for softplus and sigmoid of x and -x. */
+VEC_INLINE VL(tr) VL(logistic_tr)(VT x, int lite)
+{
+    VT e = VL(exp)(v_sub(v_zero(), v_abs(x)), lite);
+    VT t = VL(log1p_01)(e, lite), big = v_div(v_set1(1.0), v_add(v_set1(1.0), e));
+    return (VL(tr)){t, big, v_mul(e, big)};
+}
+
+typedef struct {
+    VT sp_pos, sp_neg, sig_pos, sig_neg;
+} VL(logistic_t);
+
+VEC_INLINE VL(logistic_t) VL(logistic)(VT x, VL(tr) t)
+{
+    VT zero = v_zero();
+    VM pos = v_cmp(x, zero, _CMP_GE_OQ);
+    return (VL(logistic_t)){v_add(v_max(x, zero), t.a), v_add(v_max(v_sub(zero, x), zero), t.a),
+                            v_sel(pos, t.b, t.c), v_sel(pos, t.c, t.b)};
+}
+
+/* alpha_t = a y + b (1 - y) + c (kern_step_constants). */
+VEC_INLINE VT VL(alpha_t)(VT y, VT omy, const VL(kc) * k)
+{
+    return v_add(v_add(v_mul(k->a, y), v_mul(k->b, omy)), k->c);
+}
+
+/* q^gamma and its derivative for gamma = k->d: 0 and 0 where q <= 0 (1 and 0 if gamma = 0);
+ * exact q*q and 2q when `square` (gamma = 2). */
+VEC_INLINE void VL(focal_pow)(VT q, const VL(kc) * k, int square, int lite, VT *f, VT *df)
+{
+    VM pos = v_cmp(q, v_zero(), _CMP_GT_OQ);
+    if (square) {
+        *f = v_maskz(pos, v_mul(q, q));
+        *df = v_maskz(pos, v_add(q, q));
+        return;
+    }
+    VT qp = v_sel(pos, q, v_set1(1.0)); /* keeps log finite in dead lanes */
+    VT fq = VL(exp)(v_mul(k->d, VL(log)(qp, lite)), lite);
+    VM zero_gamma = v_cmp(k->d, v_zero(), _CMP_EQ_OQ);
+    *f = v_sel(pos, fq, v_maskz(zero_gamma, v_set1(1.0)));
+    *df = v_maskz(pos, v_mul(k->d, v_div(fq, qp)));
+}
+
+VEC_INLINE VL(lg) VL(bce_with_logits_from)(VT x, VT y, VL(tr) t, const VL(kc) * k)
+{
+    VL(logistic_t) s = VL(logistic)(x, t);
+    VT omy = v_sub(v_set1(1.0), y);
+    VT l = v_add(v_mul(omy, s.sp_pos), v_mul(y, s.sp_neg));
+    VT g = v_sub(v_mul(omy, s.sig_pos), v_mul(y, s.sig_neg));
+    return (VL(lg)){l, v_mul(g, k->s)};
+}
+
+VEC_INLINE VM VL(bce_with_logits_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_finite)(x), VL(not_finite)(y));
+}
+
+VEC_INLINE VL(lg) VL(focal_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int square, int lite)
+{
+    VT one = v_set1(1.0), omy = v_sub(one, y), ce, dce, f, df;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    VT pt = v_add(v_mul(p, y), v_mul(v_sub(one, p), omy));
+    VL(focal_pow)(v_sub(one, pt), k, square, lite, &f, &df);
+    VT at = VL(alpha_t)(y, omy, k), dq = v_sub(one, v_add(y, y));
+    VT g = v_add(v_mul(dce, f), v_mul(v_mul(ce, df), dq));
+    return (VL(lg)){v_mul(at, v_mul(ce, f)), v_mul(v_mul(at, g), k->s)};
+}
+
+VEC_INLINE VM VL(focal_bad)(VT p, VT y)
+{
+    return v_mor(VL(outside01)(p), VL(outside01)(y));
+}
+
+VEC_INLINE VL(lg)
+    VL(sigmoid_focal_from)(VT x, VT y, VL(tr) t, const VL(kc) * k, int square, int lite)
+{
+    VL(logistic_t) s = VL(logistic)(x, t);
+    VT one = v_set1(1.0), omy = v_sub(one, y), f, df;
+    VT ce = v_add(v_mul(omy, s.sp_pos), v_mul(y, s.sp_neg));
+    VT q = v_add(v_mul(s.sig_pos, omy), v_mul(s.sig_neg, y));
+    VL(focal_pow)(q, k, square, lite, &f, &df);
+    /* d(q^gamma)/dx = gamma q^(gamma-1) dq/dx, dq/dx = p(1-p)(1-2y) */
+    VT pq = v_mul(s.sig_pos, s.sig_neg), dq = v_sub(one, v_add(y, y));
+    VT dqg = v_mul(v_mul(df, pq), dq);
+    VT dce = v_sub(v_mul(omy, s.sig_pos), v_mul(y, s.sig_neg));
+    VT at = VL(alpha_t)(y, omy, k);
+    VT g = v_add(v_mul(dce, f), v_mul(ce, dqg));
+    return (VL(lg)){v_mul(v_mul(at, ce), f), v_mul(v_mul(at, g), k->s)};
+}
+
+VEC_INLINE VM VL(sigmoid_focal_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_finite)(x), VL(outside01)(y));
+}
+
+/* soft_margin: softplus(z), z = -y x, and -y sigmoid(z), for y = +-1 exactly; its
+ * transcendental values are the logistic ones of z. */
+VEC_INLINE VT VL(soft_margin_z)(VT x, VT y)
+{
+    return v_mul(v_sub(v_zero(), y), x);
+}
+
+VEC_INLINE VL(lg) VL(soft_margin_from)(VT x, VT y, VL(tr) t, const VL(kc) * k)
+{
+    VT zero = v_zero(), z = VL(soft_margin_z)(x, y);
+    VT l = v_add(v_max(z, zero), t.a);
+    VT sig = v_sel(v_cmp(z, zero, _CMP_GE_OQ), t.b, t.c);
+    return (VL(lg)){l, v_mul(v_mul(v_sub(zero, y), sig), k->s)};
+}
+
+VEC_INLINE VM VL(soft_margin_bad)(VT x, VT y)
+{
+    return v_mor(VL(not_sign)(y), VL(not_finite)(x));
+}
+
+/* ---- the whole steps ---- */
+
+VEC_INLINE VL(step) VL(bce)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VL(lg) r = VL(bce_from)(p, y, VL(bce_tr)(p, lite), k);
+    return (VL(step)){r.l, r.g, VL(bce_bad)(p, y)};
+}
+
+VEC_INLINE VL(step) VL(bce_with_logits)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VL(lg) r = VL(bce_with_logits_from)(x, y, VL(logistic_tr)(x, lite), k);
+    return (VL(step)){r.l, r.g, VL(bce_with_logits_bad)(x, y)};
+}
+
+VEC_INLINE VL(step) VL(focal_any)(VT p, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(lg) r = VL(focal_from)(p, y, VL(bce_tr)(p, lite), k, square, lite);
+    return (VL(step)){r.l, r.g, VL(focal_bad)(p, y)};
+}
+
+VEC_INLINE VL(step) VL(sigmoid_focal_any)(VT x, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(lg) r = VL(sigmoid_focal_from)(x, y, VL(logistic_tr)(x, lite), k, square, lite);
+    return (VL(step)){r.l, r.g, VL(sigmoid_focal_bad)(x, y)};
+}
+
+VEC_INLINE VL(step) VL(soft_margin)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VT z = VL(soft_margin_z)(x, y);
+    VL(lg) r = VL(soft_margin_from)(x, y, VL(logistic_tr)(z, lite), k);
+    return (VL(step)){r.l, r.g, VL(soft_margin_bad)(x, y)};
+}
+
+/* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
+VEC_INLINE VL(step) VL(focal_sq)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_any)(p, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(focal_gen)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_any)(p, y, k, 0, lite);
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_sq)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_any)(x, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_gen)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_any)(x, y, k, 0, lite);
+}
+
+/* log(cosh d) = log1p(E^2 / (2 (1 + E))), tanh |d| = E (E + 2) / (E (E + 2) + 2) with
+ * E = expm1(|d|) inside |d| < 1 (the reference's sinh form); beyond, |d| + log1p(B) - log 2 and
+ * (1 - B) / (1 + B) with B = exp(-2|d|). One exp reduction serves both. */
+VEC_INLINE VL(step) VL(log_cosh)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VT one = v_set1(1.0), two = v_set1(2.0), d = v_sub(p, y), ad = v_abs(d);
+    VM small = v_cmp(ad, one, _CMP_LT_OQ);
+    VT arg = v_sel(small, ad, v_mul(ad, v_set1(-2.0)));
+    VL(exp_red) e = VL(exp_reduce)(VL(clamp)(arg, -VK(EXP_CLAMP), VK(EXP_CLAMP)), lite);
+    VT t = VL(pow2i)(v_max(e.n, v_set1(VK(POW2_MIN))));
+    VT em1 = v_fmadd(t, e.p, v_fmadd(t, e.r, v_sub(t, one)));
+    VT b = VL(exp_finish)(e);
+    VT a = v_div(v_mul(em1, em1), v_fmadd(two, em1, two));
+    VT lp = VL(log1p_01)(v_sel(small, a, b), lite);
+    VT l = v_sel(small, lp, v_sub(v_add(ad, lp), v_set1(M_LN2)));
+    VT nm = v_mul(em1, v_add(em1, two));
+    VT th = v_div(v_sel(small, nm, v_sub(one, b)), v_sel(small, v_add(nm, two), v_add(one, b)));
+    VT g = v_or(th, v_and(d, v_set1(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
+    return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
+}
+
+#endif /* KERN_STEPS_TRANSCENDENTAL */
