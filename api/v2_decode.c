@@ -653,3 +653,12 @@ void v2_request_release(v2_request *req)
     req->desc = NULL;
     req->n_outputs = 0;
 }
+
+size_t v2_request_memory(const v2_request *req)
+{
+    size_t n = req->doc.mem.used_bytes;
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++)
+        if (req->owned[i].owned)
+            n += req->owned[i].count * tensor_type_size(req->owned[i].type);
+    return n;
+}

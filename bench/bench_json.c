@@ -128,7 +128,7 @@ static int run_json_doc(const body *b)
 
 static int run_v1_loss(const body *b)
 {
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_reply reply;
     int ok = api_v1_loss(&env, "mse", 3, b->text, b->len, &reply) == API_OK;
     api_reply_release(&reply);
@@ -137,7 +137,7 @@ static int run_v1_loss(const body *b)
 
 static int run_v1_loss_none(const body *b)
 {
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_reply reply;
     int ok = api_v1_loss(&env, "mse", 3, b->none, b->none_len, &reply) == API_OK;
     api_reply_release(&reply);

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_packed(&d.root);
     json_doc_release(&d);
 
-    api_env env = {NULL, (size_t)1 << 16};
+    api_env env = {.workers = NULL, .max_elements = (size_t)1 << 16};
     api_reply r;
     api_v1_loss(&env, "mse", 3, text, size, &r);
     check_reply(&r);

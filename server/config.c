@@ -61,6 +61,15 @@ static const opt_row options[] = {
      "longest wait in the job queue before 503 timeout (default 30)"},
     {"inline-max", "LOSSD_INLINE_MAX", OPT_SIZE, OFF(inline_max), 0, 1024 * KIB, NULL, "BYTES",
      "compute bodies up to this size without the job queue (default 4K; 0: never)"},
+    {"max-memory", "LOSSD_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0, (size_t)1 << 50, NULL,
+     "BYTES",
+     "memory budget for requests in flight, suffix K/M/G (default: 80% of the cgroup memory "
+     "limit, else 50% of physical memory)"},
+    {"cache-max", "LOSSD_CACHE_MAX", OPT_SIZE, OFF(cache_max), 0, (size_t)1 << 50, NULL, "BYTES",
+     "freed tensor buffers kept for reuse, counted in the budget (default 256M; 0: none)"},
+    {"idle-trim", "LOSSD_IDLE_TRIM", OPT_UINT, OFF(idle_trim), 0, 86400, NULL, "SEC",
+     "after this long with no request, hand cached and free memory back (default 10; 0: "
+     "never)"},
     {"api-key", "LOSSD_API_KEY", OPT_STRING, OFF(api_key), 0, 0, NULL, "KEY",
      "require 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (health stays open)"},
     {"tls-cert", "LOSSD_TLS_CERT", OPT_STRING, OFF(tls_cert), 0, 0, NULL, "FILE",
@@ -358,6 +367,8 @@ config_outcome config_load(server_config *cfg, int argc, char **argv, char *err,
         .drain_timeout = 30,
         .job_timeout = 30,
         .inline_max = 4 * KIB,
+        .cache_max = 256 * KIB * KIB,
+        .idle_trim = 10,
         .log_format = "text",
     };
     err[0] = '\0';

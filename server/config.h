@@ -21,6 +21,9 @@ typedef struct {
     size_t drain_timeout;  /* seconds to wait for in-flight requests after that */
     size_t job_timeout;    /* seconds a job may wait in the queue before it is refused */
     size_t inline_max;     /* bodies up to this many bytes are computed on the I/O thread */
+    size_t max_memory;     /* memory budget in bytes; 0 until the daemon sets the default */
+    size_t cache_max;      /* bytes the tensor buffer cache may keep resident */
+    size_t idle_trim;      /* seconds idle before memory is handed back (0: never) */
     const char *api_key;   /* NULL: no authentication */
     const char *tls_cert;  /* PEM file paths; both or neither */
     const char *tls_key;

@@ -17,7 +17,8 @@ enum {
     ROUTE_OPEN = 1u << 0,  /* answered without an API key (health) */
     ROUTE_BODY = 1u << 1,  /* reads a body and runs on a compute worker */
     ROUTE_V2 = 1u << 2,    /* errors in Open Inference Protocol style */
-    ROUTE_BINARY = 1u << 3 /* also accepts application/octet-stream (v2 binary tensors) */
+    ROUTE_BINARY = 1u << 3, /* also accepts application/octet-stream (v2 binary tensors) */
+    ROUTE_STREAM = 1u << 4  /* a JSON body parsed as it arrives (route_call.json), not held */
 };
 
 /* What a handler gets. Every pointer is borrowed for the duration of the call. */
@@ -29,6 +30,7 @@ typedef struct {
     const char *body; /* ROUTE_BODY: the complete body (NUL-terminated after len bytes) */
     size_t len;
     const char *header_len; /* Inference-Header-Content-Length, or NULL */
+    struct json_stream *json; /* ROUTE_STREAM: the body, fed whole, not yet finished */
 } route_call;
 
 /* Fills reply (zeroed by the caller) and returns its code. */

@@ -1,12 +1,16 @@
 # lossd's HTTP layer (the only code that includes microhttpd.h) and the daemon binary.
 add_library(lossd_server STATIC
+  server/admit.c
+  server/budget.c
   server/config.c
   server/daemon.c
   server/log.c
   server/metrics.c
   server/probe.c
+  server/procstat.c
   server/request.c
-  server/routes.c)
+  server/routes.c
+  server/trim.c)
 target_include_directories(lossd_server PUBLIC server)
 target_link_libraries(lossd_server PUBLIC lossd_api lossd_core PkgConfig::MHD)
 target_compile_definitions(lossd_server PRIVATE LOSSD_VERSION="${PROJECT_VERSION}")

@@ -15,7 +15,7 @@ static api_call finish(api_reply r)
 api_call post_loss(const char *name, const char *body)
 {
     api_reply r;
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_v1_loss(&env, name, strlen(name), body, strlen(body), &r);
     return finish(r);
 }
@@ -23,7 +23,7 @@ api_call post_loss(const char *name, const char *body)
 api_call post_evaluate(const char *body)
 {
     api_reply r;
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_v1_evaluate(&env, body, strlen(body), &r);
     return finish(r);
 }
@@ -31,7 +31,7 @@ api_call post_evaluate(const char *body)
 api_call post_batch(const char *body)
 {
     api_reply r;
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_v1_batch(&env, body, strlen(body), &r);
     return finish(r);
 }

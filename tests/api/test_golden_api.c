@@ -150,7 +150,7 @@ static void run_case(const char *loss, const cJSON *c)
     snprintf(case_name, sizeof case_name, "%s/%s", loss, name);
     const cJSON *request = cJSON_GetObjectItemCaseSensitive(c, "request");
     char *body = cJSON_PrintUnformatted(request);
-    api_env env = {NULL, 0};
+    api_env env = {.workers = NULL, .max_elements = 0};
     api_reply r;
     api_v1_loss(&env, loss, strlen(loss), body, strlen(body), &r);
     cJSON *reply = cJSON_ParseWithLength(r.body, r.len);

@@ -198,7 +198,7 @@ Test(v1_loss, weight_should_be_accepted_as_an_array_parameter)
 Test(v1_loss, element_cap_should_be_413)
 {
     api_reply r;
-    api_env env = {NULL, 3};
+    api_env env = {.workers = NULL, .max_elements = 3};
     const char *body = "{\"predictions\": [1, 2], \"targets\": [0, 0]}";
     api_v1_loss(&env, "mse", 3, body, strlen(body), &r);
     cr_assert_eq(r.status, 413);
@@ -346,7 +346,7 @@ Test(v1_catalogue, mse_entry_should_list_weight_as_an_array_parameter)
 Test(v1_evaluate, the_element_cap_should_count_every_listed_loss)
 {
     api_reply r;
-    api_env env = {NULL, 5};
+    api_env env = {.workers = NULL, .max_elements = 5};
     const char *body = "{\"predictions\": [1, 2], \"targets\": [0, 0], \"losses\": [\"mse\", "
                        "\"mse\"]}";
     api_v1_evaluate(&env, body, strlen(body), &r);
