@@ -1,6 +1,7 @@
 /* http_client: a tiny HTTP/1.1 client over plain sockets and a lossd child-process harness
- * for the HTTP tests (no libcurl). Responses are read strictly by Content-Length (or to EOF
- * when the server closes), so pipelined responses on one connection stay separate. */
+ * for the HTTP tests (no libcurl). Responses are read strictly by Content-Length, chunked
+ * transfer encoding (large streamed replies) or to EOF when the server closes, so pipelined
+ * responses on one connection stay separate. */
 #ifndef LOSSD_TESTS_HTTP_CLIENT_H
 #define LOSSD_TESTS_HTTP_CLIENT_H
 
