@@ -260,6 +260,23 @@ int http_read(http_conn *c, http_response *r, int head_only)
     return read_to_eof(c, r);
 }
 
+int http_await_continue(http_conn *c, http_response *r, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    int status = 0;
+    *r = (http_response){.status = 0};
+    if (c->len == 0 && poll(&pfd, 1, timeout_ms) <= 0)
+        return -1;
+    size_t head_len = read_head(c);
+    if (head_len == 0 || sscanf(c->buf, "HTTP/1.%*1[01] %3d", &status) != 1)
+        return -1;
+    if (status == 100) {
+        consume(c, head_len);
+        return 1;
+    }
+    return http_read(c, r, 0) == 0 ? 0 : -1;
+}
+
 void http_response_free(http_response *r)
 {
     free(r->head);

@@ -73,6 +73,11 @@ int http_send_request(http_conn *c, const char *method, const char *path, const 
 int http_read(http_conn *c, http_response *r, int head_only);
 void http_response_free(http_response *r);
 
+/* After sending a head with "Expect: 100-continue": waits up to timeout_ms for the server's
+ * answer. Returns 1 when it says 100 Continue (send the body now), 0 when it answered at once
+ * with a final response (read into r; the body must not be sent), -1 on timeout or error. */
+int http_await_continue(http_conn *c, http_response *r, int timeout_ms);
+
 /* One request on a fresh connection. Returns 0 or -1. */
 int http_do(unsigned port, const char *method, const char *path, const char *headers,
             const char *body, size_t len, http_response *r);

@@ -4,7 +4,7 @@
 lossd_test(test_server_config SOURCES tests/http/test_server_config.c LIBS lossd_server)
 lossd_test(test_server_request SOURCES tests/http/test_server_request.c LIBS lossd_server)
 
-foreach(suite test_http_routes test_http_limits test_http_v1 test_http_v2)
+foreach(suite test_http_routes test_http_limits test_http_v1 test_http_v2 test_http_memory)
   lossd_test(${suite} SOURCES tests/http/${suite}.c tests/http/http_client.c LIBS)
   add_dependencies(${suite} lossd)
 endforeach()
