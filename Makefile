@@ -38,8 +38,9 @@ test-asan: deps-test
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# `make bench BENCH_ARGS="--only memory"` runs one section (not published).
 bench: deps-test build
-	bench/run.sh $(BUILD)
+	bench/run.sh $(BENCH_ARGS) $(BUILD)
 	scripts/readme-performance.py
 
 clean:

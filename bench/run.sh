@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--only LIST] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
-# LIST is a comma-separated subset of: kernels,torch,json,http,large,memory (default all).
+#   bench/run.sh [--quick] [--only LIST] [--before OLD_BUILD] [--out DIR] [--no-publish]
+#                [--no-pin] BUILD_DIR
+# LIST is a comma-separated subset of: kernels,torch,json,http,large,memory (default all);
+# a subset is never published. --before also measures OLD_BUILD/lossd in the memory
+# section, in the same run (rows "json_before", "v2_before").
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
 # DIR/PERFORMANCE.md and the PNG plots; a full run (not --quick) also publishes them as
 # bench/PERFORMANCE.md and bench/plots/. --quick takes under 3 minutes, a full run under 15.
@@ -14,7 +17,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
 QUICK=0
-ONLY=kernels,torch,json,http,large,memory
+ALL=kernels,torch,json,http,large,memory
+ONLY=$ALL
+BEFORE=
 OUT=$HERE/out
 PUBLISH=1
 PIN=1
@@ -25,6 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --only) ONLY=$2; shift ;;
+    --before) BEFORE=$(cd "$2" && pwd); shift ;;
     --out) OUT=$2; shift ;;
     --no-publish) PUBLISH=0 ;;
     --no-pin) PIN=0 ;;
@@ -37,10 +43,15 @@ done
 [ -n "$BUILD" ] || usage
 BUILD=$(cd "$BUILD" && pwd)
 [ "$QUICK" = 1 ] && PUBLISH=0
+[ "$ONLY" = "$ALL" ] || PUBLISH=0
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
-"$ROOT/scripts/ensure-packages.sh" wrk nginx curl python3-matplotlib python3-numpy \
-  python3-torch python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+PKGS=(curl python3-matplotlib python3-numpy)
+if wants kernels || wants torch || wants json || wants http || wants large; then
+  PKGS+=(wrk nginx python3-torch python3-fastapi python3-uvicorn python3-uvloop
+    python3-httptools)
+fi
+"$ROOT/scripts/ensure-packages.sh" "${PKGS[@]}"
 
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/lossd-bench.XXXXXX)
@@ -322,14 +333,16 @@ run_large() {
 # ---- 4. memory: lossd's peak RSS after requests of growing size, a fresh daemon per size ----
 vm_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
-memory_case() { # N KIND(json|v2)
-  local n=$1 kind=$2 port body hdr="" ctype=application/json path=/v1/loss/mse base peak
+memory_case() { # N KIND(json|v2) [BUILD label-suffix]
+  local n=$1 kind=$2 build=${3:-$BUILD} suffix=${4:-} port body hdr="" ctype=application/json
+  local path=/v1/loss/mse base peak
   port=$(free_port)
   body=$TMP/mem.$kind
   if [ "$kind" = json ]; then "$PY" "$HERE/gen_body.py" json "$n" "$body"; else
     hdr=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$body")
     ctype=application/octet-stream path=/v2/models/mse/infer; fi
   lossd_cmd "$port"
+  LOSSD_CMD[0]=$build/lossd
   start lossd "${LOSSD_CMD[@]}"
   wait_http "http://127.0.0.1:$port/healthz" || { stop "$SERVER_PID"; return; }
   base=$(vm_hwm_kb "$SERVER_PID")
@@ -338,8 +351,8 @@ memory_case() { # N KIND(json|v2)
     check_reply "http://127.0.0.1:$port$path" "$body" "$ctype" "$hdr" || { ok=0; break; }
   done
   peak=$(vm_hwm_kb "$SERVER_PID")
-  [ "$ok" = 1 ] && printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$(stat -c %s "$body")" \
-    "$base" "$peak" >>"$OUT/memory.tsv"
+  [ "$ok" = 1 ] && printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind$suffix" "$n" \
+    "$(stat -c %s "$body")" "$base" "$peak" >>"$OUT/memory.tsv"
   stop "$SERVER_PID"
 }
 
@@ -352,6 +365,10 @@ run_memory() {
     for n in $sizes; do
       log "memory: $kind n=$n"
       memory_case "$n" "$kind"
+      if [ -n "$BEFORE" ] && [ -x "$BEFORE/lossd" ]; then
+        log "memory: $kind n=$n (before: $BEFORE)"
+        memory_case "$n" "$kind" "$BEFORE" _before
+      fi
     done
   done
   section_load memory
