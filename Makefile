@@ -6,7 +6,8 @@ JOBS       ?= $(shell nproc)
 PORT       ?= 8080
 
 RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev
-TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs
+TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs \
+                python3-prometheus-client
 
 .PHONY: all build run test test-asan deps deps-test bench clean
 

@@ -12,3 +12,9 @@ endforeach()
 lossd_test(test_http_ops SOURCES tests/http/test_http_ops.c tests/http/http_client.c
   LIBS PkgConfig::CJSON)
 add_dependencies(test_http_ops lossd)
+
+# /metrics through a real Prometheus parser (Debian's python3-prometheus-client), every
+# series documented in docs/operations.md.
+add_test(NAME metrics_prometheus COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/http/check_metrics.py $<TARGET_FILE:lossd>
+  ${CMAKE_SOURCE_DIR}/docs/operations.md)
