@@ -213,6 +213,8 @@ static int push_member(json_stream *p, const json_member *m)
 
 static int tok_append(json_stream *p, const char *data, size_t n)
 {
+    if (n == 0)
+        return 0;
     while (p->tcap - p->tlen < n)
         if (grow(p, &p->tbuf, &p->tcap, 1, 64) != 0)
             return -1;
@@ -682,7 +684,8 @@ static int demoted_child(json_stream *p, const candidate *k, size_t j, size_t *n
     for (size_t d = j + 1; d < k->rank; d++)
         n *= k->shape[d]; /* a sub-block of numbers already held: no overflow */
     node.kind = JSON_PACKED;
-    node.u.packed = packed_copy(p, p->num + *next, n, k->rank - j - 1, k->shape + j + 1);
+    node.u.packed = packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1,
+                                k->shape + j + 1);
     *next += n;
     return node.u.packed ? push_node(p, &node) : -1;
 }

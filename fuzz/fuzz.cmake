@@ -41,3 +41,13 @@ target_link_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
                     -fno-sanitize-recover=all)
 target_link_libraries(fuzz_router PRIVATE lossd_server lossd_api lossd_core)
 lossd_strict(fuzz_router)
+
+# The incremental JSON parser fed in random pieces against the one-shot parse.
+#   build-fuzz/fuzz_json_stream -max_total_time=60 fuzz/corpus-run fuzz/corpus/json_stream
+add_executable(fuzz_json_stream fuzz/fuzz_json_stream.c)
+target_compile_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_json_stream PRIVATE lossd_api)
+lossd_strict(fuzz_json_stream)
