@@ -1157,6 +1157,12 @@ json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const js
     return st;
 }
 
+size_t json_request_cap(size_t len)
+{
+    size_t four = len > (SIZE_MAX - JSON_REQUEST_SLACK) / 4 ? SIZE_MAX - JSON_REQUEST_SLACK : len * 4;
+    return four + JSON_REQUEST_SLACK;
+}
+
 void json_doc_release(json_doc *doc)
 {
     if (doc == NULL)

@@ -16,6 +16,13 @@
 #define JSON_MAX_RANK 8
 #define JSON_MAX_DEPTH 64
 #define JSON_DEFAULT_MAX_NODES ((size_t)1 << 22)
+/* What a request document may hold beyond 4 bytes a body byte (nodes of many small values):
+ * numbers take at least 2 bytes of text and 8 as doubles, so 4x bounds every numeric
+ * document; the slack covers keys and small containers. Beyond it: JSON_ERR_LIMIT. */
+#define JSON_REQUEST_SLACK ((size_t)16 << 20)
+
+/* The memory cap for parsing a request body of len bytes: 4 * len + JSON_REQUEST_SLACK. */
+size_t json_request_cap(size_t len);
 
 typedef enum {
     JSON_NULL = 0,

@@ -50,10 +50,11 @@ static api_code parse_object_body(const v1_body *b, json_doc *doc, api_err *err)
 {
     json_error je;
     size_t len = b->js ? json_stream_offset(b->js) : b->len;
+    json_limits lim = {.max_nodes = 0, .max_memory = json_request_cap(b->len)};
     if (len == 0)
         return api_err_set(err, API_ERR_INVALID_JSON, NULL, "the request body is empty");
     if (b->js ? json_stream_finish(b->js, doc) != JSON_OK
-              : json_doc_parse(doc, b->data, b->len, NULL, &je) != JSON_OK)
+              : json_doc_parse(doc, b->data, b->len, &lim, &je) != JSON_OK)
         return api_err_from_json(err, b->js ? json_stream_error(b->js) : &je);
     if (doc->root.kind != JSON_OBJECT)
         return api_err_set(err, API_ERR_INVALID_TYPE, NULL,

@@ -567,7 +567,8 @@ static api_code parse_header(v2_request *req, const char *body, size_t json_len,
                              api_err *err)
 {
     json_error jerr;
-    json_status st = json_doc_parse(&req->doc, body, json_len, NULL, &jerr);
+    json_limits lim = {.max_nodes = 0, .max_memory = json_request_cap(json_len)};
+    json_status st = json_doc_parse(&req->doc, body, json_len, &lim, &jerr);
     if (st == JSON_OK)
         return API_OK;
     if (st == JSON_ERR_NOMEM)

@@ -10,8 +10,6 @@
 
 static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-static size_t times4(size_t n) { return n > SIZE_MAX / 4 ? SIZE_MAX : n * 4; }
-
 /* Records why the request is refused; returns the code. */
 static api_code refuse(admit *a, budget_status st, size_t want)
 {
@@ -47,8 +45,7 @@ api_code admit_begin(admit *a, budget *b, budget_body kind, int chunked, size_t 
         return a->refused;
     if (kind != BUDGET_BODY_STREAMED_JSON)
         return API_OK;
-    json_limits lim = {.max_nodes = 0,
-                       .max_memory = add_sat(times4(chunked ? max_body : length), BUDGET_JSON_SLACK)};
+    json_limits lim = {.max_nodes = 0, .max_memory = json_request_cap(chunked ? max_body : length)};
     a->json = json_stream_new(&lim);
     if (a->json == NULL) {
         a->refused = API_ERR_NOMEM;

@@ -26,7 +26,7 @@ typedef struct {
 
 /* Reserves the worst case for a body of `length` bytes (chunked: none known yet), of which
  * json_len bytes are JSON (a buffered body), and starts the JSON parser of a streamed body
- * (its memory capped at 4 bytes a body byte plus BUDGET_JSON_SLACK; max_body bounds a
+ * (its memory capped by json_request_cap: 4 bytes a body byte plus 16 MiB; max_body bounds a
  * chunked one). Returns API_OK, or API_ERR_OVERLOADED / API_ERR_PAYLOAD_TOO_LARGE /
  * API_ERR_NOMEM with a->message set: answer before reading the body. Call admit_end in
  * every case. */

@@ -15,9 +15,6 @@ typedef struct budget budget;
 #define BUDGET_SMALL ((size_t)1 << 20)
 /* What every request holds besides its body and tensors: buffers, reply parts, bookkeeping. */
 #define BUDGET_REQUEST_BASE ((size_t)64 << 10)
-/* Slack a streamed JSON document may use beyond 4 bytes per body byte (nodes of many small
- * values); it is reserved as the document grows, never up front. */
-#define BUDGET_JSON_SLACK ((size_t)1 << 20)
 
 /* How a route's body is held, for the worst case before it is read. */
 typedef enum {
