@@ -491,7 +491,10 @@ static void read_gauges(void *ctx, metrics_gauges *g)
                           .in_flight = atomic_load(&d->in_flight),
                           .memory_budget = budget_total(d->budget),
                           .memory_reserved = budget_reserved(d->budget),
-                          .memory_cache = mem_cache_bytes()};
+                          .memory_cache = mem_cache_bytes(),
+                          .conns_open = conn_guard_count(d->guard),
+                          .conns_refused = d->listener ? listener_refused(d->listener) : 0,
+                          .conns_cut = conn_guard_cut(d->guard)};
 }
 
 static route_call call_of(conn_request *r)

@@ -282,6 +282,15 @@ static void render_gauges(text *t, const metrics_gauges *g)
     render_scalar(t, "lossd_memory_cache_bytes", "gauge",
                   "Freed tensor buffers kept resident for reuse (counted in the budget).",
                   g->memory_cache);
+    render_scalar(t, "lossd_connections_open", "gauge", "Connections open on the main port.",
+                  g->conns_open);
+    render_scalar(t, "lossd_connections_refused_total", "counter",
+                  "Connections answered 503 and closed past --max-connections or "
+                  "--max-connections-per-ip.",
+                  g->conns_refused);
+    render_scalar(t, "lossd_connections_cut_total", "counter",
+                  "Connections closed for missing --header-timeout or --min-body-rate.",
+                  g->conns_cut);
 }
 
 static void render_process(text *t)

@@ -44,6 +44,9 @@ typedef struct {
     size_t memory_budget;   /* bytes (0: unlimited) */
     size_t memory_reserved; /* bytes reserved by requests now */
     size_t memory_cache;    /* bytes the buffer cache keeps resident */
+    size_t conns_open;      /* main-port connections now */
+    size_t conns_refused;   /* connections answered 503 past a connection cap, so far */
+    size_t conns_cut;       /* connections closed for a header or body deadline, so far */
 } metrics_gauges;
 
 /* Renders the exposition text (Prometheus 0.0.4). Returns a buffer the caller frees with
