@@ -25,6 +25,9 @@
 #include "mem.h"
 #include "num.h"
 
+/* Room for a key in an error message: 64 bytes, each at most 6 when escaped, and a NUL. */
+enum { JSON_KEY_TEXT = 64 * 6 + 1 };
+
 /* Numbers of a candidate stay in a heap scratch up to this many bytes, then move to a
  * mapping that grows in place and is handed to the arena as the packed buffer. */
 #define NUM_SCRATCH_MAX ((size_t)64 << 10)
@@ -904,6 +907,27 @@ static const json_member *find_duplicate(json_stream *p, const json_member *m, s
     return dup;
 }
 
+/* A key for an error message: at most 64 bytes, control characters (an escaped NUL among
+ * them, which %s would stop at) written as \u00XX. */
+static const char *key_for_message(char out[JSON_KEY_TEXT], const char *key, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len && i < 64; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c < 0x20 || c == 0x7f) {
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex[c >> 4];
+            out[o + 5] = hex[c & 15];
+            o += 6;
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static int close_object(json_stream *p)
 {
     frame *f = &p->frames[p->nframes - 1];
@@ -913,10 +937,11 @@ static int close_object(json_stream *p)
     const json_member *dup = find_duplicate(p, first, count, &nomem);
     if (nomem)
         return -1;
+    char key[JSON_KEY_TEXT];
     if (dup != NULL)
         return fail(p, JSON_ERR_SYNTAX, dup->value.offset,
-                    "duplicate key \"%.*s\" in the object at byte %zu",
-                    (int)(dup->key_len > 64 ? 64 : dup->key_len), dup->key, f->start);
+                    "duplicate key \"%s\" in the object at byte %zu",
+                    key_for_message(key, dup->key, dup->key_len), f->start);
     json_member *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_member)) : NULL;
     if (count && items == NULL)
         return -1;

@@ -263,6 +263,14 @@ Test(json_doc, errors_should_give_the_byte_offset)
     cr_assert(strstr(e.message, "duplicate key") != NULL, "%s", e.message);
 }
 
+Test(json_doc, a_duplicate_key_with_an_escaped_nul_is_named_whole)
+{
+    json_doc d;
+    json_error e;
+    cr_assert_eq(parse("{\"a\\u0000b\": 1, \"a\\u0000b\": 2}", &d, &e), JSON_ERR_SYNTAX);
+    cr_assert(strstr(e.message, "duplicate key \"a\\u0000b\"") != NULL, "%s", e.message);
+}
+
 Test(json_doc, node_limit_should_refuse_huge_documents_of_small_values)
 {
     json_doc d;
