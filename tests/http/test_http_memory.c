@@ -185,6 +185,11 @@ Test(http_memory, a_ragged_body_is_refused_in_one_pass_within_4x_its_size)
 
 Test(http_memory, idle_memory_is_handed_back_after_a_burst)
 {
+#ifdef __SANITIZE_ADDRESS__
+    /* ASan's allocator keeps freed memory in its quarantine (256 MiB by default), so no trim
+     * can show; the Release run of this suite checks it. */
+    cr_skip_test("RSS after free is ASan's quarantine here, not lossd's");
+#endif
     size_t len;
     char *body = mse_body(40 * MIB, &len);
     int retry;
