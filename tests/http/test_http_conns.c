@@ -15,13 +15,6 @@
 
 TestSuite(http_conns, .fini = srv_teardown, .timeout = 90);
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The admin port from the log ("admin on 127.0.0.1:<port>"), or 0. */
 static unsigned admin_port(void)
 {
