@@ -1,5 +1,9 @@
 // num: JSON number conversion behind a C interface; never allocates or throws.
-// Parsing is std::from_chars (libstdc++ 12: fast_float, correctly rounded). Printing is
+// Parsing: plain decimals of at most 19 significant digits (nearly every number a client
+// sends) are read here, exactly (Clinger's fast path, else an Eisel-Lemire product on the
+// power-of-ten table that shortest printing already has, falling back when the product
+// cannot decide the rounding); anything else goes to std::from_chars (libstdc++ 12:
+// fast_float, correctly rounded), which also decides every edge case. Printing is
 // Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020): the shortest digits
 // that parse back to the value, the closest of them to it, laid out as std::to_chars lays them
 // out (fixed or scientific, whichever is shorter, fixed on a tie; an integer's fixed form
@@ -101,7 +105,7 @@ bool rfc_number(const char *s, const char *end)
     return true;
 }
 
-num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
+num_status parse_json_general(const char *s, size_t avail, double *out, size_t *used)
 {
     const char *end = s + avail;
     double v = 0.0;
@@ -126,6 +130,157 @@ num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
 }
 
 typedef unsigned __int128 u128;
+
+// ---- parsing fast path ----
+
+inline bool is_digit(char c)
+{
+    return static_cast<unsigned char>(c - '0') < 10;
+}
+
+// Whether the 8 bytes at p are all ASCII digits, and their value (SWAR, as in fast_float).
+inline bool eight_digits(const char *p, uint32_t *value)
+{
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    if (((v & 0xF0F0F0F0F0F0F0F0ull) |
+         (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) != 0x3333333333333333ull)
+        return false;
+    v -= 0x3030303030303030ull;
+    v = (v * 10) + (v >> 8);
+    v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    *value = static_cast<uint32_t>(v);
+    return true;
+}
+
+const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// w * 10^q rounded to the nearest double (w > 0, q within the table), or false when the
+// 128-bit product cannot decide the rounding, or the result is subnormal or infinite. The
+// table holds g = floor(beta) + 1, so beta lies in [g - 1, g): the product of w with g - 1
+// truncated to its top 128 bits is below the exact one by less than 2 units of its low word.
+bool eisel_lemire(uint64_t w, int q, double *out)
+{
+    const unsigned long long *g = num_pow10_g[q - NUM_POW10_MIN];
+    uint64_t t_hi = g[0], t_lo = g[1];
+    if (t_lo-- == 0)
+        t_hi--;
+    int lz = __builtin_clzll(w);
+    w <<= lz;
+    u128 first = static_cast<u128>(w) * t_hi;
+    u128 second = static_cast<u128>(w) * t_lo;
+    uint64_t hi = static_cast<uint64_t>(first >> 64), lo = static_cast<uint64_t>(first);
+    uint64_t carry_in = static_cast<uint64_t>(second >> 64);
+    lo += carry_in;
+    hi += lo < carry_in;
+    int upper = static_cast<int>(hi >> 63);
+    int shift = upper + 9; // keeps 53 bits and the rounding bit
+    uint64_t mask = (1ull << shift) - 1, rest = hi & mask;
+    uint64_t m = hi >> shift;
+    // The exact product is in [hi:lo, hi:lo + 2): undecided next to a rounding boundary.
+    if ((rest == mask && lo >= ~0ull - 3) || ((m & 1) && rest == 0 && lo <= 3))
+        return false;
+    int e = ((217706 * q) >> 16) + 63 + upper - lz + 1023; // biased exponent
+    m = (m + (m & 1)) >> 1;
+    if (m >= (2ull << 52)) {
+        m = 1ull << 52;
+        e++;
+    }
+    if (e <= 0 || e >= 0x7FF)
+        return false;
+    uint64_t bits = (m & ((1ull << 52) - 1)) | static_cast<uint64_t>(e) << 52;
+    std::memcpy(out, &bits, sizeof bits);
+    return true;
+}
+
+// The digits of a plain JSON number: w, its decimal exponent q, where it ends. False for
+// anything else (leading zeros, "1.", "1e", more than 19 significant digits), which the
+// general parser then reads or refuses.
+bool scan_plain(const char *s, const char *end, uint64_t *w_out, long *q_out, const char **stop)
+{
+    const char *p = s;
+    uint64_t w = 0;
+    long q = 0;
+    int nd = 0; // significant digits in w
+    uint32_t eight;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || !is_digit(*p))
+        return false;
+    if (*p == '0') {
+        if (++p < end && is_digit(*p))
+            return false;
+    } else {
+        for (; p < end && is_digit(*p); p++) {
+            if (nd == 19)
+                return false;
+            w = w * 10 + static_cast<unsigned>(*p - '0');
+            nd++;
+        }
+    }
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        if (w == 0)
+            while (p < end && *p == '0')
+                p++;
+        while (end - p >= 8 && nd <= 11 && eight_digits(p, &eight)) {
+            w = w * 100000000 + eight;
+            nd += 8;
+            p += 8;
+        }
+        for (; p < end && is_digit(*p); p++) {
+            if (nd == 19)
+                return false;
+            w = w * 10 + static_cast<unsigned>(*p - '0');
+            nd++;
+        }
+        if (p == f)
+            return false;
+        q = -(p - f);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool neg = false;
+        if (p < end && (*p == '+' || *p == '-'))
+            neg = *p++ == '-';
+        if (p >= end || !is_digit(*p))
+            return false;
+        long e = 0;
+        for (; p < end && is_digit(*p); p++)
+            if (e < 100000)
+                e = e * 10 + (*p - '0');
+        q += neg ? -e : e;
+    }
+    *w_out = w;
+    *q_out = q;
+    *stop = p;
+    return true;
+}
+
+num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
+{
+    const char *end = s + avail, *stop;
+    uint64_t w;
+    long q;
+    if (!scan_plain(s, end, &w, &q, &stop))
+        return parse_json_general(s, avail, out, used);
+    double v;
+    if (w == 0) {
+        v = 0.0;
+    } else if (w <= (1ull << 53) && q >= -22 && q <= 22) { // both exact: one rounding
+        v = static_cast<double>(w);
+        v = q < 0 ? v / exact_pow10[-q] : v * exact_pow10[q];
+    } else if (q < NUM_POW10_MIN || q > 308 || !eisel_lemire(w, static_cast<int>(q), &v)) {
+        return parse_json_general(s, avail, out, used);
+    }
+    *out = s[0] == '-' ? -v : v;
+    *used = static_cast<size_t>(stop - s);
+    return NUM_OK;
+}
 
 // ---- shortest printing (Schubfach) ----
 
@@ -214,14 +369,18 @@ int decimal_length(uint64_t v) // v > 0
     return n - (v < pow10_u64[n - 1]);
 }
 
-const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
-                          "37383940414243444546474849505152535455565758596061626364656667686970717273"
-                          "74757677787980818283848586878889909192939495969798990";
+const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536"
+    "37383940414243444546474849505152535455565758596061626364656667686970717273"
+    "74757677787980818283848586878889909192939495969798990";
 
 // Fixed-size copies of these stay inside NUM_FORMAT_MAX and need no memset call.
 const char zeros[] = "000000000000000000000000";
 
-inline void put2(char *p, uint32_t v) { std::memcpy(p, two_digits + 2 * v, 2); }
+inline void put2(char *p, uint32_t v)
+{
+    std::memcpy(p, two_digits + 2 * v, 2);
+}
 
 // Writes exactly 8 digits of v < 10^8 (32-bit arithmetic: cheaper than 64-bit divisions).
 inline void put8(char *p, uint32_t v)
@@ -289,11 +448,11 @@ size_t layout(char *buf, bool negative, decimal d, u128 integer)
         } else if (d.exp10 >= 0) { // digits, then zeros (an integer below 2^53)
             put_digits(p + n, d.digits);
             std::memcpy(p + n, zeros, 8); // exp10 <= 5 when fixed is shorter
-        } else if (point > 0) { // dig.its
+        } else if (point > 0) {           // dig.its
             put_digits(p + n + 1, d.digits);
             std::memmove(p, p + 1, static_cast<size_t>(point));
             p[point] = '.';
-        } else { // 0.000digits
+        } else {                      // 0.000digits
             std::memcpy(p, zeros, 8); // 2 - point <= 5 when fixed is shorter
             p[1] = '.';
             put_digits(p + fixed_len, d.digits);

@@ -4,9 +4,9 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "num.h"
@@ -159,6 +159,52 @@ Test(num, json_numbers_should_never_read_past_avail)
     cr_assert_eq(num_parse_json("1.5", 2, &v, &used), NUM_INVALID); /* "1." */
 }
 
+/* num_parse_json's own reader against std::from_chars (num_parse_double) on the same bytes. */
+static void json_like_from_chars(const char *text)
+{
+    double mine = NAN, ref = NAN;
+    size_t used = 0, n = strlen(text);
+    num_status st = num_parse_json(text, n, &mine, &used);
+    if (st == NUM_INVALID)
+        return;
+    cr_assert_eq(num_parse_double(text, used, &ref), st, "'%s'", text);
+    cr_assert(memcmp(&mine, &ref, sizeof mine) == 0, "'%s': %a, std::from_chars %a", text, mine,
+              ref);
+}
+
+Test(num, json_numbers_should_parse_exactly_as_std_from_chars)
+{
+    uint64_t seed = 0x1F83D9ABFB41BD6Bull;
+    char text[64];
+    for (int i = 0; i < 100000; i++) {
+        uint64_t bits = next_bits(&seed);
+        double v, unit = (double)(next_bits(&seed) >> 11) / 9007199254740992.0;
+        int digits = 1 + (int)(next_bits(&seed) % 19);
+        memcpy(&v, &bits, sizeof v);
+        if (isfinite(v)) {
+            snprintf(text, sizeof text, "%.*g", digits, v);
+            json_like_from_chars(text);
+            snprintf(text, sizeof text, "%.*e,", digits, v);
+            json_like_from_chars(text);
+        }
+        snprintf(text, sizeof text, "%.*g]", digits, unit * pow(10, (int)(bits % 50) - 25));
+        json_like_from_chars(text);
+        snprintf(text, sizeof text, "%.17g", (double)(float)unit);
+        json_like_from_chars(text);
+        /* exact midpoints between two doubles, and their neighbours: ties to even */
+        uint64_t mid = ((next_bits(&seed) >> 11) | (1ull << 52)) * 2 + 1;
+        mid <<= next_bits(&seed) % 10;
+        for (int d = -1; d <= 1; d++) {
+            snprintf(text, sizeof text, "%llu", (unsigned long long)(mid + (uint64_t)d));
+            json_like_from_chars(text);
+            size_t len = strlen(text), point = 1 + next_bits(&seed) % (len - 1);
+            memmove(text + point + 1, text + point, len - point + 1); /* the same digits / 10^k */
+            text[point] = '.';
+            json_like_from_chars(text);
+        }
+    }
+}
+
 static void print_like_to_chars(double v)
 {
     char mine[NUM_FORMAT_MAX], ref[64];
@@ -209,8 +255,8 @@ static void print_float_like_to_chars(float v)
 {
     char mine[NUM_FORMAT_MAX], ref[64];
     size_t n = num_format_float(v, mine), m = num_ref_format_float(v, ref, sizeof ref);
-    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'",
-              (double)v, (int)n, mine, (int)m, ref);
+    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'", (double)v,
+              (int)n, mine, (int)m, ref);
 }
 
 Test(num, float_printing_should_match_std_to_chars_byte_for_byte)
