@@ -20,11 +20,11 @@ typedef enum { PART_TEXT, PART_BYTES, PART_TENSOR } part_kind;
 
 typedef struct {
     part_kind kind;
-    size_t off, len;  /* TEXT: text[off..off+len); BYTES: len bytes at ptr */
-    const void *ptr;  /* BYTES: the bytes; TENSOR: the elements */
-    int f32;          /* TENSOR: float elements (else double) */
-    int empty_leaf;   /* TENSOR: a dimension is 0, each leaf prints "[]" */
-    size_t rank;      /* TENSOR: dimensions bracketed (0: one bare leaf) */
+    size_t off, len; /* TEXT: text[off..off+len); BYTES: len bytes at ptr */
+    const void *ptr; /* BYTES: the bytes; TENSOR: the elements */
+    int f32;         /* TENSOR: float elements (else double) */
+    int empty_leaf;  /* TENSOR: a dimension is 0, each leaf prints "[]" */
+    size_t rank;     /* TENSOR: dimensions bracketed (0: one bare leaf) */
     size_t shape[TENSOR_MAX_RANK];
     size_t leaves;
 } part;
@@ -53,7 +53,10 @@ api_stream *api_stream_new(void)
     return s;
 }
 
-jbuf *api_stream_text(api_stream *s) { return &s->text; }
+jbuf *api_stream_text(api_stream *s)
+{
+    return &s->text;
+}
 
 static part *add_part(api_stream *s)
 {
@@ -142,6 +145,10 @@ int api_stream_tensor(api_stream *s, const tensor *t, unsigned flags)
     layout(&pt, t, (flags & API_TENSOR_FLAT) != 0);
     if (t->count < API_STREAM_LAZY_MIN || (flags & API_TENSOR_NOW)) {
         size_t idx[TENSOR_MAX_RANK] = {0};
+        /* Room for a small tensor's every leaf at once (one allocation instead of a
+         * doubling chain); a large one (API_TENSOR_NOW) grows as it goes. */
+        if (pt.leaves < API_STREAM_LAZY_MIN && jbuf_reserve(&s->text, pt.leaves * LEAF_MAX) == NULL)
+            return 0;
         for (size_t i = 0; i < pt.leaves; i++) {
             char *dst = jbuf_reserve(&s->text, LEAF_MAX);
             if (dst == NULL)
