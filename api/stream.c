@@ -138,6 +138,33 @@ static size_t write_leaf(const part *pt, size_t *idx, size_t i, char *out)
     return k;
 }
 
+/* A small list of numbers (rank 0 or 1, no empty dimension): the same bytes as write_leaf's,
+ * in one loop (the odometer and a reservation per leaf were a tenth of printing a reply). */
+static int write_list(api_stream *s, const part *pt)
+{
+    char *out = jbuf_reserve(&s->text, pt->leaves * LEAF_MAX);
+    size_t k = 0;
+    if (out == NULL)
+        return -1;
+    if (pt->rank)
+        out[k++] = '[';
+    for (size_t i = 0; i < pt->leaves; i++) {
+        if (i)
+            out[k++] = ',';
+        size_t n = pt->f32 ? num_format_float(((const float *)pt->ptr)[i], out + k)
+                           : num_format_double(((const double *)pt->ptr)[i], out + k);
+        if (n == 0) {
+            memcpy(out + k, "null", 4);
+            n = 4;
+        }
+        k += n;
+    }
+    if (pt->rank)
+        out[k++] = ']';
+    jbuf_commit(&s->text, k);
+    return 0;
+}
+
 int api_stream_tensor(api_stream *s, const tensor *t, unsigned flags)
 {
     part pt;
@@ -145,6 +172,10 @@ int api_stream_tensor(api_stream *s, const tensor *t, unsigned flags)
     layout(&pt, t, (flags & API_TENSOR_FLAT) != 0);
     if (t->count < API_STREAM_LAZY_MIN || (flags & API_TENSOR_NOW)) {
         size_t idx[TENSOR_MAX_RANK] = {0};
+        if (pt.leaves < API_STREAM_LAZY_MIN && pt.rank <= 1 && !pt.empty_leaf) {
+            (void)write_list(s, &pt); /* a failure is the text's: finish refuses */
+            return 0;
+        }
         /* Room for a small tensor's every leaf at once (one allocation instead of a
          * doubling chain); a large one (API_TENSOR_NOW) grows as it goes. */
         if (pt.leaves < API_STREAM_LAZY_MIN && jbuf_reserve(&s->text, pt.leaves * LEAF_MAX) == NULL)
