@@ -599,9 +599,11 @@ static int push_number(json_stream *p, double v, int overflow)
     return 0;
 }
 
-/* A packed node over n doubles copied from src (arena memory). */
+/* A packed node over n doubles copied from src (arena memory). The index of the first
+ * infinity is found by a scan, unless the caller knows it (first_overflow, or
+ * JSON_NO_OVERFLOW when there is none). */
 static json_packed *packed_copy(json_stream *p, const double *src, size_t n, size_t rank,
-                                const size_t *shape)
+                                const size_t *shape, int scan, size_t first_overflow)
 {
     json_packed *pk = p_alloc(p, 1, sizeof *pk, _Alignof(json_packed));
     if (pk == NULL)
@@ -616,8 +618,8 @@ static json_packed *packed_copy(json_stream *p, const double *src, size_t n, siz
     memcpy(pk->shape, shape, rank * sizeof *shape);
     pk->rank = rank;
     pk->count = n;
-    pk->first_overflow = JSON_NO_OVERFLOW;
-    for (size_t i = 0; i < n; i++)
+    pk->first_overflow = scan ? JSON_NO_OVERFLOW : first_overflow;
+    for (size_t i = 0; scan && i < n; i++)
         if (isinf(src[i])) { /* only an overflowing number text gives an infinity */
             pk->first_overflow = i;
             break;
@@ -630,7 +632,7 @@ static json_packed *packed_copy(json_stream *p, const double *src, size_t n, siz
 static json_packed *packed_take(json_stream *p, const candidate *k)
 {
     if (!p->mapped)
-        return packed_copy(p, p->num, p->nnum, k->rank, k->shape);
+        return packed_copy(p, p->num, p->nnum, k->rank, k->shape, 0, k->first_overflow);
     json_packed *pk = p_alloc(p, 1, sizeof *pk, _Alignof(json_packed));
     if (pk == NULL)
         return NULL;
@@ -695,7 +697,8 @@ static int demoted_child(json_stream *p, const candidate *k, size_t j, size_t *n
     for (size_t d = j + 1; d < k->rank; d++)
         n *= k->shape[d]; /* a sub-block of numbers already held: no overflow */
     node.kind = JSON_PACKED;
-    node.u.packed = packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1, k->shape + j + 1);
+    node.u.packed =
+        packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1, k->shape + j + 1, 1, 0);
     *next += n;
     return node.u.packed ? push_node(p, &node) : -1;
 }
