@@ -7,7 +7,7 @@ PORT       ?= 8080
 
 RUNTIME_PKGS := build-essential cmake pkg-config libmicrohttpd-dev libopenblas-dev zlib1g-dev python3-yaml
 TEST_PKGS    := $(RUNTIME_PKGS) libcjson-dev libcriterion-dev gnutls-bin python3-yaml curl python3-numpy nodejs \
-                python3-venv python3-setuptools python3-wheel
+                python3-venv python3-setuptools python3-wheel python3-prometheus-client
 BROWSER_PKGS := chromium
 # Where test-browser saves its picture of the playground (docs/playground.png to refresh the
 # README's).
@@ -57,8 +57,9 @@ test-asan: deps-test
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# `make bench BENCH_ARGS="--only memory"` runs one section (not published).
 bench: deps-test build
-	bench/run.sh $(BUILD)
+	bench/run.sh $(BENCH_ARGS) $(BUILD)
 	scripts/readme-performance.py
 
 # The small-request HTTP section alone (lossd, nginx, FastAPI; about 3 minutes), into

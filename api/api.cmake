@@ -10,6 +10,8 @@ add_library(lossd_api STATIC
   api/encode.c
   api/cost.c
   api/v1.c
+  api/stream.c
+  api/reserve.c
   api/catalogue.c)
 target_include_directories(lossd_api PUBLIC api)
 target_link_libraries(lossd_api PUBLIC lossd_core)

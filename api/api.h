@@ -10,23 +10,39 @@
 #include "loss.h"
 
 struct pool;
+struct loss_desc;
+typedef struct api_stream api_stream;
 
 typedef enum { API_STYLE_V1 = 0, API_STYLE_V2 } api_style;
 
 #define API_REPLY_HEADERS 6 /* room for extra headers in an api_reply */
 
-/* A reply ready to send. The body is owned by the reply (free with api_reply_release). */
+/* One loss a request computed (or refused after naming it), for per-loss metrics: /v1/loss
+ * and /v2 infer have one, /v1/evaluate and /v1/batch one per distinct (loss, status). */
+typedef struct {
+    const struct loss_desc *desc; /* a registry entry (static) */
+    int status;                   /* 200, or the HTTP status of the item's error */
+    size_t count;                 /* computations with this loss and status */
+    size_t elements;              /* tensor elements they computed */
+} api_computed;
+
+/* A reply ready to send, owned by the reply (free with api_reply_release). The body is either
+ * one buffer (body, len) or, when stream != NULL, produced by api_reply_read: large tensors
+ * are then printed chunk by chunk as the socket takes them, never held as text. */
 typedef struct {
     int status;
     const char *content_type;       /* static string */
     char *body;                     /* owned, len bytes, not NUL-terminated necessarily */
-    size_t len;
+    size_t len;                     /* body bytes; with a stream, the bytes produced so far */
+    api_stream *stream;             /* owned, or NULL */
     size_t inference_header_len;    /* v2 binary reply: the JSON header's length, else 0 */
     int binary;                     /* nonzero when inference_header_len applies */
     const char *allow;              /* 405: the Allow header value (static), else NULL */
     int retry_after;                /* 503: seconds for Retry-After, else 0 */
     api_code code;                  /* API_OK, or the error sent */
-    const char *loss;               /* canonical loss name served (static), or NULL */
+    const struct loss_desc *desc;   /* the loss served (static registry entry), or NULL */
+    api_computed *computed;         /* owned, n_computed entries (may be NULL) */
+    size_t n_computed;
     size_t elements;                /* tensor elements computed */
     /* More headers as (name, value) pairs of static strings; a NULL name ends them. */
     const char *headers[2 * API_REPLY_HEADERS];
@@ -35,6 +51,15 @@ typedef struct {
      * run (with defer_work 0). */
     int deferred;
 } api_reply;
+
+/* Called by a handler once a request is decoded and before anything is computed: `bytes` is
+ * the most memory the request will hold from then on (decoded tensors, results, conversions,
+ * kept text), from the decoded shapes. Returns API_RESERVE_OK to go on, API_RESERVE_BUSY to
+ * refuse the request with 503 overloaded (the daemon's memory budget has no room now), or
+ * API_RESERVE_NEVER for 413 (more than the budget could ever give). Called again with a new
+ * figure for each /v1/evaluate or /v1/batch entry; ctx is api_env.budget_ctx. */
+enum { API_RESERVE_OK = 0, API_RESERVE_BUSY, API_RESERVE_NEVER };
+typedef int (*api_reserve_fn)(void *ctx, size_t bytes);
 
 /* What a handler needs from the daemon. */
 typedef struct {
@@ -49,9 +74,33 @@ typedef struct {
      * never. cancel_arg is borrowed for the call. */
     int (*cancelled)(void *cancel_arg);
     void *cancel_arg;
+    int stream;             /* 1: large replies may be streamed (api_reply.stream) */
+    api_reserve_fn reserve; /* NULL: no memory budget */
+    void *budget_ctx;
 } api_env;
 
 void api_reply_release(api_reply *reply);
+
+/* Adds one computation of desc with the given status and elements to reply->computed (a
+ * failed allocation only loses the count). */
+void api_reply_count(api_reply *reply, const struct loss_desc *desc, int status,
+                     size_t elements);
+
+/* A byte range of a reply body that is already in memory. */
+typedef struct {
+    const void *ptr;
+    size_t len;
+} api_piece;
+
+/* When a streamed body exists wholly in memory (a /v2 binary reply: the JSON header, then
+ * the result tensors' own bytes), fills out[0..n) with its pieces in order and returns n
+ * (<= max); returns 0 when it must be printed (use api_reply_read). The pieces are borrowed
+ * from the reply until api_reply_release. */
+size_t api_reply_pieces(const api_reply *reply, api_piece *out, size_t max);
+
+/* Writes the next bytes of a streamed body into buf (at most max, max >= 1) and returns
+ * their count; 0 means the body is complete. Adds them to reply->len. */
+size_t api_reply_read(api_reply *reply, char *buf, size_t max);
 
 /* Fills reply with an error in the given style ({"error": {...}} for v1, {"error": "..."}
  * plus "code" for v2). field may be NULL. Returns code. */
@@ -64,6 +113,14 @@ api_code api_v1_loss(const api_env *env, const char *name, size_t name_len, cons
 api_code api_v1_evaluate(const api_env *env, const char *body, size_t len, api_reply *reply);
 api_code api_v1_batch(const api_env *env, const char *body, size_t len, api_reply *reply);
 api_code api_v1_catalogue(api_reply *reply);
+
+/* The same three for a body parsed while it arrived: `body` was created with
+ * json_stream_new and fed every byte; the handler finishes it (the caller still frees it). */
+struct json_stream;
+api_code api_v1_loss_stream(const api_env *env, const char *name, size_t name_len,
+                            struct json_stream *body, api_reply *reply);
+api_code api_v1_evaluate_stream(const api_env *env, struct json_stream *body, api_reply *reply);
+api_code api_v1_batch_stream(const api_env *env, struct json_stream *body, api_reply *reply);
 api_code api_v1_catalogue_entry(const char *name, size_t name_len, api_reply *reply);
 
 /* /v2 (Open Inference Protocol). header_len: the Inference-Header-Content-Length value

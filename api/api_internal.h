@@ -69,13 +69,19 @@ api_code decode_v1_check_size(const loss_call *call, size_t max_elements, size_t
 
 /* ---- /v1 result encoding (encode.c) ---- */
 
-/* A rough byte count of the result's JSON, for sizing the buffer up front. */
-size_t encode_v1_estimate(const loss_result *res);
+/* Writes the members (no braces) of a /v1 loss response into out: loss, reduction, dtype,
+ * value, shape, denominator (mean), gradient (when computed). Returns 1 when out borrows
+ * res's tensors (keep res in out with api_stream_keep), 0 when it printed them already. */
+int encode_v1_result(api_stream *out, const loss_desc *desc, const loss_call *call,
+                     const loss_result *res);
 
-/* Writes the members (no braces) of a /v1 loss response: loss, reduction, dtype, value,
- * shape, denominator (mean), gradient (when computed). */
-void encode_v1_result(jbuf *jb, const loss_desc *desc, const loss_call *call,
-                      const loss_result *res);
+/* Runs one decoded call unless *elements plus its inputs exceed the request's element cap or
+ * the memory budget refuses it (`held`: bytes the request holds besides out); on success
+ * appends prefix, the response members and '}' to out and adds the elements computed to
+ * *elements; on error appends nothing and fills err. Shared by /v1/loss, /v1/evaluate and
+ * /v1/batch. */
+api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix,
+                         api_stream *out, size_t held, size_t *elements, api_err *err);
 
 /* ---- the cost of a request (cost.c) ---- */
 
@@ -90,11 +96,15 @@ api_code api_cost_admit(const api_env *env, const loss_cost *sum, api_err *err);
 /* Whether a request of this cost must be deferred (env->defer_work); sets reply->deferred. */
 int api_cost_defer(const api_env *env, const loss_cost *sum, api_reply *reply);
 
-/* Runs one decoded call unless *elements plus its inputs exceed the request's element cap;
- * on success appends prefix, the response members and '}' to jb and adds the elements
- * computed to *elements; on error appends nothing and fills err. Shared by
- * /v1/loss, /v1/evaluate and /v1/batch. */
-api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix, jbuf *jb,
-                         size_t *elements, api_err *err);
+/* ---- memory budget (reserve.c) ---- */
+
+/* An upper bound of the memory computing call adds to what is decoded: results (values and
+ * gradients in the compute dtype) and inputs converted to the compute dtype. */
+size_t api_call_memory(const loss_call *call);
+
+/* Asks env's budget for `held` + api_call_memory(call) bytes (no budget: always yes).
+ * Returns API_OK, or API_ERR_OVERLOADED (no room now) / API_ERR_PAYLOAD_TOO_LARGE (never)
+ * with err filled. */
+api_code api_reserve_call(const api_env *env, size_t held, const loss_call *call, api_err *err);
 
 #endif

@@ -17,9 +17,16 @@ struct arena_block {
     _Alignas(ARENA_ALIGN_MAX) unsigned char data[];
 };
 
+struct arena_map {
+    arena_map *next;
+    void *ptr;
+    size_t size;
+};
+
 void arena_init(arena *a, size_t limit)
 {
     a->head = NULL;
+    a->maps = NULL;
     a->used_bytes = 0;
     a->limit = limit;
 }
@@ -91,10 +98,27 @@ void *arena_alloc_simd(arena *a, size_t size)
     return arena_alloc(a, padded ? padded : ARENA_ALIGN_MAX, ARENA_ALIGN_MAX);
 }
 
+int arena_adopt_map(arena *a, void *ptr, size_t size)
+{
+    size_t limit = a->limit;
+    a->limit = 0; /* the record is tiny; the mapping itself was checked by the caller */
+    arena_map *m = arena_alloc(a, sizeof *m, _Alignof(arena_map));
+    a->limit = limit;
+    if (m == NULL)
+        return -1;
+    *m = (arena_map){a->maps, ptr, size};
+    a->maps = m;
+    a->used_bytes = a->used_bytes > SIZE_MAX - size ? SIZE_MAX : a->used_bytes + size;
+    return 0;
+}
+
 void arena_release(arena *a)
 {
     if (a == NULL)
         return;
+    for (arena_map *m = a->maps; m != NULL; m = m->next)
+        mem_unmap(m->ptr, m->size); /* the records live in blocks freed below */
+    a->maps = NULL;
     arena_block *b = a->head;
     while (b != NULL) {
         arena_block *next = b->next;

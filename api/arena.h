@@ -7,9 +7,11 @@
 #include <stddef.h>
 
 typedef struct arena_block arena_block;
+typedef struct arena_map arena_map;
 
 typedef struct {
     arena_block *head; /* most recent block first */
+    arena_map *maps;   /* adopted mappings (arena_adopt_map) */
     size_t used_bytes; /* bytes handed out plus block overhead, for the cap */
     size_t limit;      /* 0: no cap; else allocations beyond it fail */
 } arena;
@@ -27,6 +29,12 @@ void *arena_alloc_array(arena *a, size_t n, size_t elem, size_t align);
 /* A 64-byte aligned buffer of size bytes whose tail is padded to a multiple of 64 bytes, so
  * that SIMD kernels may read a whole vector past the last element (as mem_alloc_aligned). */
 void *arena_alloc_simd(arena *a, size_t size);
+
+/* Makes the arena own a mapping from mem_map/mem_remap of size bytes (unmapped by
+ * arena_release). Counts it in used_bytes but not against the limit (the caller checked).
+ * Returns 0, or -1 when no bookkeeping memory is left (the mapping is then still the
+ * caller's). */
+int arena_adopt_map(arena *a, void *ptr, size_t size);
 
 /* Frees every block. The arena is empty and reusable afterwards. Accepts NULL. */
 void arena_release(arena *a);

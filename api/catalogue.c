@@ -186,7 +186,7 @@ api_code api_v1_catalogue_entry(const char *name, size_t name_len, api_reply *re
     }
     jbuf_init(&jb, 2048);
     entry(&jb, d);
-    reply->loss = d->name;
+    reply->desc = d;
     api_code code = api_reply_json(reply, &jb);
     jbuf_release(&jb);
     return code;

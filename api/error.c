@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "stream.h"
 #include "mem.h"
 
 static const int code_status[API_CODE_COUNT] = {
@@ -186,5 +187,26 @@ void api_reply_release(api_reply *reply)
     if (reply == NULL)
         return;
     mem_free(reply->body);
+    api_stream_free(reply->stream);
+    mem_free(reply->computed);
     memset(reply, 0, sizeof *reply);
+}
+
+void api_reply_count(api_reply *reply, const loss_desc *desc, int status, size_t elements)
+{
+    size_t i = 0;
+    while (i < reply->n_computed &&
+           !(reply->computed[i].desc == desc && reply->computed[i].status == status))
+        i++;
+    if (i == reply->n_computed) {
+        /* Grows one at a time: distinct (loss, status) pairs are few. */
+        api_computed *grown = mem_realloc(reply->computed, (i + 1) * sizeof *grown);
+        if (grown == NULL)
+            return;
+        reply->computed = grown;
+        reply->computed[i] = (api_computed){desc, status, 0, 0};
+        reply->n_computed++;
+    }
+    reply->computed[i].count++;
+    reply->computed[i].elements += elements;
 }

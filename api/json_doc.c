@@ -1,14 +1,21 @@
-/* json_doc: single-pass strict JSON parser into an arena DOM.
- * Invariants: the parser never reads past body[len); every node, string copy and packed
- * buffer is arena memory; the two scratch stacks (child nodes and object members being
- * collected) are the only other allocations and are freed before json_doc_parse returns.
- * An array is first parsed optimistically as a rectangular numeric array, its numbers into
- * one scratch buffer that is then copied to the arena; when that fails (a string, raggedness,
- * rank > 8) the array is re-read node by node. Failed attempts are remembered and their bytes
- * budgeted, so no subtree is re-read more than a few times. */
+/* json_doc: single-pass, resumable strict JSON parser into an arena DOM.
+ * The input may arrive in pieces split anywhere: an explicit stack of open containers
+ * replaces recursion, and a token cut by a piece boundary (number, string, literal) is
+ * carried over in a small buffer, so the document and every error (status and offset) are
+ * the same however the input is split.
+ * An array is read optimistically as a rectangular numeric array (a "candidate"): its
+ * numbers go to one buffer (heap scratch, then a growable mapping that becomes the packed
+ * data without a copy). When that fails (a string, raggedness, rank > 8) the candidate is
+ * turned into generic containers from what it already holds, and reading goes on from the
+ * same byte: nothing is read twice. A generic array that closes with rectangular numeric
+ * content is packed after all, so the DOM does not depend on how it was reached.
+ * Invariants: every node, string copy and packed buffer is arena memory (or a mapping the
+ * arena adopted); the stacks, the number scratch and the token buffer are the only other
+ * allocations, counted with the arena against limits.max_memory. */
 #include "utf8.h"
 #include "json_doc.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,90 +25,291 @@
 #include "mem.h"
 #include "num.h"
 
-#define SKIP_CAP 256
+/* Room for a key in an error message: 64 bytes, each at most 6 when escaped, and a NUL. */
+enum { JSON_KEY_TEXT = 64 * 6 + 1 };
+
+/* Numbers of a candidate stay in a heap scratch up to this many bytes, then move to a
+ * mapping that grows in place and is handed to the arena as the packed buffer. */
+#define NUM_SCRATCH_MAX ((size_t)64 << 10)
+#define SIMD_PAD 64
+
+typedef enum { FR_ARRAY, FR_OBJECT } frame_kind;
+
+/* What an open container expects next. */
+typedef enum {
+    A_FIRST, /* after '[': a value or ']' */
+    A_VALUE, /* after ',': a value */
+    A_NEXT,  /* after a value: ',' or ']' */
+    O_FIRST, /* after '{': a key or '}' */
+    O_KEY,   /* after ',': a key */
+    O_COLON,
+    O_VALUE,
+    O_NEXT /* after a value: ',' or '}' */
+} frame_state;
 
 typedef struct {
-    const char *s;
-    size_t len;
-    size_t pos;
-    arena *mem;
-    json_error *err;
-    size_t nodes, max_nodes;
-    json_node *nstack; /* children of the arrays being parsed */
-    size_t ntop, ncap;
-    json_member *mstack; /* members of the objects being parsed */
-    size_t mtop, mcap;
-    size_t skip[SKIP_CAP]; /* '[' positions known not to be packable; top is the smallest */
-    size_t nskip;
-    size_t pack_budget; /* bytes failed packing attempts may still read (bounds re-reads) */
-    double *num;        /* numbers of the packing attempt in progress */
-    size_t nnum, numcap;
-} parser;
+    frame_kind kind;
+    frame_state state;
+    size_t base;         /* its items start at nstack[base] / mstack[base] */
+    size_t start;        /* byte offset of its bracket */
+    json_member pending; /* object: the member whose key was read */
+} frame;
 
-static int fail(parser *p, json_status status, size_t offset, const char *fmt, ...)
+enum { PK_AFTER_OPEN, PK_NEED_VALUE, PK_AFTER_VALUE };
+
+/* The array being read as a packed numeric array. Only arrays and numbers can be inside it,
+ * so while it is active it is the innermost thing open. */
+typedef struct {
+    int active;
+    size_t depth;    /* nesting depth of its '[' */
+    size_t max_rank; /* deeper than this it cannot be packed */
+    size_t d;        /* arrays open inside it (1 = just the root) */
+    size_t rank;     /* depth of its numbers, 0 until known */
+    size_t shape[JSON_MAX_RANK];
+    size_t cnt[JSON_MAX_RANK];  /* children started in each open array */
+    size_t open[JSON_MAX_RANK]; /* byte offsets of the open '[' */
+    unsigned set;               /* bit k: shape[k] is known */
+    int st;                     /* PK_* */
+    size_t first_overflow;
+} candidate;
+
+typedef enum { TOK_NONE, TOK_NUMBER, TOK_STRING, TOK_LITERAL } token_kind;
+
+struct json_stream {
+    const char *s; /* the piece being read */
+    size_t len, pos;
+    size_t base; /* offset of s[0] in the whole input */
+    int borrow;  /* strings may point into s (json_doc_parse: the body outlives the doc) */
+    json_error err;
+    json_doc doc;
+    int have_root;
+    size_t nodes, max_nodes, max_memory;
+    frame frames[JSON_MAX_DEPTH];
+    size_t nframes;
+    json_node *nstack; /* items of the open arrays */
+    size_t ntop, ncap;
+    json_member *mstack; /* members of the open objects */
+    size_t mtop, mcap;
+    candidate pk;
+    double *num; /* the candidate's numbers: hnum, or the mapping */
+    size_t nnum, numcap;
+    double *hnum; /* heap scratch, kept across candidates */
+    size_t hcap;
+    int mapped;      /* num is a mapping of mapbytes bytes (numcap doubles fit) */
+    size_t mapbytes;
+    /* A token cut by the end of a piece. */
+    token_kind tok;
+    char *tbuf;
+    size_t tlen, tcap;
+    size_t tstart;     /* byte offset where it began */
+    int tkey, tpacked; /* string: it is a key; number: it belongs to the candidate */
+    int tesc;          /* string: the last byte was an escaping backslash */
+    const char *lit;   /* literal: the word, its kind, and how much matched */
+    json_kind litkind;
+    size_t litpos;
+};
+
+static int is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_numch(char c)
+{
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+static size_t here(const json_stream *p) { return p->base + p->pos; }
+
+static int fail(json_stream *p, json_status status, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(parser *p, json_status status, size_t offset, const char *fmt, ...)
+/* Records the first error; returns -1 so callers can `return fail(...)`. */
+static int fail(json_stream *p, json_status status, size_t offset, const char *fmt, ...)
 {
     va_list ap;
-    p->err->status = status;
-    p->err->offset = offset;
+    if (p->err.status != JSON_OK)
+        return -1;
+    p->err.status = status;
+    p->err.offset = offset;
     va_start(ap, fmt);
-    vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
+    vsnprintf(p->err.message, sizeof p->err.message, fmt, ap);
     va_end(ap);
     return -1;
 }
 
-/* Sets the error for an arena allocation that failed: over the cap, or out of memory. */
-static void *alloc_failed(parser *p)
+static size_t held(const json_stream *p)
 {
-    if (p->mem->limit != 0)
-        fail(p, JSON_ERR_LIMIT, p->pos, "request needs more than %zu bytes of memory",
-             p->mem->limit);
+    return p->doc.mem.used_bytes + p->ncap * sizeof(json_node) +
+           p->mcap * sizeof(json_member) + p->hcap * sizeof(double) +
+           (p->mapped ? p->mapbytes : 0) + p->tcap;
+}
+
+static int over_memory(json_stream *p)
+{
+    if (p->max_memory == 0 || held(p) <= p->max_memory)
+        return 0;
+    return fail(p, JSON_ERR_LIMIT, here(p), "request needs more than %zu bytes of memory",
+                p->max_memory);
+}
+
+/* Sets the error for an arena allocation that failed: over the cap, or out of memory. */
+static void *alloc_failed(json_stream *p)
+{
+    if (p->max_memory != 0)
+        fail(p, JSON_ERR_LIMIT, here(p), "request needs more than %zu bytes of memory",
+             p->max_memory);
     else
-        fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
+        fail(p, JSON_ERR_NOMEM, here(p), "out of memory");
     return NULL;
 }
 
-static void *p_alloc(parser *p, size_t n, size_t elem, size_t align)
+static void *p_alloc(json_stream *p, size_t n, size_t elem, size_t align)
 {
-    void *ptr = arena_alloc_array(p->mem, n, elem, align);
+    void *ptr = arena_alloc_array(&p->doc.mem, n, elem, align);
     return ptr ? ptr : alloc_failed(p);
 }
 
-static int is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static void skip_ws(parser *p)
+static int unexpected_at(json_stream *p, size_t offset, unsigned char c, const char *what)
 {
-    while (p->pos < p->len && is_ws(p->s[p->pos]))
-        p->pos++;
+    if (c >= 0x20 && c < 0x7f)
+        return fail(p, JSON_ERR_SYNTAX, offset, "unexpected '%c' at byte %zu, expected %s", c,
+                    offset, what);
+    return fail(p, JSON_ERR_SYNTAX, offset, "unexpected byte 0x%02x at byte %zu, expected %s", c,
+                offset, what);
 }
 
-static int unexpected(parser *p, const char *what)
+static int unexpected(json_stream *p, const char *what)
 {
-    if (p->pos >= p->len)
-        return fail(p, JSON_ERR_SYNTAX, p->pos, "unexpected end of input, expected %s", what);
-    unsigned char c = (unsigned char)p->s[p->pos];
-    if (c >= 0x20 && c < 0x7f)
-        return fail(p, JSON_ERR_SYNTAX, p->pos, "unexpected '%c' at byte %zu, expected %s", c,
-                    p->pos, what);
-    return fail(p, JSON_ERR_SYNTAX, p->pos, "unexpected byte 0x%02x at byte %zu, expected %s", c,
-                p->pos, what);
+    return unexpected_at(p, here(p), (unsigned char)p->s[p->pos], what);
+}
+
+/* ---- growing scratch ---- */
+
+/* Doubles *cap (from `first`) so that one more element of `elem` bytes fits in the buffer
+ * whose pointer is at bufp (a T **, read and written through memcpy). */
+static int grow(json_stream *p, void *bufp, size_t *cap, size_t elem, size_t first)
+{
+    void *buf;
+    size_t n = *cap ? *cap * 2 : first;
+    memcpy(&buf, bufp, sizeof buf);
+    void *grown = n > SIZE_MAX / elem ? NULL : mem_realloc(buf, n * elem);
+    if (grown == NULL)
+        return fail(p, JSON_ERR_NOMEM, here(p), "out of memory");
+    memcpy(bufp, &grown, sizeof grown);
+    *cap = n;
+    return over_memory(p);
+}
+
+static int push_node(json_stream *p, const json_node *n)
+{
+    if (p->ntop == p->ncap && grow(p, &p->nstack, &p->ncap, sizeof *n, 64) != 0)
+        return -1;
+    p->nstack[p->ntop++] = *n;
+    return 0;
+}
+
+static int push_member(json_stream *p, const json_member *m)
+{
+    if (p->mtop == p->mcap && grow(p, &p->mstack, &p->mcap, sizeof *m, 32) != 0)
+        return -1;
+    p->mstack[p->mtop++] = *m;
+    return 0;
+}
+
+static int tok_append(json_stream *p, const char *data, size_t n)
+{
+    if (n == 0)
+        return 0;
+    while (p->tcap - p->tlen < n)
+        if (grow(p, &p->tbuf, &p->tcap, 1, 64) != 0)
+            return -1;
+    memcpy(p->tbuf + p->tlen, data, n);
+    p->tlen += n;
+    return 0;
+}
+
+static void tok_begin(json_stream *p, token_kind kind, size_t start)
+{
+    p->tok = kind;
+    p->tlen = 0;
+    p->tstart = start;
+}
+
+/* ---- delivering values to their container ---- */
+
+static int count_node(json_stream *p, size_t offset)
+{
+    if (++p->nodes > p->max_nodes)
+        return fail(p, JSON_ERR_LIMIT, offset, "more than %zu JSON values outside numeric arrays",
+                    p->max_nodes);
+    return 0;
+}
+
+static int deliver(json_stream *p, const json_node *n)
+{
+    if (p->nframes == 0) {
+        p->doc.root = *n;
+        p->have_root = 1;
+        return 0;
+    }
+    frame *f = &p->frames[p->nframes - 1];
+    if (f->kind == FR_ARRAY) {
+        f->state = A_NEXT;
+        return push_node(p, n);
+    }
+    f->pending.value = *n;
+    f->state = O_NEXT;
+    return push_member(p, &f->pending);
 }
 
 /* ---- numbers ---- */
 
-static int parse_number(parser *p, json_node *out)
+static int push_number(json_stream *p, double v, int overflow);
+
+/* A complete number token text[0..n) that began at `offset`. */
+static int finish_number(json_stream *p, const char *text, size_t n, size_t offset, int packed)
 {
-    size_t start = p->pos, used = 0;
-    num_status st = num_parse_json(p->s + start, p->len - start, &out->u.number, &used);
-    if (st == NUM_INVALID)
-        return fail(p, JSON_ERR_SYNTAX, start, "invalid number at byte %zu", start);
-    out->kind = JSON_NUMBER;
-    out->overflow = st == NUM_OVERFLOW;
-    p->pos = start + used;
+    double v;
+    size_t used = 0;
+    num_status st = num_parse_json(text, n, &v, &used);
+    if (st == NUM_INVALID || used != n)
+        return fail(p, JSON_ERR_SYNTAX, offset, "invalid number at byte %zu", offset);
+    if (packed)
+        return push_number(p, v, st == NUM_OVERFLOW);
+    json_node node = {.kind = JSON_NUMBER, .overflow = st == NUM_OVERFLOW, .offset = offset};
+    node.u.number = v;
+    return deliver(p, &node);
+}
+
+/* A number starting at s[pos]: finished here when it ends inside this piece. */
+static int start_number(json_stream *p, int packed)
+{
+    size_t i = p->pos;
+    while (i < p->len && is_numch(p->s[i]))
+        i++;
+    if (i < p->len) {
+        size_t at = here(p), n = i - p->pos;
+        p->pos = i;
+        return finish_number(p, p->s + i - n, n, at, packed);
+    }
+    tok_begin(p, TOK_NUMBER, here(p));
+    p->tpacked = packed;
+    if (tok_append(p, p->s + p->pos, p->len - p->pos) != 0)
+        return -1;
+    p->pos = p->len;
     return 0;
+}
+
+static int continue_number(json_stream *p)
+{
+    size_t i = p->pos;
+    while (i < p->len && is_numch(p->s[i]))
+        i++;
+    if (tok_append(p, p->s + p->pos, i - p->pos) != 0)
+        return -1;
+    p->pos = i;
+    if (i == p->len)
+        return 0;
+    p->tok = TOK_NONE;
+    return finish_number(p, p->tbuf, p->tlen, p->tstart, p->tpacked);
 }
 
 /* ---- strings ---- */
@@ -177,308 +385,488 @@ static size_t read_escape(const char *s, size_t i, size_t end, unsigned *cp)
     return 11;
 }
 
-/* Walks the string body starting at s[i] (after the opening quote) to the closing quote,
- * validating it; writes the decoded bytes to out when out != NULL. Returns the index of the
- * closing quote, or 0 after setting the error. */
-static size_t string_body(parser *p, size_t i, char *out, size_t *out_len, int *escaped)
+/* Validates the string body s[0..n) (no closing quote in it; it began at byte `at`) and,
+ * when out != NULL, writes the decoded bytes there. Returns 0 and sets *out_len and
+ * *escaped, or -1 after setting the error. */
+static int string_body(json_stream *p, const char *s, size_t n, size_t at, char *out,
+                       size_t *out_len, int *escaped)
 {
-    const char *s = p->s;
-    size_t n = 0;
-    while (i < p->len) {
+    size_t i = 0, k = 0;
+    while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"') {
-            *out_len = n;
-            return i;
-        }
         if (c == '\\') {
             unsigned cp;
-            size_t el = read_escape(s, i + 1, p->len, &cp);
+            size_t el = read_escape(s, i + 1, n, &cp);
             if (el == 0)
-                return fail(p, JSON_ERR_SYNTAX, i, "invalid escape in string at byte %zu", i), 0;
+                return fail(p, JSON_ERR_SYNTAX, at + i, "invalid escape in string at byte %zu",
+                            at + i);
             *escaped = 1;
-            n += out ? put_utf8(out + n, cp) : 0;
+            k += out ? put_utf8(out + k, cp) : 0;
             i += 1 + el;
         } else if (c < 0x20) {
-            return fail(p, JSON_ERR_SYNTAX, i, "control character in string at byte %zu", i), 0;
-        } else {
-            size_t cl = c < 0x80 ? 1 : utf8_sequence_length((const unsigned char *)s + i, p->len - i);
-            if (cl == 0)
-                return fail(p, JSON_ERR_SYNTAX, i, "invalid UTF-8 in string at byte %zu", i), 0;
+            return fail(p, JSON_ERR_SYNTAX, at + i, "control character in string at byte %zu",
+                        at + i);
+        } else if (c < 0x80) {
             if (out)
-                memcpy(out + n, s + i, cl);
-            n += cl;
+                out[k] = (char)c;
+            k++;
+            i++;
+        } else {
+            size_t cl = utf8_sequence_length((const unsigned char *)s + i, n - i);
+            if (cl == 0)
+                return fail(p, JSON_ERR_SYNTAX, at + i, "invalid UTF-8 in string at byte %zu",
+                            at + i);
+            if (out)
+                memcpy(out + k, s + i, cl);
+            k += cl;
             i += cl;
         }
     }
-    return fail(p, JSON_ERR_SYNTAX, p->len, "unterminated string"), 0;
-}
-
-/* Parses the string at p->pos (on its opening quote). Unescaped strings borrow the body. */
-static int parse_string(parser *p, const char **ptr, size_t *len)
-{
-    size_t start = p->pos + 1, n = 0;
-    int escaped = 0;
-    size_t close = string_body(p, start, NULL, &n, &escaped);
-    if (close == 0)
-        return -1;
-    if (!escaped) {
-        *ptr = p->s + start;
-        *len = close - start;
-    } else {
-        /* Escapes only shrink: \n is 2 bytes for 1, \uXXXX 6 for at most 3, pairs 12 for 4. */
-        char *buf = p_alloc(p, close - start, 1, 1);
-        if (buf == NULL)
-            return -1;
-        string_body(p, start, buf, &n, &escaped);
-        *ptr = buf;
-        *len = n;
-    }
-    p->pos = close + 1;
+    *out_len = k;
     return 0;
 }
 
-/* ---- packed numeric arrays ---- */
-
-/* Remembers the '[' positions of a failed attempt (not its root, which is being parsed now)
- * so the generic parse does not try them again. Keeps skip sorted (top smallest). */
-static void remember_unpackable(parser *p, const size_t *open, size_t depth)
+/* A complete string body text[0..n) whose first byte is at offset `at`. */
+static int finish_string(json_stream *p, const char *text, size_t n, size_t at, int key,
+                         int can_borrow)
 {
-    for (size_t k = depth; k-- > 1;) {
-        if (p->nskip == SKIP_CAP || (p->nskip > 0 && p->skip[p->nskip - 1] <= open[k]))
-            continue;
-        p->skip[p->nskip++] = open[k];
+    size_t len = 0;
+    int escaped = 0;
+    const char *ptr = text;
+    if (string_body(p, text, n, at, NULL, &len, &escaped) != 0)
+        return -1;
+    if (escaped || !can_borrow) {
+        /* Escapes only shrink: \n is 2 bytes for 1, \uXXXX 6 for at most 3, pairs 12 for 4. */
+        char *buf = n ? p_alloc(p, n, 1, 1) : NULL;
+        if (n && buf == NULL)
+            return -1;
+        if (n)
+            string_body(p, text, n, at, buf, &len, &escaped);
+        ptr = buf ? buf : "";
     }
+    if (key) {
+        frame *f = &p->frames[p->nframes - 1];
+        f->pending.key = ptr;
+        f->pending.key_len = len;
+        f->state = O_COLON;
+        return 0;
+    }
+    json_node node = {.kind = JSON_STRING, .offset = at - 1};
+    node.u.str.ptr = ptr;
+    node.u.str.len = len;
+    return deliver(p, &node);
 }
 
-static int push_number(parser *p, double v)
+/* Where the unescaped closing quote of a string is in s[from..len), or len; *esc carries the
+ * "last byte was an escaping backslash" state across pieces. */
+static size_t find_quote(const char *s, size_t from, size_t len, int *esc)
 {
-    if (p->nnum == p->numcap) {
-        size_t cap = p->numcap ? p->numcap * 2 : 1024;
-        double *grown =
-            cap > SIZE_MAX / sizeof *grown ? NULL : mem_realloc(p->num, cap * sizeof *grown);
-        if (grown == NULL)
-            return fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
-        p->num = grown;
-        p->numcap = cap;
+    for (size_t i = from; i < len; i++) {
+        if (*esc)
+            *esc = 0;
+        else if (s[i] == '\\')
+            *esc = 1;
+        else if (s[i] == '"')
+            return i;
     }
+    return len;
+}
+
+static int start_string(json_stream *p, int key)
+{
+    int esc = 0;
+    size_t open = p->pos, close = find_quote(p->s, open + 1, p->len, &esc);
+    if (close < p->len) {
+        size_t at = here(p) + 1;
+        p->pos = close + 1;
+        return finish_string(p, p->s + open + 1, close - open - 1, at, key, p->borrow);
+    }
+    tok_begin(p, TOK_STRING, here(p) + 1);
+    p->tkey = key;
+    p->tesc = esc;
+    if (tok_append(p, p->s + open + 1, p->len - open - 1) != 0)
+        return -1;
+    p->pos = p->len;
+    return 0;
+}
+
+static int continue_string(json_stream *p)
+{
+    size_t close = find_quote(p->s, p->pos, p->len, &p->tesc);
+    if (tok_append(p, p->s + p->pos, close - p->pos) != 0)
+        return -1;
+    if (close == p->len) {
+        p->pos = p->len;
+        return 0;
+    }
+    p->pos = close + 1;
+    p->tok = TOK_NONE;
+    return finish_string(p, p->tbuf, p->tlen, p->tstart, p->tkey, 0);
+}
+
+/* ---- literals ---- */
+
+static int literal_done(json_stream *p, json_kind kind, size_t at)
+{
+    json_node node = {.kind = kind, .offset = at};
+    return deliver(p, &node);
+}
+
+static int start_literal(json_stream *p, const char *word, json_kind kind)
+{
+    size_t n = strlen(word), avail = p->len - p->pos, k = avail < n ? avail : n;
+    if (memcmp(p->s + p->pos, word, k) != 0)
+        return unexpected(p, "a JSON value");
+    size_t at = here(p);
+    p->pos += k;
+    if (k == n)
+        return literal_done(p, kind, at);
+    tok_begin(p, TOK_LITERAL, at);
+    p->lit = word;
+    p->litkind = kind;
+    p->litpos = k;
+    return 0;
+}
+
+static int continue_literal(json_stream *p)
+{
+    size_t n = strlen(p->lit) - p->litpos, avail = p->len - p->pos, k = avail < n ? avail : n;
+    if (memcmp(p->s + p->pos, p->lit + p->litpos, k) != 0)
+        return unexpected_at(p, p->tstart, (unsigned char)p->lit[0], "a JSON value");
+    p->pos += k;
+    p->litpos += k;
+    if (k < n)
+        return 0;
+    p->tok = TOK_NONE;
+    return literal_done(p, p->litkind, p->tstart);
+}
+
+/* ---- the candidate's number buffer ---- */
+
+static void numbers_reset(json_stream *p)
+{
+    if (p->mapped)
+        mem_unmap(p->num, p->mapbytes);
+    p->mapped = 0;
+    p->mapbytes = 0;
+    p->num = p->hnum;
+    p->numcap = p->hcap;
+    p->nnum = 0;
+}
+
+/* Room for one more number: the heap scratch doubles up to NUM_SCRATCH_MAX, then the
+ * numbers move once into a mapping that doubles in place (mremap) from there on. */
+static int grow_numbers(json_stream *p)
+{
+    size_t cap = p->numcap ? p->numcap * 2 : 512, bytes;
+    if (__builtin_mul_overflow(cap, sizeof(double), &bytes))
+        return fail(p, JSON_ERR_NOMEM, here(p), "out of memory");
+    if (!p->mapped && bytes <= NUM_SCRATCH_MAX) {
+        if (grow(p, &p->hnum, &p->hcap, sizeof(double), 512) != 0)
+            return -1;
+        p->num = p->hnum;
+        p->numcap = p->hcap;
+        return 0;
+    }
+    size_t got = bytes;
+    double *m = p->mapped ? mem_remap(p->num, p->mapbytes, &got) : mem_map(&got);
+    if (m == NULL)
+        return fail(p, JSON_ERR_NOMEM, here(p), "out of memory");
+    if (!p->mapped && p->nnum)
+        memcpy(m, p->num, p->nnum * sizeof(double));
+    p->num = m;
+    p->mapbytes = got;
+    p->numcap = (got - SIMD_PAD) / sizeof(double); /* the tail pad is always there */
+    p->mapped = 1;
+    return over_memory(p);
+}
+
+static int push_number(json_stream *p, double v, int overflow)
+{
+    if (overflow && p->pk.first_overflow == JSON_NO_OVERFLOW)
+        p->pk.first_overflow = p->nnum;
+    if (p->nnum == p->numcap && grow_numbers(p) != 0)
+        return -1;
     p->num[p->nnum++] = v;
     return 0;
 }
 
-typedef struct {
-    size_t rank;
-    size_t shape[JSON_MAX_RANK];
-    size_t first_overflow;
-    size_t end; /* one past the closing ']' */
-} pack_state;
-
-enum { PK_AFTER_OPEN, PK_NEED_VALUE, PK_AFTER_VALUE };
-enum { PK_FAIL = 0, PK_OK = 1, PK_ERROR = -1 };
-
-/* One number of a packed attempt at s[*i]: PK_OK, PK_FAIL (not a clean number token: the
- * generic parse will report it) or PK_ERROR (out of memory). */
-static int pack_number(parser *p, size_t *i, pack_state *ps)
+/* A packed node over n doubles copied from src (arena memory). */
+static json_packed *packed_copy(json_stream *p, const double *src, size_t n, size_t rank,
+                                const size_t *shape)
 {
-    double v;
-    size_t used = 0, e;
-    num_status st = num_parse_json(p->s + *i, p->len - *i, &v, &used);
-    e = *i + used;
-    if (st == NUM_INVALID || (e < p->len && !(is_ws(p->s[e]) || p->s[e] == ',' || p->s[e] == ']')))
-        return PK_FAIL;
-    if (st == NUM_OVERFLOW && ps->first_overflow == JSON_NO_OVERFLOW)
-        ps->first_overflow = p->nnum;
-    if (push_number(p, v) != 0)
-        return PK_ERROR;
-    *i = e;
-    return PK_OK;
-}
-
-/* Parses the array at p->pos as a rectangular numeric array at most max_rank (>= 1) deep,
- * numbers into p->num (one state machine over the bytes, kept whole on purpose). PK_FAIL when it is
- * not one (p->pos unchanged; the bytes read count against p->pack_budget, which bounds re-reading),
- * PK_ERROR out of memory. */
-static int pack_scan(parser *p, size_t max_rank, pack_state *ps)
-{
-    const char *s = p->s;
-    size_t i = p->pos, d = 1, open[JSON_MAX_RANK], cnt[JSON_MAX_RANK], set = 0;
-    size_t limit = p->len - i > p->pack_budget ? i + p->pack_budget : p->len;
-    int st = PK_AFTER_OPEN, rc = PK_FAIL;
-    open[0] = i++;
-    cnt[0] = 0;
-    ps->rank = 0;
-    ps->first_overflow = JSON_NO_OVERFLOW;
-    p->nnum = 0;
-    while (i < limit && d > 0) {
-        char c = s[i];
-        if (is_ws(c)) {
-            i++;
-        } else if (st != PK_AFTER_VALUE && (is_digit(c) || c == '-')) {
-            if (ps->rank == 0)
-                ps->rank = d;
-            if (ps->rank != d)
-                break; /* ragged: a number where an array was expected */
-            cnt[d - 1]++;
-            if ((rc = pack_number(p, &i, ps)) != PK_OK)
-                break;
-            st = PK_AFTER_VALUE;
-        } else if (st != PK_AFTER_VALUE && c == '[') {
-            if (d == max_rank || (ps->rank != 0 && d >= ps->rank))
-                break; /* too deep, or ragged: an array where a number was expected */
-            cnt[d - 1]++;
-            open[d] = i++;
-            cnt[d++] = 0;
-            st = PK_AFTER_OPEN;
-        } else if (st == PK_AFTER_VALUE && c == ',') {
-            i++;
-            st = PK_NEED_VALUE;
-        } else if (c == ']' && st != PK_NEED_VALUE) {
-            size_t k = d - 1;
-            if (cnt[k] == 0 && ps->rank == 0)
-                ps->rank = d;
-            if ((cnt[k] == 0 && ps->rank != d) || ((set >> k & 1) && ps->shape[k] != cnt[k]))
-                break; /* ragged */
-            ps->shape[k] = cnt[k];
-            set |= (size_t)1 << k;
-            i++;
-            st = PK_AFTER_VALUE;
-            d--;
-        } else {
-            /* Not a number, or bad structure: every open array here is unpackable. */
-            remember_unpackable(p, open, d);
-            break;
-        }
-    }
-    if (d == 0) {
-        ps->end = i;
-        return PK_OK;
-    }
-    if (rc == PK_ERROR)
-        return PK_ERROR;
-    if (i >= limit && limit < p->len)
-        p->pack_budget = 0;
-    else if (i >= p->len)
-        remember_unpackable(p, open, d);
-    else
-        p->pack_budget -= i - p->pos;
-    return PK_FAIL;
-}
-
-/* Returns 1 when the array at p->pos was stored packed, 0 when it must be parsed node by
- * node, -1 on error. */
-static int try_packed(parser *p, size_t depth, json_node *out)
-{
-    while (p->nskip > 0 && p->skip[p->nskip - 1] < p->pos)
-        p->nskip--;
-    if (p->nskip > 0 && p->skip[p->nskip - 1] == p->pos) {
-        p->nskip--;
-        return 0;
-    }
-    if (p->pack_budget == 0)
-        return 0;
-    size_t max_rank =
-        JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth : JSON_MAX_RANK;
-    pack_state ps;
-    int rc = pack_scan(p, max_rank, &ps);
-    if (rc != PK_OK)
-        return rc == PK_ERROR ? -1 : 0;
     json_packed *pk = p_alloc(p, 1, sizeof *pk, _Alignof(json_packed));
     if (pk == NULL)
-        return -1;
-    pk->rank = ps.rank;
-    memcpy(pk->shape, ps.shape, sizeof ps.shape);
-    pk->count = p->nnum;
-    pk->first_overflow = ps.first_overflow;
-    /* nnum doubles already exist in p->num, so the byte count cannot overflow. */
-    pk->data = arena_alloc_simd(p->mem, p->nnum * sizeof(double));
+        return NULL;
+    /* n doubles already exist, so the byte count cannot overflow. */
+    pk->data = arena_alloc_simd(&p->doc.mem, n * sizeof(double));
     if (pk->data == NULL)
-        return alloc_failed(p), -1;
-    if (p->nnum > 0)
-        memcpy(pk->data, p->num, p->nnum * sizeof(double));
+        return alloc_failed(p);
+    if (n)
+        memcpy(pk->data, src, n * sizeof(double));
+    memset(pk->shape, 0, sizeof pk->shape);
+    memcpy(pk->shape, shape, rank * sizeof *shape);
+    pk->rank = rank;
+    pk->count = n;
+    pk->first_overflow = JSON_NO_OVERFLOW;
+    for (size_t i = 0; i < n; i++)
+        if (isinf(src[i])) { /* only an overflowing number text gives an infinity */
+            pk->first_overflow = i;
+            break;
+        }
+    return pk;
+}
+
+/* The candidate's numbers as the packed buffer: copied when they are in the scratch, the
+ * mapping itself (trimmed, padded for SIMD tails) when they outgrew it. */
+static json_packed *packed_take(json_stream *p, const candidate *k)
+{
+    if (!p->mapped)
+        return packed_copy(p, p->num, p->nnum, k->rank, k->shape);
+    json_packed *pk = p_alloc(p, 1, sizeof *pk, _Alignof(json_packed));
+    if (pk == NULL)
+        return NULL;
+    /* numcap leaves SIMD_PAD bytes of the mapping past the last number: SIMD tails may read
+     * a whole vector there. The mapping is kept whole (its pages may be warm from the
+     * cache) and returns to the cache when the arena is released. */
+    double *m = p->num;
+    if (arena_adopt_map(&p->doc.mem, m, p->mapbytes) != 0)
+        return alloc_failed(p);
+    p->mapped = 0;
+    p->mapbytes = 0;
+    p->num = p->hnum;
+    p->numcap = p->hcap;
+    *pk = (json_packed){.rank = k->rank, .count = p->nnum, .data = m,
+                        .first_overflow = k->first_overflow};
+    memcpy(pk->shape, k->shape, sizeof pk->shape);
+    return pk;
+}
+
+/* ---- the candidate: a packed numeric array being read ---- */
+
+static int open_candidate(json_stream *p)
+{
+    candidate *k = &p->pk;
+    size_t depth = p->nframes;
+    *k = (candidate){.active = 1, .depth = depth, .d = 1, .st = PK_AFTER_OPEN};
+    k->max_rank = JSON_MAX_DEPTH - depth < JSON_MAX_RANK ? JSON_MAX_DEPTH - depth : JSON_MAX_RANK;
+    k->open[0] = here(p);
+    k->first_overflow = JSON_NO_OVERFLOW;
+    p->nnum = 0;
+    p->pos++;
+    return 0;
+}
+
+static int close_candidate(json_stream *p)
+{
+    candidate *k = &p->pk;
+    json_packed *pk = packed_take(p, k);
+    k->active = 0;
+    p->nnum = 0;
+    if (pk == NULL)
+        return -1;
+    json_node node = {.kind = JSON_PACKED, .offset = k->open[0]};
+    node.u.packed = pk;
+    return deliver(p, &node);
+}
+
+/* Completed child c of level j (children are numbers when rank == j + 1, else rectangular
+ * arrays of shape[j+1..rank)), made into a node from the numbers at *next. */
+static int demoted_child(json_stream *p, const candidate *k, size_t j, size_t *next)
+{
+    json_node node = {.kind = JSON_NUMBER, .offset = k->open[j]};
+    if (count_node(p, k->open[j]) != 0)
+        return -1;
+    if (k->rank == j + 1) {
+        node.u.number = p->num[*next];
+        node.overflow = isinf(node.u.number) != 0;
+        (*next)++;
+        return push_node(p, &node);
+    }
+    size_t n = 1;
+    for (size_t d = j + 1; d < k->rank; d++)
+        n *= k->shape[d]; /* a sub-block of numbers already held: no overflow */
+    node.kind = JSON_PACKED;
+    node.u.packed = packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1,
+                                k->shape + j + 1);
+    *next += n;
+    return node.u.packed ? push_node(p, &node) : -1;
+}
+
+/* The candidate cannot be packed: each of its open arrays becomes a generic frame holding
+ * the children it completed, and reading resumes at the same byte in generic mode. */
+static int demote(json_stream *p)
+{
+    candidate *k = &p->pk;
+    size_t next = 0;
+    static const frame_state resume[] = {A_FIRST, A_VALUE, A_NEXT};
+    k->active = 0;
+    for (size_t j = 0; j < k->d; j++) {
+        size_t done = j + 1 < k->d ? k->cnt[j] - 1 : k->cnt[j];
+        frame *f = &p->frames[p->nframes++];
+        *f = (frame){.kind = FR_ARRAY, .state = A_VALUE, .base = p->ntop, .start = k->open[j]};
+        if (j > 0 && count_node(p, k->open[j]) != 0)
+            return -1;
+        if (k->rank == 0)
+            done = 0; /* nothing completed yet, or the rank would be known */
+        for (size_t c = 0; c < done; c++)
+            if (demoted_child(p, k, j, &next) != 0)
+                return -1;
+        if (j + 1 == k->d)
+            f->state = resume[k->st];
+    }
+    numbers_reset(p);
+    return 0;
+}
+
+static int candidate_close(json_stream *p)
+{
+    candidate *k = &p->pk;
+    size_t j = k->d - 1;
+    if (k->cnt[j] == 0 && k->rank == 0)
+        k->rank = k->d;
+    if ((k->cnt[j] == 0 && k->rank != k->d) || ((k->set >> j & 1) && k->shape[j] != k->cnt[j]))
+        return demote(p); /* ragged */
+    k->shape[j] = k->cnt[j];
+    k->set |= 1u << j;
+    k->st = PK_AFTER_VALUE;
+    p->pos++;
+    if (--k->d == 0)
+        return close_candidate(p);
+    return 0;
+}
+
+/* A number inside the candidate at s[pos]. The common case (it ends inside this piece) is
+ * read in place; a number cut by the piece's end, or a malformed one, goes through the
+ * token path, which reaches the same result and the same error. */
+static int candidate_number(json_stream *p)
+{
+    candidate *k = &p->pk;
+    double v;
+    size_t used = 0, avail = p->len - p->pos;
+    num_status st = num_parse_json(p->s + p->pos, avail, &v, &used);
+    k->cnt[k->d - 1]++;
+    k->st = PK_AFTER_VALUE;
+    if (st == NUM_INVALID || used == avail || is_numch(p->s[p->pos + used]))
+        return start_number(p, 1);
+    p->pos += used;
+    if (st == NUM_OK && p->nnum < p->numcap) {
+        p->num[p->nnum++] = v;
+        return 0;
+    }
+    return push_number(p, v, st == NUM_OVERFLOW);
+}
+
+/* Reads the candidate's bytes until it closes, needs the generic reader, or the piece ends
+ * (one loop: this is where nearly every byte of a large tensor goes). */
+static int step_candidate(json_stream *p)
+{
+    candidate *k = &p->pk;
+    while (p->pos < p->len && p->tok == TOK_NONE && k->active) {
+        char c = p->s[p->pos];
+        int rc = 0;
+        if (is_ws(c)) {
+            p->pos++;
+        } else if (k->st != PK_AFTER_VALUE && (is_digit(c) || c == '-')) {
+            if (k->rank == 0)
+                k->rank = k->d;
+            if (k->rank != k->d)
+                return demote(p); /* ragged: a number where an array was expected */
+            rc = candidate_number(p);
+        } else if (k->st != PK_AFTER_VALUE && c == '[') {
+            if (k->d == k->max_rank || (k->rank != 0 && k->d >= k->rank))
+                return demote(p); /* too deep, or an array where a number was expected */
+            k->cnt[k->d - 1]++;
+            k->open[k->d] = here(p);
+            k->cnt[k->d++] = 0;
+            k->st = PK_AFTER_OPEN;
+            p->pos++;
+        } else if (k->st == PK_AFTER_VALUE && c == ',') {
+            k->st = PK_NEED_VALUE;
+            p->pos++;
+        } else if (c == ']' && k->st != PK_NEED_VALUE) {
+            rc = candidate_close(p);
+        } else {
+            return demote(p); /* not a number, or bad structure: the generic reader judges it */
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- generic containers ---- */
+
+static int depth_ok(json_stream *p)
+{
+    if (p->nframes < JSON_MAX_DEPTH)
+        return 0;
+    return fail(p, JSON_ERR_SYNTAX, here(p), "nesting deeper than %d at byte %zu", JSON_MAX_DEPTH,
+                here(p));
+}
+
+/* A generic array whose items turned out numbers, or equal-shaped packed arrays: packed, so
+ * that rectangular data is packed however the reader got there. Returns 1 if it did. */
+static int promote(json_stream *p, const json_node *items, size_t count, json_node *out)
+{
+    const json_packed *first = count && items[0].kind == JSON_PACKED ? items[0].u.packed : NULL;
+    size_t rank = first ? first->rank + 1 : 1, shape[JSON_MAX_RANK], n = 0;
+    for (size_t i = 0; i < count; i++) {
+        const json_node *it = &items[i];
+        if (first ? it->kind != JSON_PACKED || it->u.packed->rank != first->rank ||
+                        memcmp(it->u.packed->shape, first->shape,
+                               first->rank * sizeof first->shape[0]) != 0
+                  : it->kind != JSON_NUMBER)
+            return 0;
+    }
+    if (rank > JSON_MAX_RANK || rank > JSON_MAX_DEPTH - (p->nframes - 1)) /* its own depth */
+        return 0;
+    shape[0] = count;
+    if (first)
+        memcpy(shape + 1, first->shape, first->rank * sizeof shape[0]);
+    size_t each = first ? first->count : 1;
+    double *data = arena_alloc_simd(&p->doc.mem, count * each * sizeof(double));
+    json_packed *pk = data ? p_alloc(p, 1, sizeof *pk, _Alignof(json_packed)) : alloc_failed(p);
+    if (pk == NULL)
+        return -1;
+    *pk = (json_packed){.rank = rank, .count = count * each, .data = data,
+                        .first_overflow = JSON_NO_OVERFLOW};
+    memcpy(pk->shape, shape, rank * sizeof shape[0]);
+    for (size_t i = 0; i < count; i++, n += each) {
+        const double *src = first ? items[i].u.packed->data : &items[i].u.number;
+        if (each)
+            memcpy(data + n, src, each * sizeof *data);
+        for (size_t e = 0; e < each && pk->first_overflow == JSON_NO_OVERFLOW; e++)
+            if (isinf(src[e]))
+                pk->first_overflow = n + e;
+    }
     out->kind = JSON_PACKED;
     out->u.packed = pk;
-    p->pos = ps.end;
     return 1;
 }
 
-/* ---- containers ---- */
-
-static int parse_value(parser *p, size_t depth, json_node *out);
-
-static int push_node(parser *p, const json_node *n)
+static int close_array(json_stream *p)
 {
-    if (p->ntop == p->ncap) {
-        size_t cap = p->ncap ? p->ncap * 2 : 64;
-        json_node *grown = mem_realloc(p->nstack, cap * sizeof *grown);
-        if (grown == NULL)
-            return fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
-        p->nstack = grown;
-        p->ncap = cap;
-    }
-    p->nstack[p->ntop++] = *n;
-    return 0;
-}
-
-static int push_member(parser *p, const json_member *m)
-{
-    if (p->mtop == p->mcap) {
-        size_t cap = p->mcap ? p->mcap * 2 : 32;
-        json_member *grown = mem_realloc(p->mstack, cap * sizeof *grown);
-        if (grown == NULL)
-            return fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
-        p->mstack = grown;
-        p->mcap = cap;
-    }
-    p->mstack[p->mtop++] = *m;
-    return 0;
-}
-
-/* The items of a generic array (p->pos just after '[') onto the node stack. */
-static int parse_items(parser *p, size_t depth)
-{
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == ']') {
-        p->pos++;
-        return 0;
-    }
-    for (;;) {
-        json_node item;
-        if (parse_value(p, depth + 1, &item) != 0 || push_node(p, &item) != 0)
+    frame *f = &p->frames[p->nframes - 1];
+    size_t count = p->ntop - f->base;
+    json_node node = {.kind = JSON_ARRAY, .offset = f->start};
+    const json_node *first = count ? p->nstack + f->base : NULL;
+    int packed = promote(p, first, count, &node);
+    if (packed < 0)
+        return -1;
+    if (!packed) {
+        json_node *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_node)) : NULL;
+        if (count && items == NULL)
             return -1;
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            p->pos++;
-        } else if (p->pos < p->len && p->s[p->pos] == ']') {
-            p->pos++;
-            return 0;
-        } else {
-            return unexpected(p, "',' or ']'");
-        }
+        if (count)
+            memcpy(items, first, count * sizeof *items);
+        node.u.arr.items = items;
+        node.u.arr.count = count;
     }
-}
-
-static int parse_array(parser *p, size_t depth, json_node *out)
-{
-    if (depth >= JSON_MAX_DEPTH)
-        return fail(p, JSON_ERR_SYNTAX, p->pos, "nesting deeper than %d at byte %zu",
-                    JSON_MAX_DEPTH, p->pos);
-    int packed = try_packed(p, depth, out);
-    if (packed != 0)
-        return packed < 0 ? -1 : 0;
-    size_t base = p->ntop;
+    p->ntop = f->base;
+    p->nframes--;
     p->pos++;
-    if (parse_items(p, depth) != 0)
-        return -1;
-    size_t count = p->ntop - base;
-    json_node *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_node)) : NULL;
-    if (count && items == NULL)
-        return -1;
-    if (count)
-        memcpy(items, p->nstack + base, count * sizeof *items);
-    p->ntop = base;
-    out->kind = JSON_ARRAY;
-    out->u.arr.items = items;
-    out->u.arr.count = count;
-    return 0;
+    return deliver(p, &node);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -491,7 +879,8 @@ static int key_cmp(const void *a, const void *b)
 
 /* Finds a key that appears twice among m[0..n): small objects pairwise, large ones sorted
  * (so a hostile object with many keys stays O(n log n)). Returns it, or NULL. */
-static const json_member *find_duplicate(parser *p, const json_member *m, size_t n, int *nomem)
+static const json_member *find_duplicate(json_stream *p, const json_member *m, size_t n,
+                                         int *nomem)
 {
     *nomem = 0;
     if (n <= 16) {
@@ -505,7 +894,7 @@ static const json_member *find_duplicate(parser *p, const json_member *m, size_t
     const json_member *dup = NULL;
     if (sorted == NULL) {
         *nomem = 1;
-        fail(p, JSON_ERR_NOMEM, p->pos, "out of memory");
+        fail(p, JSON_ERR_NOMEM, here(p), "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
@@ -518,147 +907,285 @@ static const json_member *find_duplicate(parser *p, const json_member *m, size_t
     return dup;
 }
 
-static int parse_member(parser *p, size_t depth)
+/* A key for an error message: at most 64 bytes, control characters (an escaped NUL among
+ * them, which %s would stop at) written as \u00XX. */
+static const char *key_for_message(char out[JSON_KEY_TEXT], const char *key, size_t len)
 {
-    json_member m;
-    skip_ws(p);
-    if (p->pos >= p->len || p->s[p->pos] != '"')
-        return unexpected(p, "a string key");
-    if (parse_string(p, &m.key, &m.key_len) != 0)
-        return -1;
-    skip_ws(p);
-    if (p->pos >= p->len || p->s[p->pos] != ':')
-        return unexpected(p, "':'");
-    p->pos++;
-    if (parse_value(p, depth + 1, &m.value) != 0)
-        return -1;
-    return push_member(p, &m);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len && i < 64; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c < 0x20 || c == 0x7f) {
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex[c >> 4];
+            out[o + 5] = hex[c & 15];
+            o += 6;
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }
 
-static int close_object(parser *p, size_t base, size_t start, json_node *out)
+static int close_object(json_stream *p)
 {
-    size_t count = p->mtop - base;
+    frame *f = &p->frames[p->nframes - 1];
+    size_t count = p->mtop - f->base;
     int nomem;
-    const json_member *first = count ? p->mstack + base : NULL; /* mstack is NULL until used */
+    const json_member *first = count ? p->mstack + f->base : NULL; /* NULL until used */
     const json_member *dup = find_duplicate(p, first, count, &nomem);
     if (nomem)
         return -1;
+    char key[JSON_KEY_TEXT];
     if (dup != NULL)
         return fail(p, JSON_ERR_SYNTAX, dup->value.offset,
-                    "duplicate key \"%.*s\" in the object at byte %zu",
-                    (int)(dup->key_len > 64 ? 64 : dup->key_len), dup->key, start);
+                    "duplicate key \"%s\" in the object at byte %zu",
+                    key_for_message(key, dup->key, dup->key_len), f->start);
     json_member *items = count ? p_alloc(p, count, sizeof *items, _Alignof(json_member)) : NULL;
     if (count && items == NULL)
         return -1;
     if (count)
         memcpy(items, first, count * sizeof *items);
-    p->mtop = base;
-    out->kind = JSON_OBJECT;
-    out->u.obj.items = items;
-    out->u.obj.count = count;
-    return 0;
-}
-
-static int parse_object(parser *p, size_t depth, json_node *out)
-{
-    size_t start = p->pos, base = p->mtop;
-    if (depth >= JSON_MAX_DEPTH)
-        return fail(p, JSON_ERR_SYNTAX, p->pos, "nesting deeper than %d at byte %zu",
-                    JSON_MAX_DEPTH, p->pos);
+    json_node node = {.kind = JSON_OBJECT, .offset = f->start};
+    node.u.obj.items = items;
+    node.u.obj.count = count;
+    p->mtop = f->base;
+    p->nframes--;
     p->pos++;
-    skip_ws(p);
-    if (p->pos < p->len && p->s[p->pos] == '}') {
-        p->pos++;
-        return close_object(p, base, start, out);
-    }
-    for (;;) {
-        if (parse_member(p, depth) != 0)
-            return -1;
-        skip_ws(p);
-        if (p->pos < p->len && p->s[p->pos] == ',') {
-            p->pos++;
-            continue;
-        }
-        if (p->pos < p->len && p->s[p->pos] == '}') {
-            p->pos++;
-            return close_object(p, base, start, out);
-        }
-        return unexpected(p, "',' or '}'");
-    }
+    return deliver(p, &node);
 }
 
-static int parse_literal(parser *p, const char *word, json_kind kind, json_node *out)
+static int open_object(json_stream *p)
 {
-    size_t n = strlen(word);
-    if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
-        return unexpected(p, "a JSON value");
-    p->pos += n;
-    out->kind = kind;
+    if (depth_ok(p) != 0)
+        return -1;
+    p->frames[p->nframes++] =
+        (frame){.kind = FR_OBJECT, .state = O_FIRST, .base = p->mtop, .start = here(p)};
+    p->pos++;
     return 0;
 }
 
-static int parse_value(parser *p, size_t depth, json_node *out)
+static int start_value(json_stream *p)
 {
-    skip_ws(p);
-    memset(out, 0, sizeof *out);
-    out->offset = p->pos;
-    if (++p->nodes > p->max_nodes)
-        return fail(p, JSON_ERR_LIMIT, p->pos, "more than %zu JSON values outside numeric arrays",
-                    p->max_nodes);
-    if (p->pos >= p->len)
-        return unexpected(p, "a JSON value");
-    switch (p->s[p->pos]) {
+    char c = p->s[p->pos];
+    if (count_node(p, here(p)) != 0)
+        return -1;
+    switch (c) {
     case '{':
-        return parse_object(p, depth, out);
+        return open_object(p);
     case '[':
-        return parse_array(p, depth, out);
+        return depth_ok(p) != 0 ? -1 : open_candidate(p);
     case '"':
-        out->kind = JSON_STRING;
-        return parse_string(p, &out->u.str.ptr, &out->u.str.len);
+        return start_string(p, 0);
     case 't':
-        return parse_literal(p, "true", JSON_TRUE, out);
+        return start_literal(p, "true", JSON_TRUE);
     case 'f':
-        return parse_literal(p, "false", JSON_FALSE, out);
+        return start_literal(p, "false", JSON_FALSE);
     case 'n':
-        return parse_literal(p, "null", JSON_NULL, out);
+        return start_literal(p, "null", JSON_NULL);
     default:
-        if (p->s[p->pos] == '-' || is_digit(p->s[p->pos]))
-            return parse_number(p, out);
+        if (c == '-' || is_digit(c))
+            return start_number(p, 0);
         return unexpected(p, "a JSON value");
     }
+}
+
+/* One structural byte (or the start of a value) outside any candidate. */
+static int step_generic(json_stream *p)
+{
+    char c = p->s[p->pos];
+    if (p->nframes == 0) {
+        if (!p->have_root)
+            return start_value(p);
+        return fail(p, JSON_ERR_SYNTAX, here(p), "trailing characters at byte %zu", here(p));
+    }
+    frame *f = &p->frames[p->nframes - 1];
+    switch (f->state) {
+    case A_FIRST:
+        if (c == ']')
+            return close_array(p);
+        return start_value(p);
+    case A_VALUE:
+    case O_VALUE:
+        return start_value(p);
+    case A_NEXT:
+        if (c == ',') {
+            f->state = A_VALUE;
+            p->pos++;
+            return 0;
+        }
+        return c == ']' ? close_array(p) : unexpected(p, "',' or ']'");
+    case O_FIRST:
+        if (c == '}')
+            return close_object(p);
+        return c == '"' ? start_string(p, 1) : unexpected(p, "a string key");
+    case O_KEY:
+        return c == '"' ? start_string(p, 1) : unexpected(p, "a string key");
+    case O_COLON:
+        if (c != ':')
+            return unexpected(p, "':'");
+        f->state = O_VALUE;
+        p->pos++;
+        return 0;
+    case O_NEXT:
+        if (c == ',') {
+            f->state = O_KEY;
+            p->pos++;
+            return 0;
+        }
+        return c == '}' ? close_object(p) : unexpected(p, "',' or '}'");
+    }
+    return unexpected(p, "a JSON value");
+}
+
+static int step(json_stream *p)
+{
+    switch (p->tok) {
+    case TOK_NUMBER:
+        return continue_number(p);
+    case TOK_STRING:
+        return continue_string(p);
+    case TOK_LITERAL:
+        return continue_literal(p);
+    case TOK_NONE:
+        break;
+    }
+    while (p->pos < p->len && is_ws(p->s[p->pos]))
+        p->pos++;
+    if (p->pos == p->len)
+        return 0;
+    return p->pk.active ? step_candidate(p) : step_generic(p);
+}
+
+/* What the input needed next when it ended. */
+static const char *expected_at_end(const json_stream *p)
+{
+    static const char *const want[] = {
+        [A_FIRST] = "a JSON value", [A_VALUE] = "a JSON value", [A_NEXT] = "',' or ']'",
+        [O_FIRST] = "a string key", [O_KEY] = "a string key", [O_COLON] = "':'",
+        [O_VALUE] = "a JSON value", [O_NEXT] = "',' or '}'"};
+    if (p->pk.active)
+        return p->pk.st == PK_AFTER_VALUE ? "',' or ']'" : "a JSON value";
+    if (p->nframes == 0)
+        return "a JSON value";
+    return want[p->frames[p->nframes - 1].state];
+}
+
+/* ---- set-up and the public face ---- */
+
+static void stream_init(json_stream *p, const json_limits *limits, int borrow)
+{
+    memset(p, 0, sizeof *p);
+    p->borrow = borrow;
+    p->max_nodes = limits && limits->max_nodes ? limits->max_nodes : JSON_DEFAULT_MAX_NODES;
+    p->max_memory = limits ? limits->max_memory : 0;
+    arena_init(&p->doc.mem, p->max_memory);
+}
+
+/* Frees the scratch (not the document). */
+static void stream_scratch_free(json_stream *p)
+{
+    numbers_reset(p);
+    mem_free(p->hnum);
+    mem_free(p->nstack);
+    mem_free(p->mstack);
+    mem_free(p->tbuf);
+    p->hnum = p->num = NULL;
+    p->nstack = NULL;
+    p->mstack = NULL;
+    p->tbuf = NULL;
+    p->hcap = p->numcap = p->ncap = p->mcap = p->tcap = 0;
+}
+
+json_stream *json_stream_new(const json_limits *limits)
+{
+    json_stream *p = mem_alloc(sizeof *p);
+    if (p != NULL)
+        stream_init(p, limits, 0);
+    return p;
+}
+
+json_status json_stream_feed(json_stream *p, const char *data, size_t n)
+{
+    if (p->err.status != JSON_OK)
+        return p->err.status;
+    p->s = data;
+    p->len = n;
+    p->pos = 0;
+    while (p->pos < p->len)
+        if (step(p) != 0)
+            break;
+    p->base += p->pos;
+    p->s = NULL;
+    p->len = p->pos = 0;
+    return p->err.status;
+}
+
+/* Completes a token the input ended in, then checks that the document is complete. */
+static int finish_input(json_stream *p)
+{
+    token_kind tok = p->tok;
+    p->tok = TOK_NONE;
+    if (tok == TOK_NUMBER && finish_number(p, p->tbuf, p->tlen, p->tstart, p->tpacked) != 0)
+        return -1;
+    if (tok == TOK_STRING)
+        return fail(p, JSON_ERR_SYNTAX, p->base, "unterminated string");
+    if (tok == TOK_LITERAL)
+        return unexpected_at(p, p->tstart, (unsigned char)p->lit[0], "a JSON value");
+    if (p->have_root && p->nframes == 0 && !p->pk.active)
+        return 0;
+    return fail(p, JSON_ERR_SYNTAX, p->base, "unexpected end of input, expected %s",
+                expected_at_end(p));
+}
+
+json_status json_stream_finish(json_stream *p, json_doc *doc)
+{
+    memset(doc, 0, sizeof *doc);
+    if (p->err.status == JSON_OK)
+        finish_input(p);
+    stream_scratch_free(p);
+    if (p->err.status != JSON_OK) {
+        json_doc_release(&p->doc);
+        return p->err.status;
+    }
+    *doc = p->doc;
+    arena_init(&p->doc.mem, 0);
+    memset(&p->doc.root, 0, sizeof p->doc.root);
+    p->have_root = 0;
+    return JSON_OK;
+}
+
+const json_error *json_stream_error(const json_stream *p) { return &p->err; }
+
+size_t json_stream_memory(const json_stream *p) { return held(p); }
+
+size_t json_stream_offset(const json_stream *p) { return p->base; }
+
+void json_stream_free(json_stream *p)
+{
+    if (p == NULL)
+        return;
+    stream_scratch_free(p);
+    json_doc_release(&p->doc);
+    mem_free(p);
 }
 
 json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const json_limits *limits,
                            json_error *err)
 {
-    parser p;
-    memset(&p, 0, sizeof p);
-    memset(err, 0, sizeof *err);
-    memset(&doc->root, 0, sizeof doc->root);
-    arena_init(&doc->mem, limits ? limits->max_arena : 0);
-    p.s = body;
-    p.len = len;
-    p.mem = &doc->mem;
-    p.err = err;
-    p.max_nodes = limits && limits->max_nodes ? limits->max_nodes : JSON_DEFAULT_MAX_NODES;
-    /* Failed packing attempts are re-read node by node; cap their total at a few passes. */
-    p.pack_budget = len > SIZE_MAX / 4 - 65536 ? SIZE_MAX : 4 * len + 65536;
+    json_stream p;
+    stream_init(&p, limits, 1);
+    json_stream_feed(&p, body, len);
+    json_status st = json_stream_finish(&p, doc);
+    *err = p.err;
+    return st;
+}
 
-    int rc = parse_value(&p, 0, &doc->root);
-    if (rc == 0) {
-        skip_ws(&p);
-        if (p.pos != len)
-            rc = fail(&p, JSON_ERR_SYNTAX, p.pos, "trailing characters at byte %zu", p.pos);
-    }
-    mem_free(p.nstack);
-    mem_free(p.mstack);
-    mem_free(p.num);
-    if (rc != 0) {
-        arena_release(&doc->mem);
-        memset(&doc->root, 0, sizeof doc->root);
-        return err->status;
-    }
-    return JSON_OK;
+size_t json_request_cap(size_t len)
+{
+    size_t four = len > (SIZE_MAX - JSON_REQUEST_SLACK) / 4 ? SIZE_MAX - JSON_REQUEST_SLACK : len * 4;
+    return four + JSON_REQUEST_SLACK;
 }
 
 void json_doc_release(json_doc *doc)

@@ -1,9 +1,11 @@
-/* json_doc: strict RFC 8259 parser into a request-scoped DOM.
+/* json_doc: strict RFC 8259 parser into a request-scoped DOM, fed whole (json_doc_parse) or
+ * in pieces as a body arrives (json_stream): one pass, no byte is read twice, and the result
+ * does not depend on where the pieces are split.
  * Any array whose leaves are all numbers and whose nesting is rectangular (rank <= 8) is
  * stored packed: one double buffer plus a shape, never one node per number. Every other value
  * is a small node. All memory belongs to the document's arena and is freed by
- * json_doc_release; strings without escapes point into the parsed body, which must therefore
- * outlive the document. */
+ * json_doc_release. json_doc_parse lets strings without escapes point into the parsed body,
+ * which must therefore outlive the document; a json_stream copies every string. */
 #ifndef LOSSD_API_JSON_DOC_H
 #define LOSSD_API_JSON_DOC_H
 
@@ -14,6 +16,13 @@
 #define JSON_MAX_RANK 8
 #define JSON_MAX_DEPTH 64
 #define JSON_DEFAULT_MAX_NODES ((size_t)1 << 22)
+/* What a request document may hold beyond 4 bytes a body byte (nodes of many small values):
+ * numbers take at least 2 bytes of text and 8 as doubles, so 4x bounds every numeric
+ * document; the slack covers keys and small containers. Beyond it: JSON_ERR_LIMIT. */
+#define JSON_REQUEST_SLACK ((size_t)16 << 20)
+
+/* The memory cap for parsing a request body of len bytes: 4 * len + JSON_REQUEST_SLACK. */
+size_t json_request_cap(size_t len);
 
 typedef enum {
     JSON_NULL = 0,
@@ -82,8 +91,9 @@ typedef struct {
 } json_error;
 
 typedef struct {
-    size_t max_nodes; /* cap on nodes outside packed arrays (0: JSON_DEFAULT_MAX_NODES) */
-    size_t max_arena; /* cap on arena bytes (0: none) */
+    size_t max_nodes;  /* cap on nodes outside packed arrays (0: JSON_DEFAULT_MAX_NODES) */
+    size_t max_memory; /* cap on the bytes the parse holds: arena, packed buffers, scratch
+                          (0: none); beyond it the parse fails with JSON_ERR_LIMIT */
 } json_limits;
 
 typedef struct {
@@ -97,6 +107,34 @@ typedef struct {
  * be NULL for the defaults. */
 json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const json_limits *limits,
                            json_error *err);
+
+/* ---- incremental parsing ---- */
+
+typedef struct json_stream json_stream;
+
+/* Starts a parse fed piece by piece. limits may be NULL. Returns NULL when out of memory.
+ * Free with json_stream_free. */
+json_stream *json_stream_new(const json_limits *limits);
+
+/* Parses the next n bytes (nothing is kept that points into data). Returns JSON_OK, or the
+ * first error met so far (sticky: later pieces are ignored). */
+json_status json_stream_feed(json_stream *s, const char *data, size_t n);
+
+/* Ends the input. On JSON_OK the document moves into *doc (release it with
+ * json_doc_release); on error *doc holds nothing. The stream is then spent (free it). */
+json_status json_stream_finish(json_stream *s, json_doc *doc);
+
+/* The first error (status JSON_OK while there is none). Borrowed from s. */
+const json_error *json_stream_error(const json_stream *s);
+
+/* Bytes of memory the parse holds now (document and scratch): what a budget must cover. */
+size_t json_stream_memory(const json_stream *s);
+
+/* Bytes fed so far. */
+size_t json_stream_offset(const json_stream *s);
+
+/* Frees the stream and any document it still holds. Accepts NULL. */
+void json_stream_free(json_stream *s);
 
 /* Frees everything the document owns. Accepts NULL and a document whose parse failed. */
 void json_doc_release(json_doc *doc);

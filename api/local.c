@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "stream.h"
 
 static api_code unknown_loss(api_err *err, const char *name, size_t len)
 {
@@ -61,8 +62,9 @@ static api_code apply_options(loss_call *call, const char *options, size_t len, 
     return decode_v1_apply(call, &doc->root, 0, NULL, &doc->mem, err);
 }
 
-static api_code compute(const api_env *env, const loss_call *call, int print_gradient, jbuf *jb,
-                        loss_result *result, size_t *elements, api_err *err)
+/* Computes call into result (the caller's) and renders the /v1 reply into reply's body. */
+static api_code compute(const api_env *env, const loss_call *call, int print_gradient,
+                        api_reply *reply, loss_result *result, api_err *err)
 {
     loss_error le;
     loss_call shown = *call;
@@ -70,12 +72,19 @@ static api_code compute(const api_env *env, const loss_call *call, int print_gra
         return err->code;
     if (loss_compute(call, env ? env->workers : NULL, result, &le) != LOSS_OK)
         return api_err_from_loss(err, &le);
+    api_stream *out = api_stream_new();
+    if (out == NULL)
+        return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory");
     shown.want_gradient = call->want_gradient && print_gradient;
-    jbuf_reserve(jb, print_gradient ? encode_v1_estimate(result) : 512);
-    jbuf_putc(jb, '{');
-    encode_v1_result(jb, call->desc, &shown, result);
-    jbuf_putc(jb, '}');
-    *elements = result->elements;
+    jbuf_putc(api_stream_text(out), '{');
+    encode_v1_result(out, call->desc, &shown, result); /* borrows result: rendered below */
+    jbuf_putc(api_stream_text(out), '}');
+    if (api_stream_finish(out, reply, 1) != API_OK)
+        return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory while writing the response");
+    reply->status = 200;
+    reply->content_type = "application/json";
+    reply->code = API_OK;
+    reply->elements = result->elements;
     return API_OK;
 }
 
@@ -85,7 +94,6 @@ api_code api_v1_loss_local(const api_env *env, const char *name, size_t name_len
                            loss_result *result)
 {
     json_doc doc;
-    jbuf jb;
     api_err err;
     loss_call call;
     api_code code;
@@ -94,24 +102,23 @@ api_code api_v1_loss_local(const api_env *env, const char *name, size_t name_len
     memset(reply, 0, sizeof *reply);
     memset(result, 0, sizeof *result);
     memset(&doc, 0, sizeof doc);
-    jbuf_init(&jb, 0);
     if (desc == NULL) {
         code = unknown_loss(&err, name, name_len);
         goto cleanup;
     }
-    reply->loss = desc->name;
+    reply->desc = desc;
     loss_call_init(&call, desc);
     if ((code = place_inputs(&call, inputs, n_inputs, &err)) != API_OK ||
         (code = apply_options(&call, options, options_len, &doc, &err)) != API_OK)
         goto cleanup;
-    code = compute(env, &call, print_gradient, &jb, result, &reply->elements, &err);
+    code = compute(env, &call, print_gradient, reply, result, &err);
 cleanup:
-    code = code == API_OK ? api_reply_json(reply, &jb) : api_err_reply(reply, API_STYLE_V1, &err);
+    if (code != API_OK)
+        api_err_reply(reply, API_STYLE_V1, &err);
     if (code != API_OK) {
         loss_result_release(result);
         memset(result, 0, sizeof *result);
     }
-    jbuf_release(&jb);
     json_doc_release(&doc);
     return code;
 }

@@ -1,10 +1,29 @@
-/* v1: the /v1 compute handlers. Each parses the body once into a request-scoped document,
- * decodes one loss_call per loss from it (tensors shared, never copied), computes, and
- * writes the reply into one buffer. Every path ends at the single cleanup of each handler:
- * the document (arena) and the reply buffer are the only allocations. */
+/* v1: the /v1 compute handlers. Each takes the body parsed into a request-scoped document
+ * (parsed here from a buffer, or as it arrived through a json_stream), decodes one
+ * loss_call per loss from it (tensors shared, never copied), asks the memory budget,
+ * computes, and writes the reply into a stream whose large tensors print as the socket
+ * takes them. Every path ends at the single cleanup of each handler: the document (arena)
+ * and the reply stream are the only allocations. */
 #include <string.h>
 
 #include "api_internal.h"
+#include "stream.h"
+
+/* A request body: in memory (data, len; js NULL), or parsed as it arrived (js, fed with all
+ * of it, finished here). */
+typedef struct {
+    const char *data;
+    size_t len;
+    json_stream *js;
+} v1_body;
+
+/* One /v1 request being answered. */
+typedef struct {
+    const api_env *env;
+    json_doc doc;
+    api_stream *out;
+    size_t held; /* body bytes kept in memory while it runs (0 when streamed) */
+} v1_req;
 
 static api_code unknown_loss(api_err *err, const char *name, size_t len)
 {
@@ -32,14 +51,17 @@ static api_code request_timeout(api_err *err)
                        "the request ran past its deadline and was stopped");
 }
 
-/* Parses a request body that must be a JSON object. */
-static api_code parse_object_body(const char *body, size_t len, json_doc *doc, api_err *err)
+/* Parses (or finishes parsing) a request body that must be a JSON object. */
+static api_code parse_object_body(const v1_body *b, json_doc *doc, api_err *err)
 {
     json_error je;
+    size_t len = b->js ? json_stream_offset(b->js) : b->len;
+    json_limits lim = {.max_nodes = 0, .max_memory = json_request_cap(b->len)};
     if (len == 0)
         return api_err_set(err, API_ERR_INVALID_JSON, NULL, "the request body is empty");
-    if (json_doc_parse(doc, body, len, NULL, &je) != JSON_OK)
-        return api_err_from_json(err, &je);
+    if (b->js ? json_stream_finish(b->js, doc) != JSON_OK
+              : json_doc_parse(doc, b->data, b->len, &lim, &je) != JSON_OK)
+        return api_err_from_json(err, b->js ? json_stream_error(b->js) : &je);
     if (doc->root.kind != JSON_OBJECT)
         return api_err_set(err, API_ERR_INVALID_TYPE, NULL,
                            "the request body must be a JSON object, got %s",
@@ -47,8 +69,8 @@ static api_code parse_object_body(const char *body, size_t len, json_doc *doc, a
     return API_OK;
 }
 
-api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix, jbuf *jb,
-                         size_t *elements, api_err *err)
+api_code v1_compute_into(const api_env *env, const loss_call *call, const char *prefix,
+                         api_stream *out, size_t held, size_t *elements, api_err *err)
 {
     loss_result res;
     loss_error le;
@@ -58,54 +80,111 @@ api_code v1_compute_into(const api_env *env, const loss_call *call, const char *
         return err->code;
     if (api_cost_add(env, call, &cost, err) != API_OK)
         return err->code;
+    if (api_reserve_call(env, held + api_stream_memory(out), call, err) != API_OK)
+        return err->code;
     run.cancelled = env ? env->cancelled : NULL;
     run.cancel_arg = env ? env->cancel_arg : NULL;
     if (loss_compute(&run, env ? env->workers : NULL, &res, &le) != LOSS_OK)
         return api_err_from_loss(err, &le);
-    jbuf_reserve(jb, encode_v1_estimate(&res));
-    jbuf_puts(jb, prefix);
-    encode_v1_result(jb, call->desc, call, &res);
-    jbuf_putc(jb, '}');
+    jbuf_puts(api_stream_text(out), prefix);
+    int lazy = encode_v1_result(out, call->desc, call, &res);
+    jbuf_putc(api_stream_text(out), '}');
     *elements += res.elements;
-    loss_result_release(&res);
+    if (lazy)
+        api_stream_keep(out, &res);
+    else
+        loss_result_release(&res);
     return API_OK;
+}
+
+/* Starts a request: the reply zeroed, an empty stream, the body parsed (unless parse is 0:
+ * the request is refused already). */
+static api_code v1_begin(v1_req *q, const api_env *env, const v1_body *b, int parse,
+                         api_reply *reply, api_err *err)
+{
+    memset(reply, 0, sizeof *reply);
+    memset(q, 0, sizeof *q);
+    q->env = env;
+    q->held = b->js ? 0 : b->len;
+    if (!parse)
+        return API_OK;
+    q->out = api_stream_new();
+    if (q->out == NULL)
+        return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory");
+    return parse_object_body(b, &q->doc, err);
+}
+
+/* Bytes the request holds besides its reply stream. */
+static size_t v1_held(const v1_req *q) { return q->held + q->doc.mem.used_bytes; }
+
+/* Ends a request: the reply from the stream (code API_OK) or the error; a deferred request
+ * (api_cost_defer) leaves the reply empty. */
+static api_code v1_end(v1_req *q, api_code code, api_err *err, api_reply *reply)
+{
+    if (reply->deferred) {
+        code = API_OK;
+    } else if (code == API_OK) {
+        int single = q->env == NULL || !q->env->stream;
+        code = api_stream_finish(q->out, reply, single);
+        q->out = NULL;
+        if (code == API_OK) {
+            reply->status = 200;
+            reply->content_type = "application/json";
+            reply->code = API_OK;
+        } else {
+            api_err_set(err, code, NULL, "out of memory while writing the response");
+        }
+    }
+    if (code != API_OK && !reply->deferred)
+        api_err_reply(reply, API_STYLE_V1, err);
+    api_stream_free(q->out);
+    json_doc_release(&q->doc);
+    return code;
+}
+
+static api_code v1_loss(const api_env *env, const char *name, size_t name_len, const v1_body *b,
+                        api_reply *reply)
+{
+    v1_req q;
+    api_err err;
+    loss_call call;
+    size_t elements = 0;
+    const loss_desc *desc = loss_registry_find(name, name_len);
+    api_code code = v1_begin(&q, env, b, desc != NULL, reply, &err);
+    if (desc == NULL) /* named by the path: refused before anything in the body */
+        code = unknown_loss(&err, name, name_len);
+    if (code != API_OK)
+        goto done;
+    reply->desc = desc;
+    loss_call_init(&call, desc);
+    if ((code = decode_v1_apply(&call, &q.doc.root, 0, NULL, &q.doc.mem, &err)) != API_OK)
+        goto done;
+    loss_cost cost = {0};
+    if ((code = api_cost_add(env, &call, &cost, &err)) != API_OK ||
+        api_cost_defer(env, &cost, reply))
+        goto done;
+    code = v1_compute_into(env, &call, "{", q.out, v1_held(&q), &elements, &err);
+done:
+    code = v1_end(&q, code, &err, reply);
+    reply->desc = desc;
+    reply->elements = elements;
+    if (desc != NULL && !reply->deferred)
+        api_reply_count(reply, desc, reply->status, elements);
+    return code;
 }
 
 api_code api_v1_loss(const api_env *env, const char *name, size_t name_len, const char *body,
                      size_t len, api_reply *reply)
 {
-    json_doc doc;
-    jbuf jb;
-    api_err err;
-    loss_call call;
-    api_code code;
-    const loss_desc *desc = loss_registry_find(name, name_len);
+    v1_body b = {body, len, NULL};
+    return v1_loss(env, name, name_len, &b, reply);
+}
 
-    memset(reply, 0, sizeof *reply);
-    memset(&doc, 0, sizeof doc);
-    jbuf_init(&jb, 0);
-    if (desc == NULL) {
-        code = unknown_loss(&err, name, name_len);
-        goto cleanup;
-    }
-    reply->loss = desc->name;
-    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
-        goto cleanup;
-    loss_call_init(&call, desc);
-    if ((code = decode_v1_apply(&call, &doc.root, 0, NULL, &doc.mem, &err)) != API_OK)
-        goto cleanup;
-    loss_cost cost = {0};
-    if ((code = api_cost_add(env, &call, &cost, &err)) != API_OK ||
-        api_cost_defer(env, &cost, reply))
-        goto cleanup;
-    code = v1_compute_into(env, &call, "{", &jb, &reply->elements, &err);
-cleanup:
-    if (!reply->deferred)
-        code = code == API_OK ? api_reply_json(reply, &jb)
-                              : api_err_reply(reply, API_STYLE_V1, &err);
-    jbuf_release(&jb);
-    json_doc_release(&doc);
-    return code;
+api_code api_v1_loss_stream(const api_env *env, const char *name, size_t name_len,
+                            json_stream *body, api_reply *reply)
+{
+    v1_body b = {NULL, 0, body};
+    return v1_loss(env, name, name_len, &b, reply);
 }
 
 /* ---- /v1/evaluate ---- */
@@ -182,6 +261,14 @@ static void write_item_error(jbuf *jb, const char *loss, size_t loss_len, const 
     jbuf_puts(jb, "}}");
 }
 
+/* Counts one entry of evaluate or batch for the per-loss metrics (known losses only). */
+static void count_item(api_reply *reply, const loss_desc *desc, api_code c, size_t before,
+                       size_t after)
+{
+    if (desc != NULL)
+        api_reply_count(reply, desc, api_code_status(c), after - before);
+}
+
 /* One entry of losses, decoded from the shared keys, then its own object's keys. *desc,
  * *name and *len are set as far as the entry got (for its error item). */
 static api_code evaluate_decode(json_doc *doc, const json_node *entry, loss_call *call,
@@ -202,21 +289,22 @@ static api_code evaluate_decode(json_doc *doc, const json_node *entry, loss_call
     return c;
 }
 
-/* Computes one entry into jb (its result, or its error item). Returns the entry's code: a
- * timeout (the request's deadline) ends the whole request. */
-static api_code evaluate_one(const api_env *env, json_doc *doc, const json_node *entry, jbuf *jb,
-                             size_t *elements)
+/* Computes one entry into the reply stream (its result, or its error item). Returns the
+ * entry's code: a timeout (the request's deadline) ends the whole request. */
+static api_code evaluate_one(v1_req *q, const json_node *entry, api_reply *reply)
 {
     const char *name = NULL;
-    size_t len = 0;
+    size_t len = 0, before = reply->elements;
     api_err err;
     loss_call call;
     const loss_desc *desc = NULL;
-    api_code c = evaluate_decode(doc, entry, &call, &desc, &name, &len, &err);
+    api_code c = evaluate_decode(&q->doc, entry, &call, &desc, &name, &len, &err);
     if (c == API_OK)
-        c = v1_compute_into(env, &call, "{", jb, elements, &err);
+        c = v1_compute_into(q->env, &call, "{", q->out, v1_held(q), &reply->elements, &err);
     if (c != API_OK)
-        write_item_error(jb, desc ? desc->name : name, desc ? strlen(desc->name) : len, &err);
+        write_item_error(api_stream_text(q->out), desc ? desc->name : name,
+                         desc ? strlen(desc->name) : len, &err);
+    count_item(reply, desc, c, before, reply->elements);
     return c;
 }
 
@@ -270,51 +358,52 @@ static api_code evaluate_admit(const api_env *env, json_doc *doc, const json_nod
     return API_OK;
 }
 
+static api_code evaluate_list(const json_doc *doc, const json_node **losses, api_err *err)
+{
+    *losses = json_object_get(&doc->root, "losses", 6);
+    if (*losses == NULL)
+        return api_err_set(err, API_ERR_MISSING_FIELD, "losses", "losses is required");
+    if ((*losses)->kind != JSON_ARRAY)
+        return api_err_set(err, API_ERR_INVALID_TYPE, "losses",
+                           "losses must be an array of names or objects, got %s",
+                           json_kind_name((*losses)->kind));
+    return check_shared_keys(&doc->root, *losses, err);
+}
+
+static api_code v1_evaluate(const api_env *env, const v1_body *b, api_reply *reply)
+{
+    v1_req q;
+    api_err err;
+    const json_node *losses;
+    api_code code = v1_begin(&q, env, b, 1, reply, &err);
+    if (code == API_OK)
+        code = evaluate_list(&q.doc, &losses, &err);
+    if (code == API_OK)
+        code = evaluate_admit(env, &q.doc, losses, reply, &err);
+    if (code == API_OK && !reply->deferred) {
+        jbuf *jb = api_stream_text(q.out);
+        jbuf_puts(jb, "{\"results\":[");
+        for (size_t i = 0; i < losses->u.arr.count && code == API_OK; i++) {
+            if (i)
+                jbuf_putc(jb, ',');
+            if (evaluate_one(&q, &losses->u.arr.items[i], reply) == API_ERR_TIMEOUT)
+                code = request_timeout(&err);
+        }
+        jbuf_puts(jb, "]}");
+    }
+    return v1_end(&q, code, &err, reply);
+}
+
 api_code api_v1_evaluate(const api_env *env, const char *body, size_t len, api_reply *reply)
 {
-    json_doc doc;
-    jbuf jb;
-    api_err err;
-    api_code code;
-    const json_node *losses;
+    v1_body b = {body, len, NULL};
+    return v1_evaluate(env, &b, reply);
+}
 
-    memset(reply, 0, sizeof *reply);
-    memset(&doc, 0, sizeof doc);
-    jbuf_init(&jb, 0);
-    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
-        goto cleanup;
-    losses = json_object_get(&doc.root, "losses", 6);
-    if (losses == NULL) {
-        code = api_err_set(&err, API_ERR_MISSING_FIELD, "losses", "losses is required");
-        goto cleanup;
-    }
-    if (losses->kind != JSON_ARRAY) {
-        code = api_err_set(&err, API_ERR_INVALID_TYPE, "losses",
-                           "losses must be an array of names or objects, got %s",
-                           json_kind_name(losses->kind));
-        goto cleanup;
-    }
-    if ((code = check_shared_keys(&doc.root, losses, &err)) != API_OK ||
-        (code = evaluate_admit(env, &doc, losses, reply, &err)) != API_OK || reply->deferred)
-        goto cleanup;
-    jbuf_puts(&jb, "{\"results\":[");
-    for (size_t i = 0; i < losses->u.arr.count; i++) {
-        if (i)
-            jbuf_putc(&jb, ',');
-        if (evaluate_one(env, &doc, &losses->u.arr.items[i], &jb, &reply->elements) ==
-            API_ERR_TIMEOUT) {
-            code = request_timeout(&err);
-            goto cleanup;
-        }
-    }
-    jbuf_puts(&jb, "]}");
-cleanup:
-    if (!reply->deferred)
-        code = code == API_OK ? api_reply_json(reply, &jb)
-                              : api_err_reply(reply, API_STYLE_V1, &err);
-    jbuf_release(&jb);
-    json_doc_release(&doc);
-    return code;
+api_code api_v1_evaluate_stream(const api_env *env, json_stream *body, api_reply *reply)
+{
+    v1_body b = {NULL, 0, body};
+    return v1_evaluate(env, &b, reply);
 }
 
 /* ---- /v1/batch ---- */
@@ -335,29 +424,33 @@ static api_code batch_loss(const json_node *item, const loss_desc **desc, api_er
     return *desc ? API_OK : unknown_loss(err, n->u.str.ptr, n->u.str.len);
 }
 
-static api_code batch_decode(json_doc *doc, const json_node *item, loss_call *call, api_err *err)
+static api_code batch_decode(json_doc *doc, const json_node *item, const loss_desc **desc,
+                             loss_call *call, api_err *err)
 {
     static const char *const skip[] = {"loss", NULL};
-    const loss_desc *desc = NULL;
-    api_code c = batch_loss(item, &desc, err);
+    api_code c = batch_loss(item, desc, err);
     if (c == API_OK) {
-        loss_call_init(call, desc);
+        loss_call_init(call, *desc);
         c = decode_v1_apply(call, item, 0, skip, &doc->mem, err);
     }
     return c;
 }
 
-/* Computes one request into jb (its response or its error item); returns its code. */
-static api_code batch_one(const api_env *env, json_doc *doc, const json_node *item, jbuf *jb,
-                          size_t *elements)
+/* Computes one request into the reply stream (its response or its error item); returns its
+ * code. */
+static api_code batch_one(v1_req *q, const json_node *item, api_reply *reply)
 {
+    const loss_desc *desc = NULL;
+    size_t before = reply->elements;
     api_err err;
     loss_call call;
-    api_code c = batch_decode(doc, item, &call, &err);
+    api_code c = batch_decode(&q->doc, item, &desc, &call, &err);
     if (c == API_OK)
-        c = v1_compute_into(env, &call, "{\"status\":200,", jb, elements, &err);
+        c = v1_compute_into(q->env, &call, "{\"status\":200,", q->out, v1_held(q),
+                            &reply->elements, &err);
     if (c != API_OK)
-        write_item_error(jb, NULL, 0, &err);
+        write_item_error(api_stream_text(q->out), NULL, 0, &err);
+    count_item(reply, desc, c, before, reply->elements);
     return c;
 }
 
@@ -368,9 +461,10 @@ static api_code batch_admit(const api_env *env, json_doc *doc, const json_node *
 {
     loss_cost sum = {0};
     for (size_t i = 0; i < requests->u.arr.count; i++) {
+        const loss_desc *desc = NULL;
         loss_call call;
         api_err item;
-        if (batch_decode(doc, &requests->u.arr.items[i], &call, &item) == API_OK)
+        if (batch_decode(doc, &requests->u.arr.items[i], &desc, &call, &item) == API_OK)
             api_cost_add(env, &call, &sum, &item);
     }
     if (api_cost_admit(env, &sum, err) != API_OK)
@@ -396,38 +490,38 @@ static api_code batch_requests(const json_node *root, const json_node **requests
     return API_OK;
 }
 
+static api_code v1_batch(const api_env *env, const v1_body *b, api_reply *reply)
+{
+    v1_req q;
+    api_err err;
+    const json_node *requests = NULL;
+    api_code code = v1_begin(&q, env, b, 1, reply, &err);
+    if (code == API_OK)
+        code = batch_requests(&q.doc.root, &requests, &err);
+    if (code == API_OK)
+        code = batch_admit(env, &q.doc, requests, reply, &err);
+    if (code == API_OK && !reply->deferred) {
+        jbuf *jb = api_stream_text(q.out);
+        jbuf_puts(jb, "{\"responses\":[");
+        for (size_t i = 0; i < requests->u.arr.count && code == API_OK; i++) {
+            if (i)
+                jbuf_putc(jb, ',');
+            if (batch_one(&q, &requests->u.arr.items[i], reply) == API_ERR_TIMEOUT)
+                code = request_timeout(&err);
+        }
+        jbuf_puts(jb, "]}");
+    }
+    return v1_end(&q, code, &err, reply);
+}
+
 api_code api_v1_batch(const api_env *env, const char *body, size_t len, api_reply *reply)
 {
-    json_doc doc;
-    jbuf jb;
-    api_err err;
-    api_code code;
-    const json_node *requests = NULL;
+    v1_body b = {body, len, NULL};
+    return v1_batch(env, &b, reply);
+}
 
-    memset(reply, 0, sizeof *reply);
-    memset(&doc, 0, sizeof doc);
-    jbuf_init(&jb, 0);
-    if ((code = parse_object_body(body, len, &doc, &err)) != API_OK)
-        goto cleanup;
-    if ((code = batch_requests(&doc.root, &requests, &err)) != API_OK ||
-        (code = batch_admit(env, &doc, requests, reply, &err)) != API_OK || reply->deferred)
-        goto cleanup;
-    jbuf_puts(&jb, "{\"responses\":[");
-    for (size_t i = 0; i < requests->u.arr.count; i++) {
-        if (i)
-            jbuf_putc(&jb, ',');
-        if (batch_one(env, &doc, &requests->u.arr.items[i], &jb, &reply->elements) ==
-            API_ERR_TIMEOUT) {
-            code = request_timeout(&err);
-            goto cleanup;
-        }
-    }
-    jbuf_puts(&jb, "]}");
-cleanup:
-    if (!reply->deferred)
-        code = code == API_OK ? api_reply_json(reply, &jb)
-                              : api_err_reply(reply, API_STYLE_V1, &err);
-    jbuf_release(&jb);
-    json_doc_release(&doc);
-    return code;
+api_code api_v1_batch_stream(const api_env *env, json_stream *body, api_reply *reply)
+{
+    v1_body b = {NULL, 0, body};
+    return v1_batch(env, &b, reply);
 }

@@ -26,7 +26,7 @@ static const loss_desc *find_model(const char *name, size_t len, api_reply *repl
 }
 
 /* A JSON reply of jb's bytes, or a v2 out-of-memory error when building it failed. */
-static api_code reply_json(api_reply *reply, jbuf *jb, const char *loss)
+static api_code reply_json(api_reply *reply, jbuf *jb, const loss_desc *desc)
 {
     memset(reply, 0, sizeof *reply);
     if (jbuf_take(jb, &reply->body, &reply->len) != 0)
@@ -35,7 +35,7 @@ static api_code reply_json(api_reply *reply, jbuf *jb, const char *loss)
     reply->status = 200;
     reply->content_type = "application/json";
     reply->code = API_OK;
-    reply->loss = loss;
+    reply->desc = desc;
     return API_OK;
 }
 
@@ -61,7 +61,7 @@ api_code api_v2_model_ready(const char *name, size_t name_len, api_reply *reply)
     jbuf_puts(&jb, "{\"name\":");
     jbuf_cstring(&jb, desc->name);
     jbuf_puts(&jb, ",\"ready\":true}");
-    return reply_json(reply, &jb, desc->name);
+    return reply_json(reply, &jb, desc);
 }
 
 /* ---- model metadata ---- */
@@ -171,7 +171,7 @@ api_code api_v2_model_metadata(const char *name, size_t name_len, api_reply *rep
     jbuf_puts(&jb, "],\"outputs\":[");
     write_outputs_meta(&jb, desc);
     jbuf_puts(&jb, "]}");
-    return reply_json(reply, &jb, desc->name);
+    return reply_json(reply, &jb, desc);
 }
 
 /* ---- infer ---- */
@@ -196,21 +196,25 @@ api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, con
         v2_request_release(&req);
         return API_OK;
     }
+    if (api_reserve_call(env, len + v2_request_memory(&req), &req.call, &err) != API_OK)
+        goto fail;
     req.call.cancelled = env->cancelled;
     req.call.cancel_arg = env->cancel_arg;
     if (loss_compute(&req.call, env->workers, &res, &lerr) != LOSS_OK) {
         api_err_from_loss(&err, &lerr);
         goto fail;
     }
-    if (v2_encode(&req, &res, reply, &err) != API_OK)
+    if (v2_encode(&req, &res, env->stream, reply, &err) != API_OK)
         goto fail;
     loss_result_release(&res);
     v2_request_release(&req);
+    api_reply_count(reply, desc, reply->status, reply->elements);
     return API_OK;
 fail:
     loss_result_release(&res);
     v2_request_release(&req);
     api_err_reply(reply, API_STYLE_V2, &err);
-    reply->loss = desc->name;
+    reply->desc = desc;
+    api_reply_count(reply, desc, reply->status, 0);
     return reply->code;
 }

@@ -47,11 +47,16 @@ api_code v2_decode(v2_request *req, const loss_desc *desc, const char *body, siz
 /* Frees what a decoded request owns. Accepts a zeroed or failed request. */
 void v2_request_release(v2_request *req);
 
+/* Bytes a decoded request holds besides the body: its document and copied inputs. */
+size_t v2_request_memory(const v2_request *req);
+
 /* Fills reply with the OIP response for req's outputs from result: JSON, or the JSON header
  * followed by the binary outputs (reply->binary, reply->inference_header_len) when any output
- * is binary. The reply owns its body (api_reply_release). Returns API_OK, or API_ERR_NOMEM
- * with err filled and reply untouched. */
-api_code v2_encode(const v2_request *req, const loss_result *result, api_reply *reply,
+ * is binary. Binary outputs are not copied: the reply keeps *result (moved out, zeroed) and
+ * sends its tensors' own bytes; with `stream`, large JSON data prints as it is sent. The
+ * reply owns its body (api_reply_release). Returns API_OK, or API_ERR_NOMEM with err filled
+ * and reply untouched (*result then still the caller's). */
+api_code v2_encode(const v2_request *req, loss_result *result, int stream, api_reply *reply,
                    api_err *err);
 
 /* The wire name of output `out` of desc ("loss", "loss_real", "grad_predictions") into buf

@@ -571,7 +571,8 @@ static api_code parse_header(v2_request *req, const char *body, size_t json_len,
                              api_err *err)
 {
     json_error jerr;
-    json_status st = json_doc_parse(&req->doc, body, json_len, NULL, &jerr);
+    json_limits lim = {.max_nodes = 0, .max_memory = json_request_cap(json_len)};
+    json_status st = json_doc_parse(&req->doc, body, json_len, &lim, &jerr);
     if (st == JSON_OK)
         return API_OK;
     if (st == JSON_ERR_NOMEM)
@@ -656,4 +657,13 @@ void v2_request_release(v2_request *req)
     json_doc_release(&req->doc);
     req->desc = NULL;
     req->n_outputs = 0;
+}
+
+size_t v2_request_memory(const v2_request *req)
+{
+    size_t n = req->doc.mem.used_bytes;
+    for (size_t i = 0; i < LOSS_MAX_INPUTS; i++)
+        if (req->owned[i].owned)
+            n += req->owned[i].count * tensor_type_size(req->owned[i].type);
+    return n;
 }

@@ -1,10 +1,12 @@
 /* v2_encode: loss_result -> OIP infer response. Outputs come in the order the request
  * resolved; each is JSON "data" or, when binary, a binary_data_size parameter whose bytes
  * follow the JSON header in the same order. Numbers keep the compute dtype: float32 results
- * are printed and sent as float32 exactly. */
+ * are printed and sent as float32 exactly. The binary tail is the result's own memory (the
+ * reply keeps the result), and large JSON data prints as it is sent. */
 #include <string.h>
 
 #include "mem.h"
+#include "stream.h"
 #include "v2.h"
 
 /* Storage for a reduced loss value in either dtype. */
@@ -48,22 +50,12 @@ static void write_shape(jbuf *jb, const tensor *t)
     jbuf_putc(jb, ']');
 }
 
-static void write_data(jbuf *jb, const tensor *t)
+/* Writes one output entry; returns 1 when s borrows t's data for later printing. */
+static int write_output(api_stream *s, const loss_desc *desc, const v2_output *out,
+                        const tensor *t, unsigned flags)
 {
-    jbuf_putc(jb, '[');
-    for (size_t i = 0; i < t->count; i++) {
-        if (i)
-            jbuf_putc(jb, ',');
-        if (t->type == TENSOR_F32)
-            jbuf_float(jb, ((const float *)t->data)[i]);
-        else
-            jbuf_double(jb, ((const double *)t->data)[i]);
-    }
-    jbuf_putc(jb, ']');
-}
-
-static void write_output(jbuf *jb, const loss_desc *desc, const v2_output *out, const tensor *t)
-{
+    jbuf *jb = api_stream_text(s);
+    int lazy = 0;
     char name[80];
     v2_output_name(desc, out, name, sizeof name);
     jbuf_puts(jb, "{\"name\":");
@@ -78,9 +70,10 @@ static void write_output(jbuf *jb, const loss_desc *desc, const v2_output *out, 
         jbuf_puts(jb, "}}");
     } else {
         jbuf_puts(jb, ",\"data\":");
-        write_data(jb, t);
+        lazy = api_stream_tensor(s, t, flags);
         jbuf_putc(jb, '}');
     }
+    return lazy;
 }
 
 /* model_name, model_version, id, parameters: everything before "outputs". */
@@ -102,8 +95,10 @@ static void write_head(jbuf *jb, const v2_request *req, const loss_result *res)
     jbuf_putc(jb, '}');
 }
 
-/* Appends the binary outputs' bytes, in output order, after the JSON header. */
-static void write_tail(jbuf *jb, const v2_request *req, const loss_result *res)
+/* Appends the binary outputs' bytes, in output order, after the JSON header: the result's
+ * own tensors are borrowed (the stream keeps the result); a reduced loss value, which lives
+ * on the caller's stack, is copied. */
+static void write_tail(api_stream *s, const v2_request *req, const loss_result *res)
 {
     for (size_t k = 0; k < req->n_outputs; k++) {
         v2_scalar scalar;
@@ -112,43 +107,70 @@ static void write_tail(jbuf *jb, const v2_request *req, const loss_result *res)
             continue;
         tensor t = output_tensor(req, res, out, &scalar);
         /* The result's own tensors were allocated, so their byte size cannot overflow. */
-        if (t.count != 0)
-            jbuf_put(jb, t.data, t.count * tensor_type_size(t.type));
+        size_t bytes = t.count * tensor_type_size(t.type);
+        if (t.data == (void *)&scalar)
+            jbuf_put(api_stream_text(s), t.data, bytes);
+        else
+            api_stream_bytes(s, t.data, bytes);
     }
 }
 
-api_code v2_encode(const v2_request *req, const loss_result *res, api_reply *reply, api_err *err)
+static int any_binary(const v2_request *req)
 {
-    jbuf jb;
-    int binary = 0;
-    jbuf_init(&jb, 256);
-    write_head(&jb, req, res);
-    jbuf_puts(&jb, ",\"outputs\":[");
+    for (size_t k = 0; k < req->n_outputs; k++)
+        if (req->outputs[k].binary)
+            return 1;
+    return 0;
+}
+
+/* The JSON header; with a binary tail its JSON data is printed now, as the header's length
+ * must be known. Returns 1 when the stream borrows the result's tensors. */
+static int write_json(api_stream *s, const v2_request *req, const loss_result *res, int binary)
+{
+    jbuf *jb = api_stream_text(s);
+    int lazy = 0;
+    write_head(jb, req, res);
+    jbuf_puts(jb, ",\"outputs\":[");
     for (size_t k = 0; k < req->n_outputs; k++) {
         v2_scalar scalar;
         tensor t = output_tensor(req, res, &req->outputs[k], &scalar);
         if (k)
-            jbuf_putc(&jb, ',');
-        write_output(&jb, req->desc, &req->outputs[k], &t);
-        binary |= req->outputs[k].binary;
+            jbuf_putc(jb, ',');
+        lazy |= write_output(s, req->desc, &req->outputs[k], &t,
+                             API_TENSOR_FLAT | (binary ? API_TENSOR_NOW : 0));
     }
-    jbuf_puts(&jb, "]}");
-    size_t header_len = jb.len;
-    if (binary)
-        write_tail(&jb, req, res);
-    char *body;
-    size_t len;
-    if (jbuf_take(&jb, &body, &len) != 0)
+    jbuf_puts(jb, "]}");
+    return lazy;
+}
+
+api_code v2_encode(const v2_request *req, loss_result *res, int stream, api_reply *reply,
+                   api_err *err)
+{
+    api_stream *s = api_stream_new();
+    int binary = any_binary(req), lazy;
+    if (s == NULL)
         return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory writing the response");
-    memset(reply, 0, sizeof *reply);
+    lazy = write_json(s, req, res, binary);
+    size_t header_len = api_stream_text(s)->len;
+    if (binary)
+        write_tail(s, req, res);
+    size_t elements = res->elements;
+    /* The tail and lazy data borrow the result: the stream keeps it (moved out of *res). */
+    if ((binary || lazy) && api_stream_keep(s, res) != 0) {
+        api_stream_free(s);
+        return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory writing the response");
+    }
+    api_reply tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (api_stream_finish(s, &tmp, !stream && !binary) != API_OK)
+        return api_err_set(err, API_ERR_NOMEM, NULL, "out of memory writing the response");
+    *reply = tmp;
     reply->status = 200;
     reply->content_type = binary ? "application/octet-stream" : "application/json";
-    reply->body = body;
-    reply->len = len;
     reply->binary = binary;
     reply->inference_header_len = binary ? header_len : 0;
     reply->code = API_OK;
-    reply->loss = req->desc->name;
-    reply->elements = res->elements;
+    reply->desc = req->desc;
+    reply->elements = elements;
     return API_OK;
 }

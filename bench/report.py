@@ -338,7 +338,8 @@ def memory_rows(out):
     for r in read_tsv(out, "memory.tsv"):
         if len(r) >= 6:
             kind, n = r[1], int(float(r[2]))
-            dsize = 8 if kind == "json" else 4  # JSON computes in float64, the /v2 case is FP32
+            # JSON computes in float64, the /v2 case is FP32 ("_before": an older build)
+            dsize = 8 if kind.startswith("json") else 4
             rows.append({"kind": kind, "n": n, "body": int(r[3]), "base_kb": int(r[4]),
                          "peak_kb": int(r[5]), "tensor": 3 * n * dsize})
     return rows
@@ -499,11 +500,13 @@ def section_memory(mem):
         body.append((r["kind"], fmt_n(r["n"]), f"{r['body'] / 1e6:.2f}", f"{r['tensor'] / 1e6:.2f}",
                      f"{r['base_kb'] / 1024:.1f}", f"{r['peak_kb'] / 1024:.1f}",
                      fmt(ratio(extra, r["tensor"])), fmt(ratio(extra, r["body"]))))
-    slopes = ", ".join(f"{k}: {memory_slope(mem, k):.2f}" for k in ("json", "v2")
+    kinds = ("json", "v2", "json_before", "v2_before")
+    slopes = ", ".join(f"{k}: {memory_slope(mem, k):.2f}" for k in kinds
                        if not math.isnan(memory_slope(mem, k)))
     return ("A fresh lossd per row; three identical requests; VmHWM from /proc. Tensor bytes = "
             "the two inputs and the gradient in the compute dtype (float64 for JSON, FP32 for "
-            "/v2). Slope between the two largest sizes (peak bytes per tensor byte): " +
+            "/v2); `_before` rows are an older build measured in the same run (`--before`). "
+            "Slope between the two largest sizes (peak bytes per tensor byte): " +
             slopes + ".\n\n" +
             table(["API", "N", "body MB", "tensor MB", "idle peak MiB", "peak MiB",
                    "(peak - idle) / tensor bytes", "(peak - idle) / body bytes"], body))
@@ -608,13 +611,16 @@ def plot_large(lg, path):
 def plot_memory(mem, path):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     top = 0
-    for kind, col in (("json", "C0"), ("v2", "C2")):
+    for kind, col in (("json", "C0"), ("v2", "C2"), ("json_before", "C0"), ("v2_before", "C2")):
         rs = sorted((r for r in mem if r["kind"] == kind), key=lambda r: r["n"])
         rs = [r for r in rs if r["peak_kb"] > r["base_kb"]]
         if rs:
+            name = "/v1 JSON" if kind.startswith("json") else "/v2 binary FP32"
+            before = kind.endswith("_before")
             ax.plot([r["tensor"] / 2**20 for r in rs],
-                    [(r["peak_kb"] - r["base_kb"]) / 1024 for r in rs], "-o", color=col,
-                    label=f"{'/v1 JSON' if kind == 'json' else '/v2 binary FP32'}: peak - idle")
+                    [(r["peak_kb"] - r["base_kb"]) / 1024 for r in rs], "--o" if before else "-o",
+                    color=col, alpha=0.5 if before else 1,
+                    label=f"{name}{' (before)' if before else ''}: peak - idle")
             top = max(top, max(r["tensor"] for r in rs) / 2**20)
     if top:
         xs = [top / 1000, top]

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh: lossd's benchmarks, every comparison measured side by side in one run.
-#   bench/run.sh [--quick] [--kernel-targets] [--only LIST] [--http-servers LIST] [--out DIR]
-#                [--no-publish] [--no-pin] BUILD_DIR
+#   bench/run.sh [--quick] [--kernel-targets] [--only LIST] [--http-servers LIST]
+#                [--before OLD_BUILD] [--out DIR] [--no-publish] [--no-pin] BUILD_DIR
 # --only takes a comma-separated subset of: kernels,torch,json,http,large,memory,clients
-# (default all; `--only http` is the small-request section alone, about 3 minutes).
-# --http-servers limits that section to some of lossd,nginx,nginx_same,fastapi,fastapi_plain.
+# (default all; a subset is never published; `--only http` is the small-request section
+# alone, about 3 minutes). --http-servers limits that section to some of
+# lossd,nginx,nginx_same,fastapi,fastapi_plain. --before also measures OLD_BUILD/lossd in the
+# memory section, in the same run (rows "json_before", "v2_before").
 # --kernel-targets: the kernel and torch sections at the kernel targets' points only (float32,
 # N=1e6 and 1e7, 1 thread, every case; a few minutes): bench/run.sh --kernel-targets build
 # Results are TSV files in DIR (default bench/out), then bench/report.py writes
@@ -24,18 +26,20 @@ ALL=kernels,torch,json,http,large,memory,clients
 ONLY=$ALL
 HTTP_SERVERS=lossd,nginx,nginx_same,fastapi,fastapi_plain
 TARGETS=0
+BEFORE=
 OUT=$HERE/out
 PUBLISH=1
 PIN=1
 BUILD=
 
-usage() { sed -n '2,14p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --kernel-targets) TARGETS=1; ONLY=kernels,torch; PUBLISH=0 ;;
     --only) ONLY=$2; shift ;;
     --http-servers) HTTP_SERVERS=$2; shift ;;
+    --before) BEFORE=$(cd "$2" && pwd); shift ;;
     --out) OUT=$2; shift ;;
     --no-publish) PUBLISH=0 ;;
     --no-pin) PIN=0 ;;
@@ -51,8 +55,12 @@ BUILD=$(cd "$BUILD" && pwd)
 [ "$ONLY" = "$ALL" ] || PUBLISH=0 # a partial run never replaces the published full one
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
-"$ROOT/scripts/ensure-packages.sh" wrk nginx curl python3-matplotlib python3-numpy \
-  python3-torch python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+PKGS=(curl python3-matplotlib python3-numpy)
+if wants kernels || wants torch || wants json || wants http || wants large || wants clients; then
+  PKGS+=(wrk nginx python3-torch python3-fastapi python3-uvicorn python3-uvloop
+    python3-httptools)
+fi
+"$ROOT/scripts/ensure-packages.sh" "${PKGS[@]}"
 
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/lossd-bench.XXXXXX)
@@ -382,14 +390,16 @@ run_large() {
 # ---- 4. memory: lossd's peak RSS after requests of growing size, a fresh daemon per size ----
 vm_hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
-memory_case() { # N KIND(json|v2)
-  local n=$1 kind=$2 port body hdr="" ctype=application/json path=/v1/loss/mse base peak
+memory_case() { # N KIND(json|v2) [BUILD label-suffix]
+  local n=$1 kind=$2 build=${3:-$BUILD} suffix=${4:-} port body hdr="" ctype=application/json
+  local path=/v1/loss/mse base peak
   port=$(free_port)
   body=$TMP/mem.$kind
   if [ "$kind" = json ]; then "$PY" "$HERE/gen_body.py" json "$n" "$body"; else
     hdr=$("$PY" "$HERE/gen_body.py" v2 "$n" FP32 "$body")
     ctype=application/octet-stream path=/v2/models/mse/infer; fi
   lossd_cmd "$port"
+  LOSSD_CMD[0]=$build/lossd
   start lossd "${LOSSD_CMD[@]}"
   wait_http "http://127.0.0.1:$port/healthz" || { stop "$SERVER_PID"; return; }
   base=$(vm_hwm_kb "$SERVER_PID")
@@ -398,8 +408,8 @@ memory_case() { # N KIND(json|v2)
     check_reply "http://127.0.0.1:$port$path" "$body" "$ctype" "$hdr" || { ok=0; break; }
   done
   peak=$(vm_hwm_kb "$SERVER_PID")
-  [ "$ok" = 1 ] && printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$(stat -c %s "$body")" \
-    "$base" "$peak" >>"$OUT/memory.tsv"
+  [ "$ok" = 1 ] && printf 'memory\t%s\t%s\t%s\t%s\t%s\n' "$kind$suffix" "$n" \
+    "$(stat -c %s "$body")" "$base" "$peak" >>"$OUT/memory.tsv"
   stop "$SERVER_PID"
 }
 
@@ -412,6 +422,10 @@ run_memory() {
     for n in $sizes; do
       log "memory: $kind n=$n"
       memory_case "$n" "$kind"
+      if [ -n "$BEFORE" ] && [ -x "$BEFORE/lossd" ]; then
+        log "memory: $kind n=$n (before: $BEFORE)"
+        memory_case "$n" "$kind" "$BEFORE" _before
+      fi
     done
   done
   section_load memory

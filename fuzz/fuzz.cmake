@@ -62,3 +62,13 @@ target_link_options(fuzz_loss_cost PRIVATE -fsanitize=fuzzer,address,undefined
                     -fno-sanitize-recover=all)
 target_link_libraries(fuzz_loss_cost PRIVATE lossd_core)
 lossd_strict(fuzz_loss_cost)
+
+# The incremental JSON parser fed in random pieces against the one-shot parse.
+#   build-fuzz/fuzz_json_stream -max_total_time=60 fuzz/corpus-run fuzz/corpus/json_stream
+add_executable(fuzz_json_stream fuzz/fuzz_json_stream.c)
+target_compile_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_json_stream PRIVATE lossd_api)
+lossd_strict(fuzz_json_stream)

@@ -29,6 +29,9 @@ typedef struct {
     size_t max_conn_per_ip; /* concurrent connections from one client address (0: no cap) */
     size_t admin_port;      /* health and metrics listener; CONFIG_NO_PORT: none */
     const char *tls_priority; /* GnuTLS priority string */
+    size_t max_memory;     /* memory budget in bytes; 0 until the daemon sets the default */
+    size_t cache_max;      /* bytes the tensor buffer cache may keep resident */
+    size_t idle_trim;      /* seconds idle before memory is handed back (0: never) */
     const char *api_key;   /* NULL: no authentication */
     const char *tls_cert;  /* PEM file paths; both or neither */
     const char *tls_key;

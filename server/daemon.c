@@ -15,22 +15,27 @@
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "admit.h"
+#include "budget.h"
 #include "conn_guard.h"
 #include "core.h"
 #include "framing.h"
 #include "listener.h"
 #include "log.h"
+#include "loss_registry.h"
 #include "mem.h"
 #include "metrics.h"
 #include "pool.h"
 #include "request.h"
 #include "routes.h"
+#include "trim.h"
 
 #ifndef LOSSD_VERSION
 #define LOSSD_VERSION "unknown"
@@ -58,6 +63,8 @@ struct lossd_daemon {
     listener *listener;
     pool *workers;
     metrics *metrics;
+    budget *budget;
+    trimmer *trimmer;
     api_env env;
     char *tls_cert, *tls_key; /* PEM contents */
     unsigned port, admin_port;
@@ -78,7 +85,7 @@ typedef struct {
     int fd;    /* the connection's socket, the conn_guard's key */
     int admin; /* came in on the admin port */
     int close; /* answer with "Connection: close" (a framing error) */
-    api_env env; /* the daemon's, with this request's cancel hook */
+    api_env env; /* the daemon's, with this request's cancel and budget hooks */
     const route *route;
     char method[16];
     char *path;       /* owned copy of the URL path */
@@ -87,6 +94,8 @@ typedef struct {
     char *header_len; /* owned copy of Inference-Header-Content-Length, or NULL */
     char id[REQUEST_ID_MAX + 1];
     request_body body;
+    admit adm;   /* its memory reservation, and the /v1 body's parser */
+    int streamed; /* the body is parsed as it arrives (a large /v1 JSON body), never held */
     api_reply reply;
     int answered;    /* reply is final: send it on the next chance */
     int job;         /* a job was submitted (the connection was suspended) */
@@ -169,8 +178,37 @@ static int add_reply_headers(const conn_request *r, struct MHD_Response *resp)
     return rc | add_cors(r->d, resp, rep->status == 204 && rep->allow != NULL);
 }
 
-/* Queues r->reply. The body stays owned by r (freed in on_completed, after MHD is done with
- * it), hence MHD_RESPMEM_PERSISTENT. */
+/* MHD asks for the next bytes of a streamed body (on the connection's thread). */
+static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    conn_request *r = cls;
+    size_t n = api_reply_read(&r->reply, buf, max);
+    (void)pos;
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* The response for r->reply: one buffer; pieces already in memory sent as they are (a /v2
+ * binary tail straight from the result tensors); or printed chunk by chunk as the socket
+ * takes them. The memory stays owned by r (freed in on_completed, after MHD is done). */
+static struct MHD_Response *make_response(conn_request *r)
+{
+    api_piece pieces[2 + 2 * 8];
+    struct MHD_IoVec iov[sizeof pieces / sizeof pieces[0]];
+    if (r->reply.stream == NULL)
+        return MHD_create_response_from_buffer(r->reply.len, r->reply.body,
+                                               MHD_RESPMEM_PERSISTENT);
+    size_t n = api_reply_pieces(&r->reply, pieces, sizeof pieces / sizeof pieces[0]);
+    if (n == 0)
+        return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_body, r, NULL);
+    for (size_t i = 0; i < n; i++) {
+        iov[i].iov_base = pieces[i].ptr;
+        iov[i].iov_len = pieces[i].len;
+        r->reply.len += pieces[i].len;
+    }
+    return MHD_create_response_from_iovec(iov, (unsigned)n, NULL, NULL);
+}
+
+/* Queues r->reply. */
 static enum MHD_Result send_reply(conn_request *r)
 {
     struct MHD_Response *resp;
@@ -179,7 +217,7 @@ static enum MHD_Result send_reply(conn_request *r)
         r->reply = (api_reply){.status = 0};
         api_error_reply(&r->reply, style_of(r), API_ERR_INTERNAL, NULL, "no reply was built");
     }
-    resp = MHD_create_response_from_buffer(r->reply.len, r->reply.body, MHD_RESPMEM_PERSISTENT);
+    resp = make_response(r);
     enum MHD_Result ret;
     if (resp == NULL)
         return MHD_NO;
@@ -247,6 +285,43 @@ static void answer_unrouted(conn_request *r, route_status st, unsigned allowed)
     r->reply.allow = routes_allow(allowed);
 }
 
+/* Answers a refusal by the memory budget (reply and metrics). */
+static void memory_refused(conn_request *r, api_code code, const char *message)
+{
+    fail(r, code, message);
+    metrics_reject(r->d->metrics, code == API_ERR_OVERLOADED ? METRICS_REJECT_MEMORY
+                                                             : METRICS_REJECT_MEMORY_LIMIT);
+}
+
+/* Reserves the request's worst case before its body is read (503 or 413 now if the budget
+ * cannot take it) and starts the parser of a body read as it arrives. */
+static void admit_upload(conn_request *r, int chunked, size_t declared)
+{
+    size_t json_len = declared;
+    if (r->header_len && request_parse_length(r->header_len, &json_len) != 0)
+        json_len = declared; /* malformed: refused later; count it all as JSON meanwhile */
+    /* A small body is held and parsed whole, so that a handler deferred off the I/O thread
+     * (api_cost_defer) can parse it again on a worker. */
+    r->streamed = (r->route->flags & ROUTE_STREAM) && (chunked || declared > r->d->cfg->inline_max);
+    api_code c = admit_begin(&r->adm, r->d->budget,
+                             r->streamed ? BUDGET_BODY_STREAMED_JSON : BUDGET_BODY_BUFFERED,
+                             chunked, declared, json_len < declared ? json_len : declared,
+                             r->d->cfg->max_body);
+    if (c != API_OK)
+        memory_refused(r, c, r->adm.message);
+}
+
+/* One chunk of the body: kept (buffered routes) or parsed and counted (streamed ones). */
+static void take_chunk(conn_request *r, const char *data, size_t n)
+{
+    if (r->streamed)
+        request_body_skip(&r->body, n);
+    else
+        request_body_append(&r->body, data, n);
+    if (!r->body.too_big)
+        (void)admit_chunk(&r->adm, data, n);
+}
+
 /* Checks a body route's headers; copies what the job needs. */
 static void check_upload(conn_request *r)
 {
@@ -275,6 +350,7 @@ static void check_upload(conn_request *r)
         snprintf(msg, sizeof msg, "request body of %.24s bytes exceeds the limit of %zu bytes", cl,
                  d->cfg->max_body);
         fail(r, API_ERR_PAYLOAD_TOO_LARGE, msg);
+        metrics_reject(d->metrics, METRICS_REJECT_BODY_LIMIT);
         return;
     }
     if (ihcl && (r->header_len = mem_strndup(ihcl, strlen(ihcl))) == NULL) {
@@ -285,6 +361,7 @@ static void check_upload(conn_request *r)
     if (r->header_len && request_parse_length(r->header_len, &align_at) != 0)
         align_at = 0; /* malformed: the api layer refuses it; alignment is moot */
     request_body_init(&r->body, declared, d->cfg->max_body, align_at);
+    admit_upload(r, cl == NULL, declared);
 }
 
 static void decide(conn_request *r)
@@ -351,6 +428,8 @@ static conn_request *request_new(const mhd_side *side, struct MHD_Connection *c,
     r->env.cancelled = request_cancelled;
     r->env.cancel_arg = r;
     r->deadline_ns = UINT64_MAX;
+    r->env.reserve = admit_reserve;
+    r->env.budget_ctx = &r->adm;
     r->start_ns = now_ns();
     snprintf(r->method, sizeof r->method, "%s", method);
     if (request_id_sanitise(header(c, "X-Request-Id"), r->id) == 0)
@@ -361,6 +440,7 @@ static conn_request *request_new(const mhd_side *side, struct MHD_Connection *c,
 
 static void request_free(conn_request *r)
 {
+    admit_end(&r->adm);
     request_body_release(&r->body);
     api_reply_release(&r->reply);
     mem_free(r->header_len);
@@ -403,18 +483,33 @@ static enum MHD_Result first_call(const mhd_side *side, struct MHD_Connection *c
 
 /* ---- final call and compute jobs ---- */
 
+/* The /metrics gauges, read at scrape time (route_call.read_gauges). */
+static void read_gauges(void *ctx, metrics_gauges *g)
+{
+    lossd_daemon *d = ctx;
+    *g = (metrics_gauges){.queue_depth = pool_queue_depth(d->workers),
+                          .in_flight = atomic_load(&d->in_flight),
+                          .memory_budget = budget_total(d->budget),
+                          .memory_reserved = budget_reserved(d->budget),
+                          .memory_cache = mem_cache_bytes(),
+                          .conns_open = conn_guard_count(d->guard),
+                          .conns_refused = d->listener ? listener_refused(d->listener) : 0,
+                          .conns_cut = conn_guard_cut(d->guard)};
+}
+
 static route_call call_of(conn_request *r)
 {
     return (route_call){.env = &r->env,
                         .state = (serve_state)atomic_load(&r->d->state),
                         .metrics = r->d->metrics,
-                        .queue_depth = pool_queue_depth(r->d->workers),
-                        .in_flight = atomic_load(&r->d->in_flight),
+                        .read_gauges = read_gauges,
+                        .gauges_ctx = r->d,
                         .name = r->name,
                         .name_len = r->name_len,
                         .body = r->body.data ? r->body.data : "",
                         .len = r->body.len,
-                        .header_len = r->header_len};
+                        .header_len = r->header_len,
+                        .json = r->adm.json};
 }
 
 /* Runs the route's handler (deferred: the reply stays empty and reply.deferred set). A
@@ -466,6 +561,7 @@ static enum MHD_Result submit_job(conn_request *r)
     MHD_suspend_connection(r->conn);
     if (pool_submit(d->workers, run_job, r) != 0) {
         fail(r, API_ERR_OVERLOADED, "the work queue is full; retry later");
+        metrics_reject(d->metrics, METRICS_REJECT_QUEUE_FULL);
         atomic_store_explicit(&r->done, 1, memory_order_release);
         MHD_resume_connection(r->conn);
         atomic_fetch_sub(&d->jobs, 1);
@@ -498,12 +594,17 @@ static enum MHD_Result final_call(conn_request *r)
         fail(r, API_ERR_NOMEM, "out of memory while reading the request body");
         return send_reply(r);
     }
+    if (r->adm.refused != API_OK) { /* the budget could not follow the body as it came */
+        memory_refused(r, r->adm.refused, r->adm.message);
+        return send_reply(r);
+    }
     /* The deadline covers the wait for a worker and the computation. */
     r->deadline_ns = now_ns() + (uint64_t)r->d->cfg->job_timeout * 1000000000u;
     /* A small, cheap request is cheaper to compute here than to hand over: suspend, queue,
      * wake a worker and resume cost more than the loss itself (2-3x fewer requests/s
-     * measured). Its cost decides, not its size: a heavier one comes back deferred. */
-    if (r->body.len <= r->d->cfg->inline_max) {
+     * measured). Its cost decides, not its size: a heavier one comes back deferred. A body
+     * parsed as it arrived (streamed) is never small: it goes to a worker. */
+    if (!r->streamed && r->body.received <= r->d->cfg->inline_max) {
         run_handler(r, INLINE_MAX_WORK);
         if (!r->reply.deferred)
             return send_reply(r);
@@ -523,7 +624,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return first_call(cls, conn, url, method, con_cls);
     if (*upload_data_size > 0) {
         conn_guard_body(r->d->guard, r->fd, *upload_data_size);
-        request_body_append(&r->body, upload_data, *upload_data_size);
+        take_chunk(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         /* An over-limit body is drained so the client can read its 413, but not forever:
          * past twice the limit (plus 1 MiB) the connection is closed instead. */
@@ -555,15 +656,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                    .bytes_out = r->status ? r->reply.len : 0,
                                    .micros = ns / 1000,
                                    .request_id = r->id,
-                                   .loss = r->reply.loss,
+                                   .loss = r->reply.desc ? r->reply.desc->name : NULL,
                                    .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK});
     if (r->status != 0)
-        metrics_record(d->metrics, &(metrics_sample){.loss = r->reply.loss,
+        metrics_record(d->metrics, &(metrics_sample){.route = r->route ? r->route->pattern : NULL,
                                                      .status = r->status,
                                                      .seconds = (double)ns / 1e9,
                                                      .bytes_in = r->body.received,
                                                      .bytes_out = r->reply.len,
-                                                     .elements = r->reply.elements});
+                                                     .elements = r->reply.elements,
+                                                     .computed = r->reply.computed,
+                                                     .n_computed = r->reply.n_computed});
+    trimmer_touch(d->trimmer);
     request_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->in_flight, 1);
@@ -686,7 +790,9 @@ static struct MHD_Daemon *start_admin_mhd(lossd_daemon *d)
 static void daemon_free(lossd_daemon *d)
 {
     conn_guard_destroy(d->guard);
+    trimmer_stop(d->trimmer);
     pool_destroy(d->workers);
+    budget_destroy(d->budget);
     metrics_destroy(d->metrics);
     mem_free(d->tls_cert);
     mem_free(d->tls_key);
@@ -703,6 +809,22 @@ static conn_guard *guard_for(const server_config *cfg)
     return conn_guard_create(&lim);
 }
 
+/* The memory budget (--max-memory, else the default from the cgroup limit or physical
+ * memory), the buffer cache's cap and the idle trimmer. Logs the figures. */
+static budget *memory_setup(lossd_daemon *d)
+{
+    const server_config *cfg = d->cfg;
+    const char *source = "--max-memory";
+    size_t total = cfg->max_memory;
+    if (total == 0)
+        total = budget_default(getenv("LOSSD_CGROUP_ROOT"), &source);
+    mem_cache_set_limit(cfg->cache_max < total ? cfg->cache_max : total / 4);
+    d->trimmer = trimmer_start(cfg->idle_trim, &d->in_flight);
+    log_msg("info", "memory: budget %zu bytes (%s), buffer cache up to %zu, idle trim %zus",
+            total, source, cfg->cache_max < total ? cfg->cache_max : total / 4, cfg->idle_trim);
+    return budget_create(total);
+}
+
 /* Allocates d and everything but MHD and the sockets. Returns NULL after logging why. */
 static lossd_daemon *daemon_new(const server_config *cfg)
 {
@@ -715,23 +837,25 @@ static lossd_daemon *daemon_new(const server_config *cfg)
     if (getrandom(&d->id_seed, sizeof d->id_seed, 0) != (ssize_t)sizeof d->id_seed)
         d->id_seed = now_ns();
     d->workers = pool_create(cfg->workers, cfg->queue);
+    d->budget = memory_setup(d);
     d->metrics = metrics_create(LOSSD_VERSION, core_isa_name());
     d->guard = guard_for(cfg);
     if (cfg->tls_cert) {
         d->tls_cert = read_pem(cfg->tls_cert);
         d->tls_key = d->tls_cert ? read_pem(cfg->tls_key) : NULL;
     }
-    if (d->workers == NULL || d->metrics == NULL || d->guard == NULL ||
+    if (d->workers == NULL || d->metrics == NULL || d->guard == NULL || d->budget == NULL ||
         (cfg->tls_cert && d->tls_key == NULL)) {
-        log_msg("error", "cannot start: worker pool, metrics, connection guard or TLS set-up "
-                         "failed");
+        log_msg("error", "cannot start: worker pool, metrics, connection guard, memory budget or "
+                         "TLS set-up failed");
         daemon_free(d);
         return NULL;
     }
     d->env = (api_env){.workers = d->workers,
                        .max_elements = 0,
                        .max_work = cfg->max_work,
-                       .max_output = cfg->max_output};
+                       .max_output = cfg->max_output,
+                       .stream = 1};
     return d;
 }
 

@@ -64,6 +64,13 @@ void request_body_append(request_body *b, const char *data, size_t n)
     b->data[b->len] = '\0';
 }
 
+void request_body_skip(request_body *b, size_t n)
+{
+    b->received = b->received > SIZE_MAX - n ? SIZE_MAX : b->received + n;
+    if (b->received > b->limit)
+        b->too_big = 1;
+}
+
 void request_body_release(request_body *b)
 {
     mem_free_aligned(b->base);

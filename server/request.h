@@ -30,6 +30,10 @@ void request_body_init(request_body *b, size_t declared, size_t limit, size_t al
 /* Appends n bytes, or marks the body too_big/nomem and drops them. Never fails. */
 void request_body_append(request_body *b, const char *data, size_t n);
 
+/* Counts n bytes against the limit without keeping them (a body parsed as it arrives);
+ * marks it too_big past the limit. */
+void request_body_skip(request_body *b, size_t n);
+
 /* Frees the buffer (b itself is the caller's). Accepts a zeroed body. */
 void request_body_release(request_body *b);
 

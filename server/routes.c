@@ -41,7 +41,9 @@ static api_code readyz(const route_call *c, api_reply *reply)
 
 static api_code metrics_text(const route_call *c, api_reply *reply)
 {
-    reply->body = metrics_render(c->metrics, c->queue_depth, c->in_flight, &reply->len);
+    metrics_gauges g;
+    c->read_gauges(c->gauges_ctx, &g);
+    reply->body = metrics_render(c->metrics, &g, &reply->len);
     if (reply->body == NULL)
         return api_error_reply(reply, API_STYLE_V1, API_ERR_NOMEM, NULL, "out of memory");
     reply->status = 200;
@@ -77,16 +79,22 @@ static api_code v1_entry(const route_call *c, api_reply *reply)
 
 static api_code v1_loss(const route_call *c, api_reply *reply)
 {
+    if (c->json)
+        return api_v1_loss_stream(c->env, c->name, c->name_len, c->json, reply);
     return api_v1_loss(c->env, c->name, c->name_len, c->body, c->len, reply);
 }
 
 static api_code v1_evaluate(const route_call *c, api_reply *reply)
 {
+    if (c->json)
+        return api_v1_evaluate_stream(c->env, c->json, reply);
     return api_v1_evaluate(c->env, c->body, c->len, reply);
 }
 
 static api_code v1_batch(const route_call *c, api_reply *reply)
 {
+    if (c->json)
+        return api_v1_batch_stream(c->env, c->json, reply);
     return api_v1_batch(c->env, c->body, c->len, reply);
 }
 
@@ -158,9 +166,9 @@ static const route table[] = {
     {ROUTE_GET, "/metrics", ROUTE_ADMIN, metrics_text},
     {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
     {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
-    {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY, v1_loss},
-    {ROUTE_POST, "/v1/evaluate", ROUTE_BODY, v1_evaluate},
-    {ROUTE_POST, "/v1/batch", ROUTE_BODY, v1_batch},
+    {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY | ROUTE_STREAM, v1_loss},
+    {ROUTE_POST, "/v1/evaluate", ROUTE_BODY | ROUTE_STREAM, v1_evaluate},
+    {ROUTE_POST, "/v1/batch", ROUTE_BODY | ROUTE_STREAM, v1_batch},
     {ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live},
     {ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready},
     {ROUTE_GET, "/v2", ROUTE_V2, v2_server},

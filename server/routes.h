@@ -20,7 +20,8 @@ enum {
     ROUTE_BODY = 1u << 1,  /* reads a body and runs on a compute worker */
     ROUTE_V2 = 1u << 2,    /* errors in Open Inference Protocol style */
     ROUTE_BINARY = 1u << 3, /* also accepts application/octet-stream (v2 binary tensors) */
-    ROUTE_ADMIN = 1u << 4   /* also served on the admin port (health, metrics) */
+    ROUTE_ADMIN = 1u << 4,  /* also served on the admin port (health, metrics) */
+    ROUTE_STREAM = 1u << 5  /* a JSON body parsed as it arrives (route_call.json), not held */
 };
 
 /* What a handler gets: the request and the server facts a route answers with. Every pointer
@@ -28,9 +29,9 @@ enum {
 typedef struct {
     const api_env *env;
     serve_state state;   /* when the call began */
-    metrics *metrics;    /* for /metrics, with the two gauges below */
-    size_t queue_depth;  /* compute jobs waiting */
-    size_t in_flight;    /* requests in progress */
+    metrics *metrics;    /* for /metrics, with the gauges read_gauges reads */
+    void (*read_gauges)(void *gauges_ctx, metrics_gauges *out); /* at scrape time */
+    void *gauges_ctx;
     const char *name; /* the "{}" segment, or NULL */
     size_t name_len;
     const char *body; /* ROUTE_BODY: the complete body (NUL-terminated after len bytes) */
@@ -38,6 +39,7 @@ typedef struct {
     const char *header_len; /* Inference-Header-Content-Length, or NULL */
     const char *if_none_match;   /* routes without a body: If-None-Match, or NULL */
     const char *accept_encoding; /* routes without a body: Accept-Encoding, or NULL */
+    struct json_stream *json; /* ROUTE_STREAM: the body, fed whole, not yet finished */
 } route_call;
 
 /* Fills reply (zeroed by the caller) and returns its code. */

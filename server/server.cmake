@@ -1,7 +1,9 @@
 # lossd's HTTP layer (the only code that includes microhttpd.h) and the daemon binary.
 include(server/web/web.cmake)
 add_library(lossd_server STATIC
+  server/admit.c
   server/assets.c
+  server/budget.c
   server/config.c
   server/conn_guard.c
   server/daemon.c
@@ -10,9 +12,11 @@ add_library(lossd_server STATIC
   server/log.c
   server/metrics.c
   server/probe.c
+  server/procstat.c
   server/score.c
   server/request.c
-  server/routes.c)
+  server/routes.c
+  server/trim.c)
 target_include_directories(lossd_server PUBLIC server)
 target_link_libraries(lossd_server PUBLIC lossd_api lossd_core PkgConfig::MHD
   PRIVATE lossd_assets_data ZLIB::ZLIB)

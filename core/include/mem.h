@@ -26,6 +26,26 @@ void mem_release_cache(void);
  * SIZE_MAX when that overflows. For cost estimates that must bound real allocations. */
 size_t mem_aligned_footprint(size_t size);
 
+/* The cache's cap in bytes (default 256 MiB; 0 disables it). Set once at start-up, before
+ * other threads allocate. */
+void mem_cache_set_limit(size_t bytes);
+/* Bytes the cache holds now (freed blocks kept resident for reuse). */
+size_t mem_cache_bytes(void);
+/* Frees cached blocks, oldest first, until at most keep bytes remain. Returns bytes freed. */
+size_t mem_cache_trim(size_t keep);
+
+/* Page-granular anonymous memory that can grow in place or move without copying (mremap):
+ * for buffers whose final size is unknown while they fill, e.g. a JSON array parsed as it
+ * arrives. Pages cost memory only once written. Released mappings of 1 MiB or more are kept
+ * in the cache (their pages already faulted in) and handed out again by mem_map, which may
+ * therefore return more than asked: *size is in/out (asked, then got; always a multiple of
+ * the page size). mem_map returns NULL on failure (or when the fault hook says so);
+ * mem_remap returns the (possibly moved) block with *size updated, or NULL leaving the old
+ * one intact. mem_unmap takes the size mem_map or mem_remap reported. */
+void *mem_map(size_t *size);
+void *mem_remap(void *ptr, size_t old_size, size_t *size);
+void mem_unmap(void *ptr, size_t size);
+
 /* Test hook: after `countdown` more successful allocations, every allocation fails until
  * mem_fail_reset(). countdown < 0 disables. Thread-safe (atomic). */
 void mem_fail_after(long countdown);

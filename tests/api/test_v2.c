@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loss_registry.h"
 #include "mem.h"
 #include "v2_util.h"
 
@@ -56,7 +57,7 @@ Test(v2_infer, worked_example_should_answer_the_exact_bytes)
     cr_assert_eq(memcmp(r.body, expected_header, strlen(expected_header)), 0, "%.*s",
                  (int)r.inference_header_len, r.body);
     cr_assert_eq(memcmp(r.body + r.inference_header_len, expected_tail, sizeof expected_tail), 0);
-    cr_assert_str_eq(r.loss, "mse");
+    cr_assert_str_eq(r.desc->name, "mse");
     api_reply_release(&r);
     v2_body_free(&b);
 }

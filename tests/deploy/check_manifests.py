@@ -150,6 +150,11 @@ def compose_probes(doc, where):
         if not hc or hc.get("disable"):
             continue
         test = hc.get("test")
+        replicas = ((svc.get("deploy") or {}).get("replicas")) or 1
+        check(not (isinstance(test, list) and replicas > 1),
+              "%s: service %s: a list-form healthcheck with %d replicas crashes Debian 12's "
+              "podman-compose 1.0.3 (it pops the list on the first replica); use the string "
+              "form" % (where, name, replicas))
         if isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL"):
             test = test[1:] if test[0] == "CMD" else test[1]
         urls = probe_urls_in_command(test or [])

@@ -167,6 +167,60 @@ static int read_body(http_conn *c, http_response *r, size_t len)
     return 0;
 }
 
+/* Waits until a CRLF-terminated line is buffered from byte `from`; returns the offset just
+ * past it, or 0. */
+static size_t read_line(http_conn *c, size_t from)
+{
+    for (;;) {
+        if (c->buf && c->len > from) {
+            c->buf[c->len] = '\0';
+            char *eol = strstr(c->buf + from, "\r\n");
+            if (eol)
+                return (size_t)(eol - c->buf) + 2;
+        }
+        if (fill(c) <= 0)
+            return 0;
+    }
+}
+
+/* Transfer-Encoding: chunked (large streamed replies): the chunks joined into r->body. */
+static int read_chunked(http_conn *c, http_response *r)
+{
+    size_t len = 0;
+    char *body = NULL;
+    for (;;) {
+        size_t line = read_line(c, 0), size;
+        if (line == 0 || sscanf(c->buf, "%zx", &size) != 1)
+            goto fail;
+        consume(c, line);
+        if (size == 0) {
+            if (read_line(c, 0) != 2) /* no trailers: the empty line ends the body */
+                goto fail;
+            consume(c, 2);
+            break;
+        }
+        while (c->len < size + 2)
+            if (fill(c) <= 0)
+                goto fail;
+        char *grown = realloc(body, len + size + 1);
+        if (grown == NULL)
+            goto fail;
+        body = grown;
+        memcpy(body + len, c->buf, size);
+        len += size;
+        consume(c, size + 2);
+    }
+    r->body = body ? body : malloc(1);
+    if (r->body == NULL)
+        return -1;
+    r->body[len] = '\0';
+    r->body_len = len;
+    return 0;
+fail:
+    free(body);
+    return -1;
+}
+
 /* No Content-Length: the body runs to EOF. */
 static int read_to_eof(http_conn *c, http_response *r)
 {
@@ -200,7 +254,27 @@ int http_read(http_conn *c, http_response *r, int head_only)
         return read_body(c, r, 0);
     if (http_header(r, "Content-Length", value, sizeof value) == 0)
         return read_body(c, r, strtoull(value, NULL, 10));
+    if (http_header(r, "Transfer-Encoding", value, sizeof value) == 0 &&
+        strcasecmp(value, "chunked") == 0)
+        return read_chunked(c, r);
     return read_to_eof(c, r);
+}
+
+int http_await_continue(http_conn *c, http_response *r, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    int status = 0;
+    *r = (http_response){.status = 0};
+    if (c->len == 0 && poll(&pfd, 1, timeout_ms) <= 0)
+        return -1;
+    size_t head_len = read_head(c);
+    if (head_len == 0 || sscanf(c->buf, "HTTP/1.%*1[01] %3d", &status) != 1)
+        return -1;
+    if (status == 100) {
+        consume(c, head_len);
+        return 1;
+    }
+    return http_read(c, r, 0) == 0 ? 0 : -1;
 }
 
 void http_response_free(http_response *r)

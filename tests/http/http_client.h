@@ -1,6 +1,7 @@
 /* http_client: a tiny HTTP/1.1 client over plain sockets and a lossd child-process harness
- * for the HTTP tests (no libcurl). Responses are read strictly by Content-Length (or to EOF
- * when the server closes), so pipelined responses on one connection stay separate. */
+ * for the HTTP tests (no libcurl). Responses are read strictly by Content-Length, chunked
+ * transfer encoding (large streamed replies) or to EOF when the server closes, so pipelined
+ * responses on one connection stay separate. */
 #ifndef LOSSD_TESTS_HTTP_CLIENT_H
 #define LOSSD_TESTS_HTTP_CLIENT_H
 
@@ -71,6 +72,11 @@ int http_send_request(http_conn *c, const char *method, const char *path, const 
  * before a complete response, or a malformed response. */
 int http_read(http_conn *c, http_response *r, int head_only);
 void http_response_free(http_response *r);
+
+/* After sending a head with "Expect: 100-continue": waits up to timeout_ms for the server's
+ * answer. Returns 1 when it says 100 Continue (send the body now), 0 when it answered at once
+ * with a final response (read into r; the body must not be sent), -1 on timeout or error. */
+int http_await_continue(http_conn *c, http_response *r, int timeout_ms);
 
 /* One request on a fresh connection. Returns 0 or -1. */
 int http_do(unsigned port, const char *method, const char *path, const char *headers,

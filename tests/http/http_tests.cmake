@@ -7,7 +7,7 @@ lossd_test(test_server_log SOURCES tests/http/test_server_log.c LIBS lossd_serve
 lossd_test(test_server_framing SOURCES tests/http/test_server_framing.c LIBS lossd_server)
 
 foreach(suite test_http_routes test_http_limits test_http_v1 test_http_v2 test_http_names
-    test_http_cost test_http_conns test_http_framing test_http_lifecycle)
+    test_http_cost test_http_conns test_http_framing test_http_lifecycle test_http_memory)
   lossd_test(${suite} SOURCES tests/http/${suite}.c tests/http/http_client.c LIBS)
   add_dependencies(${suite} lossd)
 endforeach()
@@ -25,3 +25,9 @@ add_dependencies(test_http_web lossd)
 add_test(NAME spec_examples COMMAND /usr/bin/python3
   ${CMAKE_SOURCE_DIR}/tests/web/check_spec_examples.py $<TARGET_FILE:lossd>
   ${CMAKE_SOURCE_DIR}/api/openapi.yaml)
+
+# /metrics through a real Prometheus parser (Debian's python3-prometheus-client), every
+# series documented in docs/operations.md.
+add_test(NAME metrics_prometheus COMMAND /usr/bin/python3
+  ${CMAKE_SOURCE_DIR}/tests/http/check_metrics.py $<TARGET_FILE:lossd>
+  ${CMAKE_SOURCE_DIR}/docs/operations.md)

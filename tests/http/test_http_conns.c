@@ -4,6 +4,8 @@
  * port suffers. */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -151,11 +153,17 @@ Test(http_conns, past_max_connections_a_new_connection_gets_503_not_the_backlog)
     expect_error(&r, 503, "overloaded");
     http_response_free(&r);
     http_close(&c);
-    /* A slot freed is a slot for the next client. */
+    /* A slot freed is a slot for the next client, and the refusal shows in /metrics. */
     http_close(&idle[0]);
     usleep(300000);
     r = get("/healthz");
     cr_expect_eq(r.status, 200);
+    http_response_free(&r);
+    r = get("/metrics");
+    cr_expect_eq(r.status, 200);
+    const char *refused = strstr(r.body, "\nlossd_connections_refused_total ");
+    cr_expect(refused != NULL && strtoul(refused + 33, NULL, 10) >= 1,
+              "the refused connection is counted");
     http_response_free(&r);
     for (int i = 1; i < N; i++)
         http_close(&idle[i]);

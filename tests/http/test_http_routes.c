@@ -203,18 +203,27 @@ Test(http_routes, metrics_expose_prometheus_text)
     srv_start(NULL);
     http_response warm = get("/healthz"), missing = get("/missing");
     /* lossd_start's own /healthz probe + ours. */
-    http_response first = metrics_when("lossd_requests_total{loss=\"none\",status=\"404\"}", 1);
-    /* lossd_start's /healthz, ours, and any /metrics polls answered before this one. */
-    http_response r = metrics_when("lossd_requests_total{loss=\"none\",status=\"200\"}", 2);
-    cr_assert_eq(metric(r.body, "lossd_requests_total{loss=\"none\",status=\"404\"}"), 1);
+    http_response first =
+        metrics_when("lossd_requests_total{route=\"other\",status=\"404\"}", 1);
+    /* lossd_start's /healthz and ours. */
+    http_response r = metrics_when("lossd_requests_total{route=\"/health\",status=\"200\"}", 2);
+    cr_assert_eq(metric(r.body, "lossd_requests_total{route=\"other\",status=\"404\"}"), 1);
     http_response_free(&first);
     cr_assert(strncmp(hdr(&r, "Content-Type"), "text/plain; version=0.0.4", 25) == 0);
     cr_assert(strstr(r.body, "# TYPE lossd_requests_total counter") != NULL);
-    cr_assert_eq(metric(r.body, "lossd_requests_total{loss=\"mse\",status=\"200\"}"), 0,
-                 "every loss's series starts at 0");
+    cr_assert_eq(metric(r.body, "lossd_requests_total{route=\"/v1/loss\",status=\"200\"}"), 0,
+                 "every route's series starts at 0");
+    cr_assert_eq(metric(r.body, "lossd_loss_computations_total{loss=\"mse\",status=\"200\"}"),
+                 0, "every loss's series starts at 0");
     cr_assert(strstr(r.body, "# TYPE lossd_request_duration_seconds histogram") != NULL);
-    cr_assert_geq(metric(r.body, "lossd_request_duration_seconds_bucket{le=\"+Inf\"}"), 3);
-    cr_assert_geq(metric(r.body, "lossd_request_duration_seconds_count"), 3);
+    cr_assert_geq(
+        metric(r.body, "lossd_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"), 2);
+    cr_assert_geq(metric(r.body, "lossd_request_duration_seconds_count{route=\"/metrics\"}"), 1);
+    cr_assert_eq(metric(r.body, "lossd_rejected_total{reason=\"memory\"}"), 0);
+    cr_assert_geq(metric(r.body, "lossd_memory_budget_bytes"), 1);
+    cr_assert_geq(metric(r.body, "process_resident_memory_bytes"), 1 << 20);
+    cr_assert_geq(metric(r.body, "process_open_fds"), 3);
+    cr_assert_geq(metric(r.body, "process_start_time_seconds"), 1e9);
     cr_assert_geq(metric(r.body, "lossd_in_flight"), 1, "the /metrics request itself");
     cr_assert_eq(metric(r.body, "lossd_queue_depth"), 0);
     cr_assert_geq(metric(r.body, "lossd_response_bytes_total"), 30);

@@ -274,11 +274,13 @@ Test(http_v1, computed_requests_are_counted_by_loss_in_metrics)
     cr_assert_eq(a.status, 200);
     http_response m = get("/metrics");
     for (int i = 0;
-         i < 100 && !strstr(m.body, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n"); i++) {
+         i < 100 && !strstr(m.body, "lossd_requests_total{route=\"/v1/loss\",status=\"200\"} 1\n");
+         i++) {
         http_response_free(&m);
         m = get("/metrics");
     }
-    has(&m, "lossd_requests_total{loss=\"mse\",status=\"200\"} 1\n");
+    has(&m, "lossd_requests_total{route=\"/v1/loss\",status=\"200\"} 1\n");
+    has(&m, "lossd_loss_computations_total{loss=\"mse\",status=\"200\"} 1\n");
     const char *el = strstr(m.body, "\nlossd_elements_total ");
     cr_assert(el && strtoull(el + 22, NULL, 10) >= 3, "elements not counted:\n%s", m.body);
     http_response_free(&a);
