@@ -358,9 +358,19 @@ static api_code evaluate_admit(const api_env *env, json_doc *doc, const json_nod
     return API_OK;
 }
 
+/* The parser stores `[]` as an empty packed array of numbers (json_doc.h); the lists of
+ * /v1/evaluate and /v1/batch read it as the empty list it is. */
+static const json_node *as_list(const json_node *n)
+{
+    static const json_node empty = {.kind = JSON_ARRAY};
+    if (n != NULL && n->kind == JSON_PACKED && n->u.packed->rank == 1 && n->u.packed->count == 0)
+        return &empty;
+    return n;
+}
+
 static api_code evaluate_list(const json_doc *doc, const json_node **losses, api_err *err)
 {
-    *losses = json_object_get(&doc->root, "losses", 6);
+    *losses = as_list(json_object_get(&doc->root, "losses", 6));
     if (*losses == NULL)
         return api_err_set(err, API_ERR_MISSING_FIELD, "losses", "losses is required");
     if ((*losses)->kind != JSON_ARRAY)
@@ -480,7 +490,7 @@ static api_code batch_requests(const json_node *root, const json_node **requests
         if (!(m->key_len == 8 && memcmp(m->key, "requests", 8) == 0))
             return unknown_key(err, m, "a batch holds only \"requests\"");
     }
-    *requests = json_object_get(root, "requests", 8);
+    *requests = as_list(json_object_get(root, "requests", 8));
     if (*requests == NULL)
         return api_err_set(err, API_ERR_MISSING_FIELD, "requests", "requests is required");
     if ((*requests)->kind != JSON_ARRAY)

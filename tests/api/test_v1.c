@@ -292,6 +292,24 @@ Test(v1_batch, items_should_succeed_or_fail_alone)
     api_call_free(&c);
 }
 
+Test(v1_evaluate, an_empty_list_should_answer_empty_results)
+{
+    api_call c = post_evaluate("{\"predictions\": [1], \"targets\": [0], \"losses\": []}");
+    cr_assert_eq(c.reply.status, 200, "%.*s", (int)c.reply.len, c.reply.body);
+    cr_assert_eq(c.reply.len, strlen("{\"results\":[]}"));
+    cr_assert(memcmp(c.reply.body, "{\"results\":[]}", c.reply.len) == 0);
+    api_call_free(&c);
+}
+
+Test(v1_batch, an_empty_list_should_answer_empty_responses)
+{
+    api_call c = post_batch("{\"requests\": []}");
+    cr_assert_eq(c.reply.status, 200, "%.*s", (int)c.reply.len, c.reply.body);
+    cr_assert_eq(c.reply.len, strlen("{\"responses\":[]}"));
+    cr_assert(memcmp(c.reply.body, "{\"responses\":[]}", c.reply.len) == 0);
+    api_call_free(&c);
+}
+
 Test(v1_batch, keys_beside_requests_should_be_unknown_field)
 {
     api_call c = post_batch("{\"requests\": [], \"extra\": 1}");
