@@ -4,7 +4,7 @@
 
 Test(bce_with_logits, should_stay_exact_at_extreme_logits)
 {
-    /* E6, Python decimal: (1-y)*softplus(x) + y*softplus(-x), gradient sigmoid(x) - y.
+    /* Python decimal: (1-y)*softplus(x) + y*softplus(-x), gradient sigmoid(x) - y.
      * F.binary_cross_entropy_with_logits (1.13, float64) gives 2.0611536900435727e-09 for
      * the last loss (log instead of log1p); its gradients equal these. */
     static const double x[] = {-1000, -100, 0, 100, 1000, -20};
@@ -72,7 +72,7 @@ Test(bce_with_logits, weight_along_the_last_dim_should_broadcast)
 
 Test(bce_with_logits, pos_weight_should_scale_the_positive_term_at_extremes)
 {
-    /* E6b/E6c: F.binary_cross_entropy_with_logits([-1000., 1000.], [1., 0.],
+    /* F.binary_cross_entropy_with_logits([-1000., 1000.], [1., 0.],
      * pos_weight=[3.], reduction='none') */
     static const double x[] = {-1000, 1000}, y[] = {1, 0}, pw[] = {3.0};
     static const double l[] = {3000, 1000}, g[] = {-3, 1};

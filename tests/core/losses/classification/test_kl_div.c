@@ -45,7 +45,7 @@ Test(kl_div, every_reduction_should_match_pytorch)
 
 Test(kl_div, none_should_give_zero_where_the_target_is_zero)
 {
-    /* E9: xlogy(0, 0) - 0*x = 0, and the prediction gradient there is -0. */
+    /* xlogy(0, 0) - 0*x = 0, and the prediction gradient there is -0. */
     static const double want[] = {0.0,
                                   0.25342640972002733,
                                   0.6534264097200273,

@@ -3,7 +3,7 @@
  * bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 
-/* E16: x = [[1,0,.5],[.1,.2,.4]], t = [0,2], w = [.3,2,.7]:
+/* x = [[1,0,.5],[.1,.2,.4]], t = [0,2], w = [.3,2,.7]:
  * F.multi_margin_loss(x, t, p=p, margin=m, weight=w, reduction=red), l.sum().backward(). */
 static double mm_x[] = {1, 0, .5, .1, .2, .4};
 static double mm_t[] = {0, 2};
@@ -101,7 +101,7 @@ Test(multi_margin, none_should_give_one_value_per_row)
 
 Test(multi_margin, a_term_exactly_at_the_margin_should_have_zero_gradient)
 {
-    /* E16c: x=[[1,0,.5]], t=[0]: z for class 1 is exactly 0. F.multi_margin_loss(x, t,
+    /* x=[[1,0,.5]], t=[0]: z for class 1 is exactly 0. F.multi_margin_loss(x, t,
      * reduction='sum') = 0.16666666666666666, grad [[-1/3, 0, 1/3]] for p=1 and p=2. */
     double x[] = {1, 0, .5}, t[] = {0};
     static const double g[] = {-1.0 / 3, 0.0, 1.0 / 3};

@@ -4,7 +4,7 @@
 #include "../call_checks.h"
 
 /* x = [[.1,.2,.4,.8],[.5,-.3,.9,.2],[.3,.3,.3,.3]], t = [[3,0,-1,1],[2,-1,0,0],[1,1,-1,0]]:
- * F.multilabel_margin_loss(x, t, reduction=red). Row 0 is E17 ({3,0}, 0.85); row 2 lists
+ * F.multilabel_margin_loss(x, t, reduction=red). Row 0 is the worked example ({3,0}, 0.85); row 2 lists
  * class 1 twice, which PyTorch counts twice. */
 static double mlm_x[] = {.1, .2, .4, .8, .5, -.3, .9, .2, .3, .3, .3, .3};
 static double mlm_t[] = {3, 0, -1, 1, 2, -1, 0, 0, 1, 1, -1, 0};
@@ -46,7 +46,7 @@ Test(multilabel_margin, values_and_gradients_should_match_pytorch)
 
 Test(multilabel_margin, a_pair_exactly_at_the_margin_should_have_zero_gradient)
 {
-    /* E17b: x = [[1,0,.5]], t = [[0,-1,0]]: the pair (0,1) has z = 0 exactly.
+    /* x = [[1,0,.5]], t = [[0,-1,0]]: the pair (0,1) has z = 0 exactly.
      * F.multilabel_margin_loss(x, t, reduction='sum') = 0.16666666666666666,
      * grad [[-1/3, 0, 1/3]]. A 1-D row gives a scalar. */
     double x[] = {1, 0, .5}, t[] = {0, -1, 0};

@@ -3,7 +3,7 @@
  * bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 
-/* E15-style extremes: x = [[-1000,.3,1000],[2,-.5,.1]], y = [[1,0,0],[0,1,1]],
+/* extremes: x = [[-1000,.3,1000],[2,-.5,.1]], y = [[1,0,0],[0,1,1]],
  * w = [.5,2,1.5]: F.multilabel_soft_margin_loss(x, y, weight=w, reduction=red). */
 static double mlsm_x[] = {-1000, .3, 1000, 2.0, -.5, .1};
 static double mlsm_y[] = {1, 0, 0, 0, 1, 1};

@@ -7,7 +7,7 @@ static const double sf_y[] = {1, 1, 1, 0, 0, 1};
 
 Test(sigmoid_focal, should_match_torchvision_and_the_exact_tail)
 {
-    /* E22: Python decimal at*ce*q^g (gradient by a decimal central difference, h = 1e-25);
+    /* Python decimal at*ce*q^g (gradient by a decimal central difference, h = 1e-25);
      * tv.sigmoid_focal_loss(x, y) (float64) agrees to 1e-15 except at x = 30, where its
      * 1 - p_t cancels: 2.0422409142495384e-40, gradient -6.126722742748329e-40 */
     static const double l[] = {25, 1.2349803054175204,    0.04332169878499658, 3.7049409162525606,
@@ -25,7 +25,7 @@ Test(sigmoid_focal, should_match_torchvision_and_the_exact_tail)
 
 Test(sigmoid_focal, gamma_below_one_should_give_no_nan_at_p_t_one)
 {
-    /* E22c: torchvision (float32) gives a NaN gradient at x = 30, y = 1, gamma = 0.5.
+    /* torchvision (float32) gives a NaN gradient at x = 30, y = 1, gamma = 0.5.
      * Python decimal at*ce*q^0.5 and its central difference: */
     static const double l[] = {25, 1.247483155136919,     0.1225322679335684, 3.7424494654107567,
                                75, 7.1562964513728146e-21};

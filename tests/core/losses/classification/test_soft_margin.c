@@ -4,7 +4,7 @@
 
 Test(soft_margin, should_never_overflow)
 {
-    /* E14 and beyond, Python decimal: softplus(-y*x), gradient -y*sigmoid(-y*x).
+    /* Python decimal: softplus(-y*x), gradient -y*sigmoid(-y*x).
      * F.soft_margin_loss (1.13, float64) overflows at x=-1000: loss inf, gradient nan. */
     static const double x[] = {0, 2, -100, 100, -1000, 1000, -0.5};
     static const double y[] = {1, 1, 1, -1, 1, 1, -1};

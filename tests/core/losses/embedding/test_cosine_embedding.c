@@ -6,7 +6,7 @@
 /* a = [[1,2,-.5],[.3,-.2,.9],[0,0,0],[1,1,0],[2,-1,.5]],
  * b = [[.5,1.5,.2],[-.4,.1,1],[3,4,0],[1,1,1e-3],[-1,.3,.2]], y = [1,-1,1,-1,-1]:
  * F.cosine_embedding_loss(a, b, y, margin=m, reduction=red), l.sum().backward().
- * Row 2 is E18: x1 = 0 gives loss 1 and d/dx1 = -1e6 * b/|b| (times the reduction scale). */
+ * Row 2 is the zero-vector edge: x1 = 0 gives loss 1 and d/dx1 = -1e6 * b/|b| (times the reduction scale). */
 static double ce_a[] = {1, 2, -.5, .3, -.2, .9, 0, 0, 0, 1, 1, 0, 2, -1, .5};
 static double ce_b[] = {.5, 1.5, .2, -.4, .1, 1, 3, 4, 0, 1, 1, 1e-3, -1, .3, .2};
 static double ce_y[] = {1, -1, 1, -1, -1};
@@ -96,7 +96,7 @@ Test(cosine_embedding, none_should_give_one_value_per_row)
 
 Test(cosine_embedding, two_zero_vectors_should_give_loss_one_and_zero_gradient)
 {
-    /* E18d: F.cosine_embedding_loss(zeros(1,3), zeros(1,3), [1]) = 1, both grads 0 */
+    /* F.cosine_embedding_loss(zeros(1,3), zeros(1,3), [1]) = 1, both grads 0 */
     double z1[3] = {0}, z2[3] = {0}, y = 1, zero[3] = {0};
     loss_call c;
     loss_result r;

@@ -4,7 +4,7 @@
 
 Test(hinge_embedding, tie_at_the_margin_should_pass_the_gradient)
 {
-    /* E12: F.hinge_embedding_loss([.5, 1, 1.5, .5], [-1, -1, -1, 1], reduction='none');
+    /* F.hinge_embedding_loss([.5, 1, 1.5, .5], [-1, -1, -1, 1], reduction='none');
      * x = margin = 1 with y = -1 gives gradient -1 */
     static const double x[] = {0.5, 1.0, 1.5, 0.5}, y[] = {-1, -1, -1, 1};
     static const double l[] = {0.5, 0, 0, 0.5}, g[] = {-1, -1, 0, 1};
@@ -26,7 +26,7 @@ Test(hinge_embedding, margin_should_move_the_hinge)
 
 Test(hinge_embedding, targets_other_than_signs_should_be_out_of_domain)
 {
-    /* PyTorch adds both branches for y = 0 (E12b); lossd refuses it (docs/losses.md) */
+    /* PyTorch adds both branches for y = 0; lossd refuses it (docs/losses.md) */
     static const double x[] = {0.3, 0.5}, y[] = {1, 0};
     tcase tc = {.loss = "hinge_embedding",
                 .in = {{"predictions", 1, {2}, x}, {"targets", 1, {2}, y}}};

@@ -8,7 +8,7 @@ static const double mr_y[] = {1, 1, -1, -1, 1};
 
 Test(margin_ranking, tie_should_pass_the_gradient)
 {
-    /* E13: F.margin_ranking_loss(x1, x2, y, reduction='none'), float64; element 0 is the
+    /* F.margin_ranking_loss(x1, x2, y, reduction='none'), float64; element 0 is the
      * tie x1 == x2 with y = 1: loss 0, gradient -1 / +1 */
     static const double l[] = {0, 1, 0, 3, 0.25};
     static const double g1[] = {-1, -1, 0, 1, -1}, g2[] = {1, 1, 0, -1, 1};

@@ -58,7 +58,7 @@ Test(gaussian_nll, var_with_one_dim_fewer_should_broadcast_and_take_full)
 
 Test(gaussian_nll, var_gradient_should_pass_straight_through_the_clamp)
 {
-    /* E11: F.gaussian_nll_loss([1.], [1.], var=[1e-8]): loss 0.5*log(1e-6), d/dvar =
+    /* F.gaussian_nll_loss([1.], [1.], var=[1e-8]): loss 0.5*log(1e-6), d/dvar =
      * 0.5/eps = 500000 (not 0) */
     static const double p[] = {1.0}, y[] = {1.0}, var[] = {1e-8};
     static const double l[] = {-6.9077552789821368}, gp[] = {0}, gv[] = {500000};

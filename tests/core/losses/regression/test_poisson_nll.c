@@ -4,7 +4,7 @@
 
 Test(poisson_nll, log_input_should_match_pytorch)
 {
-    /* E10: F.poisson_nll_loss(p, y, reduction='none'), float64 */
+    /* F.poisson_nll_loss(p, y, reduction='none'), float64 */
     static const double p[] = {-1.0, 0.0, 2.0}, y[] = {0.0, 1.0, 3.0};
     static const double l[] = {0.36787944117144233, 1, 1.3890560989306504};
     static const double g[] = {0.36787944117144233, 0, 4.3890560989306504};
@@ -14,7 +14,7 @@ Test(poisson_nll, log_input_should_match_pytorch)
 
 Test(poisson_nll, stirling_term_should_apply_only_where_targets_exceed_one)
 {
-    /* E10c: F.poisson_nll_loss(zeros(4), [0, 1, 1.5, 3], full=True, reduction='none') */
+    /* F.poisson_nll_loss(zeros(4), [0, 1, 1.5, 3], full=True, reduction='none') */
     static const double p[] = {0.0, 0.0, 0.0, 0.0}, y[] = {0.0, 1.0, 1.5, 3.0};
     static const double l[] = {1, 1, 1.2298687494210014, 2.7640815435430568};
     static const double g[] = {1, 0, -0.5, -2};
@@ -26,7 +26,7 @@ Test(poisson_nll, stirling_term_should_apply_only_where_targets_exceed_one)
 
 Test(poisson_nll, rate_input_should_add_eps_inside_the_log)
 {
-    /* E10b and more: F.poisson_nll_loss(p, y, log_input=False, reduction='none');
+    /* F.poisson_nll_loss(p, y, log_input=False, reduction='none');
      * x = 0, y = 0 gives loss 0 and gradient 1 */
     static const double p[] = {0.0, 0.5, 2.0, 0.0}, y[] = {0.0, 1.0, 3.0, 2.0};
     static const double l[] = {0, 1.1931471605599455, -0.079441556679835656, 36.841361487904734};

@@ -18,7 +18,7 @@ Test(smooth_l1, should_match_pytorch_for_the_default_beta)
 Test(smooth_l1, should_be_c1_at_beta)
 {
     /* F.smooth_l1_loss(p, y, reduction='none', beta=0.5): |d| = 0.5 is on the breakpoint
-     * (E3c: loss .25, gradient +-1) */
+     * (loss .25, gradient +-1) */
     static const double l[] = {2.25, 0, 0.25, 0, 0.5, 0.25, 1.25, 2.25};
     static const double g[] = {-1, 0, -1, 0, -1, 1, 1, 1};
     tcase tc = {.loss = "smooth_l1",
@@ -29,7 +29,7 @@ Test(smooth_l1, should_be_c1_at_beta)
 
 Test(smooth_l1, beta_zero_should_be_l1_with_zero_gradient_at_zero)
 {
-    /* E3b: (p - y).abs() (what 2.1+ runs for beta=0); 1.13's
+    /* (p - y).abs() (what 2.1+ runs for beta=0); 1.13's
      * F.smooth_l1_loss(..., beta=0.0) gives gradient {-1, 1, -1} instead */
     static const double p[] = {0.0, 1.0, -1.0}, y[] = {0.0, 0.0, 0.0};
     static const double l[] = {0, 1, 1}, g[] = {0, 1, -1};

@@ -10,8 +10,8 @@ Test(mask_iou, mean_and_none_should_match_the_formula_in_torch)
 
 Test(mask_iou, empty_and_half_overlap_samples_should_match_hand_computed_values)
 {
-    /* E25: both empty -> IoU 1 (loss 0); prediction empty, GT not -> 1 - 9.99999e-7;
-     * half overlap -> IoU 0.5000002. E25b: p = [.85,.15], y = [1,0] ->
+    /* both empty -> IoU 1 (loss 0); prediction empty, GT not -> 1 - 9.99999e-7;
+     * half overlap -> IoU 0.5000002. Soft: p = [.85,.15], y = [1,0] ->
      * loss 0.2608693383744882, grad [-0.8695644612482947, 0.6427217555684838]
      * (with reduction none, so not halved by a mean over two). */
     double p[] = {0, 0, 0, 0, 1, 1, .85, .15}, y[] = {0, 0, 1, 0, 1, 0, 1, 0};

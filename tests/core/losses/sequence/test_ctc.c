@@ -108,7 +108,7 @@ static void ctc_std(loss_call *c, loss_reduction red)
 
 Test(ctc, values_should_match_pytorch_and_mean_divide_by_target_lengths)
 {
-    /* E33: mean = mean(none / target_lengths) */
+    /* mean = mean(none / target_lengths) */
     static const double none[] = {4.872690471898748, 3.953461473873605, 3.6798122063532572};
     loss_call c;
     loss_result r;
@@ -129,7 +129,7 @@ Test(ctc, values_should_match_pytorch_and_mean_divide_by_target_lengths)
 
 Test(ctc, gradient_should_be_pytorchs_minus_exp_log_probs)
 {
-    /* E35: PyTorch's d/dlog_probs = true partial + exp(lp) inside each input length. */
+    /* PyTorch's d/dlog_probs = true partial + exp(lp) inside each input length. */
     loss_call c;
     loss_result r;
     ctc_std(&c, LOSS_REDUCE_SUM);
@@ -150,7 +150,7 @@ Test(ctc, gradient_should_be_pytorchs_minus_exp_log_probs)
 
 Test(ctc, impossible_alignments_should_cost_inf_or_zero_with_zero_infinity)
 {
-    /* E33b: item 1 needs 3 labels in 2 frames. With zero_infinity its loss and gradient are
+    /* item 1 needs 3 labels in 2 frames. With zero_infinity its loss and gradient are
      * 0; without, its loss is inf (mean inf) and its gradient 0. */
     double lp[3 * 2 * 3], tg[] = {1, 1, 2, 1, 2, 1}, il[] = {3, 2}, tl[] = {2, 3};
     fill_uniform(lp, 18, -3, 0, 17);
