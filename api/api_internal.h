@@ -27,6 +27,9 @@ api_code api_err_set(api_err *e, api_code code, const char *field, const char *f
 #define API_QUOTE_CAP 100
 const char *api_quote(char buf[API_QUOTE_CAP], const char *s, size_t len);
 
+/* unknown_loss for a name no loss or alias matches, suggesting the closest (field "loss"). */
+api_code api_err_unknown_loss(api_err *err, const char *name, size_t len);
+
 /* Maps core's and the parser's errors to wire codes, keeping field and message. */
 api_code api_err_from_loss(api_err *e, const loss_error *le);
 api_code api_err_from_json(api_err *e, const json_error *je);

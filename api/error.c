@@ -210,3 +210,15 @@ void api_reply_count(api_reply *reply, const loss_desc *desc, int status, size_t
     reply->computed[i].count++;
     reply->computed[i].elements += elements;
 }
+
+api_code api_err_unknown_loss(api_err *err, const char *name, size_t len)
+{
+    char q[API_QUOTE_CAP];
+    const char *near = loss_registry_suggest(name, len);
+    if (near != NULL)
+        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
+                           "unknown loss '%s'; did you mean '%s'?", api_quote(q, name, len), near);
+    return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
+                       "unknown loss '%s'; GET /v1/losses lists every loss",
+                       api_quote(q, name, len));
+}

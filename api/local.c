@@ -7,17 +7,6 @@
 #include "api_internal.h"
 #include "stream.h"
 
-static api_code unknown_loss(api_err *err, const char *name, size_t len)
-{
-    int n = (int)(len > 64 ? 64 : len);
-    const char *near = loss_registry_suggest(name, len);
-    if (near != NULL)
-        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                           "unknown loss '%.*s'; did you mean '%s'?", n, name, near);
-    return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                       "unknown loss '%.*s'; GET /v1/losses lists every loss", n, name);
-}
-
 /* Places each caller tensor at its descriptor index. */
 static api_code place_inputs(loss_call *call, const api_input *inputs, size_t n, api_err *err)
 {
@@ -103,7 +92,7 @@ api_code api_v1_loss_local(const api_env *env, const char *name, size_t name_len
     memset(result, 0, sizeof *result);
     memset(&doc, 0, sizeof doc);
     if (desc == NULL) {
-        code = unknown_loss(&err, name, name_len);
+        code = api_err_unknown_loss(&err, name, name_len);
         goto cleanup;
     }
     reply->desc = desc;

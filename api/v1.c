@@ -25,18 +25,6 @@ typedef struct {
     size_t held; /* body bytes kept in memory while it runs (0 when streamed) */
 } v1_req;
 
-static api_code unknown_loss(api_err *err, const char *name, size_t len)
-{
-    char q[API_QUOTE_CAP];
-    const char *near = loss_registry_suggest(name, len);
-    if (near != NULL)
-        return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                           "unknown loss '%s'; did you mean '%s'?", api_quote(q, name, len), near);
-    return api_err_set(err, API_ERR_UNKNOWN_LOSS, "loss",
-                       "unknown loss '%s'; GET /v1/losses lists every loss",
-                       api_quote(q, name, len));
-}
-
 static api_code unknown_key(api_err *err, const json_member *m, const char *why)
 {
     char key[API_QUOTE_CAP];
@@ -152,7 +140,7 @@ static api_code v1_loss(const api_env *env, const char *name, size_t name_len, c
     const loss_desc *desc = loss_registry_find(name, name_len);
     api_code code = v1_begin(&q, env, b, desc != NULL, reply, &err);
     if (desc == NULL) /* named by the path: refused before anything in the body */
-        code = unknown_loss(&err, name, name_len);
+        code = api_err_unknown_loss(&err, name, name_len);
     if (code != API_OK)
         goto done;
     reply->desc = desc;
@@ -279,7 +267,7 @@ static api_code evaluate_decode(json_doc *doc, const json_node *entry, loss_call
     api_code c = entry_name(entry, name, len, err);
     *desc = c == API_OK ? loss_registry_find(*name, *len) : NULL;
     if (c == API_OK && *desc == NULL)
-        c = unknown_loss(err, *name, *len);
+        c = api_err_unknown_loss(err, *name, *len);
     if (c == API_OK) {
         loss_call_init(call, *desc);
         c = decode_v1_apply(call, &doc->root, DECODE_LENIENT, top_skip, &doc->mem, err);
@@ -431,7 +419,7 @@ static api_code batch_loss(const json_node *item, const loss_desc **desc, api_er
         return api_err_set(err, API_ERR_INVALID_TYPE, "loss", "loss must be a string, got %s",
                            json_kind_name(n->kind));
     *desc = loss_registry_find(n->u.str.ptr, n->u.str.len);
-    return *desc ? API_OK : unknown_loss(err, n->u.str.ptr, n->u.str.len);
+    return *desc ? API_OK : api_err_unknown_loss(err, n->u.str.ptr, n->u.str.len);
 }
 
 static api_code batch_decode(json_doc *doc, const json_node *item, const loss_desc **desc,

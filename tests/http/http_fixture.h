@@ -8,12 +8,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http_client.h"
 
 static lossd_proc srv;
 
 __attribute__((unused)) static void srv_teardown(void) { lossd_kill(&srv); }
+
+/* Monotonic seconds, for deadlines and elapsed times. */
+__attribute__((unused)) static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits for the signalled server to exit; returns its status (128 + signal when killed) or
+ * -1 after timeout_s. */
+__attribute__((unused)) static int wait_exit(double timeout_s)
+{
+    int status;
+    double end = now_s() + timeout_s;
+    while (now_s() < end) {
+        if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
+            srv.pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(5000);
+    }
+    return -1;
+}
 
 /* Starts lossd with extra flags (NULL-terminated list, or NULL). */
 __attribute__((unused)) static void srv_start(const char *const *args)

@@ -11,13 +11,6 @@
 
 TestSuite(http_cost, .fini = srv_teardown, .timeout = 60);
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A /v2 JSON request whose two inputs have `shape` and no data (the shape holds a 0). */
 static char *v2_empty(const char *shape, const char *reduction)
 {

@@ -14,28 +14,6 @@
 
 TestSuite(http_lifecycle, .fini = srv_teardown, .timeout = 90);
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Waits for the signalled server to exit; returns its status or -1 after timeout_s. */
-static int wait_exit(double timeout_s)
-{
-    int status;
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
-        if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
-            srv.pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        usleep(5000);
-    }
-    return -1;
-}
-
 typedef struct {
     const char *path;
     char *body;

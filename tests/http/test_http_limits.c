@@ -12,13 +12,6 @@ TestSuite(http_limits, .fini = srv_teardown);
 
 #define MSE_BODY "{\"predictions\": [0.5, 1.5], \"targets\": [1, 1]}"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void send_text(http_conn *c, const char *text)
 {
     cr_assert_eq(http_send(c, text, strlen(text)), 0, "send failed");

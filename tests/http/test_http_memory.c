@@ -14,7 +14,14 @@
 
 #include "http_fixture.h"
 
-TestSuite(http_memory, .init = NULL, .fini = srv_teardown, .timeout = 300);
+/* Tens of MB of JSON per request: under ASan on a shared 2-CPU machine a test can take
+ * several minutes, so the bound is generous there. */
+#ifdef __SANITIZE_ADDRESS__
+#define MEMORY_TEST_TIMEOUT 1200
+#else
+#define MEMORY_TEST_TIMEOUT 300
+#endif
+TestSuite(http_memory, .init = NULL, .fini = srv_teardown, .timeout = MEMORY_TEST_TIMEOUT);
 
 #define MIB ((size_t)1 << 20)
 

@@ -14,28 +14,6 @@ TestSuite(http_ops, .fini = srv_teardown);
 
 #define MSE_BODY "{\"predictions\": [0.5, 1.5], \"targets\": [1, 1]}"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Waits for the SIGTERMed server to exit; returns its status or -1 after timeout_s. */
-static int wait_exit(double timeout_s)
-{
-    int status;
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
-        if (waitpid(srv.pid, &status, WNOHANG) == srv.pid) {
-            srv.pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        usleep(5000);
-    }
-    return -1;
-}
-
 /* Sends the head and the first half of an MSE body; returns the rest to send later. */
 static const char *start_upload(http_conn *c)
 {
