@@ -108,11 +108,15 @@ static api_code walk_fill(walk *w, const json_node *n, size_t d, double *out, si
                 return c;
         }
         return API_OK;
-    default:
-        return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name,
-                           "%s must contain only numbers, found %s", w->name,
-                           json_kind_name(n->kind));
+    case JSON_NULL:
+    case JSON_FALSE:
+    case JSON_TRUE:
+    case JSON_STRING:
+    case JSON_OBJECT:
+        break;
     }
+    return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name,
+                       "%s must contain only numbers, found %s", w->name, json_kind_name(n->kind));
 }
 
 static api_code check_finite(const tensor *t, const char *name, api_err *err)

@@ -415,7 +415,7 @@ KERN_INLINE void ce_row_grad(const ce_args *a, int f32, size_t base, const doubl
 
 KERN_INLINE double ce_score(const ce_args *a, int f32, size_t i)
 {
-    return f32 ? ((const float *)a->x)[i] : ((const double *)a->x)[i];
+    return f32 ? (double)((const float *)a->x)[i] : ((const double *)a->x)[i];
 }
 
 /* Up to VD_N wider rows from r0: exp sums first, one vector log for the group, then gradients

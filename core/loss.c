@@ -284,7 +284,7 @@ static double reduce_value(const loss_call *call, const loss_ctx *ctx, const dou
         else if (ctx->denom[t] != 0)
             v += sums[t] / ctx->denom[t];
         else
-            v += call->empty_mean_zero ? 0.0 : NAN;
+            v += call->empty_mean_zero ? 0.0 : (double)NAN;
     }
     return call->dtype == LOSS_DTYPE_F32 ? (double)(float)v : v;
 }
@@ -342,7 +342,7 @@ loss_status loss_compute(const loss_call *call, struct pool *workers, loss_resul
     result->dtype = call->dtype;
     result->reduction = call->reduction;
     result->n_terms = call->reduction == LOSS_REDUCE_NONE ? ctx.n_terms : 0;
-    result->value = call->reduction == LOSS_REDUCE_NONE ? NAN : reduce_value(call, &ctx, sums);
+    result->value = call->reduction == LOSS_REDUCE_NONE ? (double)NAN : reduce_value(call, &ctx, sums);
     result->denominator = ctx.denom[0] + (ctx.n_terms > 1 ? ctx.denom[1] : 0.0);
     for (size_t i = 0; i < desc->n_inputs; i++)
         result->elements += ctx.in[i] ? ctx.in[i]->count : 0;

@@ -45,9 +45,12 @@ static int same(const json_node *a, const json_node *b)
                memcmp(x->shape, y->shape, x->rank * sizeof x->shape[0]) == 0 &&
                (x->count == 0 || memcmp(x->data, y->data, x->count * sizeof(double)) == 0);
     }
-    default:
+    case JSON_NULL:
+    case JSON_FALSE:
+    case JSON_TRUE:
         return 1;
     }
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -294,7 +294,7 @@ static int apply(server_config *cfg, const opt_row *o, const char *value, const 
             }
         set_err(err, err_len, "invalid value '%s' for %s (expected %s)", value, source, o->meta);
         return -1;
-    default:
+    case OPT_STRING:
         if (has_control(value)) {
             /* A CR or LF in a value that becomes a header (--cors-origin) would split it. */
             set_err(err, err_len, "invalid value for %s: control characters (CR, LF, ...) are not "
@@ -303,7 +303,11 @@ static int apply(server_config *cfg, const opt_row *o, const char *value, const 
         }
         memcpy(field, &value, sizeof value);
         return 0;
+    case OPT_HELP: /* take no value: the caller acts on them before apply */
+    case OPT_VERSION:
+        break;
     }
+    return 0;
 }
 
 static const opt_row *find_flag(const char *name, size_t len)

@@ -346,9 +346,12 @@ static int node_equal(const json_node *a, const json_node *b)
                memcmp(x->shape, y->shape, x->rank * sizeof x->shape[0]) == 0 &&
                (x->count == 0 || memcmp(x->data, y->data, x->count * sizeof(double)) == 0);
     }
-    default:
+    case JSON_NULL: /* the kind says it all */
+    case JSON_FALSE:
+    case JSON_TRUE:
         return 1;
     }
+    return 0;
 }
 
 /* Parses text fed in pieces cut at the given points (ascending, < len). */

@@ -48,14 +48,14 @@ static void fail_first_non_finite(loss_partial *part, int input, const void *dat
 static inline __attribute__((always_inline)) double row_max(const ce_row *r, loss_dtype dt,
                                                             size_t classes)
 {
-    double m = -INFINITY;
+    double m = -(double)INFINITY;
     int finite = 1;
     for (size_t c = 0; c < classes; c++) {
         double v = loss_load(r->x, dt, r->base + c * r->cs);
         finite &= isfinite(v);
         m = v > m ? v : m;
     }
-    return finite ? m : NAN;
+    return finite ? m : (double)NAN;
 }
 
 /* Fills lse and inv_sum; keeps the exps in ebuf when it is given (the gradient pass then

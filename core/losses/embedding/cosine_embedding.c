@@ -21,13 +21,13 @@ enum { P_MARGIN };
         size_t k = 0;                                                                              \
         for (; k + 4 <= n; k += 4)                                                                 \
             for (size_t j = 0; j < 4; j++) {                                                       \
-                double u = a[k + j], v = b[k + j];                                                 \
+                double u = (double)a[k + j], v = (double)b[k + j];                                            \
                 ab[j] += u * v;                                                                    \
                 aa[j] += u * u;                                                                    \
                 bb[j] += v * v;                                                                    \
             }                                                                                      \
         for (; k < n; k++) {                                                                       \
-            double u = a[k], v = b[k];                                                             \
+            double u = (double)a[k], v = (double)b[k];                                                        \
             ab[0] += u * v;                                                                        \
             aa[0] += u * u;                                                                        \
             bb[0] += v * v;                                                                        \
@@ -100,7 +100,7 @@ static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     for (size_t i = begin; i < end; i++) {
         double y = loss_load(yt->data, ctx->dtype, i), dots[3], g;
         if (y != 1.0 && y != -1.0) {
-            int bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
+            loss_status bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
             loss_partial_fail(part, bad, IN_TARGET, i, y,
                               bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
             return;

@@ -125,7 +125,7 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
                 acc[2][h] += dq * dq;                                                              \
             }                                                                                      \
         for (size_t j = 0; k < dim; k++, j++) {                                                    \
-            double u = a[k], v = p[k], w = n[k];                                                   \
+            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                                                \
             double dp = u - v + eps, dn = u - w + eps, dq = v - w + eps;                           \
             acc[0][j / 2][j % 2] += dp * dp;                                                       \
             acc[1][j / 2][j % 2] += dn * dn;                                                       \
@@ -156,7 +156,7 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
             triplet_store2_##T(gn + k, u_an + u_pn);                                               \
         }                                                                                          \
         for (; k < dim; k++) {                                                                     \
-            double u = a[k], v = p[k], w = n[k];                                                   \
+            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                                                \
             double u_ap = (u - v + eps) * f_ap, u_an = (u - w + eps) * f_an;                       \
             double u_pn = pn ? (v - w + eps) * f_pn : 0.0;                                         \
             ga[k] = (T)(u_ap - u_an);                                                              \

@@ -94,7 +94,7 @@ static inline void run_err(const loss_call *c, loss_status want, const char *fie
 
 static inline double at(const tensor *t, size_t i)
 {
-    return t->type == TENSOR_F64 ? ((const double *)t->data)[i] : ((const float *)t->data)[i];
+    return t->type == TENSOR_F64 ? ((const double *)t->data)[i] : (double)((const float *)t->data)[i];
 }
 
 /* |got - want| <= tol * max(1, |want|): relative, absolute near zero (docs/api.md). */

@@ -283,7 +283,7 @@ Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_orac
         for (int swap = 0; swap < 2; swap++)
             for (int dt = 0; dt < 2; dt++) {
                 const size_t dim = dims[d];
-                for (int k = 0; k < 3; k++) {
+                for (size_t k = 0; k < 3; k++) {
                     random_fill(x[k], rows * dim, 40 + d * 3 + k);
                     for (size_t i = 0; dt == LOSS_DTYPE_F32 && i < rows * dim; i++)
                         x[k][i] = (float)x[k][i]; /* the oracle sees what the kernel sees */
@@ -297,7 +297,7 @@ Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_orac
                 set_param(&c, "swap", swap);
                 loss_result r;
                 run_ok(&c, NULL, &r);
-                const double eps = dt == LOSS_DTYPE_F32 ? (float)1e-6 : 1e-6;
+                const double eps = dt == LOSS_DTYPE_F32 ? (double)(float)1e-6 : 1e-6;
                 const double tol = dt == LOSS_DTYPE_F32 ? 1e-6 : 1e-14;
                 long double want = 0;
                 for (size_t i = 0; i < rows; i++) {
