@@ -5,7 +5,10 @@
  * the compute dtype. Scratch inside a kernel is bounded by core's own plans. */
 #include "api_internal.h"
 
-static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
 
 static size_t mul_sat(size_t a, size_t b)
 {
@@ -29,7 +32,8 @@ size_t api_call_memory(const loss_call *call)
             bytes = add_sat(bytes, mul_sat(t->count, ds));
     }
     if (call->reduction == LOSS_REDUCE_NONE)
-        bytes = add_sat(bytes, mul_sat(mul_sat(largest, ds), (desc->flags & LOSS_FLAG_PER_TERM) ? 2 : 1));
+        bytes = add_sat(bytes,
+                        mul_sat(mul_sat(largest, ds), (desc->flags & LOSS_FLAG_PER_TERM) ? 2 : 1));
     return bytes;
 }
 

@@ -82,8 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_status ss = json_stream_finish(s, &split);
     if (ss != sw)
         abort();
-    if (sw == JSON_OK ? !same(&whole.root, &split.root)
-                      : json_stream_error(s)->offset != ew.offset)
+    if (sw == JSON_OK ? !same(&whole.root, &split.root) : json_stream_error(s)->offset != ew.offset)
         abort();
     json_stream_free(s);
     json_doc_release(&split);

@@ -847,8 +847,10 @@ static double max_rel_diff(const loss_result *got, const loss_result *want)
     for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
         const tensor *x = &got->grad[i], *y = &want->grad[i];
         for (size_t j = 0; x->data && j < x->count; j++) {
-            double a = x->type == TENSOR_F64 ? ((double *)x->data)[j] : (double)((float *)x->data)[j];
-            double b = y->type == TENSOR_F64 ? ((double *)y->data)[j] : (double)((float *)y->data)[j];
+            double a =
+                x->type == TENSOR_F64 ? ((double *)x->data)[j] : (double)((float *)x->data)[j];
+            double b =
+                y->type == TENSOR_F64 ? ((double *)y->data)[j] : (double)((float *)y->data)[j];
             m = fmax(m, fabs(a - b) / (fabs(b) + 1));
         }
     }

@@ -272,7 +272,8 @@ static int own_memory_cgroup(char *dir, size_t len, int *v2)
         *b = '\0';
         if (strcmp(line, "0") == 0 && a[1] == '\0') {
             snprintf(dir, len, "/sys/fs/cgroup%s", b + 1);
-            found = access(dir, W_OK) == 0 && access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0;
+            found =
+                access(dir, W_OK) == 0 && access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0;
             *v2 = 1;
         } else if (strstr(a + 1, "memory") != NULL) {
             snprintf(dir, len, "/sys/fs/cgroup/memory%s", b + 1);

@@ -1,5 +1,5 @@
-/* lsgan_discriminator: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* lsgan_discriminator: values and gradients against PyTorch (or the Keras / written formula), with
+ * the call that produced each number; edge cases, domain and shape errors. */
 #include "gan_cases.h"
 
 Test(lsgan_discriminator, should_average_each_term_over_its_own_tensor)
