@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Resolves a model name from the path; fills reply with a 404 when it is no loss. */
 static const loss_desc *find_model(const char *name, size_t len, api_reply *reply)

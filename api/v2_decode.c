@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Integers up to 2^53 are exact in a double, which is what the JSON layer hands us. */
 #define V2_MAX_EXACT 9007199254740992.0

@@ -7,7 +7,7 @@
 
 #include "mem.h"
 #include "stream.h"
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Storage for a reduced loss value in either dtype. */
 typedef union {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "loss.h"
-#include "v2.h"
+#include "v2_internal.h"
 #include "v2_util.h"
 
 static cJSON *metadata(const char *model, api_reply *r)
