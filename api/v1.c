@@ -68,7 +68,7 @@ api_code v1_compute_into(const api_env *env, const loss_call *call, const char *
         return err->code;
     if (api_cost_add(env, call, &cost, err) != API_OK)
         return err->code;
-    if (api_reserve_call(env, held + api_stream_memory(out), call, err) != API_OK)
+    if (api_reserve_call(env, held + api_stream_memory(out), &cost, err) != API_OK)
         return err->code;
     run.cancelled = env ? env->cancelled : NULL;
     run.cancel_arg = env ? env->cancel_arg : NULL;

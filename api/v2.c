@@ -196,7 +196,7 @@ api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, con
         v2_request_release(&req);
         return API_OK;
     }
-    if (api_reserve_call(env, len + v2_request_memory(&req), &req.call, &err) != API_OK)
+    if (api_reserve_call(env, len + v2_request_memory(&req), &cost, &err) != API_OK)
         goto fail;
     req.call.cancelled = env->cancelled;
     req.call.cancel_arg = env->cancel_arg;
