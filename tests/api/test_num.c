@@ -10,10 +10,7 @@
 #include <string.h>
 
 #include "num.h"
-
-/* tests/api/num_reference.cpp: libstdc++'s conversions. */
-size_t num_ref_format_double(double v, char *buf, size_t cap);
-size_t num_ref_format_float(float v, char *buf, size_t cap);
+#include "num_reference.h"
 
 /* xorshift64*: reproducible bit patterns covering every exponent. */
 static uint64_t next_bits(uint64_t *s)
