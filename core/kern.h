@@ -23,9 +23,9 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * targets should not call them) and any non-finite prediction; every kernel declines when
  * its sum is not finite. float32 kernels compute in float lanes and sum in double.
  * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
- * float32 bce, bce_with_logits and soft_margin in float lanes, within 4 float ulps of the
- * double formula, or of its largest term where terms cancel; float32 focal, sigmoid_focal,
- * log_cosh and cross-entropy in double lanes with the vm_lite forms, rounded once),
+ * float32 bce, bce_with_logits, soft_margin and log_cosh in float lanes, within 4 float ulps
+ * of the double formula, or of its largest term where terms cancel; float32 focal,
+ * sigmoid_focal and cross-entropy in double lanes with the vm_lite forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
@@ -35,7 +35,7 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *     declines p or y outside [0, 1];
  *   SIGMOID_FOCAL (constants as FOCAL) torchvision's sigmoid_focal_loss on logits; declines
  *     y outside [0, 1];
- *   LOG_COSH log(cosh(d)), tanh(d);
+ *   LOG_COSH log(cosh(d)), tanh(d) (float32: a polynomial inside |d| < 1, kern_steps.h);
  *   SOFT_MARGIN sp(-y x), -y sig(-y x); declines y other than -1 and 1.
  * All decline non-finite inputs. */
 typedef enum {

@@ -243,13 +243,23 @@ KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
 KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
 KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
 KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
-/* float32 in double lanes: in float, focal's powers and log_cosh's chain of expm1 and log1p
- * would drift past 4 float ulps, and assembling them in double lanes costs what this does. */
+/* log_cosh: the float step is its own formula (kern_steps.h, log_cosh_f). */
+static int log_cosh_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_LOG_COSH, a);
+    return drive_f64(a, sum, vd_log_cosh, &k);
+}
+static int log_cosh_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_LOG_COSH, a);
+    return drive_f32(a, sum, vf_log_cosh_f, &k);
+}
+/* float32 in double lanes: in float, focal's powers would drift past 4 float ulps, and
+ * assembling them in double lanes costs what this does. */
 KERN_ENTRY(focal_sq, KERN_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(log_cosh, KERN_LOG_COSH, vd, drive_f32_wide)
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
 #define KERN_GAMMA_SPLIT(name, dt)                                                                 \

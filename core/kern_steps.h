@@ -354,4 +354,63 @@ VEC_INLINE VL(step) VL(log_cosh)(VT p, VT y, const VL(kc) * k, int lite)
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
 }
 
+#if KERN_LANE_F32
+/* log_cosh in float lanes. d = p - y is kept as the unevaluated sum dh + dl (TwoSum), so that
+ * the loss, which squares d, sees d exactly. Inside |dh| < 1, with t = dh^2:
+ *   log cosh d = d^2/2 + d^4 R(t),  tanh d = d + d t S(t),
+ * R and S fits of (log cosh(sqrt t)/t - 1/2)/t and (tanh(sqrt t)/sqrt t - 1)/t on [0, 1]
+ * (degree 6, mpmath chebyfit, float coefficients; each adds under 0.5 ulp): the leading terms
+ * are exact, the corrections small, so each result rounds about once. Beyond, the reference's
+ * |d| + log1p(B) - log 2 with B = exp(-2|d|) and tanh |d| = (1 - B) / (1 + B), log 2 split so
+ * that |d| - LN2_HI is exact; that branch runs only when some lane needs it. */
+VEC_INLINE VT VL(logcosh_r)(VT t)
+{
+    VT r = v_fmadd(t, v_set1(-0x1.f70bc6p-16), v_set1(0x1.908d18p-13));
+    r = v_fmadd(t, r, v_set1(-0x1.6e7536p-11));
+    r = v_fmadd(t, r, v_set1(0x1.1cf218p-9));
+    r = v_fmadd(t, r, v_set1(-0x1.b9f8a6p-8));
+    r = v_fmadd(t, r, v_set1(0x1.6c1638p-6));
+    return v_fmadd(t, r, v_set1(-0x1.555554p-4));
+}
+
+VEC_INLINE VT VL(tanh_s)(VT t)
+{
+    VT r = v_fmadd(t, v_set1(-0x1.b92196p-12), v_set1(0x1.490d0ap-9));
+    r = v_fmadd(t, r, v_set1(-0x1.0d5150p-7));
+    r = v_fmadd(t, r, v_set1(0x1.62e11cp-6));
+    r = v_fmadd(t, r, v_set1(-0x1.b9d574p-5));
+    r = v_fmadd(t, r, v_set1(0x1.110ffep-3));
+    return v_fmadd(t, r, v_set1(-0x1.555554p-2));
+}
+
+/* Loss and tanh beyond |d| >= 1 for ad = |dh|, adl = dl with d's sign; *th = tanh |d|. */
+VEC_INLINE VT VL(logcosh_far)(VT ad, VT adl, int lite, VT *th)
+{
+    VT one = v_set1(1.0), b = VL(exp)(v_mul(ad, v_set1(-2.0)), lite);
+    VT lb = VL(log1p_01)(b, lite);
+    *th = v_sub(one, v_div(v_add(b, b), v_add(one, b)));
+    VT small = v_fmadd(adl, *th, v_sub(lb, v_set1(VK(LN2_LO))));
+    return v_add(v_sub(ad, v_set1(VK(LN2_HI))), small);
+}
+
+VEC_INLINE VL(step) VL(log_cosh_f)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VT dh = v_sub(p, y), bb = v_sub(dh, p);
+    VT dl = v_sub(v_sub(p, v_sub(dh, bb)), v_add(y, bb)); /* TwoSum: p - y = dh + dl exactly */
+    VT t = v_mul(dh, dh), t_lo = v_fmadd(v_add(dh, dh), dl, v_fmadd(dh, dh, v_neg(t)));
+    VT l = v_add(v_mul(t, v_set1(0.5)),
+                 v_fmadd(t, v_mul(t, VL(logcosh_r)(t)), v_mul(t_lo, v_set1(0.5))));
+    VT g = v_add(dh, v_fmadd(dh, v_mul(t, VL(tanh_s)(t)), dl));
+    VM near = v_cmp(v_abs(dh), v_set1(1.0), _CMP_LT_OQ);
+    if (!v_mall(near)) {
+        VT sign = v_and(dh, v_set1(-0.0)), th;
+        VT adl = v_sel(v_cmp(dh, v_zero(), _CMP_LT_OQ), v_neg(dl), dl);
+        VT lf = VL(logcosh_far)(v_abs(dh), adl, lite, &th);
+        l = v_sel(near, l, lf);
+        g = v_sel(near, g, v_or(th, sign));
+    }
+    return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
+}
+#endif
+
 #endif /* KERN_STEPS_TRANSCENDENTAL */
