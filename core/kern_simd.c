@@ -182,6 +182,38 @@ KERN_INLINE int drive_f32(const kern_args *a, double *sum, vf_op op, const vf_kc
     return finish(vd_add(vd_add(acc0, acc1), vd_add(acc2, acc3)), vf_many(bad), sum);
 }
 
+/* float32 in float lanes, one step per iteration: for the steps heavy enough that a second
+ * one in flight only spills registers (the sum's order differs from drive_f32's, but is as
+ * fixed). */
+KERN_INLINE int drive_f32_one(const kern_args *a, double *sum, vf_op op, const vf_kc *k)
+{
+    const float *p = a->p, *y = a->y;
+    float *g = a->grad, *v = a->values;
+    vd acc0 = vd_zero(), acc1 = acc0;
+    vfm bad = vf_mnone();
+    size_t i = 0, n = a->n;
+    for (; i + VF_N <= n; i += VF_N) {
+        vf_step r = op(vf_loadu(p + i), vf_loadu(y + i), k, 1);
+        acc_f32(r.l, &acc0, &acc1);
+        bad = vf_mor(bad, r.bad);
+        if (g)
+            vf_storeu(g + i, r.g);
+        if (v)
+            vf_storeu(v + i, r.l);
+    }
+    if (i < n) {
+        vfm m = vf_tmask(n - i);
+        vf_step r = op(vf_load_tail(p + i, n - i), vf_load_tail(y + i, n - i), k, 1);
+        acc_f32(vf_maskz(m, r.l), &acc0, &acc1);
+        bad = vf_mor(bad, vf_mand(r.bad, m));
+        if (g)
+            vf_store_tail(g + i, n - i, r.g);
+        if (v)
+            vf_store_tail(v + i, n - i, r.l);
+    }
+    return finish(vd_add(acc0, acc1), vf_many(bad), sum);
+}
+
 /* float32 in double lanes: VD_N floats widen to one step (the lite forms); results round
  * once on the store, and the sum keeps the double losses. */
 KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const vd_kc *k)
@@ -256,8 +288,27 @@ static int log_cosh_f32(const kern_args *a, double *sum)
 }
 /* float32 in double lanes: in float, focal's powers would drift past 4 float ulps, and
  * assembling them in double lanes costs what this does. */
-KERN_ENTRY(focal_sq, KERN_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
+/* focal: float lanes for the logs, double for the rest (kern_steps.h, focal_f). */
+static int focal_sq_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_FOCAL, a);
+    return drive_f64(a, sum, vd_focal_sq, &k);
+}
+static int focal_gen_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_FOCAL, a);
+    return drive_f64(a, sum, vd_focal_gen, &k);
+}
+static int focal_sq_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_FOCAL, a);
+    return drive_f32_one(a, sum, vf_focal_f_sq, &k);
+}
+static int focal_gen_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_FOCAL, a);
+    return drive_f32_one(a, sum, vf_focal_f_gen, &k);
+}
 KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 

@@ -10,6 +10,9 @@
 
 typedef struct {
     VT s, a, b, c, d;
+#if KERN_LANE_F32
+    vd_kc wide; /* the same constants in double, for float steps that assemble in double */
+#endif
 } VL(kc);
 
 typedef struct {
@@ -22,7 +25,13 @@ static VL(kc) VL(kc_make)(kern_id id, const kern_args *a)
 {
     double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
-    return (VL(kc)){v_set1(a->scale), v_set1(c[0]), v_set1(c[1]), v_set1(c[2]), v_set1(c[3])};
+    VL(kc) k;
+    k.s = v_set1(a->scale), k.a = v_set1(c[0]), k.b = v_set1(c[1]);
+    k.c = v_set1(c[2]), k.d = v_set1(c[3]);
+#if KERN_LANE_F32
+    k.wide = vd_kc_make(id, a);
+#endif
+    return k;
 }
 
 /* ---- shared pieces ---- */
@@ -410,6 +419,40 @@ VEC_INLINE VL(step) VL(log_cosh_f)(VT p, VT y, const VL(kc) * k, int lite)
         g = v_sel(near, g, v_or(th, sign));
     }
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
+}
+
+/* focal in float lanes for its logs (the costly part: BCE's pair, clamped), assembled in
+ * double, VD_N lanes at a time: q = 1 - p_t, the gradient's quotient and q^gamma as the double
+ * step and the reference compute them (q's cancellation near p_t = 1 included). */
+VEC_INLINE vd_lg VL(focal_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc *k, int square)
+{
+    vd one = vd_set1(1.0), omy = vd_sub(one, y), f, df;
+    vd_lg r = {vd_sub(vd_mul(vd_sub(y, one), lq), vd_mul(y, lp)), vd_mul(dce, k->s)};
+    vd q = vd_sub(one, vd_add(vd_mul(p, y), vd_mul(vd_sub(one, p), omy)));
+    vd_focal_pow(q, k, square, 1, &f, &df);
+    vd at = vd_alpha_t(y, omy, k), dq = vd_sub(one, vd_add(y, y));
+    vd g = vd_fmadd(r.g, f, vd_mul(vd_mul(vd_mul(r.l, df), dq), k->s));
+    return (vd_lg){vd_mul(at, vd_mul(r.l, f)), vd_mul(at, g)};
+}
+
+VEC_INLINE VL(step) VL(focal_f)(VT p, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(tr) t = VL(bce_tr)(p, lite);
+    VT ce, dce;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    vd_lg lo = VL(focal_half)(vf_widen_lo(p), vf_widen_lo(y), vf_widen_lo(t.a), vf_widen_lo(t.b),
+                              vf_widen_lo(dce), &k->wide, square);
+    vd_lg hi = VL(focal_half)(vf_widen_hi(p), vf_widen_hi(y), vf_widen_hi(t.a), vf_widen_hi(t.b),
+                              vf_widen_hi(dce), &k->wide, square);
+    return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(focal_bad)(p, y)};
+}
+VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_f)(p, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(focal_f_gen)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_f)(p, y, k, 0, lite);
 }
 #endif
 
