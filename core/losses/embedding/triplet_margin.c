@@ -109,8 +109,8 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
  * and, when swap, |p-n+eps|^2 of one row, each summed in TRIPLET_LANES lanes (element k in
  * lane k mod 8) then pairwise. */
 #define TRIPLET_DEFINE_SQ(name, T)                                                                 \
-    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap,         \
-                     double sq[3])                                                                 \
+    static inline __attribute__((always_inline)) void name##_any(                                  \
+        const T *a, const T *p, const T *n, size_t dim, double eps, int swap, double sq[3])        \
     {                                                                                              \
         triplet_v2d acc[3][4] = {{{0}}}, ve = {eps, eps};                                          \
         size_t k = 0;                                                                              \
@@ -119,10 +119,13 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
                 triplet_v2d u = triplet_load2_##T(a + k + 2 * h);                                  \
                 triplet_v2d v = triplet_load2_##T(p + k + 2 * h);                                  \
                 triplet_v2d w = triplet_load2_##T(n + k + 2 * h);                                  \
-                triplet_v2d dp = u - v + ve, dn = u - w + ve, dq = v - w + ve;                     \
+                triplet_v2d dp = u - v + ve, dn = u - w + ve;                                      \
                 acc[0][h] += dp * dp;                                                              \
                 acc[1][h] += dn * dn;                                                              \
-                acc[2][h] += dq * dq;                                                              \
+                if (swap) {                                                                        \
+                    triplet_v2d dq = v - w + ve;                                                   \
+                    acc[2][h] += dq * dq;                                                          \
+                }                                                                                  \
             }                                                                                      \
         for (size_t j = 0; k < dim; k++, j++) {                                                    \
             double u = a[k], v = p[k], w = n[k];                                                   \
@@ -134,17 +137,26 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
         sq[0] = triplet_lanes_sum(acc[0]);                                                         \
         sq[1] = triplet_lanes_sum(acc[1]);                                                         \
         sq[2] = swap ? triplet_lanes_sum(acc[2]) : 0.0;                                            \
+    }                                                                                              \
+    /* swap a constant in each copy: without it, d(p, n) is not computed at all */                 \
+    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap,         \
+                     double sq[3])                                                                 \
+    {                                                                                              \
+        if (swap)                                                                                  \
+            name##_any(a, p, n, dim, eps, 1, sq);                                                  \
+        else                                                                                       \
+            name##_any(a, p, n, dim, eps, 0, sq);                                                  \
     }
 
 /* Defines name(...): the gradient rows of one triplet for the Euclidean norm, u_xy =
  * (x - y + eps) f_xy (pd_grad), in one pass; u_pn is 0 without swap's weight. */
 #define TRIPLET_DEFINE_GRAD(name, T)                                                               \
-    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim,          \
-                     double eps, double f_ap, double f_an, double f_pn)                            \
+    static inline __attribute__((always_inline)) void name##_any(                                  \
+        const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, double eps,           \
+        double f_ap, double f_an, double f_pn, int pn)                                             \
     {                                                                                              \
         const triplet_v2d ve = {eps, eps}, fap = {f_ap, f_ap}, fan = {f_an, f_an};                 \
         const triplet_v2d fpn = {f_pn, f_pn}, zero = {0, 0};                                       \
-        const int pn = f_pn != 0.0;                                                                \
         size_t k = 0;                                                                              \
         for (; k + 2 <= dim; k += 2) {                                                             \
             triplet_v2d u = triplet_load2_##T(a + k), v = triplet_load2_##T(p + k);                \
@@ -163,6 +175,15 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
             gp[k] = (T)(-u_ap - u_pn);                                                             \
             gn[k] = (T)(u_an + u_pn);                                                              \
         }                                                                                          \
+    }                                                                                              \
+    /* u_pn's presence a constant in each copy */                                                  \
+    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim,          \
+                     double eps, double f_ap, double f_an, double f_pn)                            \
+    {                                                                                              \
+        if (f_pn != 0.0)                                                                           \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 1);                        \
+        else                                                                                       \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 0);                        \
     }
 
 typedef double f64;
