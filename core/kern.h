@@ -108,8 +108,27 @@ typedef void (*kern_vmf_fn)(const float *x, float *out, size_t n);
  * [0, width) (so rows carrying an ignore_index there are the reference's), and a sum that is
  * not finite. */
 
+/* Row primitives of the embedding losses for float32 rows, in double lanes (NULL in the
+ * reference table, where the loss files' own loops are the reference). Each sum is kept in
+ * fixed lanes, so a row's result depends only on the ISA, never on the thread.
+ *   dots3: out = {a.b, a.a, b.b} over n elements;
+ *   cos_grad: ga = c[0] b - c[1] a, gb = c[2] a - c[3] b (in double, rounded once);
+ *   triplet_sq: sq = {|a - p + eps|^2, |a - n + eps|^2, |p - n + eps|^2 or 0 without swap};
+ *   triplet_grad: with u_xy = (x - y + eps) f_xy, f = {f_ap, f_an, f_pn}: ga = u_ap - u_an,
+ *     gp = -u_ap - u_pn, gn = u_an + u_pn (u_pn = 0 when f_pn = 0). */
+typedef struct {
+    void (*dots3)(const float *a, const float *b, size_t n, double out[3]);
+    void (*cos_grad)(const float *a, const float *b, float *ga, float *gb, size_t n,
+                     const double c[4]);
+    void (*triplet_sq)(const float *a, const float *p, const float *n, size_t dim, double eps,
+                       int swap, double sq[3]);
+    void (*triplet_grad)(const float *a, const float *p, const float *n, float *ga, float *gp,
+                         float *gn, size_t dim, double eps, const double f[3]);
+} kern_rows;
+
 typedef struct {
     kern_isa isa;
+    kern_rows rows_f32;
     kern_fn f64[KERN_COUNT]; /* NULL where the ISA has no fast path */
     kern_fn f32[KERN_COUNT];
     kern_vm_fn vm[KERN_VM_COUNT]; /* the vector math: never NULL after kern_init */

@@ -558,6 +558,108 @@ static int ce_f32(const kern_args *a, double *sum)
     return ce_rows(a, sum, 1);
 }
 
+/* ---- embedding rows (kern.h, kern_rows) ---- */
+
+/* Two sets of accumulators over VD_N lanes each: element k of a row in set (k / VD_N) % 2,
+ * lane k % VD_N; tails load zeros, which add nothing. */
+static void rows_dots3(const float *a, const float *b, size_t n, double out[3])
+{
+    vd ab[2] = {vd_zero(), vd_zero()}, aa[2] = {vd_zero(), vd_zero()}, bb[2] = {ab[0], ab[0]};
+    size_t k = 0;
+    for (; k + 2 * VD_N <= n; k += 2 * VD_N)
+        for (int h = 0; h < 2; h++) {
+            vd u = vd_load_f32(a + k + h * VD_N), v = vd_load_f32(b + k + h * VD_N);
+            ab[h] = vd_fmadd(u, v, ab[h]);
+            aa[h] = vd_fmadd(u, u, aa[h]);
+            bb[h] = vd_fmadd(v, v, bb[h]);
+        }
+    for (int h = 0; k < n; k += VD_N, h ^= 1) {
+        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
+        ab[h] = vd_fmadd(u, v, ab[h]);
+        aa[h] = vd_fmadd(u, u, aa[h]);
+        bb[h] = vd_fmadd(v, v, bb[h]);
+    }
+    out[0] = vd_hsum(vd_add(ab[0], ab[1]));
+    out[1] = vd_hsum(vd_add(aa[0], aa[1]));
+    out[2] = vd_hsum(vd_add(bb[0], bb[1]));
+}
+
+KERN_INLINE void rows_store(float *out, size_t k, size_t n, vd v)
+{
+    if (k + VD_N <= n)
+        vd_store_f32(out + k, v);
+    else
+        vd_store_f32_tail(out + k, n - k, v);
+}
+
+static void rows_cos_grad(const float *a, const float *b, float *ga, float *gb, size_t n,
+                          const double c[4])
+{
+    const vd c0 = vd_set1(c[0]), c1 = vd_set1(c[1]), c2 = vd_set1(c[2]), c3 = vd_set1(c[3]);
+    for (size_t k = 0; k < n; k += VD_N) {
+        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
+        if (ga)
+            rows_store(ga, k, n, vd_sub(vd_mul(c0, v), vd_mul(c1, u)));
+        if (gb)
+            rows_store(gb, k, n, vd_sub(vd_mul(c2, u), vd_mul(c3, v)));
+    }
+}
+
+KERN_INLINE void rows_triplet_sq_any(const float *a, const float *p, const float *n, size_t dim,
+                                     double eps, int swap, double sq[3])
+{
+    const vd e = vd_set1(eps);
+    vd acc[3][2] = {{vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}};
+    for (size_t k = 0, h = 0; k < dim; k += VD_N, h ^= 1) {
+        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
+        vd w = vd_load_f32_tail(n + k, dim - k);
+        vd m = vd_maskz(vd_tmask(dim - k), e); /* lanes past the row add nothing */
+        vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
+        acc[0][h] = vd_fmadd(dp, dp, acc[0][h]);
+        acc[1][h] = vd_fmadd(dn, dn, acc[1][h]);
+        if (swap) {
+            vd dq = vd_add(vd_sub(v, w), m);
+            acc[2][h] = vd_fmadd(dq, dq, acc[2][h]);
+        }
+    }
+    for (int j = 0; j < 3; j++)
+        sq[j] = vd_hsum(vd_add(acc[j][0], acc[j][1]));
+}
+
+static void rows_triplet_sq(const float *a, const float *p, const float *n, size_t dim, double eps,
+                            int swap, double sq[3])
+{
+    if (swap)
+        rows_triplet_sq_any(a, p, n, dim, eps, 1, sq);
+    else
+        rows_triplet_sq_any(a, p, n, dim, eps, 0, sq);
+}
+
+KERN_INLINE void rows_triplet_grad_any(const float *a, const float *p, const float *n, float *ga,
+                                       float *gp, float *gn, size_t dim, double eps,
+                                       const double f[3], int pn)
+{
+    const vd e = vd_set1(eps), fap = vd_set1(f[0]), fan = vd_set1(f[1]), fpn = vd_set1(f[2]);
+    for (size_t k = 0; k < dim; k += VD_N) {
+        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
+        vd w = vd_load_f32_tail(n + k, dim - k);
+        vd uap = vd_mul(vd_add(vd_sub(u, v), e), fap), uan = vd_mul(vd_add(vd_sub(u, w), e), fan);
+        vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), e), fpn) : vd_zero();
+        rows_store(ga, k, dim, vd_sub(uap, uan));
+        rows_store(gp, k, dim, vd_sub(vd_neg(uap), upn));
+        rows_store(gn, k, dim, vd_add(uan, upn));
+    }
+}
+
+static void rows_triplet_grad(const float *a, const float *p, const float *n, float *ga, float *gp,
+                              float *gn, size_t dim, double eps, const double f[3])
+{
+    if (f[2] != 0.0)
+        rows_triplet_grad_any(a, p, n, ga, gp, gn, dim, eps, f, 1);
+    else
+        rows_triplet_grad_any(a, p, n, ga, gp, gn, dim, eps, f, 0);
+}
+
 /* ---- the table ---- */
 
 void VEC_NAME(fill)(kern_table *t)
@@ -578,6 +680,7 @@ void VEC_NAME(fill)(kern_table *t)
     KERN_SLOT(soft_margin, KERN_SOFT_MARGIN);
     KERN_SLOT(ce, KERN_CROSS_ENTROPY);
 #undef KERN_SLOT
+    t->rows_f32 = (kern_rows){rows_dots3, rows_cos_grad, rows_triplet_sq, rows_triplet_grad};
 #define VM_SLOT(id, name)                                                                          \
     (t->vm[id] = vm_##name##_array, t->vm_lite[id] = vm_##name##_lite_array,                       \
      t->vm_f32[id] = vm_##name##_f32_array)

@@ -214,10 +214,11 @@ static int l2_distances(const loss_ctx *ctx, size_t i, size_t dim, int swap, tri
         triplet_sq_f64((const double *)ctx->in[IN_ANCHOR]->data + off,
                        (const double *)ctx->in[IN_POSITIVE]->data + off,
                        (const double *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
-    else
-        triplet_sq_f32((const float *)ctx->in[IN_ANCHOR]->data + off,
-                       (const float *)ctx->in[IN_POSITIVE]->data + off,
-                       (const float *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
+    else /* the ISA's row loop where it has one (kern.h, kern_rows) */
+        (kern_get()->rows_f32.triplet_sq ? kern_get()->rows_f32.triplet_sq : triplet_sq_f32)(
+            (const float *)ctx->in[IN_ANCHOR]->data + off,
+            (const float *)ctx->in[IN_POSITIVE]->data + off,
+            (const float *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
     if (!isfinite(sq[0]) || !isfinite(sq[1]) || !isfinite(sq[2]))
         return 0;
     d->ap = sqrt(sq[0]), d->an = sqrt(sq[1]), d->pn = sqrt(sq[2]);
@@ -238,6 +239,13 @@ static void l2_row_grad(const loss_ctx *ctx, size_t i, size_t dim, const triplet
                          (double *)ctx->grad[IN_ANCHOR] + off,
                          (double *)ctx->grad[IN_POSITIVE] + off,
                          (double *)ctx->grad[IN_NEGATIVE] + off, dim, s.eps, f_ap, f_an, f_pn);
+    else if (kern_get()->rows_f32.triplet_grad)
+        kern_get()->rows_f32.triplet_grad(
+            (const float *)ctx->in[IN_ANCHOR]->data + off,
+            (const float *)ctx->in[IN_POSITIVE]->data + off,
+            (const float *)ctx->in[IN_NEGATIVE]->data + off, (float *)ctx->grad[IN_ANCHOR] + off,
+            (float *)ctx->grad[IN_POSITIVE] + off, (float *)ctx->grad[IN_NEGATIVE] + off, dim,
+            s.eps, (const double[3]){f_ap, f_an, f_pn});
     else
         triplet_grad_f32((const float *)ctx->in[IN_ANCHOR]->data + off,
                          (const float *)ctx->in[IN_POSITIVE]->data + off,
