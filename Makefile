@@ -13,7 +13,7 @@ BROWSER_PKGS := chromium
 # README's).
 SCREENSHOT ?= $(BUILD)/playground.png
 
-.PHONY: all build run test test-asan test-browser deps deps-test bench bench-http clean
+.PHONY: all build run test test-asan test-browser deps deps-test bench bench-http clean format check-format
 
 all: build
 
@@ -69,3 +69,10 @@ bench-http: deps-test build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# clang-format-14 over our C and C++ (.clang-format); CI runs `make check-format`.
+format:
+	scripts/format.sh
+
+check-format:
+	scripts/format.sh --check

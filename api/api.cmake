@@ -15,8 +15,9 @@ add_library(lossd_api STATIC
   api/catalogue.c)
 target_include_directories(lossd_api PUBLIC api)
 target_link_libraries(lossd_api PUBLIC lossd_core)
-# num.cpp is the only C++: no exceptions or RTTI are needed behind its C interface.
-set_source_files_properties(api/num.cpp PROPERTIES COMPILE_OPTIONS "-fno-exceptions;-fno-rtti;-Wall;-Wextra")
+# num.cpp is the only C++: no exceptions or RTTI are needed behind its C interface. It gets the
+# strict warnings through lossd_strict like the C files.
+set_source_files_properties(api/num.cpp PROPERTIES COMPILE_OPTIONS "-fno-exceptions;-fno-rtti")
 lossd_strict(lossd_api)
 include(api/v2.cmake)
 # File formats of the scoring CLI (`lossd score`): .npy and delimited text.

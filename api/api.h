@@ -31,19 +31,19 @@ typedef struct {
  * are then printed chunk by chunk as the socket takes them, never held as text. */
 typedef struct {
     int status;
-    const char *content_type;       /* static string */
-    char *body;                     /* owned, len bytes, not NUL-terminated necessarily */
-    size_t len;                     /* body bytes; with a stream, the bytes produced so far */
-    api_stream *stream;             /* owned, or NULL */
-    size_t inference_header_len;    /* v2 binary reply: the JSON header's length, else 0 */
-    int binary;                     /* nonzero when inference_header_len applies */
-    const char *allow;              /* 405: the Allow header value (static), else NULL */
-    int retry_after;                /* 503: seconds for Retry-After, else 0 */
-    api_code code;                  /* API_OK, or the error sent */
-    const struct loss_desc *desc;   /* the loss served (static registry entry), or NULL */
-    api_computed *computed;         /* owned, n_computed entries (may be NULL) */
+    const char *content_type;     /* static string */
+    char *body;                   /* owned, len bytes, not NUL-terminated necessarily */
+    size_t len;                   /* body bytes; with a stream, the bytes produced so far */
+    api_stream *stream;           /* owned, or NULL */
+    size_t inference_header_len;  /* v2 binary reply: the JSON header's length, else 0 */
+    int binary;                   /* nonzero when inference_header_len applies */
+    const char *allow;            /* 405: the Allow header value (static), else NULL */
+    int retry_after;              /* 503: seconds for Retry-After, else 0 */
+    api_code code;                /* API_OK, or the error sent */
+    const struct loss_desc *desc; /* the loss served (static registry entry), or NULL */
+    api_computed *computed;       /* owned, n_computed entries (may be NULL) */
     size_t n_computed;
-    size_t elements;                /* tensor elements computed */
+    size_t elements; /* tensor elements computed */
     /* More headers as (name, value) pairs of static strings; a NULL name ends them. */
     const char *headers[2 * API_REPLY_HEADERS];
     /* The handler stopped before computing anything because the request costs more than
@@ -83,8 +83,7 @@ void api_reply_release(api_reply *reply);
 
 /* Adds one computation of desc with the given status and elements to reply->computed (a
  * failed allocation only loses the count). */
-void api_reply_count(api_reply *reply, const struct loss_desc *desc, int status,
-                     size_t elements);
+void api_reply_count(api_reply *reply, const struct loss_desc *desc, int status, size_t elements);
 
 /* A byte range of a reply body that is already in memory. */
 typedef struct {

@@ -101,13 +101,10 @@ int api_cost_defer(const api_env *env, const loss_cost *sum, api_reply *reply);
 
 /* ---- memory budget (reserve.c) ---- */
 
-/* An upper bound of the memory computing call adds to what is decoded: results (values and
- * gradients in the compute dtype) and inputs converted to the compute dtype. */
-size_t api_call_memory(const loss_call *call);
-
-/* Asks env's budget for `held` + api_call_memory(call) bytes (no budget: always yes).
- * Returns API_OK, or API_ERR_OVERLOADED (no room now) / API_ERR_PAYLOAD_TOO_LARGE (never)
- * with err filled. */
-api_code api_reserve_call(const api_env *env, size_t held, const loss_call *call, api_err *err);
+/* Asks env's budget for `held` + cost->bytes (no budget: always yes): the peak core allocates
+ * computing the call (converted inputs, plan and chunk scratch such as ntxent's similarity
+ * matrix, values and gradients), known from its shapes by loss_plan_cost. Returns API_OK, or
+ * API_ERR_OVERLOADED (no room now) / API_ERR_PAYLOAD_TOO_LARGE (never) with err filled. */
+api_code api_reserve_call(const api_env *env, size_t held, const loss_cost *cost, api_err *err);
 
 #endif

@@ -213,8 +213,7 @@ api_code csv_decode(const char *text, size_t len, char sep, tensor *out, char *m
         return code;
     size_t shape[2] = {t.rows, t.cols}, rank = t.cols > 1 ? 2 : 1;
     if (tensor_alloc_uninit(out, TENSOR_F64, rank, shape) != 0)
-        return fail(msg, cap, API_ERR_NOMEM, "out of memory for %zu x %zu numbers", t.rows,
-                    t.cols);
+        return fail(msg, cap, API_ERR_NOMEM, "out of memory for %zu x %zu numbers", t.rows, t.cols);
     filler f = {out->data, 0, msg, cap, API_OK};
     s = (csv_scan){t.start, text + len, sep, t.start_line};
     for (size_t row = 0; row < t.rows && next_line(&s, &b, &e);) {

@@ -108,11 +108,15 @@ static api_code walk_fill(walk *w, const json_node *n, size_t d, double *out, si
                 return c;
         }
         return API_OK;
-    default:
-        return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name,
-                           "%s must contain only numbers, found %s", w->name,
-                           json_kind_name(n->kind));
+    case JSON_NULL:
+    case JSON_FALSE:
+    case JSON_TRUE:
+    case JSON_STRING:
+    case JSON_OBJECT:
+        break;
     }
+    return api_err_set(w->err, API_ERR_INVALID_TYPE, w->name,
+                       "%s must contain only numbers, found %s", w->name, json_kind_name(n->kind));
 }
 
 static api_code check_finite(const tensor *t, const char *name, api_err *err)
@@ -199,8 +203,8 @@ static api_code set_reduction(loss_call *call, const json_node *v, api_err *err)
                          list[0] ? ", " : "", loss_reduction_name((loss_reduction)k));
         char q[API_QUOTE_CAP];
         return api_err_set(err, API_ERR_INVALID_PARAMETER, "reduction",
-                           "%s does not support reduction \"%s\" (supported: %s)",
-                           call->desc->name, api_quote(q, v->u.str.ptr, v->u.str.len), list);
+                           "%s does not support reduction \"%s\" (supported: %s)", call->desc->name,
+                           api_quote(q, v->u.str.ptr, v->u.str.len), list);
     }
     call->reduction = (loss_reduction)r;
     return API_OK;
@@ -296,8 +300,8 @@ static api_code unknown_member(const loss_desc *desc, const json_member *m, api_
     size_t n = 0;
     loss_desc_input_names(desc, inputs, sizeof inputs);
     for (size_t i = 0; i < desc->n_params && n < sizeof params; i++) {
-        int w = snprintf(params + n, sizeof params - n, "%s%s", i ? ", " : "",
-                         desc->params[i].name);
+        int w =
+            snprintf(params + n, sizeof params - n, "%s%s", i ? ", " : "", desc->params[i].name);
         n += w > 0 ? (size_t)w : 0;
     }
     return api_err_set(err, API_ERR_UNKNOWN_FIELD, key_str(m, key),

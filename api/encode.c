@@ -9,7 +9,10 @@
 
 /* Nested arrays in t's shape (a bare number for rank 0); large tensors are printed when
  * the body is read. Returns 1 when the stream borrows t's data. */
-static int write_tensor(api_stream *out, const tensor *t) { return api_stream_tensor(out, t, 0); }
+static int write_tensor(api_stream *out, const tensor *t)
+{
+    return api_stream_tensor(out, t, 0);
+}
 
 static void write_shape(jbuf *jb, const tensor *t)
 {

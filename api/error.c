@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "api_internal.h"
-#include "stream.h"
 #include "mem.h"
+#include "stream.h"
 
 static const int code_status[API_CODE_COUNT] = {
 #define API_STATUS(name, status, code) [name] = status,

@@ -1,7 +1,7 @@
 /* jbuf: append-only byte buffer with JSON string and number writers.
  * Invariant: len <= cap; data is NULL only while cap is 0; failed is never cleared. */
-#include "utf8.h"
 #include "jbuf.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +43,10 @@ fail:
     return NULL;
 }
 
-void jbuf_commit(jbuf *jb, size_t n) { jb->len += n; }
+void jbuf_commit(jbuf *jb, size_t n)
+{
+    jb->len += n;
+}
 
 void jbuf_put(jbuf *jb, const char *s, size_t n)
 {
@@ -54,7 +57,10 @@ void jbuf_put(jbuf *jb, const char *s, size_t n)
     jb->len += n;
 }
 
-void jbuf_puts(jbuf *jb, const char *s) { jbuf_put(jb, s, strlen(s)); }
+void jbuf_puts(jbuf *jb, const char *s)
+{
+    jbuf_put(jb, s, strlen(s));
+}
 
 void jbuf_putc(jbuf *jb, char c)
 {
@@ -101,7 +107,10 @@ void jbuf_string(jbuf *jb, const char *s, size_t n)
     jbuf_putc(jb, '"');
 }
 
-void jbuf_cstring(jbuf *jb, const char *s) { jbuf_string(jb, s, strlen(s)); }
+void jbuf_cstring(jbuf *jb, const char *s)
+{
+    jbuf_string(jb, s, strlen(s));
+}
 
 void jbuf_double(jbuf *jb, double v)
 {

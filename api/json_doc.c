@@ -12,8 +12,8 @@
  * Invariants: every node, string copy and packed buffer is arena memory (or a mapping the
  * arena adopted); the stacks, the number scratch and the token buffer are the only other
  * allocations, counted with the arena against limits.max_memory. */
-#include "utf8.h"
 #include "json_doc.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -95,7 +95,7 @@ struct json_stream {
     size_t nnum, numcap;
     double *hnum; /* heap scratch, kept across candidates */
     size_t hcap;
-    int mapped;      /* num is a mapping of mapbytes bytes (numcap doubles fit) */
+    int mapped; /* num is a mapping of mapbytes bytes (numcap doubles fit) */
     size_t mapbytes;
     /* A token cut by the end of a piece. */
     token_kind tok;
@@ -109,14 +109,23 @@ struct json_stream {
     size_t litpos;
 };
 
-static int is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 static int is_numch(char c)
 {
     return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
-static size_t here(const json_stream *p) { return p->base + p->pos; }
+static size_t here(const json_stream *p)
+{
+    return p->base + p->pos;
+}
 
 static int fail(json_stream *p, json_status status, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -137,9 +146,8 @@ static int fail(json_stream *p, json_status status, size_t offset, const char *f
 
 static size_t held(const json_stream *p)
 {
-    return p->doc.mem.used_bytes + p->ncap * sizeof(json_node) +
-           p->mcap * sizeof(json_member) + p->hcap * sizeof(double) +
-           (p->mapped ? p->mapbytes : 0) + p->tcap;
+    return p->doc.mem.used_bytes + p->ncap * sizeof(json_node) + p->mcap * sizeof(json_member) +
+           p->hcap * sizeof(double) + (p->mapped ? p->mapbytes : 0) + p->tcap;
 }
 
 static int over_memory(json_stream *p)
@@ -636,8 +644,8 @@ static json_packed *packed_take(json_stream *p, const candidate *k)
     p->mapbytes = 0;
     p->num = p->hnum;
     p->numcap = p->hcap;
-    *pk = (json_packed){.rank = k->rank, .count = p->nnum, .data = m,
-                        .first_overflow = k->first_overflow};
+    *pk = (json_packed){
+        .rank = k->rank, .count = p->nnum, .data = m, .first_overflow = k->first_overflow};
     memcpy(pk->shape, k->shape, sizeof pk->shape);
     return pk;
 }
@@ -687,8 +695,7 @@ static int demoted_child(json_stream *p, const candidate *k, size_t j, size_t *n
     for (size_t d = j + 1; d < k->rank; d++)
         n *= k->shape[d]; /* a sub-block of numbers already held: no overflow */
     node.kind = JSON_PACKED;
-    node.u.packed = packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1,
-                                k->shape + j + 1);
+    node.u.packed = packed_copy(p, n ? p->num + *next : NULL, n, k->rank - j - 1, k->shape + j + 1);
     *next += n;
     return node.u.packed ? push_node(p, &node) : -1;
 }
@@ -829,8 +836,8 @@ static int promote(json_stream *p, const json_node *items, size_t count, json_no
     json_packed *pk = data ? p_alloc(p, 1, sizeof *pk, _Alignof(json_packed)) : alloc_failed(p);
     if (pk == NULL)
         return -1;
-    *pk = (json_packed){.rank = rank, .count = count * each, .data = data,
-                        .first_overflow = JSON_NO_OVERFLOW};
+    *pk = (json_packed){
+        .rank = rank, .count = count * each, .data = data, .first_overflow = JSON_NO_OVERFLOW};
     memcpy(pk->shape, shape, rank * sizeof shape[0]);
     for (size_t i = 0; i < count; i++, n += each) {
         const double *src = first ? items[i].u.packed->data : &items[i].u.number;
@@ -879,8 +886,7 @@ static int key_cmp(const void *a, const void *b)
 
 /* Finds a key that appears twice among m[0..n): small objects pairwise, large ones sorted
  * (so a hostile object with many keys stays O(n log n)). Returns it, or NULL. */
-static const json_member *find_duplicate(json_stream *p, const json_member *m, size_t n,
-                                         int *nomem)
+static const json_member *find_duplicate(json_stream *p, const json_member *m, size_t n, int *nomem)
 {
     *nomem = 0;
     if (n <= 16) {
@@ -1063,7 +1069,7 @@ static const char *expected_at_end(const json_stream *p)
 {
     static const char *const want[] = {
         [A_FIRST] = "a JSON value", [A_VALUE] = "a JSON value", [A_NEXT] = "',' or ']'",
-        [O_FIRST] = "a string key", [O_KEY] = "a string key", [O_COLON] = "':'",
+        [O_FIRST] = "a string key", [O_KEY] = "a string key",   [O_COLON] = "':'",
         [O_VALUE] = "a JSON value", [O_NEXT] = "',' or '}'"};
     if (p->pk.active)
         return p->pk.st == PK_AFTER_VALUE ? "',' or ']'" : "a JSON value";
@@ -1156,11 +1162,20 @@ json_status json_stream_finish(json_stream *p, json_doc *doc)
     return JSON_OK;
 }
 
-const json_error *json_stream_error(const json_stream *p) { return &p->err; }
+const json_error *json_stream_error(const json_stream *p)
+{
+    return &p->err;
+}
 
-size_t json_stream_memory(const json_stream *p) { return held(p); }
+size_t json_stream_memory(const json_stream *p)
+{
+    return held(p);
+}
 
-size_t json_stream_offset(const json_stream *p) { return p->base; }
+size_t json_stream_offset(const json_stream *p)
+{
+    return p->base;
+}
 
 void json_stream_free(json_stream *p)
 {
@@ -1184,7 +1199,8 @@ json_status json_doc_parse(json_doc *doc, const char *body, size_t len, const js
 
 size_t json_request_cap(size_t len)
 {
-    size_t four = len > (SIZE_MAX - JSON_REQUEST_SLACK) / 4 ? SIZE_MAX - JSON_REQUEST_SLACK : len * 4;
+    size_t four =
+        len > (SIZE_MAX - JSON_REQUEST_SLACK) / 4 ? SIZE_MAX - JSON_REQUEST_SLACK : len * 4;
     return four + JSON_REQUEST_SLACK;
 }
 

@@ -173,8 +173,8 @@ static int descr_type(const char *descr, char *msg, size_t cap)
     static const struct {
         const char *descr;
         tensor_type type;
-    } known[] = {{"<f8", TENSOR_F64}, {"<f4", TENSOR_F32}, {"<i8", TENSOR_I64},
-                 {"<i4", TENSOR_I32}};
+    } known[] = {
+        {"<f8", TENSOR_F64}, {"<f4", TENSOR_F32}, {"<i8", TENSOR_I64}, {"<i4", TENSOR_I32}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(descr, known[i].descr) == 0)
             return (int)known[i].type;
@@ -198,8 +198,8 @@ static int descr_type(const char *descr, char *msg, size_t cap)
 }
 
 /* Magic, version and header length; *dict_at and *dict_len locate the dict text. */
-static api_code read_preamble(const unsigned char *b, size_t len, size_t *dict_at,
-                              size_t *dict_len, char *msg, size_t cap)
+static api_code read_preamble(const unsigned char *b, size_t len, size_t *dict_at, size_t *dict_len,
+                              char *msg, size_t cap)
 {
     if (len < NPY_MAGIC_LEN + 2 || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
         return fail(msg, cap, API_ERR_INVALID_BINARY,
@@ -207,13 +207,12 @@ static api_code read_preamble(const unsigned char *b, size_t len, size_t *dict_a
     unsigned major = b[6];
     size_t at = major == 1 ? 10 : 12, n;
     if (major < 1 || major > 3)
-        return fail(msg, cap, API_ERR_INVALID_BINARY, ".npy version %u.%u is not supported",
-                    major, b[7]);
+        return fail(msg, cap, API_ERR_INVALID_BINARY, ".npy version %u.%u is not supported", major,
+                    b[7]);
     if (len < at)
         return fail(msg, cap, API_ERR_INVALID_BINARY, "truncated .npy header");
     n = major == 1 ? (size_t)b[8] | (size_t)b[9] << 8
-                   : (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 |
-                         (size_t)b[11] << 24;
+                   : (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
     if (n > NPY_HEADER_MAX || n > len - at)
         return fail(msg, cap, API_ERR_INVALID_BINARY,
                     "truncated .npy header: it claims %zu bytes, the file has %zu after the "
@@ -270,8 +269,8 @@ api_code npy_decode(const void *buf, size_t len, tensor *out, char *msg, size_t 
     if (len - at - dict_len != bytes)
         return fail(msg, cap, API_ERR_INVALID_BINARY,
                     "%s: the header's shape needs %zu bytes of data, the file has %zu",
-                    len - at - dict_len < bytes ? "truncated .npy file" : "trailing bytes",
-                    bytes, len - at - dict_len);
+                    len - at - dict_len < bytes ? "truncated .npy file" : "trailing bytes", bytes,
+                    len - at - dict_len);
     out->rank = d.rank;
     memcpy(out->shape, d.shape, d.rank * sizeof d.shape[0]);
     out->count = count;

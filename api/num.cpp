@@ -214,14 +214,18 @@ int decimal_length(uint64_t v) // v > 0
     return n - (v < pow10_u64[n - 1]);
 }
 
-const char two_digits[] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
-                          "37383940414243444546474849505152535455565758596061626364656667686970717273"
-                          "74757677787980818283848586878889909192939495969798990";
+const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536"
+    "37383940414243444546474849505152535455565758596061626364656667686970717273"
+    "74757677787980818283848586878889909192939495969798990";
 
 // Fixed-size copies of these stay inside NUM_FORMAT_MAX and need no memset call.
 const char zeros[] = "000000000000000000000000";
 
-inline void put2(char *p, uint32_t v) { std::memcpy(p, two_digits + 2 * v, 2); }
+inline void put2(char *p, uint32_t v)
+{
+    std::memcpy(p, two_digits + 2 * v, 2);
+}
 
 // Writes exactly 8 digits of v < 10^8 (32-bit arithmetic: cheaper than 64-bit divisions).
 inline void put8(char *p, uint32_t v)
@@ -289,11 +293,11 @@ size_t layout(char *buf, bool negative, decimal d, u128 integer)
         } else if (d.exp10 >= 0) { // digits, then zeros (an integer below 2^53)
             put_digits(p + n, d.digits);
             std::memcpy(p + n, zeros, 8); // exp10 <= 5 when fixed is shorter
-        } else if (point > 0) { // dig.its
+        } else if (point > 0) {           // dig.its
             put_digits(p + n + 1, d.digits);
             std::memmove(p, p + 1, static_cast<size_t>(point));
             p[point] = '.';
-        } else { // 0.000digits
+        } else {                      // 0.000digits
             std::memcpy(p, zeros, 8); // 2 - point <= 5 when fixed is shorter
             p[1] = '.';
             put_digits(p + fixed_len, d.digits);

@@ -20,11 +20,11 @@ typedef enum { PART_TEXT, PART_BYTES, PART_TENSOR } part_kind;
 
 typedef struct {
     part_kind kind;
-    size_t off, len;  /* TEXT: text[off..off+len); BYTES: len bytes at ptr */
-    const void *ptr;  /* BYTES: the bytes; TENSOR: the elements */
-    int f32;          /* TENSOR: float elements (else double) */
-    int empty_leaf;   /* TENSOR: a dimension is 0, each leaf prints "[]" */
-    size_t rank;      /* TENSOR: dimensions bracketed (0: one bare leaf) */
+    size_t off, len; /* TEXT: text[off..off+len); BYTES: len bytes at ptr */
+    const void *ptr; /* BYTES: the bytes; TENSOR: the elements */
+    int f32;         /* TENSOR: float elements (else double) */
+    int empty_leaf;  /* TENSOR: a dimension is 0, each leaf prints "[]" */
+    size_t rank;     /* TENSOR: dimensions bracketed (0: one bare leaf) */
     size_t shape[TENSOR_MAX_RANK];
     size_t leaves;
 } part;
@@ -53,7 +53,10 @@ api_stream *api_stream_new(void)
     return s;
 }
 
-jbuf *api_stream_text(api_stream *s) { return &s->text; }
+jbuf *api_stream_text(api_stream *s)
+{
+    return &s->text;
+}
 
 static part *add_part(api_stream *s)
 {

@@ -68,7 +68,7 @@ api_code v1_compute_into(const api_env *env, const loss_call *call, const char *
         return err->code;
     if (api_cost_add(env, call, &cost, err) != API_OK)
         return err->code;
-    if (api_reserve_call(env, held + api_stream_memory(out), call, err) != API_OK)
+    if (api_reserve_call(env, held + api_stream_memory(out), &cost, err) != API_OK)
         return err->code;
     run.cancelled = env ? env->cancelled : NULL;
     run.cancel_arg = env ? env->cancel_arg : NULL;
@@ -103,7 +103,10 @@ static api_code v1_begin(v1_req *q, const api_env *env, const v1_body *b, int pa
 }
 
 /* Bytes the request holds besides its reply stream. */
-static size_t v1_held(const v1_req *q) { return q->held + q->doc.mem.used_bytes; }
+static size_t v1_held(const v1_req *q)
+{
+    return q->held + q->doc.mem.used_bytes;
+}
 
 /* Ends a request: the reply from the stream (code API_OK) or the error; a deferred request
  * (api_cost_defer) leaves the reply empty. */
@@ -444,8 +447,8 @@ static api_code batch_one(v1_req *q, const json_node *item, api_reply *reply)
     loss_call call;
     api_code c = batch_decode(&q->doc, item, &desc, &call, &err);
     if (c == API_OK)
-        c = v1_compute_into(q->env, &call, "{\"status\":200,", q->out, v1_held(q),
-                            &reply->elements, &err);
+        c = v1_compute_into(q->env, &call, "{\"status\":200,", q->out, v1_held(q), &reply->elements,
+                            &err);
     if (c != API_OK)
         write_item_error(api_stream_text(q->out), NULL, 0, &err);
     count_item(reply, desc, c, before, reply->elements);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Resolves a model name from the path; fills reply with a 404 when it is no loss. */
 static const loss_desc *find_model(const char *name, size_t len, api_reply *reply)
@@ -196,7 +196,7 @@ api_code api_v2_infer(const api_env *env, const char *name, size_t name_len, con
         v2_request_release(&req);
         return API_OK;
     }
-    if (api_reserve_call(env, len + v2_request_memory(&req), &req.call, &err) != API_OK)
+    if (api_reserve_call(env, len + v2_request_memory(&req), &cost, &err) != API_OK)
         goto fail;
     req.call.cancelled = env->cancelled;
     req.call.cancel_arg = env->cancel_arg;

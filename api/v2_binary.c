@@ -59,9 +59,22 @@ tensor_type v2_binary_tensor_type(v2_datatype dt)
         return TENSOR_I32;
     case V2_INT64:
         return TENSOR_I64;
-    default:
+    case V2_FP64:
         return TENSOR_F64;
+    case V2_BOOL: /* not supported (refused before any tensor is made): no core type */
+    case V2_UINT8:
+    case V2_UINT16:
+    case V2_UINT32:
+    case V2_UINT64:
+    case V2_INT8:
+    case V2_INT16:
+    case V2_FP16:
+    case V2_BF16:
+    case V2_BYTES:
+    case V2_DATATYPE_COUNT:
+        break;
     }
+    return TENSOR_F64;
 }
 
 v2_datatype v2_binary_datatype_of(tensor_type type)
@@ -79,7 +92,10 @@ v2_datatype v2_binary_datatype_of(tensor_type type)
     return V2_FP64;
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 api_code v2_binary_header_len(const char *value, size_t body_len, size_t *json_len, api_err *err)
 {
@@ -192,8 +208,8 @@ api_code v2_binary_tensor(const char *name, v2_datatype dt, const size_t *shape,
     }
     size_t bad = first_non_finite(dt, out->data, count);
     if (bad < count) {
-        double v =
-            dt == V2_FP32 ? ((const float *)out->data)[bad] : ((const double *)out->data)[bad];
+        double v = dt == V2_FP32 ? (double)((const float *)out->data)[bad]
+                                 : ((const double *)out->data)[bad];
         tensor_release(out);
         return api_err_set(err, API_ERR_NON_FINITE, name, "%s[%zu] = %s is not finite", name, bad,
                            isnan(v) ? "NaN"

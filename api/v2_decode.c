@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Integers up to 2^53 are exact in a double, which is what the JSON layer hands us. */
 #define V2_MAX_EXACT 9007199254740992.0
@@ -47,9 +47,8 @@ static api_code collect(const json_node *obj, const char *const *names, size_t n
             i++;
         char q[API_QUOTE_CAP];
         if (i == n)
-            return api_err_set(err, API_ERR_UNKNOWN_FIELD, where,
-                               "%s has an unknown field \"%s\"", where,
-                               api_quote(q, mem->key, mem->key_len));
+            return api_err_set(err, API_ERR_UNKNOWN_FIELD, where, "%s has an unknown field \"%s\"",
+                               where, api_quote(q, mem->key, mem->key_len));
         slots[i] = &mem->value;
     }
     return API_OK;

@@ -7,7 +7,7 @@
 
 #include "mem.h"
 #include "stream.h"
-#include "v2.h"
+#include "v2_internal.h"
 
 /* Storage for a reduced loss value in either dtype. */
 typedef union {
@@ -51,8 +51,8 @@ static void write_shape(jbuf *jb, const tensor *t)
 }
 
 /* Writes one output entry; returns 1 when s borrows t's data for later printing. */
-static int write_output(api_stream *s, const loss_desc *desc, const v2_output *out,
-                        const tensor *t, unsigned flags)
+static int write_output(api_stream *s, const loss_desc *desc, const v2_output *out, const tensor *t,
+                        unsigned flags)
 {
     jbuf *jb = api_stream_text(s);
     int lazy = 0;

@@ -122,11 +122,11 @@ static double probe_run_f32(const float *p, const float *y, float *g, size_t b, 
     _mm256_storeu_ps(lanes, _mm256_add_ps(a0, a1));
     double s = 0;
     for (size_t k = 0; k < 8; k++)
-        s += lanes[k];
+        s += (double)lanes[k];
     for (; i < e; i++) {
         float d = p[i] - y[i];
         g[i] = d;
-        s += (double)d * d;
+        s += (double)d * (double)d;
     }
     return s;
 }
@@ -254,7 +254,7 @@ static double kernel_time(const loss_call *call, pool *pl)
     double t0 = now();
     if (loss_compute(call, pl, &res, &err) != LOSS_OK) {
         fprintf(stderr, "%s: %s\n", call->desc->name, err.message);
-        return NAN;
+        return (double)NAN;
     }
     double t = now() - t0;
     loss_result_release(&res);

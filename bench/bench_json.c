@@ -14,9 +14,9 @@
 #include <time.h>
 
 #include "api.h"
+#include "core.h"
 #include "jbuf.h"
 #include "json_doc.h"
-#include "core.h"
 #include "mem.h"
 #include "num.h"
 

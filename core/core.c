@@ -17,4 +17,7 @@ int core_init(const char *isa)
     return rc;
 }
 
-const char *core_isa_name(void) { return kern_isa_name(kern_get()->isa); }
+const char *core_isa_name(void)
+{
+    return kern_isa_name(kern_get()->isa);
+}

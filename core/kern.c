@@ -6,11 +6,11 @@
 #include <string.h>
 
 /* The reference vector math: libm, one element at a time. */
-#define KERN_REF_VM(name, fn)                                                                      \
-    static void name(const double *x, double *out, size_t n)                                       \
-    {                                                                                              \
-        for (size_t i = 0; i < n; i++)                                                             \
-            out[i] = fn(x[i]);                                                                     \
+#define KERN_REF_VM(name, fn)                                \
+    static void name(const double *x, double *out, size_t n) \
+    {                                                        \
+        for (size_t i = 0; i < n; i++)                       \
+            out[i] = fn(x[i]);                               \
     }
 KERN_REF_VM(ref_exp, exp)
 KERN_REF_VM(ref_expm1, expm1)
@@ -24,11 +24,11 @@ static double log1m(double x)
 KERN_REF_VM(ref_log1m, log1m)
 
 /* The float forms: libm's double result, rounded. */
-#define KERN_REF_VMF(name, fn)                                                                     \
-    static void name(const float *x, float *out, size_t n)                                         \
-    {                                                                                              \
-        for (size_t i = 0; i < n; i++)                                                             \
-            out[i] = (float)fn((double)x[i]);                                                      \
+#define KERN_REF_VMF(name, fn)                             \
+    static void name(const float *x, float *out, size_t n) \
+    {                                                      \
+        for (size_t i = 0; i < n; i++)                     \
+            out[i] = (float)fn((double)x[i]);              \
     }
 KERN_REF_VMF(ref_expf, exp)
 KERN_REF_VMF(ref_expm1f, expm1)
@@ -37,9 +37,9 @@ KERN_REF_VMF(ref_log1pf, log1p)
 KERN_REF_VMF(ref_log1mf, log1m)
 
 /* libm, one element at a time, for both double tiers. */
-#define KERN_REF_VM_ENTRIES                                                                        \
-    [KERN_VM_EXP] = ref_exp, [KERN_VM_EXPM1] = ref_expm1, [KERN_VM_LOG] = ref_log,                 \
-    [KERN_VM_LOG1P] = ref_log1p, [KERN_VM_LOG1P_01] = ref_log1p, [KERN_VM_LOG_01] = ref_log,       \
+#define KERN_REF_VM_ENTRIES                                                                  \
+    [KERN_VM_EXP] = ref_exp, [KERN_VM_EXPM1] = ref_expm1, [KERN_VM_LOG] = ref_log,           \
+    [KERN_VM_LOG1P] = ref_log1p, [KERN_VM_LOG1P_01] = ref_log1p, [KERN_VM_LOG_01] = ref_log, \
     [KERN_VM_LOG1M_01] = ref_log1m
 
 /* No fast paths. */

@@ -47,38 +47,38 @@
 /* ---- vector math over arrays ---- */
 
 /* BCE's pair log(p), log(1 - p) one at a time, for the arrays. */
-#define VM_LOG_PQ_PARTS(T)                                                                         \
-    KERN_INLINE T T##_log_01(T x, int lite)                                                        \
-    {                                                                                              \
-        T lp, lq;                                                                                  \
-        T##_log_pq(x, &lp, &lq, lite);                                                             \
-        return lp;                                                                                 \
-    }                                                                                              \
-    KERN_INLINE T T##_log1m_01(T x, int lite)                                                      \
-    {                                                                                              \
-        T lp, lq;                                                                                  \
-        T##_log_pq(x, &lp, &lq, lite);                                                             \
-        return lq;                                                                                 \
+#define VM_LOG_PQ_PARTS(T)                    \
+    KERN_INLINE T T##_log_01(T x, int lite)   \
+    {                                         \
+        T lp, lq;                             \
+        T##_log_pq(x, &lp, &lq, lite);        \
+        return lp;                            \
+    }                                         \
+    KERN_INLINE T T##_log1m_01(T x, int lite) \
+    {                                         \
+        T lp, lq;                             \
+        T##_log_pq(x, &lp, &lq, lite);        \
+        return lq;                            \
     }
 VM_LOG_PQ_PARTS(vd)
 VM_LOG_PQ_PARTS(vf)
 
 /* name(x, out, n): out[i] = fn(x[i]) on lanes T of elements E. */
-#define VM_ARRAY(name, T, E, fn, lite)                                                             \
-    static void name(const E *x, E *out, size_t n)                                                 \
-    {                                                                                              \
-        size_t i = 0, w = sizeof(T) / sizeof(E);                                                   \
-        for (; i + w <= n; i += w)                                                                 \
-            T##_storeu(out + i, fn(T##_loadu(x + i), lite));                                       \
-        if (i < n)                                                                                 \
-            T##_store_tail(out + i, n - i, fn(T##_load_tail(x + i, n - i), lite));                 \
+#define VM_ARRAY(name, T, E, fn, lite)                                             \
+    static void name(const E *x, E *out, size_t n)                                 \
+    {                                                                              \
+        size_t i = 0, w = sizeof(T) / sizeof(E);                                   \
+        for (; i + w <= n; i += w)                                                 \
+            T##_storeu(out + i, fn(T##_loadu(x + i), lite));                       \
+        if (i < n)                                                                 \
+            T##_store_tail(out + i, n - i, fn(T##_load_tail(x + i, n - i), lite)); \
     }
 
 /* Each function three ways: name_array (double), name_lite_array (double, the lite forms),
  * name_f32_array (float lanes). */
-#define VM_ARRAYS(name)                                                                            \
-    VM_ARRAY(vm_##name##_array, vd, double, vd_##name, 0)                                          \
-    VM_ARRAY(vm_##name##_lite_array, vd, double, vd_##name, 1)                                     \
+#define VM_ARRAYS(name)                                        \
+    VM_ARRAY(vm_##name##_array, vd, double, vd_##name, 0)      \
+    VM_ARRAY(vm_##name##_lite_array, vd, double, vd_##name, 1) \
     VM_ARRAY(vm_##name##_f32_array, vf, float, vf_##name, 0)
 
 VM_ARRAYS(exp)
@@ -253,16 +253,16 @@ KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const 
 
 /* name_f64 and name_f32 of step `name` for loss `id`; float32 runs in the lanes F (vf: float
  * lanes and drive_f32, vd: double lanes and drive_f32_wide). */
-#define KERN_ENTRY(name, id, F, f32_driver)                                                        \
-    static int name##_f64(const kern_args *a, double *sum)                                         \
-    {                                                                                              \
-        vd_kc k = vd_kc_make(id, a);                                                               \
-        return drive_f64(a, sum, vd_##name, &k);                                                   \
-    }                                                                                              \
-    static int name##_f32(const kern_args *a, double *sum)                                         \
-    {                                                                                              \
-        F##_kc k = F##_kc_make(id, a);                                                             \
-        return f32_driver(a, sum, F##_##name, &k);                                                 \
+#define KERN_ENTRY(name, id, F, f32_driver)                \
+    static int name##_f64(const kern_args *a, double *sum) \
+    {                                                      \
+        vd_kc k = vd_kc_make(id, a);                       \
+        return drive_f64(a, sum, vd_##name, &k);           \
+    }                                                      \
+    static int name##_f32(const kern_args *a, double *sum) \
+    {                                                      \
+        F##_kc k = F##_kc_make(id, a);                     \
+        return f32_driver(a, sum, F##_##name, &k);         \
     }
 
 KERN_ENTRY(mse, KERN_MSE, vf, drive_f32)
@@ -313,10 +313,10 @@ KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
-#define KERN_GAMMA_SPLIT(name, dt)                                                                 \
-    static int name##_##dt(const kern_args *a, double *sum)                                        \
-    {                                                                                              \
-        return a->param[1] == 2.0 ? name##_sq_##dt(a, sum) : name##_gen_##dt(a, sum);              \
+#define KERN_GAMMA_SPLIT(name, dt)                                                    \
+    static int name##_##dt(const kern_args *a, double *sum)                           \
+    {                                                                                 \
+        return a->param[1] == 2.0 ? name##_sq_##dt(a, sum) : name##_gen_##dt(a, sum); \
     }
 KERN_GAMMA_SPLIT(focal, f64)
 KERN_GAMMA_SPLIT(focal, f32)
@@ -476,7 +476,7 @@ KERN_INLINE void ce_row_grad(const ce_args *a, int f32, size_t base, const doubl
 
 KERN_INLINE double ce_score(const ce_args *a, int f32, size_t i)
 {
-    return f32 ? ((const float *)a->x)[i] : ((const double *)a->x)[i];
+    return f32 ? (double)((const float *)a->x)[i] : ((const double *)a->x)[i];
 }
 
 /* Up to VD_N wider rows from r0: exp sums first, one vector log for the group, then gradients
@@ -681,8 +681,8 @@ void VEC_NAME(fill)(kern_table *t)
     KERN_SLOT(ce, KERN_CROSS_ENTROPY);
 #undef KERN_SLOT
     t->rows_f32 = (kern_rows){rows_dots3, rows_cos_grad, rows_triplet_sq, rows_triplet_grad};
-#define VM_SLOT(id, name)                                                                          \
-    (t->vm[id] = vm_##name##_array, t->vm_lite[id] = vm_##name##_lite_array,                       \
+#define VM_SLOT(id, name)                                                    \
+    (t->vm[id] = vm_##name##_array, t->vm_lite[id] = vm_##name##_lite_array, \
      t->vm_f32[id] = vm_##name##_f32_array)
     VM_SLOT(KERN_VM_EXP, exp);
     VM_SLOT(KERN_VM_EXPM1, expm1);

@@ -39,8 +39,7 @@ static loss_status check_param(const loss_param_desc *pd, double v, loss_error *
     if (pd->type == LOSS_PARAM_BOOL && v != 0.0 && v != 1.0)
         return loss_error_set(err, LOSS_ERR_PARAM, pd->name, "%s must be a boolean", pd->name);
     if (pd->type == LOSS_PARAM_INT && (v != floor(v) || fabs(v) > 9007199254740992.0))
-        return loss_error_set(err, LOSS_ERR_PARAM, pd->name, "%s must be an integer",
-                              pd->name);
+        return loss_error_set(err, LOSS_ERR_PARAM, pd->name, "%s must be an integer", pd->name);
     if ((pd->flags & LOSS_PARAM_HAS_MIN) &&
         ((pd->flags & LOSS_PARAM_MIN_EXCLUSIVE) ? !(v > pd->min) : !(v >= pd->min)))
         return loss_error_set(err, LOSS_ERR_PARAM, pd->name, "%s must be %s %.17g", pd->name,
@@ -133,9 +132,9 @@ static loss_status check_input(const loss_call *call, size_t i, int *skip, tenso
     }
     if (src->rank > TENSOR_MAX_RANK || src->count > LOSS_MAX_ELEMENTS)
         return loss_error_set(err, LOSS_ERR_LIMIT, in->name, "%s is too large", in->name);
-    int as_index = in->kind == LOSS_IN_INDEX ||
-                   (in->kind == LOSS_IN_INDEX_OR_FLOAT && call->present[0] &&
-                    src->rank + 1 == call->input[0].rank);
+    int as_index =
+        in->kind == LOSS_IN_INDEX || (in->kind == LOSS_IN_INDEX_OR_FLOAT && call->present[0] &&
+                                      src->rank + 1 == call->input[0].rank);
     *type = as_index ? TENSOR_I64 : call->dtype == LOSS_DTYPE_F64 ? TENSOR_F64 : TENSOR_F32;
     return LOSS_OK;
 }
@@ -253,8 +252,8 @@ static loss_status run_chunks(loss_ctx *ctx, struct pool *workers, double sums[2
         }
         if (pp->status != LOSS_OK) {
             const char *name = ctx->desc->inputs[pp->bad_input].name;
-            st = loss_error_set(err, pp->status, name, "%s[%zu] = %.17g %s", name,
-                                pp->bad_index, pp->bad_value, pp->reason ? pp->reason : "");
+            st = loss_error_set(err, pp->status, name, "%s[%zu] = %.17g %s", name, pp->bad_index,
+                                pp->bad_value, pp->reason ? pp->reason : "");
             break;
         }
         loss_acc_add(&acc[0], pp->sum[0]);
@@ -284,7 +283,7 @@ static double reduce_value(const loss_call *call, const loss_ctx *ctx, const dou
         else if (ctx->denom[t] != 0)
             v += sums[t] / ctx->denom[t];
         else
-            v += call->empty_mean_zero ? 0.0 : NAN;
+            v += call->empty_mean_zero ? 0.0 : (double)NAN;
     }
     return call->dtype == LOSS_DTYPE_F32 ? (double)(float)v : v;
 }
@@ -302,8 +301,7 @@ static loss_status start_ctx(const loss_call *call, loss_ctx *ctx, loss_error *e
     ctx->n_terms = 1;
     ctx->cancelled = call->cancelled;
     ctx->cancel_arg = call->cancel_arg;
-    if (call->reduction >= LOSS_REDUCE_COUNT ||
-        !(desc->reductions & LOSS_RED_BIT(call->reduction)))
+    if (call->reduction >= LOSS_REDUCE_COUNT || !(desc->reductions & LOSS_RED_BIT(call->reduction)))
         return loss_error_set(err, LOSS_ERR_PARAM, "reduction", "%s does not support reduction %s",
                               desc->name, loss_reduction_name(call->reduction));
     return resolve_params(call, ctx, err);
@@ -342,7 +340,8 @@ loss_status loss_compute(const loss_call *call, struct pool *workers, loss_resul
     result->dtype = call->dtype;
     result->reduction = call->reduction;
     result->n_terms = call->reduction == LOSS_REDUCE_NONE ? ctx.n_terms : 0;
-    result->value = call->reduction == LOSS_REDUCE_NONE ? NAN : reduce_value(call, &ctx, sums);
+    result->value =
+        call->reduction == LOSS_REDUCE_NONE ? (double)NAN : reduce_value(call, &ctx, sums);
     result->denominator = ctx.denom[0] + (ctx.n_terms > 1 ? ctx.denom[1] : 0.0);
     for (size_t i = 0; i < desc->n_inputs; i++)
         result->elements += ctx.in[i] ? ctx.in[i]->count : 0;
@@ -379,13 +378,11 @@ static size_t buffer_bytes(tensor_type type, size_t count)
 
 /* The product of t's dims with each 0 counted as 1: what loops over the other dims of an
  * empty tensor still cost. Refuses a product over LOSS_MAX_ELEMENTS (overflow included). */
-static loss_status effective_count(const tensor *t, const char *name, size_t *out,
-                                   loss_error *err)
+static loss_status effective_count(const tensor *t, const char *name, size_t *out, loss_error *err)
 {
     size_t n = 1;
     for (size_t d = 0; d < t->rank; d++)
-        if (__builtin_mul_overflow(n, t->shape[d] ? t->shape[d] : 1, &n) ||
-            n > LOSS_MAX_ELEMENTS) {
+        if (__builtin_mul_overflow(n, t->shape[d] ? t->shape[d] : 1, &n) || n > LOSS_MAX_ELEMENTS) {
             char shape[96];
             tensor_shape_str(t, shape, sizeof shape);
             return loss_error_set(err, LOSS_ERR_WORK, name,
@@ -451,8 +448,7 @@ static loss_status count_outputs(const loss_call *call, const loss_ctx *ctx, los
 
 /* Work: reading every input once, writing every output once, and the plan's units; bytes:
  * conversions, plan scratch, chunk partials, per-thread chunk buffers, outputs. */
-static void total_cost(const loss_ctx *ctx, struct pool *workers, size_t out_bytes,
-                       loss_cost *cost)
+static void total_cost(const loss_ctx *ctx, struct pool *workers, size_t out_bytes, loss_cost *cost)
 {
     size_t per_unit = ctx->unit_work ? ctx->unit_work
                                      : sat_add(sat_mul(ctx->unit_cost, LOSS_WORK_PER_ELEMENT),
@@ -464,8 +460,8 @@ static void total_cost(const loss_ctx *ctx, struct pool *workers, size_t out_byt
     cost->scratch = sat_add(cost->scratch, ctx->plan_bytes);
     if (n_chunks > 1)
         cost->scratch = sat_add(cost->scratch, sat_mul(n_chunks, sizeof(loss_partial)));
-    cost->scratch = sat_add(cost->scratch,
-                            sat_mul(ctx->chunk_bytes, n_chunks < threads ? n_chunks : threads));
+    cost->scratch =
+        sat_add(cost->scratch, sat_mul(ctx->chunk_bytes, n_chunks < threads ? n_chunks : threads));
     cost->bytes = sat_add(sat_add(cost->scratch, out_bytes), LOSS_COST_SLACK);
 }
 

@@ -41,7 +41,7 @@ typedef struct loss_ctx {
                          * LOSS_WORK_PER_UNIT, the rule for row-wise units) */
     size_t plan_bytes;  /* bytes plan allocates into scratch (in both passes) */
     size_t chunk_bytes; /* bytes each running chunk allocates for its duration */
-    size_t n_terms;   /* 1, or 2 for LOSS_FLAG_PER_TERM */
+    size_t n_terms;     /* 1, or 2 for LOSS_FLAG_PER_TERM */
     size_t term_rank[2];
     size_t term_shape[2][TENSOR_MAX_RANK];
     double denom[2]; /* mean (or batchmean) denominator of each term */
@@ -62,14 +62,14 @@ typedef struct loss_ctx {
 typedef struct loss_partial {
     double sum[2]; /* per-term sums of the (weighted) element losses of the chunk */
     loss_status status;
-    int bad_input;      /* descriptor index of the offending input */
-    size_t bad_index;   /* flat element index in that input */
+    int bad_input;    /* descriptor index of the offending input */
+    size_t bad_index; /* flat element index in that input */
     double bad_value;
     const char *reason; /* e.g. "is outside [0, 1]" */
 } loss_partial;
 
-static inline int loss_partial_fail(loss_partial *part, loss_status status, int input,
-                                    size_t index, double value, const char *reason)
+static inline int loss_partial_fail(loss_partial *part, loss_status status, int input, size_t index,
+                                    double value, const char *reason)
 {
     part->status = status;
     part->bad_input = input;
@@ -99,7 +99,10 @@ static inline void loss_acc_add(loss_acc *acc, double x)
     acc->sum = t;
 }
 
-static inline double loss_acc_value(const loss_acc *acc) { return acc->sum + acc->comp; }
+static inline double loss_acc_value(const loss_acc *acc)
+{
+    return acc->sum + acc->comp;
+}
 
 /* Element access in the compute dtype. */
 static inline double loss_load(const void *data, loss_dtype dt, size_t i)
@@ -115,10 +118,16 @@ static inline void loss_store(void *data, loss_dtype dt, size_t i, double v)
         ((float *)data)[i] = (float)v;
 }
 
-static inline int64_t loss_index(const tensor *t, size_t i) { return ((const int64_t *)t->data)[i]; }
+static inline int64_t loss_index(const tensor *t, size_t i)
+{
+    return ((const int64_t *)t->data)[i];
+}
 
 /* Numerically stable primitives shared by kernels. */
-static inline double loss_softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
+static inline double loss_softplus(double z)
+{
+    return fmax(z, 0.0) + log1p(exp(-fabs(z)));
+}
 static inline double loss_sigmoid(double z)
 {
     if (z >= 0)

@@ -17,9 +17,15 @@ static const loss_desc *const registry[] = {
 
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
 
-size_t loss_registry_count(void) { return REGISTRY_SIZE; }
+size_t loss_registry_count(void)
+{
+    return REGISTRY_SIZE;
+}
 
-const loss_desc *loss_registry_at(size_t i) { return i < REGISTRY_SIZE ? registry[i] : NULL; }
+const loss_desc *loss_registry_at(size_t i)
+{
+    return i < REGISTRY_SIZE ? registry[i] : NULL;
+}
 
 static int name_eq(const char *a, const char *b, size_t blen)
 {
@@ -28,9 +34,15 @@ static int name_eq(const char *a, const char *b, size_t blen)
 
 /* Names people type differ in case and separators (MSELoss, mse_loss, mean-squared-error):
  * both sides are compared lowercased with '_' and '-' dropped. */
-static int name_sep(char c) { return c == '_' || c == '-'; }
+static int name_sep(char c)
+{
+    return c == '_' || c == '-';
+}
 
-static char name_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+static char name_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
 
 /* The normalized form of name[0..len) into out (at most cap - 1 characters, NUL-terminated).
  * Returns its length, or cap when it does not fit. */
@@ -235,8 +247,7 @@ size_t loss_desc_shape_words(const loss_desc *desc, size_t i, char *buf, size_t 
     return pos;
 }
 
-static const char *const reduction_names[LOSS_REDUCE_COUNT] = {"mean", "sum", "none",
-                                                                 "batchmean"};
+static const char *const reduction_names[LOSS_REDUCE_COUNT] = {"mean", "sum", "none", "batchmean"};
 
 const char *loss_reduction_name(loss_reduction r)
 {
@@ -251,8 +262,8 @@ int loss_reduction_parse(const char *s, size_t len)
     return -1;
 }
 
-loss_status loss_error_set(loss_error *err, loss_status status, const char *field,
-                           const char *fmt, ...)
+loss_status loss_error_set(loss_error *err, loss_status status, const char *field, const char *fmt,
+                           ...)
 {
     va_list ap;
     err->status = status;

@@ -8,11 +8,11 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static atomic_long fail_countdown = -1;
 static atomic_long alloc_count = 0;
@@ -43,7 +43,10 @@ void mem_fail_reset(void)
     atomic_store(&alloc_count, 0);
 }
 
-long mem_alloc_count(void) { return atomic_load(&alloc_count); }
+long mem_alloc_count(void)
+{
+    return atomic_load(&alloc_count);
+}
 
 /* ---- byte accounting (test hook) ---- */
 
@@ -76,9 +79,15 @@ void mem_track_start(void)
     atomic_store(&track_on, 1);
 }
 
-void mem_track_stop(void) { atomic_store(&track_on, 0); }
+void mem_track_stop(void)
+{
+    atomic_store(&track_on, 0);
+}
 
-size_t mem_track_peak(void) { return (size_t)atomic_load(&track_peak); }
+size_t mem_track_peak(void)
+{
+    return (size_t)atomic_load(&track_peak);
+}
 
 void *mem_alloc(size_t size)
 {
@@ -106,9 +115,8 @@ void *mem_realloc(void *ptr, size_t size)
 {
     if (should_fail())
         return NULL;
-    size_t old = ptr && atomic_load_explicit(&track_on, memory_order_relaxed)
-                     ? malloc_usable_size(ptr)
-                     : 0;
+    size_t old =
+        ptr && atomic_load_explicit(&track_on, memory_order_relaxed) ? malloc_usable_size(ptr) : 0;
     void *grown = realloc(ptr, size ? size : 1);
     if (grown != NULL)
         track(malloc_usable_size(grown), old);
@@ -297,7 +305,10 @@ void mem_free_aligned(void *ptr)
     free(base);
 }
 
-void mem_release_cache(void) { (void)mem_cache_trim(0); }
+void mem_release_cache(void)
+{
+    (void)mem_cache_trim(0);
+}
 
 void mem_cache_set_limit(size_t bytes)
 {
@@ -358,7 +369,8 @@ static void *map_cache_take(size_t bytes, size_t *got)
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         if (map_cache[i].base == NULL)
             continue;
-        if (map_cache[i].size >= bytes && (best == CACHE_SLOTS || map_cache[i].size < map_cache[best].size))
+        if (map_cache[i].size >= bytes &&
+            (best == CACHE_SLOTS || map_cache[i].size < map_cache[best].size))
             best = i;
         if (big == CACHE_SLOTS || map_cache[i].size > map_cache[big].size)
             big = i;

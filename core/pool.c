@@ -174,7 +174,10 @@ void pool_parallel_for(pool *p, size_t n, pool_chunk_fn fn, void *arg)
     pthread_mutex_unlock(&p->mu);
 }
 
-size_t pool_threads(const pool *p) { return p ? p->n_threads : 1; }
+size_t pool_threads(const pool *p)
+{
+    return p ? p->n_threads : 1;
+}
 
 size_t pool_queue_depth(pool *p)
 {
@@ -184,4 +187,7 @@ size_t pool_queue_depth(pool *p)
     return n;
 }
 
-size_t pool_queue_capacity(const pool *p) { return p->capacity; }
+size_t pool_queue_capacity(const pool *p)
+{
+    return p->capacity;
+}

@@ -77,7 +77,7 @@ double tensor_get(const tensor *t, size_t i)
     case TENSOR_F64:
         return ((const double *)t->data)[i];
     case TENSOR_F32:
-        return ((const float *)t->data)[i];
+        return (double)((const float *)t->data)[i];
     case TENSOR_I64:
         return (double)((const int64_t *)t->data)[i];
     case TENSOR_I32:

@@ -45,11 +45,11 @@ VEC_INLINE int vf_mbits(vfm m)
 
 VEC_INLINE vdm vd_tmask(size_t r)
 {
-    return r >= 8 ? 0xff : (vdm)((1u << r) - 1);
+    return (vdm)(r >= 8 ? 0xffu : (1u << r) - 1);
 }
 VEC_INLINE vfm vf_tmask(size_t r)
 {
-    return r >= 16 ? 0xffff : (vfm)((1u << r) - 1);
+    return (vfm)(r >= 16 ? 0xffffu : (1u << r) - 1);
 }
 VEC_INLINE vdm vd_lane(size_t k)
 {

@@ -52,7 +52,10 @@ static void check_reply(const api_reply *r)
     json_doc_release(&d);
 }
 
-static int digit(char c) { return c >= '0' && c <= '9'; }
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* The RFC 8259 number grammar, spelled out: the end of the number at s, or 0. */
 static size_t rfc_scan(const char *s, size_t n)

@@ -48,7 +48,8 @@ static size_t next_dim(reader *r)
 
 static double next_param(reader *r)
 {
-    static const double values[] = {0, 1, -1, 0.5, 2, 1e-6, 100, -100, 3, 7, NAN, INFINITY};
+    static const double values[] = {0,   1,    -1, 0.5, 2,           1e-6,
+                                    100, -100, 3,  7,   (double)NAN, (double)INFINITY};
     return values[next(r) % (sizeof values / sizeof values[0])];
 }
 
@@ -104,7 +105,6 @@ static int fill_inputs(fuzz_call *fc, reader *r)
     }
     return 0;
 }
-
 
 static int data_error(loss_status st)
 {

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
 
 /* Records why the request is refused; returns the code. */
 static api_code refuse(admit *a, budget_status st, size_t want)
@@ -83,8 +86,9 @@ int admit_reserve(void *ctx, size_t bytes)
     admit *a = ctx;
     size_t want = add_sat(bytes, BUDGET_REQUEST_BASE);
     budget_status st = budget_resize(a->b, &a->held, want);
-    return st == BUDGET_OK ? API_RESERVE_OK : st == BUDGET_NEVER ? API_RESERVE_NEVER
-                                                                 : API_RESERVE_BUSY;
+    return st == BUDGET_OK      ? API_RESERVE_OK
+           : st == BUDGET_NEVER ? API_RESERVE_NEVER
+                                : API_RESERVE_BUSY;
 }
 
 void admit_end(admit *a)

@@ -158,7 +158,10 @@ api_code assets_reply(const char *name, size_t len, const assets_request *req, a
     return API_OK;
 }
 
-size_t assets_count_files(void) { return assets_count; }
+size_t assets_count_files(void)
+{
+    return assets_count;
+}
 
 size_t assets_embedded_bytes(void)
 {

@@ -41,7 +41,10 @@ void budget_destroy(budget *b)
     mem_free(b);
 }
 
-static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
 
 size_t budget_request_bytes(budget_body kind, size_t body_len, size_t json_len)
 {
@@ -92,9 +95,15 @@ void budget_release(budget *b, size_t *held)
     (void)budget_resize(b, held, 0);
 }
 
-size_t budget_total(const budget *b) { return b->total; }
+size_t budget_total(const budget *b)
+{
+    return b->total;
+}
 
-size_t budget_reserved(const budget *b) { return atomic_load_explicit(&b->reserved, memory_order_relaxed); }
+size_t budget_reserved(const budget *b)
+{
+    return atomic_load_explicit(&b->reserved, memory_order_relaxed);
+}
 
 /* ---- the default: cgroup limit, else physical memory ---- */
 

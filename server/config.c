@@ -67,21 +67,22 @@ static const opt_row options[] = {
      "about 20-60 s of one core)"},
     {"max-output", "LOSSD_MAX_OUTPUT", OPT_SIZE, OFF(max_output), 1, SIZE_MAX, NULL, "ELEMENTS",
      "413 too_much_work past this many returned values and gradients (default: --max-body)"},
-    {"header-timeout", "LOSSD_HEADER_TIMEOUT", OPT_UINT, OFF(header_timeout), 1, 3600, NULL,
-     "SEC", "close a connection that has not sent a request line and headers in time (default 10)"},
+    {"header-timeout", "LOSSD_HEADER_TIMEOUT", OPT_UINT, OFF(header_timeout), 1, 3600, NULL, "SEC",
+     "close a connection that has not sent a request line and headers in time (default 10)"},
     {"min-body-rate", "LOSSD_MIN_BODY_RATE", OPT_SIZE, OFF(min_body_rate), 0, SIZE_MAX, NULL,
-     "BYTES", "close an upload slower than this per second after --header-timeout (default 1K; "
+     "BYTES",
+     "close an upload slower than this per second after --header-timeout (default 1K; "
      "0: no minimum)"},
     {"max-connections-per-ip", "LOSSD_MAX_CONNECTIONS_PER_IP", OPT_UINT, OFF(max_conn_per_ip), 0,
-     1000000, NULL, "N", "concurrent connections from one address; more get 503 (default 512; "
+     1000000, NULL, "N",
+     "concurrent connections from one address; more get 503 (default 512; "
      "0: no cap)"},
     {"admin-port", "LOSSD_ADMIN_PORT", OPT_UINT, OFF(admin_port), 0, 65535, NULL, "N",
      "also serve health and metrics on this port, outside every connection limit (default: "
      "none; 0 picks a free one)"},
     {"tls-priority", "LOSSD_TLS_PRIORITY", OPT_STRING, OFF(tls_priority), 0, 0, NULL, "STRING",
      "GnuTLS priority string (default: TLS 1.2+, ECDHE, AEAD ciphers only)"},
-    {"max-memory", "LOSSD_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0, (size_t)1 << 50, NULL,
-     "BYTES",
+    {"max-memory", "LOSSD_MAX_MEMORY", OPT_SIZE, OFF(max_memory), 0, (size_t)1 << 50, NULL, "BYTES",
      "memory budget for requests in flight, suffix K/M/G (default: 80% of the cgroup memory "
      "limit, else 50% of physical memory)"},
     {"cache-max", "LOSSD_CACHE_MAX", OPT_SIZE, OFF(cache_max), 0, (size_t)1 << 50, NULL, "BYTES",
@@ -294,16 +295,22 @@ static int apply(server_config *cfg, const opt_row *o, const char *value, const 
             }
         set_err(err, err_len, "invalid value '%s' for %s (expected %s)", value, source, o->meta);
         return -1;
-    default:
+    case OPT_STRING:
         if (has_control(value)) {
             /* A CR or LF in a value that becomes a header (--cors-origin) would split it. */
-            set_err(err, err_len, "invalid value for %s: control characters (CR, LF, ...) are not "
-                    "allowed", source);
+            set_err(err, err_len,
+                    "invalid value for %s: control characters (CR, LF, ...) are not "
+                    "allowed",
+                    source);
             return -1;
         }
         memcpy(field, &value, sizeof value);
         return 0;
+    case OPT_HELP: /* take no value: the caller acts on them before apply */
+    case OPT_VERSION:
+        break;
     }
+    return 0;
 }
 
 static const opt_row *find_flag(const char *name, size_t len)

@@ -22,18 +22,18 @@ typedef struct {
     size_t job_timeout;    /* seconds a request may wait for and use a worker (503 timeout) */
     size_t inline_max;     /* cheap requests with bodies up to this size run on the I/O thread */
     /* Hostile-traffic limits (docs/limits.md). */
-    size_t max_work;        /* work units per request, evaluate/batch entries summed */
-    size_t max_output;      /* elements of values and gradients per request */
-    size_t header_timeout;  /* seconds to receive a request line and its headers */
-    size_t min_body_rate;   /* bytes/s a body must average once header_timeout has passed */
-    size_t max_conn_per_ip; /* concurrent connections from one client address (0: no cap) */
-    size_t admin_port;      /* health and metrics listener; CONFIG_NO_PORT: none */
+    size_t max_work;          /* work units per request, evaluate/batch entries summed */
+    size_t max_output;        /* elements of values and gradients per request */
+    size_t header_timeout;    /* seconds to receive a request line and its headers */
+    size_t min_body_rate;     /* bytes/s a body must average once header_timeout has passed */
+    size_t max_conn_per_ip;   /* concurrent connections from one client address (0: no cap) */
+    size_t admin_port;        /* health and metrics listener; CONFIG_NO_PORT: none */
     const char *tls_priority; /* GnuTLS priority string */
-    size_t max_memory;     /* memory budget in bytes; 0 until the daemon sets the default */
-    size_t cache_max;      /* bytes the tensor buffer cache may keep resident */
-    size_t idle_trim;      /* seconds idle before memory is handed back (0: never) */
-    const char *api_key;   /* NULL: no authentication */
-    const char *tls_cert;  /* PEM file paths; both or neither */
+    size_t max_memory;        /* memory budget in bytes; 0 until the daemon sets the default */
+    size_t cache_max;         /* bytes the tensor buffer cache may keep resident */
+    size_t idle_trim;         /* seconds idle before memory is handed back (0: never) */
+    const char *api_key;      /* NULL: no authentication */
+    const char *tls_cert;     /* PEM file paths; both or neither */
     const char *tls_key;
     const char *cors_origin; /* NULL: no CORS headers */
     const char *log_format;  /* "text" or "json" (static) */
@@ -45,8 +45,8 @@ typedef struct {
 #define CONFIG_NO_PORT ((size_t)-1)
 
 /* TLS 1.2 and 1.3 only, ECDHE key exchange (forward secrecy) and AEAD ciphers only. */
-#define CONFIG_TLS_PRIORITY                                                                   \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-DHE-RSA:-DHE-DSS:-AES-256-CBC:"         \
+#define CONFIG_TLS_PRIORITY                                                           \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-DHE-RSA:-DHE-DSS:-AES-256-CBC:" \
     "-AES-128-CBC:-SHA1:%SERVER_PRECEDENCE"
 
 typedef enum { CONFIG_RUN = 0, CONFIG_EXIT_OK, CONFIG_EXIT_USAGE } config_outcome;

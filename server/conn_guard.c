@@ -48,7 +48,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t secs(size_t s) { return (uint64_t)s * 1000000000u; }
+static uint64_t secs(size_t s)
+{
+    return (uint64_t)s * 1000000000u;
+}
 
 static void addr_key(const struct sockaddr *sa, socklen_t len, unsigned char key[16])
 {
@@ -56,8 +59,7 @@ static void addr_key(const struct sockaddr *sa, socklen_t len, unsigned char key
     if (sa && sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
         key[10] = key[11] = 0xff;
         memcpy(key + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-    } else if (sa && sa->sa_family == AF_INET6 &&
-               len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    } else if (sa && sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
         memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
     }
 }
@@ -136,25 +138,26 @@ void conn_guard_closed(conn_guard *g, int fd)
 }
 
 /* Runs fn on fd's active slot under the mutex. */
-#define WITH_SLOT(g, fd, body)                                                                     \
-    do {                                                                                           \
-        pthread_mutex_lock(&(g)->mu);                                                              \
-        conn_slot *s = slot_of((g), (fd), 0);                                                      \
-        if (s != NULL && s->active) {                                                              \
-            body;                                                                                  \
-        }                                                                                          \
-        pthread_mutex_unlock(&(g)->mu);                                                            \
+#define WITH_SLOT(g, fd, body)                \
+    do {                                      \
+        pthread_mutex_lock(&(g)->mu);         \
+        conn_slot *s = slot_of((g), (fd), 0); \
+        if (s != NULL && s->active) {         \
+            body;                             \
+        }                                     \
+        pthread_mutex_unlock(&(g)->mu);       \
     } while (0)
 
 void conn_guard_request_line(conn_guard *g, int fd)
 {
     uint64_t limit = now_ns() + secs(g->lim.header_timeout_s);
     /* From an idle keep-alive wait: the rest of the headers get header_timeout. */
-    WITH_SLOT(g, fd, if (s->phase == PHASE_IDLE) {
-        s->phase = PHASE_HEADERS;
-        if (limit < s->deadline_ns)
-            s->deadline_ns = limit;
-    });
+    WITH_SLOT(
+        g, fd, if (s->phase == PHASE_IDLE) {
+            s->phase = PHASE_HEADERS;
+            if (limit < s->deadline_ns)
+                s->deadline_ns = limit;
+        });
 }
 
 void conn_guard_headers_done(conn_guard *g, int fd, int has_body)
@@ -167,9 +170,15 @@ void conn_guard_headers_done(conn_guard *g, int fd, int has_body)
     });
 }
 
-void conn_guard_body(conn_guard *g, int fd, size_t n) { WITH_SLOT(g, fd, s->body_bytes += n); }
+void conn_guard_body(conn_guard *g, int fd, size_t n)
+{
+    WITH_SLOT(g, fd, s->body_bytes += n);
+}
 
-void conn_guard_busy(conn_guard *g, int fd) { WITH_SLOT(g, fd, s->phase = PHASE_BUSY); }
+void conn_guard_busy(conn_guard *g, int fd)
+{
+    WITH_SLOT(g, fd, s->phase = PHASE_BUSY);
+}
 
 void conn_guard_idle(conn_guard *g, int fd)
 {
@@ -189,7 +198,10 @@ size_t conn_guard_count(conn_guard *g)
     return n;
 }
 
-size_t conn_guard_cut(conn_guard *g) { return atomic_load(&g->cut); }
+size_t conn_guard_cut(conn_guard *g)
+{
+    return atomic_load(&g->cut);
+}
 
 /* Whether the slot is past its deadline: headers or idle wait too long, or a body slower
  * than min_body_rate on average once header_timeout has passed. */

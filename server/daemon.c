@@ -82,9 +82,9 @@ struct lossd_daemon {
 typedef struct {
     lossd_daemon *d;
     struct MHD_Connection *conn;
-    int fd;    /* the connection's socket, the conn_guard's key */
-    int admin; /* came in on the admin port */
-    int close; /* answer with "Connection: close" (a framing error) */
+    int fd;      /* the connection's socket, the conn_guard's key */
+    int admin;   /* came in on the admin port */
+    int close;   /* answer with "Connection: close" (a framing error) */
     api_env env; /* the daemon's, with this request's cancel and budget hooks */
     const route *route;
     char method[16];
@@ -94,7 +94,7 @@ typedef struct {
     char *header_len; /* owned copy of Inference-Header-Content-Length, or NULL */
     char id[REQUEST_ID_MAX + 1];
     request_body body;
-    admit adm;   /* its memory reservation, and the /v1 body's parser */
+    admit adm;    /* its memory reservation, and the /v1 body's parser */
     int streamed; /* the body is parsed as it arrives (a large /v1 JSON body), never held */
     api_reply reply;
     int answered;    /* reply is final: send it on the next chance */
@@ -195,8 +195,7 @@ static struct MHD_Response *make_response(conn_request *r)
     api_piece pieces[2 + 2 * 8];
     struct MHD_IoVec iov[sizeof pieces / sizeof pieces[0]];
     if (r->reply.stream == NULL)
-        return MHD_create_response_from_buffer(r->reply.len, r->reply.body,
-                                               MHD_RESPMEM_PERSISTENT);
+        return MHD_create_response_from_buffer(r->reply.len, r->reply.body, MHD_RESPMEM_PERSISTENT);
     size_t n = api_reply_pieces(&r->reply, pieces, sizeof pieces / sizeof pieces[0]);
     if (n == 0)
         return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, read_body, r, NULL);
@@ -303,10 +302,9 @@ static void admit_upload(conn_request *r, int chunked, size_t declared)
     /* A small body is held and parsed whole, so that a handler deferred off the I/O thread
      * (api_cost_defer) can parse it again on a worker. */
     r->streamed = (r->route->flags & ROUTE_STREAM) && (chunked || declared > r->d->cfg->inline_max);
-    api_code c = admit_begin(&r->adm, r->d->budget,
-                             r->streamed ? BUDGET_BODY_STREAMED_JSON : BUDGET_BODY_BUFFERED,
-                             chunked, declared, json_len < declared ? json_len : declared,
-                             r->d->cfg->max_body);
+    api_code c = admit_begin(
+        &r->adm, r->d->budget, r->streamed ? BUDGET_BODY_STREAMED_JSON : BUDGET_BODY_BUFFERED,
+        chunked, declared, json_len < declared ? json_len : declared, r->d->cfg->max_body);
     if (c != API_OK)
         memory_refused(r, c, r->adm.message);
 }
@@ -332,8 +330,10 @@ static void check_upload(conn_request *r)
     size_t declared = 0;
     char msg[256];
     if (!request_encoding_ok(header(r->conn, MHD_HTTP_HEADER_CONTENT_ENCODING))) {
-        snprintf(msg, sizeof msg, "Content-Encoding %.60s is not supported; send the body "
-                 "uncompressed", header(r->conn, MHD_HTTP_HEADER_CONTENT_ENCODING));
+        snprintf(msg, sizeof msg,
+                 "Content-Encoding %.60s is not supported; send the body "
+                 "uncompressed",
+                 header(r->conn, MHD_HTTP_HEADER_CONTENT_ENCODING));
         fail(r, API_ERR_UNSUPPORTED_MEDIA_TYPE, msg);
         return;
     }
@@ -521,8 +521,9 @@ static void run_handler(conn_request *r, size_t defer_work)
     r->route->fn(&call, &r->reply);
     if (r->reply.code == API_ERR_TIMEOUT && atomic_load(&r->d->closing)) {
         atomic_fetch_add(&r->d->stopped, 1);
-        fail(r, API_ERR_DRAINING, "the server shut down before the request finished; retry on "
-                                  "another instance");
+        fail(r, API_ERR_DRAINING,
+             "the server shut down before the request finished; retry on "
+             "another instance");
     }
 }
 
@@ -770,8 +771,8 @@ static struct MHD_Daemon *start_mhd(lossd_daemon *d)
 /* The admin daemon: one thread, plain HTTP, health and metrics only (decide). */
 static struct MHD_Daemon *start_admin_mhd(lossd_daemon *d)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
-                     MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     // clang-format off
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, &d->side[1],
@@ -820,8 +821,8 @@ static budget *memory_setup(lossd_daemon *d)
         total = budget_default(getenv("LOSSD_CGROUP_ROOT"), &source);
     mem_cache_set_limit(cfg->cache_max < total ? cfg->cache_max : total / 4);
     d->trimmer = trimmer_start(cfg->idle_trim, &d->in_flight);
-    log_msg("info", "memory: budget %zu bytes (%s), buffer cache up to %zu, idle trim %zus",
-            total, source, cfg->cache_max < total ? cfg->cache_max : total / 4, cfg->idle_trim);
+    log_msg("info", "memory: budget %zu bytes (%s), buffer cache up to %zu, idle trim %zus", total,
+            source, cfg->cache_max < total ? cfg->cache_max : total / 4, cfg->idle_trim);
     return budget_create(total);
 }
 
@@ -904,9 +905,15 @@ lossd_daemon *daemon_start(const server_config *cfg)
     return d;
 }
 
-unsigned daemon_port(const lossd_daemon *d) { return d->port; }
+unsigned daemon_port(const lossd_daemon *d)
+{
+    return d->port;
+}
 
-unsigned daemon_admin_port(const lossd_daemon *d) { return d->admin_mhd ? d->admin_port : 0; }
+unsigned daemon_admin_port(const lossd_daemon *d)
+{
+    return d->admin_mhd ? d->admin_port : 0;
+}
 
 void daemon_drain(lossd_daemon *d, size_t delay_s)
 {

@@ -14,7 +14,10 @@
 
 #include "log.h"
 
-void framing_init(framing_state *st) { memset(st, 0, sizeof *st); }
+void framing_init(framing_state *st)
+{
+    memset(st, 0, sizeof *st);
+}
 
 /* RFC 9110 token characters: anything else in a field name (space, control, separator)
  * makes libmicrohttpd and a proxy in front of it disagree about the header. */
@@ -217,9 +220,8 @@ enum MHD_Result MHD_queue_response(struct MHD_Connection *conn, unsigned int sta
         return MHD_NO;
     if (body == NULL)
         return q(conn, status, resp);
-    struct MHD_Response *json =
-        MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                        MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *json = MHD_create_response_from_buffer(
+        strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     if (json == NULL)
         return q(conn, status, resp);
     MHD_add_response_header(json, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");

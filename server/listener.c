@@ -103,8 +103,8 @@ int listener_bind(const char *addr, unsigned port, unsigned *bound)
 static void build_refusal(char *out, size_t cap, const char *message)
 {
     char body[160];
-    int n = snprintf(body, sizeof body,
-                     "{\"error\":{\"code\":\"overloaded\",\"message\":\"%s\"}}", message);
+    int n = snprintf(body, sizeof body, "{\"error\":{\"code\":\"overloaded\",\"message\":\"%s\"}}",
+                     message);
     snprintf(out, cap,
              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
              "Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
@@ -146,8 +146,8 @@ static void refuse(listener *l, const listener_port *p, int fd, guard_verdict v)
     }
     lingering g = {fd, now_ns() + (uint64_t)LINGER_MS * 1000000u, 0};
     drain(&g);
-    if (send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ||
-        shutdown(fd, SHUT_WR) != 0 || drain(&g)) {
+    if (send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 || shutdown(fd, SHUT_WR) != 0 ||
+        drain(&g)) {
         close(fd);
         return;
     }
@@ -356,4 +356,7 @@ void listener_stop(listener *l)
     mem_free(l);
 }
 
-size_t listener_refused(listener *l) { return atomic_load(&l->refused); }
+size_t listener_refused(listener *l)
+{
+    return atomic_load(&l->refused);
+}

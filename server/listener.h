@@ -17,10 +17,10 @@ typedef struct listener listener;
 int listener_bind(const char *addr, unsigned port, unsigned *bound);
 
 typedef struct {
-    int fd;                  /* from listener_bind; owned by the listener from then on */
-    struct MHD_Daemon *mhd;  /* serves what fd accepts */
-    int tls;                 /* the daemon speaks TLS: refusals are closed, not answered */
-    int admin;               /* health/metrics port: outside the caps */
+    int fd;                 /* from listener_bind; owned by the listener from then on */
+    struct MHD_Daemon *mhd; /* serves what fd accepts */
+    int tls;                /* the daemon speaks TLS: refusals are closed, not answered */
+    int admin;              /* health/metrics port: outside the caps */
 } listener_port;
 
 /* Starts the acceptor thread over main and, if admin->fd >= 0, admin. g and the daemons

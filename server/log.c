@@ -40,9 +40,9 @@ typedef struct {
 typedef struct log_buf {
     pthread_mutex_t mu; /* len, data */
     struct log_buf *next;
-    int in_use;          /* under the registry's mu */
-    time_t when_sec;     /* time cache, used by the owning thread only */
-    char when[24];       /* "YYYY-MM-DDTHH:MM:SS" for when_sec */
+    int in_use;      /* under the registry's mu */
+    time_t when_sec; /* time cache, used by the owning thread only */
+    char when[24];   /* "YYYY-MM-DDTHH:MM:SS" for when_sec */
     size_t len;
     char data[LOG_BUF_BYTES];
 } log_buf;
@@ -61,7 +61,10 @@ static struct {
         .mu = PTHREAD_MUTEX_INITIALIZER,
         .write_mu = PTHREAD_MUTEX_INITIALIZER};
 
-void log_init(int json) { lg.json = json; }
+void log_init(int json)
+{
+    lg.json = json;
+}
 
 /* ---- writing ---- */
 
@@ -206,7 +209,10 @@ static void put_bytes(line *l, const char *s, size_t n)
     l->len += n;
 }
 
-static void put(line *l, const char *s) { put_bytes(l, s, strlen(s)); }
+static void put(line *l, const char *s)
+{
+    put_bytes(l, s, strlen(s));
+}
 
 static void put_u64(line *l, unsigned long long v)
 {
@@ -331,7 +337,8 @@ static void access_json(line *l, const log_access_entry *e)
     } else {
         put(l, "null");
     }
-    put(l, e->aborted ? ",\"aborted\":true,\"request_id\":\"" : ",\"aborted\":false,\"request_id\":\"");
+    put(l, e->aborted ? ",\"aborted\":true,\"request_id\":\""
+                      : ",\"aborted\":false,\"request_id\":\"");
     put_escaped(l, e->request_id, 16);
     put(l, "\"");
 }

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "core.h"
+#include "daemon.h"
 #include "log.h"
 #include "probe.h"
 #include "score.h"
@@ -119,8 +119,7 @@ static int tune_process(const server_config *cfg)
         log_msg("error", "--isa %s is not supported by this CPU", cfg->isa);
         return -1;
     }
-    log_msg("info", "kernels: isa=%s%s", core_isa_name(),
-            cfg->isa ? " (forced)" : "");
+    log_msg("info", "kernels: isa=%s%s", core_isa_name(), cfg->isa ? " (forced)" : "");
     /* Keep big request buffers in the heap and reuse them: fresh pages cost ~1.7 us per
      * 4 KiB on the development machines, far more than the work on them. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
@@ -154,8 +153,10 @@ static int serve(const server_config *cfg)
     log_msg("info",
             "stopping on %s: readiness 503, accepting for %zu s more, then draining for up "
             "to %zu s (a second signal exits at once)",
-            sig == SIGHUP ? "SIGHUP" : sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_delay,
-            cfg->drain_timeout);
+            sig == SIGHUP   ? "SIGHUP"
+            : sig == SIGINT ? "SIGINT"
+                            : "SIGTERM",
+            cfg->shutdown_delay, cfg->drain_timeout);
     daemon_drain(d, cfg->shutdown_delay);
     if (daemon_stop(d) != 0)
         log_msg("warn", "stopped before every request finished");

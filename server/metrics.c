@@ -298,14 +298,14 @@ static void render_process(text *t)
     procstat ps;
     if (procstat_read(&ps) != 0)
         return;
-    header(t, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+    header(t, "process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.");
     emit(t, "process_cpu_seconds_total %.2f\n", ps.cpu_seconds);
     render_scalar(t, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
                   ps.resident_bytes);
     render_scalar(t, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
                   ps.virtual_bytes);
-    render_scalar(t, "process_open_fds", "gauge", "Number of open file descriptors.",
-                  ps.open_fds);
+    render_scalar(t, "process_open_fds", "gauge", "Number of open file descriptors.", ps.open_fds);
     render_scalar(t, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
                   ps.max_fds);
     header(t, "process_start_time_seconds", "gauge",

@@ -29,10 +29,10 @@ void metrics_record(metrics *m, const metrics_sample *s);
 
 /* Why a request was turned away before any work (lossd_rejected_total{reason}). */
 typedef enum {
-    METRICS_REJECT_MEMORY = 0,    /* 503: the memory budget had no room now */
-    METRICS_REJECT_MEMORY_LIMIT,  /* 413: more memory than the budget ever allows */
-    METRICS_REJECT_BODY_LIMIT,    /* 413: body beyond --max-body */
-    METRICS_REJECT_QUEUE_FULL,    /* 503: the compute queue was full */
+    METRICS_REJECT_MEMORY = 0,   /* 503: the memory budget had no room now */
+    METRICS_REJECT_MEMORY_LIMIT, /* 413: more memory than the budget ever allows */
+    METRICS_REJECT_BODY_LIMIT,   /* 413: body beyond --max-body */
+    METRICS_REJECT_QUEUE_FULL,   /* 503: the compute queue was full */
     METRICS_REJECT_COUNT
 } metrics_reject_reason;
 

@@ -6,11 +6,11 @@
 #include <stddef.h>
 
 typedef struct {
-    double cpu_seconds;     /* user + system */
-    size_t resident_bytes;  /* RSS */
-    size_t virtual_bytes;   /* VSZ */
+    double cpu_seconds;    /* user + system */
+    size_t resident_bytes; /* RSS */
+    size_t virtual_bytes;  /* VSZ */
     size_t open_fds, max_fds;
-    double start_time;      /* seconds since the Unix epoch */
+    double start_time; /* seconds since the Unix epoch */
 } procstat;
 
 /* Parses the text of /proc/<pid>/stat (fields after the parenthesised command name, which

@@ -10,8 +10,8 @@
 /* A request body. data is NUL-terminated after len bytes whenever it is non-NULL. */
 typedef struct {
     char *data;
-    char *base;      /* the allocation: data = base + pad */
-    size_t pad;      /* puts data + align_at on a 64-byte boundary */
+    char *base; /* the allocation: data = base + pad */
+    size_t pad; /* puts data + align_at on a 64-byte boundary */
     size_t len, cap;
     size_t received; /* every byte the client sent, kept or not */
     size_t declared; /* Content-Length, 0 if none */

@@ -123,8 +123,7 @@ static api_code v2_infer(const route_call *c, api_reply *reply)
  * when it opens a page; the API calls the page makes carry the key. */
 static api_code web_file(const route_call *c, const char *name, size_t len, api_reply *reply)
 {
-    assets_request req = {.if_none_match = c->if_none_match,
-                          .accept_encoding = c->accept_encoding};
+    assets_request req = {.if_none_match = c->if_none_match, .accept_encoding = c->accept_encoding};
     return assets_reply(name, len, &req, reply);
 }
 

@@ -16,9 +16,9 @@ typedef enum { SERVE_STARTING = 0, SERVE_READY, SERVE_DRAINING } serve_state;
 enum { ROUTE_GET = 1u << 0, ROUTE_POST = 1u << 1 };
 
 enum {
-    ROUTE_OPEN = 1u << 0,  /* answered without an API key (health) */
-    ROUTE_BODY = 1u << 1,  /* reads a body and runs on a compute worker */
-    ROUTE_V2 = 1u << 2,    /* errors in Open Inference Protocol style */
+    ROUTE_OPEN = 1u << 0,   /* answered without an API key (health) */
+    ROUTE_BODY = 1u << 1,   /* reads a body and runs on a compute worker */
+    ROUTE_V2 = 1u << 2,     /* errors in Open Inference Protocol style */
     ROUTE_BINARY = 1u << 3, /* also accepts application/octet-stream (v2 binary tensors) */
     ROUTE_ADMIN = 1u << 4,  /* also served on the admin port (health, metrics) */
     ROUTE_STREAM = 1u << 5  /* a JSON body parsed as it arrives (route_call.json), not held */
@@ -28,18 +28,18 @@ enum {
  * is borrowed for the duration of the call. */
 typedef struct {
     const api_env *env;
-    serve_state state;   /* when the call began */
-    metrics *metrics;    /* for /metrics, with the gauges read_gauges reads */
+    serve_state state; /* when the call began */
+    metrics *metrics;  /* for /metrics, with the gauges read_gauges reads */
     void (*read_gauges)(void *gauges_ctx, metrics_gauges *out); /* at scrape time */
     void *gauges_ctx;
     const char *name; /* the "{}" segment, or NULL */
     size_t name_len;
     const char *body; /* ROUTE_BODY: the complete body (NUL-terminated after len bytes) */
     size_t len;
-    const char *header_len; /* Inference-Header-Content-Length, or NULL */
+    const char *header_len;      /* Inference-Header-Content-Length, or NULL */
     const char *if_none_match;   /* routes without a body: If-None-Match, or NULL */
     const char *accept_encoding; /* routes without a body: Accept-Encoding, or NULL */
-    struct json_stream *json; /* ROUTE_STREAM: the body, fed whole, not yet finished */
+    struct json_stream *json;    /* ROUTE_STREAM: the body, fed whole, not yet finished */
 } route_call;
 
 /* Fills reply (zeroed by the caller) and returns its code. */

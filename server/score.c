@@ -13,8 +13,8 @@
 #include <strings.h>
 
 #include "api.h"
-#include "csv.h"
 #include "core.h"
+#include "csv.h"
 #include "mem.h"
 #include "npy.h"
 
@@ -209,8 +209,8 @@ static int parse_value_option(score_args *a, const char *opt, char *v)
 
 static int parse_option(score_args *a, int argc, char **argv, int *i)
 {
-    static const char *const with_value[] = {"--predictions", "--targets", "--input",
-                                             "--gradient-out", "--param", "--reduction",
+    static const char *const with_value[] = {"--predictions",  "--targets", "--input",
+                                             "--gradient-out", "--param",   "--reduction",
                                              "--dtype"};
     char *v = NULL;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
@@ -309,10 +309,9 @@ static int load_input(score_run *run, size_t k)
     if (rc != SCORE_OK)
         return rc;
     run->inputs[k].name = f->name;
-    code = csv || tsv
-               ? csv_decode(run->bufs[k], len, csv ? ',' : '\t', &run->inputs[k].tensor, msg,
-                            sizeof msg)
-               : npy_decode(run->bufs[k], len, &run->inputs[k].tensor, msg, sizeof msg);
+    code = csv || tsv ? csv_decode(run->bufs[k], len, csv ? ',' : '\t', &run->inputs[k].tensor, msg,
+                                   sizeof msg)
+                      : npy_decode(run->bufs[k], len, &run->inputs[k].tensor, msg, sizeof msg);
     return code == API_OK ? SCORE_OK : file_error(f, code, msg);
 }
 
@@ -344,13 +343,14 @@ static int write_gradients(const score_run *run, const loss_desc *desc)
         const score_file *f = &run->args.grad_out[k];
         int i = f->name ? loss_desc_input_index(desc, f->name, strlen(f->name)) : (int)only;
         if (f->name == NULL && n_grads != 1) {
-            fprintf(stderr, "lossd score: %s returns %zu gradients; name each: "
-                            "--gradient-out NAME=FILE\n", desc->name, n_grads);
+            fprintf(stderr,
+                    "lossd score: %s returns %zu gradients; name each: "
+                    "--gradient-out NAME=FILE\n",
+                    desc->name, n_grads);
             return SCORE_USAGE;
         }
         if (i < 0 || run->result.grad[i].data == NULL) {
-            fprintf(stderr, "lossd score: %s returns no gradient for '%s'\n", desc->name,
-                    f->name);
+            fprintf(stderr, "lossd score: %s returns no gradient for '%s'\n", desc->name, f->name);
             return SCORE_USAGE;
         }
         int rc = write_npy(f, &run->result.grad[i]);
@@ -386,9 +386,9 @@ static int compute(score_run *run)
     if (check_gradient_outs(a) != SCORE_OK)
         return SCORE_USAGE;
     api_env env = {.workers = NULL}; /* local: the user bounds their own files */
-    api_code code = api_v1_loss_local(&env, a->loss, strlen(a->loss), run->inputs, a->n_in,
-                                      a->options, a->options_len, a->print_gradient,
-                                      &run->reply, &run->result);
+    api_code code =
+        api_v1_loss_local(&env, a->loss, strlen(a->loss), run->inputs, a->n_in, a->options,
+                          a->options_len, a->print_gradient, &run->reply, &run->result);
     FILE *out = code == API_OK ? stdout : stderr;
     fwrite(run->reply.body, 1, run->reply.len, out);
     fputc('\n', out);

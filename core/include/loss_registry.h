@@ -21,14 +21,14 @@ typedef enum {
 } loss_reduction;
 
 #define LOSS_RED_BIT(r) (1u << (r))
-#define LOSS_RED_STANDARD                                                                    \
-    (LOSS_RED_BIT(LOSS_REDUCE_MEAN) | LOSS_RED_BIT(LOSS_REDUCE_SUM) |                        \
+#define LOSS_RED_STANDARD                                             \
+    (LOSS_RED_BIT(LOSS_REDUCE_MEAN) | LOSS_RED_BIT(LOSS_REDUCE_SUM) | \
      LOSS_RED_BIT(LOSS_REDUCE_NONE))
 
 typedef enum {
-    LOSS_IN_FLOAT,          /* floating point, converted to the compute dtype */
-    LOSS_IN_INDEX,          /* integral class indices / lengths, converted to int64 */
-    LOSS_IN_INDEX_OR_FLOAT  /* indices if its rank is one less than input 0's, else float */
+    LOSS_IN_FLOAT,         /* floating point, converted to the compute dtype */
+    LOSS_IN_INDEX,         /* integral class indices / lengths, converted to int64 */
+    LOSS_IN_INDEX_OR_FLOAT /* indices if its rank is one less than input 0's, else float */
 } loss_input_kind;
 
 enum {
@@ -47,11 +47,11 @@ enum {
 #define LOSS_SHAPE_MAX_ALTS 3
 
 typedef enum {
-    LOSS_SHAPE_ANY,       /* any shape */
-    LOSS_SHAPE_DIMS,      /* dim[0..rank), then any further dims if `more` */
-    LOSS_SHAPE_SAME,      /* the shape of input `of` */
-    LOSS_SHAPE_DROP,      /* the shape of input `of` without its dimension dim[0].name */
-    LOSS_SHAPE_BROADCAST  /* any shape that broadcasts to input `of`'s */
+    LOSS_SHAPE_ANY,      /* any shape */
+    LOSS_SHAPE_DIMS,     /* dim[0..rank), then any further dims if `more` */
+    LOSS_SHAPE_SAME,     /* the shape of input `of` */
+    LOSS_SHAPE_DROP,     /* the shape of input `of` without its dimension dim[0].name */
+    LOSS_SHAPE_BROADCAST /* any shape that broadcasts to input `of`'s */
 } loss_shape_kind;
 
 typedef struct {
@@ -77,6 +77,7 @@ typedef struct {
 /* Building rules in descriptors: LOSS_RULE(note, alternatives...) of
  * LOSS_ANY, LOSS_DIMS(LOSS_N(N), LOSS_K(4)), LOSS_DIMS_MORE(...), LOSS_SCALAR,
  * LOSS_SAME(input), LOSS_DROP(input, name), LOSS_BROADCAST(input). */
+/* clang-format off */
 #define LOSS_N(name) {#name, 0}
 #define LOSS_K(size) {NULL, (size)}
 #define LOSS_ANY {.kind = LOSS_SHAPE_ANY}
@@ -93,6 +94,7 @@ typedef struct {
     {.alt = {__VA_ARGS__},                                                                   \
      .n_alts = sizeof((loss_shape[]){__VA_ARGS__}) / sizeof(loss_shape),                     \
      .note = (words)}
+/* clang-format on */
 
 typedef struct {
     const char *name;

@@ -25,6 +25,9 @@ static inline double bce_term_grad(double p, double y)
 }
 
 /* Whether p is a probability; NaN is not. */
-static inline int bce_is_probability(double p) { return p >= 0.0 && p <= 1.0; }
+static inline int bce_is_probability(double p)
+{
+    return p >= 0.0 && p <= 1.0;
+}
 
 #endif

@@ -49,8 +49,14 @@ static const char *error_str(const cJSON *body, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-const char *error_code(const cJSON *body) { return error_str(body, "code"); }
-const char *error_field(const cJSON *body) { return error_str(body, "field"); }
+const char *error_code(const cJSON *body)
+{
+    return error_str(body, "code");
+}
+const char *error_field(const cJSON *body)
+{
+    return error_str(body, "field");
+}
 
 double num_at(const cJSON *obj, const char *key)
 {

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "api_internal.h"
-#include "stream.h"
 #include "mem.h"
+#include "stream.h"
 
 static const loss_input_desc fake_inputs[] = {
     {"predictions", LOSS_IN_FLOAT, LOSS_INPUT_GRAD, LOSS_RULE(NULL, LOSS_DIMS(LOSS_N(N)))},

@@ -4,16 +4,13 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "num.h"
-
-/* tests/api/num_reference.cpp: libstdc++'s conversions. */
-size_t num_ref_format_double(double v, char *buf, size_t cap);
-size_t num_ref_format_float(float v, char *buf, size_t cap);
+#include "num_reference.h"
 
 /* xorshift64*: reproducible bit patterns covering every exponent. */
 static uint64_t next_bits(uint64_t *s)
@@ -209,8 +206,8 @@ static void print_float_like_to_chars(float v)
 {
     char mine[NUM_FORMAT_MAX], ref[64];
     size_t n = num_format_float(v, mine), m = num_ref_format_float(v, ref, sizeof ref);
-    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'",
-              (double)v, (int)n, mine, (int)m, ref);
+    cr_assert(n == m && memcmp(mine, ref, n) == 0, "%a: '%.*s', std::to_chars '%.*s'", (double)v,
+              (int)n, mine, (int)m, ref);
 }
 
 Test(num, float_printing_should_match_std_to_chars_byte_for_byte)

@@ -11,8 +11,8 @@
 #include "npy.h"
 
 /* A .npy file: header for (type, shape) from npy_header, then data bytes. Caller frees. */
-static unsigned char *npy_file(tensor_type type, size_t rank, const size_t *shape,
-                               const void *data, size_t bytes, size_t *len)
+static unsigned char *npy_file(tensor_type type, size_t rank, const size_t *shape, const void *data,
+                               size_t bytes, size_t *len)
 {
     char head[320];
     size_t n = npy_header(type, rank, shape, head, sizeof head);
@@ -50,12 +50,13 @@ Test(npy, each_supported_dtype_should_decode_in_place_with_its_shape)
         tensor_type type;
         const void *data;
         size_t size;
-    } cases[] = {{TENSOR_F64, f64, 8}, {TENSOR_F32, f32, 4}, {TENSOR_I64, i64, 8},
-                 {TENSOR_I32, i32, 4}};
+    } cases[] = {
+        {TENSOR_F64, f64, 8}, {TENSOR_F32, f32, 4}, {TENSOR_I64, i64, 8}, {TENSOR_I32, i32, 4}};
     const size_t shape[2] = {2, 3};
     for (size_t c = 0; c < 4; c++) {
         size_t len;
-        unsigned char *f = npy_file(cases[c].type, 2, shape, cases[c].data, 6 * cases[c].size, &len);
+        unsigned char *f =
+            npy_file(cases[c].type, 2, shape, cases[c].data, 6 * cases[c].size, &len);
         tensor t;
         char msg[200];
         cr_assert_eq(npy_decode(f, len, &t, msg, sizeof msg), API_OK, "%s", msg);
@@ -77,8 +78,8 @@ Test(npy, scalar_empty_and_unaligned_data_should_decode)
     size_t len;
     tensor t;
     char msg[200];
-    unsigned char *f = npy_raw("{'descr': '<f8', 'fortran_order': False, 'shape': (), }\n", &one,
-                               8, &len);
+    unsigned char *f =
+        npy_raw("{'descr': '<f8', 'fortran_order': False, 'shape': (), }\n", &one, 8, &len);
     cr_assert_eq(npy_decode(f, len, &t, msg, sizeof msg), API_OK, "%s", msg);
     cr_expect_eq(t.rank, 0);
     cr_expect_eq(t.count, 1);
@@ -134,8 +135,8 @@ Test(npy, malformed_or_truncated_files_should_be_invalid_binary)
                    API_ERR_INVALID_BINARY, "malformed");
     expect_refused("{'descr': '<f8', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1)}", 8,
                    API_ERR_INVALID_BINARY, "at most 8 dimensions");
-    expect_refused("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}",
-                   8, API_ERR_INVALID_BINARY, "too large");
+    expect_refused("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", 8,
+                   API_ERR_INVALID_BINARY, "too large");
     expect_refused("{'descr': '<f8', 'fortran_order': Maybe, 'shape': (1,)}", 8,
                    API_ERR_INVALID_BINARY, "malformed");
 

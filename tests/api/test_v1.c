@@ -390,8 +390,7 @@ Test(v1_loss, per_term_none_should_give_value_and_shape_by_term)
                        "\"shape\":{\"real\":[2],\"fake\":[1]},"
                        "\"gradient\":{\"real\":[-1,-1],\"fake\":[1]}}";
     cr_assert_eq(c.reply.len, strlen(want), "%.*s", (int)c.reply.len, c.reply.body);
-    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len,
-              c.reply.body);
+    cr_assert(memcmp(c.reply.body, want, c.reply.len) == 0, "%.*s", (int)c.reply.len, c.reply.body);
     api_call_free(&c);
 }
 

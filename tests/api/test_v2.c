@@ -370,9 +370,9 @@ Test(v2_infer, large_binary_request_should_match_v1_bit_for_bit)
 /* KServe's Python client puts model_name (and an id) in every request body. */
 Test(v2_infer, model_name_in_the_body_should_be_accepted_when_it_matches_the_path)
 {
-#define MODEL_BODY(name, version)                                                                  \
-    "{\"model_name\":\"" name "\",\"model_version\":\"" version "\",\"id\":\"u-1\",\"inputs\":"    \
-    "[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[3]},"                \
+#define MODEL_BODY(name, version)                                                               \
+    "{\"model_name\":\"" name "\",\"model_version\":\"" version "\",\"id\":\"u-1\",\"inputs\":" \
+    "[{\"name\":\"predictions\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[3]},"             \
     "{\"name\":\"targets\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[1]}]}"
     char body[512];
     api_reply r;

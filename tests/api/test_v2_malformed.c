@@ -8,11 +8,11 @@
 
 #include "v2_util.h"
 
-#define PRED_FP32_BIN(size)                                                                        \
-    "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"                \
+#define PRED_FP32_BIN(size)                                                         \
+    "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":" \
     "{\"binary_data_size\":" #size "}}"
-#define TARG_FP32_BIN(size)                                                                        \
-    "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":"                    \
+#define TARG_FP32_BIN(size)                                                     \
+    "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP32\",\"parameters\":" \
     "{\"binary_data_size\":" #size "}}"
 #define PRED_JSON "{\"name\":\"predictions\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[1,2]}"
 #define TARG_JSON "{\"name\":\"targets\",\"shape\":[2],\"datatype\":\"FP64\",\"data\":[0,0]}"

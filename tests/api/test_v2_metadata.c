@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "loss.h"
-#include "v2.h"
+#include "v2_internal.h"
 #include "v2_util.h"
 
 static cJSON *metadata(const char *model, api_reply *r)
@@ -112,8 +112,7 @@ Test(v2_metadata, per_term_loss_should_offer_one_output_per_term)
 }
 
 /* The OIP shape of an input of `model`, and its rule in words. */
-static void expect_input(const char *model, const char *input, const char *shape,
-                         const char *rule)
+static void expect_input(const char *model, const char *input, const char *shape, const char *rule)
 {
     api_reply r;
     cJSON *j = metadata(model, &r);

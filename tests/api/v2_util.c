@@ -118,7 +118,7 @@ static void flatten(const cJSON *j, double *out, size_t cap, size_t *n)
         const cJSON *e;
         cJSON_ArrayForEach(e, j) flatten(e, out, cap, n);
     } else if (*n < cap) {
-        out[(*n)++] = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+        out[(*n)++] = cJSON_IsNumber(j) ? j->valuedouble : (double)NAN;
     }
 }
 

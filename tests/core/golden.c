@@ -24,8 +24,7 @@ __attribute__((constructor)) static void golden_isa_from_env(void)
     if (isa == NULL)
         isa = "ref";
     if (core_init(isa) != 0)
-        fprintf(stderr, "LOSSD_TEST_ISA=%s: not supported here, using %s\n", isa,
-                core_isa_name());
+        fprintf(stderr, "LOSSD_TEST_ISA=%s: not supported here, using %s\n", isa, core_isa_name());
 }
 
 typedef struct {
@@ -120,9 +119,9 @@ static void set_option(golden_case *gc, const cJSON *item)
     const char *key = item->string;
     int i;
     if (strcmp(key, "reduction") == 0) {
-        int r = cJSON_IsString(item) ? loss_reduction_parse(item->valuestring,
-                                                            strlen(item->valuestring))
-                                     : -1;
+        int r = cJSON_IsString(item)
+                    ? loss_reduction_parse(item->valuestring, strlen(item->valuestring))
+                    : -1;
         gc->call.reduction = r < 0 ? LOSS_REDUCE_COUNT : (loss_reduction)r;
     } else if (strcmp(key, "gradient") == 0) {
         gc->call.want_gradient = cJSON_IsTrue(item);
@@ -130,9 +129,8 @@ static void set_option(golden_case *gc, const cJSON *item)
         /* Anything but the two dtypes is the api's to refuse. */
         gc->skip |= !cJSON_IsString(item) || (strcmp(item->valuestring, "float32") != 0 &&
                                               strcmp(item->valuestring, "float64") != 0);
-        gc->call.dtype = !gc->skip && strcmp(item->valuestring, "float32") == 0
-                             ? LOSS_DTYPE_F32
-                             : LOSS_DTYPE_F64;
+        gc->call.dtype = !gc->skip && strcmp(item->valuestring, "float32") == 0 ? LOSS_DTYPE_F32
+                                                                                : LOSS_DTYPE_F64;
     } else if (strcmp(key, "empty_mean") == 0) {
         gc->skip |= !cJSON_IsString(item) || (strcmp(item->valuestring, "zero") != 0 &&
                                               strcmp(item->valuestring, "nan") != 0);
@@ -242,8 +240,7 @@ static int core_can_raise(const char *code)
     return 0;
 }
 
-static void check_error(const char *name, loss_status st, const loss_error *err,
-                        const cJSON *want)
+static void check_error(const char *name, loss_status st, const loss_error *err, const cJSON *want)
 {
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(want, "code");
     const cJSON *field = cJSON_GetObjectItemCaseSensitive(want, "field");
@@ -301,8 +298,8 @@ static int run_case(const loss_desc *desc, const cJSON *c)
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(c, "error");
     golden_case gc;
     case_build(&gc, desc, request);
-    if (gc.skip || (error && !core_can_raise(cJSON_GetObjectItemCaseSensitive(error, "code")
-                                                 ->valuestring))) {
+    if (gc.skip ||
+        (error && !core_can_raise(cJSON_GetObjectItemCaseSensitive(error, "code")->valuestring))) {
         case_free(&gc);
         return 0;
     }
@@ -313,8 +310,7 @@ static int run_case(const loss_desc *desc, const cJSON *c)
         loss_error err;
         loss_status st = loss_compute(&gc.call, NULL, &r, &err);
         char label[256];
-        snprintf(label, sizeof label, "%s/%s [%s]", desc->name, name,
-                 kern_isa_name((kern_isa)isa));
+        snprintf(label, sizeof label, "%s/%s [%s]", desc->name, name, kern_isa_name((kern_isa)isa));
         if (error)
             check_error(label, st, &err, error);
         else if (st != LOSS_OK)
@@ -402,8 +398,7 @@ static int fd_case(const loss_desc *desc, const cJSON *c)
         char label[256];
         snprintf(label, sizeof label, "%s/%s", desc->name,
                  cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring);
-        cr_assert_eq(loss_compute(&gc.call, NULL, &r, &err), LOSS_OK, "%s: %s", label,
-                     err.message);
+        cr_assert_eq(loss_compute(&gc.call, NULL, &r, &err), LOSS_OK, "%s: %s", label, err.message);
         for (size_t i = 0; i < desc->n_inputs; i++)
             if (r.grad[i].data != NULL)
                 checked += fd_input(label, &gc, (int)i, &r.grad[i]);
@@ -457,8 +452,8 @@ static void cost_case(const char *label, const loss_call *call, struct pool *wor
     loss_status st = loss_compute(call, workers, &r, &err);
     mem_track_stop();
     if (cst != LOSS_OK) {
-        cr_expect_eq(st, cst, "%s: cost pass failed (%s) but compute gave %d", label,
-                     cerr.message, (int)st);
+        cr_expect_eq(st, cst, "%s: cost pass failed (%s) but compute gave %d", label, cerr.message,
+                     (int)st);
         loss_result_release(&r);
         return;
     }

@@ -123,7 +123,10 @@ Test(loss_cost, costs_of_consecutive_calls_should_add_work_and_keep_the_peak)
     cr_expect_eq(a.bytes, 200);
 }
 
-static int flag_set(void *arg) { return *(const int *)arg; }
+static int flag_set(void *arg)
+{
+    return *(const int *)arg;
+}
 
 Test(loss_cost, a_cancelled_call_should_stop_with_loss_err_cancelled)
 {

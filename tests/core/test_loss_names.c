@@ -133,7 +133,8 @@ Test(loss_names, input_names_should_list_every_input_in_order)
     char buf[128];
     const loss_desc *mse = loss_registry_find("mse", 3);
     cr_assert_not_null(mse);
-    cr_expect_eq(loss_desc_input_names(mse, buf, sizeof buf), strlen("predictions, targets, weight"));
+    cr_expect_eq(loss_desc_input_names(mse, buf, sizeof buf),
+                 strlen("predictions, targets, weight"));
     cr_expect_str_eq(buf, "predictions, targets, weight");
     const loss_desc *tri = loss_registry_find("triplet_margin", 14);
     loss_desc_input_names(tri, buf, sizeof buf);

@@ -4,7 +4,10 @@
 
 #include "pool.h"
 
-static void mark(void *arg, size_t i) { atomic_fetch_add(&((atomic_int *)arg)[i], 1); }
+static void mark(void *arg, size_t i)
+{
+    atomic_fetch_add(&((atomic_int *)arg)[i], 1);
+}
 
 Test(pool, parallel_for_should_run_every_index_exactly_once)
 {
@@ -42,7 +45,10 @@ Test(pool, parallel_for_inside_jobs_should_not_deadlock)
         cr_assert_eq(atomic_load(&c.hits[i]), 8);
 }
 
-static void block_job(void *arg) { (void)arg; }
+static void block_job(void *arg)
+{
+    (void)arg;
+}
 
 Test(pool, submit_should_refuse_when_the_queue_is_full)
 {

@@ -17,7 +17,10 @@
 /* ciou's gradient holds alpha constant (torchvision), so it is not the derivative of its
  * value and no finite difference can check it; its gradient is checked against torchvision's
  * autograd in the fixtures instead. */
-static int fd_exempt(const char *name) { return strcmp(name, "ciou") == 0; }
+static int fd_exempt(const char *name)
+{
+    return strcmp(name, "ciou") == 0;
+}
 
 static char *slurp(const char *rel)
 {
@@ -77,14 +80,12 @@ Test(registry_walk, the_list_should_name_every_registered_loss_once_in_catalogue
                  loss_registry_count());
     for (size_t i = 0; i < n; i++) {
         const loss_desc *d = loss_registry_at(i);
-        cr_expect_str_eq(d->name, list[i].name, "registry entry %zu is line %zu of the list", i,
-                         i);
+        cr_expect_str_eq(d->name, list[i].name, "registry entry %zu is line %zu of the list", i, i);
         cr_expect_str_eq(d->family ? d->family : "", list[i].family,
                          "loss_desc_%s.family matches its LOSS(%s, %s) line", list[i].name,
                          list[i].family, list[i].name);
         for (size_t k = 0; k < i; k++)
-            cr_expect(strcmp(list[k].name, list[i].name) != 0, "%s is listed twice",
-                      list[i].name);
+            cr_expect(strcmp(list[k].name, list[i].name) != 0, "%s is listed twice", list[i].name);
     }
 }
 
@@ -111,11 +112,12 @@ Test(registry_walk, every_loss_should_have_its_source_test_fixture_and_generator
         snprintf(rel, sizeof rel, "tests/core/losses/%.31s/test_%.63s.c", f, name);
         cr_expect(source_file_exists(rel), "%s: %s exists", name, rel);
         snprintf(rel, sizeof rel, "tests/fixtures/%.63s.json", name);
-        cr_expect(source_file_exists(rel), "%s: %s exists (/usr/bin/python3 "
-                  "tests/gen_fixtures.py tests/fixtures %s)", name, rel, name);
+        cr_expect(source_file_exists(rel),
+                  "%s: %s exists (/usr/bin/python3 "
+                  "tests/gen_fixtures.py tests/fixtures %s)",
+                  name, rel, name);
         snprintf(key, sizeof key, "\n    \"%.63s\": (", name);
-        cr_expect_not_null(strstr(gen, key), "%s: tests/gen_fixtures.py has a LOSSES entry",
-                           name);
+        cr_expect_not_null(strstr(gen, key), "%s: tests/gen_fixtures.py has a LOSSES entry", name);
     }
     free(gen);
 }
@@ -189,8 +191,10 @@ Test(registry_walk, every_loss_should_have_a_readme_catalogue_line)
     for (size_t i = 0; i < loss_registry_count(); i++) {
         char needle[96];
         snprintf(needle, sizeof needle, "\n| `%s` |", loss_registry_at(i)->name);
-        cr_expect_not_null(strstr(readme, needle), "README.md has a catalogue line for %s "
-                           "(scripts/catalogue-table.py prints them)", loss_registry_at(i)->name);
+        cr_expect_not_null(strstr(readme, needle),
+                           "README.md has a catalogue line for %s "
+                           "(scripts/catalogue-table.py prints them)",
+                           loss_registry_at(i)->name);
     }
     free(readme);
 }
@@ -245,8 +249,7 @@ Test(loss_registry, shape_words_should_be_generated_from_the_typed_rule)
         {"d", LOSS_IN_INDEX, 0, LOSS_RULE("; indices", LOSS_DROP(1, C), LOSS_BROADCAST(0))},
     };
     static const loss_desc d = {.name = "t", .inputs = in, .n_inputs = 4};
-    static const char *const want[] = {"any", "(N, 4) or () boxes",
-                                       "(C), same as a or (N, ...)",
+    static const char *const want[] = {"any", "(N, 4) or () boxes", "(C), same as a or (N, ...)",
                                        "b' shape without C or broadcasts to a; indices"};
     char buf[128];
     for (size_t i = 0; i < 4; i++) {

@@ -48,12 +48,12 @@ static const vm_case FNS[] = {
 static double ulp_error(double got, long double want)
 {
     if (isnan(want))
-        return isnan(got) ? 0.0 : INFINITY;
+        return isnan(got) ? 0.0 : (double)INFINITY;
     if (isinf(want))
-        return got == (double)want ? 0.0 : INFINITY;
+        return got == (double)want ? 0.0 : (double)INFINITY;
     double w = (double)want;
     if (isinf(w)) /* want overflows double: only inf is right */
-        return got == w ? 0.0 : INFINITY;
+        return got == w ? 0.0 : (double)INFINITY;
     if (!isfinite(got))
         return INFINITY;
     int e;
@@ -78,7 +78,7 @@ static double unit_rand(unsigned long *s)
 static double rel_error(double got, long double want)
 {
     if (isnan(want) || isinf(want) || isinf((double)want))
-        return ulp_error(got, want) == 0.0 ? 0.0 : INFINITY;
+        return ulp_error(got, want) == 0.0 ? 0.0 : (double)INFINITY;
     if (!isfinite(got))
         return INFINITY;
     long double err = fabsl((long double)got - want) - 0x1p-1074L;

@@ -61,9 +61,9 @@ static float from_bits(uint32_t b)
 static double ulp_error_f(float got, long double want)
 {
     if (isnan(want))
-        return isnan(got) ? 0.0 : INFINITY;
+        return isnan(got) ? 0.0 : (double)INFINITY;
     if (isinf(want) || fabsl(want) > FLT_MAX * (1.0L + 0x1p-25L))
-        return got == (float)want ? 0.0 : INFINITY;
+        return got == (float)want ? 0.0 : (double)INFINITY;
     if (!isfinite(got))
         return INFINITY;
     int e;

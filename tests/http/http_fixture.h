@@ -16,7 +16,10 @@
 
 static lossd_proc srv;
 
-__attribute__((unused)) static void srv_teardown(void) { lossd_kill(&srv); }
+__attribute__((unused)) static void srv_teardown(void)
+{
+    lossd_kill(&srv);
+}
 
 /* Monotonic seconds, for deadlines and elapsed times. */
 __attribute__((unused)) static double now_s(void)
@@ -61,11 +64,11 @@ __attribute__((unused)) static void srv_stop(void)
 }
 
 /* Stops the server cleanly and skips the rest of the test (fini does not run on a skip). */
-#define srv_skip(...)                                                                              \
-    do {                                                                                           \
-        srv_stop();                                                                                \
-        lossd_kill(&srv);                                                                          \
-        cr_skip_test(__VA_ARGS__);                                                                 \
+#define srv_skip(...)              \
+    do {                           \
+        srv_stop();                \
+        lossd_kill(&srv);          \
+        cr_skip_test(__VA_ARGS__); \
     } while (0)
 
 /* One request on a new connection; the transport must work. */

@@ -49,8 +49,8 @@ Test(http_conns, headers_sent_a_byte_at_a_time_are_cut_at_the_header_deadline)
     srv_start((const char *[]){"--header-timeout", "1", NULL});
     cr_assert_eq(http_open(&c, srv.port), 0);
     double took = trickle_until_closed(
-        &c, "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 200,
-        10.0);
+        &c, "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+        200, 10.0);
     cr_expect_lt(took, 4.0, "closed near the 1 s header deadline, not kept open: %.1f s", took);
     http_close(&c);
     /* A normal client is unaffected. */
@@ -69,8 +69,9 @@ Test(http_conns, a_body_slower_than_the_minimum_rate_is_cut)
                        "Content-Length: 100000\r\n\r\n";
     cr_assert_eq(http_send(&c, head, strlen(head)), 0);
     double took = trickle_until_closed(&c, "[0.5, 1.5, 2.5]", 100, 15.0);
-    cr_expect_lt(took, 6.0, "10 bytes/s against a 2000 bytes/s floor: cut soon after the 1 s "
-                            "grace (%.1f s)",
+    cr_expect_lt(took, 6.0,
+                 "10 bytes/s against a 2000 bytes/s floor: cut soon after the 1 s "
+                 "grace (%.1f s)",
                  took);
     http_close(&c);
     srv_stop();
@@ -232,9 +233,9 @@ Test(http_conns, the_admin_port_serves_only_health_and_metrics)
     cr_assert_eq(http_do(admin, "GET", "/metrics", NULL, NULL, 0, &r), 0);
     cr_expect_eq(r.status, 200, "metrics need no key on the admin port");
     http_response_free(&r);
-    cr_assert_eq(http_do(admin, "POST", "/v1/loss/mse", "Content-Type: application/json\r\n",
-                         "{}", 2, &r),
-                 0);
+    cr_assert_eq(
+        http_do(admin, "POST", "/v1/loss/mse", "Content-Type: application/json\r\n", "{}", 2, &r),
+        0);
     expect_error(&r, 404, "not_found");
     http_response_free(&r);
     srv_stop();

@@ -66,8 +66,7 @@ Test(http_cost, evaluate_listing_a_loss_twice_by_name_yields_400)
     http_response r = post("/v1/evaluate", "{\"predictions\": [0.5], \"targets\": [1], "
                                            "\"losses\": [\"mse\", \"mae\", \"mse\"]}");
     expect_error(&r, 400, "invalid_parameter");
-    cr_expect(strstr(r.body, "mse") != NULL && strstr(r.body, "\"losses\"") != NULL, "%s",
-              r.body);
+    cr_expect(strstr(r.body, "mse") != NULL && strstr(r.body, "\"losses\"") != NULL, "%s", r.body);
     http_response_free(&r);
     /* The same loss with its own parameters is a different computation: allowed. */
     r = post("/v1/evaluate", "{\"predictions\": [0.5], \"targets\": [1], \"losses\": "
@@ -125,8 +124,10 @@ Test(http_cost, evaluate_costs_add_up_across_its_entries)
     cr_assert_eq(r.status, 200, "one ctc is under the cap: %s", r.body);
     http_response_free(&r);
     /* The same tensors for ctc under three parameter sets: three times the work. */
-    snprintf(two, len + 200, "{\"losses\": [\"ctc\", {\"name\": \"ctc\", \"zero_infinity\": "
-                             "true}, {\"name\": \"ctc\", \"blank\": 0}], %s", one + 1);
+    snprintf(two, len + 200,
+             "{\"losses\": [\"ctc\", {\"name\": \"ctc\", \"zero_infinity\": "
+             "true}, {\"name\": \"ctc\", \"blank\": 0}], %s",
+             one + 1);
     r = req("POST", "/v1/evaluate", "Content-Type: application/json\r\n", two);
     expect_error(&r, 413, "too_much_work");
     http_response_free(&r);
@@ -202,8 +203,7 @@ Test(http_cost, a_ctc_past_its_deadline_yields_503_timeout_and_frees_its_worker)
     http_response r = req("POST", "/v1/loss/ctc", "Content-Type: application/json\r\n", body);
     double took = now_s() - t0;
     expect_error(&r, 503, "timeout");
-    cr_expect_lt(took, 8.0, "stopped near its 2 s deadline, not after the whole ctc: %.1f s",
-                 took);
+    cr_expect_lt(took, 8.0, "stopped near its 2 s deadline, not after the whole ctc: %.1f s", took);
     http_response_free(&r);
     t0 = now_s();
     r = post("/v1/loss/mse", "{\"predictions\": [0.5, 1.5], \"targets\": [1, 1]}");

@@ -66,8 +66,8 @@ Test(http_framing, transfer_encoding_with_a_space_before_the_colon_yields_400)
 Test(http_framing, a_header_name_with_a_control_character_yields_400)
 {
     srv_start(NULL);
-    expect_refused_without_smuggling("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A\x01: b\r\n\r\n"
-                                     HIDDEN);
+    expect_refused_without_smuggling(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A\x01: b\r\n\r\n" HIDDEN);
     srv_stop();
 }
 
@@ -119,8 +119,7 @@ Test(http_framing, a_100_kb_chunk_size_line_gets_a_json_error)
     cr_assert_eq(http_read(&c, &r, 0), 0);
     cr_expect(r.status >= 400 && r.status < 500, "a client error: %d", r.status);
     cr_expect_str_eq(hdr(&r, "Content-Type"), "application/json");
-    cr_expect(strstr(r.body, "\"error\"") != NULL && strstr(r.body, "<html") == NULL, "%s",
-              r.body);
+    cr_expect(strstr(r.body, "\"error\"") != NULL && strstr(r.body, "<html") == NULL, "%s", r.body);
     http_response_free(&r);
     http_close(&c);
     srv_stop();

@@ -326,7 +326,10 @@ Test(http_limits, pipelined_posts_through_the_job_queue_are_answered_in_order)
     pipelined_posts("0");
 }
 
-Test(http_limits, pipelined_posts_computed_inline_are_answered_in_order) { pipelined_posts("4K"); }
+Test(http_limits, pipelined_posts_computed_inline_are_answered_in_order)
+{
+    pipelined_posts("4K");
+}
 
 Test(http_limits, malformed_http_is_refused_and_the_server_keeps_serving)
 {

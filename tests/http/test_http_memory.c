@@ -161,6 +161,44 @@ Test(http_memory, a_request_that_can_never_fit_gets_413_before_its_body)
     free(body);
 }
 
+/* {"x1": (n, 2), "x2": (n, 2), "gradient": true}: a 66 KB body whose plan needs a 2n x 2n
+ * similarity matrix (n = 2048: 128 MiB). */
+static char *ntxent_body(size_t n)
+{
+    char *b = malloc(n * 40 + 128);
+    size_t k = 0;
+    cr_assert(b != NULL);
+    for (int half = 0; half < 2; half++) {
+        k += (size_t)sprintf(b + k, half ? "], \"x2\": [" : "{\"x1\": [");
+        for (size_t i = 0; i < n; i++)
+            k += (size_t)sprintf(b + k, "%s[%zu, %zu]", i ? "," : "", i % 7 + 1,
+                                 i % 5 + (size_t)half);
+    }
+    sprintf(b + k, "], \"gradient\": true}");
+    return b;
+}
+
+/* The budget counts core's scratch, not only the body and the results: a small body whose
+ * plan needs more than the budget is refused before anything is allocated. */
+Test(http_memory, a_small_body_with_a_large_plan_is_charged_for_its_scratch)
+{
+    const char *const args[] = {"--max-memory", "64M", NULL};
+    char *big = ntxent_body(2048), *fits = ntxent_body(256);
+    srv_start(args);
+    size_t before = proc_kb(srv.pid, "VmHWM");
+    http_response r = post("/v1/loss/ntxent", big);
+    cr_assert_eq(r.status, 413, "%d %s", r.status, r.body);
+    cr_assert(strstr(r.body, "--max-memory") != NULL, "%s", r.body);
+    cr_assert_lt(proc_kb(srv.pid, "VmHWM"), before + 32 * MIB, "the matrix was allocated");
+    http_response_free(&r);
+    r = post("/v1/loss/ntxent", fits);
+    cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+    http_response_free(&r);
+    srv_stop();
+    free(big);
+    free(fits);
+}
+
 /* 16 MB of [[1],[1],...,[1,2]]: once 4.1 s and 1.07 GB of peak RSS to refuse. */
 Test(http_memory, a_ragged_body_is_refused_in_one_pass_within_4x_its_size)
 {
@@ -272,7 +310,8 @@ static int own_memory_cgroup(char *dir, size_t len, int *v2)
         *b = '\0';
         if (strcmp(line, "0") == 0 && a[1] == '\0') {
             snprintf(dir, len, "/sys/fs/cgroup%s", b + 1);
-            found = access(dir, W_OK) == 0 && access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0;
+            found =
+                access(dir, W_OK) == 0 && access("/sys/fs/cgroup/cgroup.controllers", R_OK) == 0;
             *v2 = 1;
         } else if (strstr(a + 1, "memory") != NULL) {
             snprintf(dir, len, "/sys/fs/cgroup/memory%s", b + 1);

@@ -262,12 +262,10 @@ Test(http_ops, jobs_waiting_past_the_job_timeout_yield_503_timeout)
     for (int i = 0; i < N; i++) {
         cr_assert_eq(http_open(&c[i], srv.port), 0);
         if (i == 0) /* over --inline-max: a job, the first in the queue */
-            cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, cheap,
-                                           strlen(cheap)),
-                         0);
+            cr_assert_eq(
+                http_send_request(&c[i], "POST", "/v1/loss/mse", NULL, cheap, strlen(cheap)), 0);
         else
-            cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len),
-                         0);
+            cr_assert_eq(http_send_request(&c[i], "POST", "/v1/loss/ntxent", NULL, body, len), 0);
     }
     for (int i = 0; i < N; i++) {
         http_response r;

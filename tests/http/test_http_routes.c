@@ -203,8 +203,7 @@ Test(http_routes, metrics_expose_prometheus_text)
     srv_start(NULL);
     http_response warm = get("/healthz"), missing = get("/missing");
     /* lossd_start's own /healthz probe + ours. */
-    http_response first =
-        metrics_when("lossd_requests_total{route=\"other\",status=\"404\"}", 1);
+    http_response first = metrics_when("lossd_requests_total{route=\"other\",status=\"404\"}", 1);
     /* lossd_start's /healthz and ours. */
     http_response r = metrics_when("lossd_requests_total{route=\"/health\",status=\"200\"}", 2);
     cr_assert_eq(metric(r.body, "lossd_requests_total{route=\"other\",status=\"404\"}"), 1);
@@ -213,8 +212,8 @@ Test(http_routes, metrics_expose_prometheus_text)
     cr_assert(strstr(r.body, "# TYPE lossd_requests_total counter") != NULL);
     cr_assert_eq(metric(r.body, "lossd_requests_total{route=\"/v1/loss\",status=\"200\"}"), 0,
                  "every route's series starts at 0");
-    cr_assert_eq(metric(r.body, "lossd_loss_computations_total{loss=\"mse\",status=\"200\"}"),
-                 0, "every loss's series starts at 0");
+    cr_assert_eq(metric(r.body, "lossd_loss_computations_total{loss=\"mse\",status=\"200\"}"), 0,
+                 "every loss's series starts at 0");
     cr_assert(strstr(r.body, "# TYPE lossd_request_duration_seconds histogram") != NULL);
     cr_assert_geq(
         metric(r.body, "lossd_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"), 2);

@@ -7,9 +7,9 @@
 
 TestSuite(http_v2, .fini = srv_teardown);
 
-#define INFER_JSON                                                                                 \
-    "{\"inputs\": [{\"name\": \"predictions\", \"shape\": [2], \"datatype\": \"FP64\", "           \
-    "\"data\": [1, 2]}, {\"name\": \"targets\", \"shape\": [2], \"datatype\": \"FP64\", "          \
+#define INFER_JSON                                                                        \
+    "{\"inputs\": [{\"name\": \"predictions\", \"shape\": [2], \"datatype\": \"FP64\", "  \
+    "\"data\": [1, 2]}, {\"name\": \"targets\", \"shape\": [2], \"datatype\": \"FP64\", " \
     "\"data\": [1, 3]}]}"
 
 /* Starts lossd and skips unless its api layer serves /v2. */

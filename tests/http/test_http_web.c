@@ -61,12 +61,14 @@ Test(http_web, accept_encoding_gzip_yields_the_gzip_stream)
 {
     srv_start(NULL);
     http_response plain = get("/assets/swagger-ui-bundle.js");
-    http_response gz = req("GET", "/assets/swagger-ui-bundle.js", "Accept-Encoding: gzip\r\n", NULL);
+    http_response gz =
+        req("GET", "/assets/swagger-ui-bundle.js", "Accept-Encoding: gzip\r\n", NULL);
     cr_assert_eq(gz.status, 200);
     cr_assert_str_eq(hdr(&gz, "Content-Encoding"), "gzip");
     cr_assert_str_eq(hdr(&gz, "Content-Type"), "text/javascript; charset=utf-8");
     cr_assert(gz.body_len > 2 && (unsigned char)gz.body[0] == 0x1f &&
-              (unsigned char)gz.body[1] == 0x8b, "a gzip stream");
+                  (unsigned char)gz.body[1] == 0x8b,
+              "a gzip stream");
     cr_assert_lt(gz.body_len, plain.body_len / 2);
     char etag[128];
     snprintf(etag, sizeof etag, "%s", hdr(&plain, "ETag")); /* hdr's buffer is reused */
@@ -79,7 +81,8 @@ Test(http_web, accept_encoding_gzip_yields_the_gzip_stream)
 Test(http_web, docs_is_swagger_ui_over_the_served_spec)
 {
     srv_start(NULL);
-    http_response docs = get("/docs"), init = get("/assets/docs.js"), css = get("/assets/swagger-ui.css");
+    http_response docs = get("/docs"), init = get("/assets/docs.js"),
+                  css = get("/assets/swagger-ui.css");
     cr_assert_eq(docs.status, 200);
     cr_assert(strstr(docs.body, "assets/swagger-ui-bundle.js") != NULL);
     cr_assert_eq(init.status, 200);

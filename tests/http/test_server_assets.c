@@ -83,8 +83,10 @@ Test(assets, gzip_reply_should_inflate_to_the_source)
     cr_assert_str_eq(r.content_type, "text/javascript; charset=utf-8");
     char *out = malloc(len + 1);
     uLongf out_len = (uLongf)len + 1;
-    z_stream zs = {.next_in = (Bytef *)r.body, .avail_in = (uInt)r.len,
-                   .next_out = (Bytef *)out, .avail_out = (uInt)out_len};
+    z_stream zs = {.next_in = (Bytef *)r.body,
+                   .avail_in = (uInt)r.len,
+                   .next_out = (Bytef *)out,
+                   .avail_out = (uInt)out_len};
     cr_assert_eq(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
     cr_assert_eq(inflate(&zs, Z_FINISH), Z_STREAM_END);
     inflateEnd(&zs);

@@ -84,8 +84,8 @@ static struct sockaddr_in v4(const char *ip)
 
 Test(conn_guard, caps_should_count_per_address_and_in_all_but_not_admin)
 {
-    conn_guard_limits lim = {.max_conns = 3, .max_per_ip = 2, .header_timeout_s = 60,
-                             .idle_timeout_s = 60};
+    conn_guard_limits lim = {
+        .max_conns = 3, .max_per_ip = 2, .header_timeout_s = 60, .idle_timeout_s = 60};
     conn_guard *g = conn_guard_create(&lim);
     struct sockaddr_in a = v4("10.0.0.1"), b = v4("10.0.0.2");
     socklen_t n = sizeof a;

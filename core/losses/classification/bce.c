@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bce_terms.h"
 #include "loss_kernel.h"
 #include "mem.h"
-#include "bce_terms.h"
 
 enum { IN_PRED, IN_TARGET, IN_WEIGHT };
 

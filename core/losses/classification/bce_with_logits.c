@@ -5,9 +5,9 @@
  * from -1000 to 1000. mean = mean(w l) over all elements, as in PyTorch. */
 #include <string.h>
 
-#include "loss_kernel.h"
 #include "elem_bcast.h"
 #include "logistic.h"
+#include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET, IN_WEIGHT, IN_POS_WEIGHT };
 

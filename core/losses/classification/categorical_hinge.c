@@ -11,7 +11,7 @@ static void ch_scan(const loss_ctx *ctx, size_t base, size_t C, double *neg, siz
                     double *pos)
 {
     const void *pd = ctx->in[IN_PRED]->data, *td = ctx->in[IN_TARGET]->data;
-    double best = -INFINITY, sum = 0.0;
+    double best = -(double)INFINITY, sum = 0.0;
     size_t n = 0;
     for (size_t k = base; k < base + C; k++) {
         double p = loss_load(pd, ctx->dtype, k), t = loss_load(td, ctx->dtype, k);

@@ -38,8 +38,8 @@ static loss_status check_targets(const loss_ctx *ctx, loss_error *err, int allow
     tensor_shape_str(pred, want_prob, sizeof want_prob);
     if (!allow_probs)
         return loss_error_set(err, LOSS_ERR_SHAPE, "targets",
-                              "targets has shape %s, class indices for predictions %s need %s",
-                              got, want_prob, want_idx);
+                              "targets has shape %s, class indices for predictions %s need %s", got,
+                              want_prob, want_idx);
     return loss_error_set(err, LOSS_ERR_SHAPE, "targets",
                           "targets has shape %s, expected %s (class indices) or %s "
                           "(probabilities)",
@@ -75,8 +75,8 @@ static loss_status load_weights(const loss_ctx *ctx, loss_error *err, int weight
 }
 
 /* Checks every index target and returns in *denom the weight sum of the non-ignored ones. */
-static loss_status index_denominator(const loss_ctx *ctx, loss_error *err,
-                                     const class_layout *cl, double *denom)
+static loss_status index_denominator(const loss_ctx *ctx, loss_error *err, const class_layout *cl,
+                                     double *denom)
 {
     const tensor *tgt = ctx->in[1];
     loss_acc acc = {0, 0};
@@ -101,7 +101,8 @@ static loss_status alloc_layout(loss_ctx *ctx, loss_error *err, size_t classes)
     size_t bytes;
     if (__builtin_mul_overflow(classes, sizeof(double), &bytes) ||
         __builtin_add_overflow(bytes, sizeof(class_layout), &bytes))
-        return loss_error_set(err, LOSS_ERR_LIMIT, "predictions", "predictions has too many classes");
+        return loss_error_set(err, LOSS_ERR_LIMIT, "predictions",
+                              "predictions has too many classes");
     ctx->plan_bytes = bytes;
     if (ctx->plan_only)
         return LOSS_OK;
@@ -114,8 +115,8 @@ static loss_status alloc_layout(loss_ctx *ctx, loss_error *err, size_t classes)
     return LOSS_OK;
 }
 
-loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input,
-                              int allow_probs, int64_t ignore_index)
+loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input, int allow_probs,
+                              int64_t ignore_index)
 {
     const tensor *pred = ctx->in[0];
     loss_status st;

@@ -28,8 +28,8 @@ typedef struct {
  * positions; probability targets average over positions. Sets n_units (one per position),
  * unit_cost, the `none` shape and denom[0]. On LOSS_OK, ctx->scratch holds a class_layout
  * owned by ctx; free it with class_layout_release (also after errors). */
-loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input,
-                              int allow_probs, int64_t ignore_index);
+loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input, int allow_probs,
+                              int64_t ignore_index);
 
 /* Frees the class_layout that class_layout_plan put in ctx->scratch (NULL is fine). */
 void class_layout_release(loss_ctx *ctx);

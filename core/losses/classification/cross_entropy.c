@@ -37,8 +37,7 @@ static void fail_first_non_finite(loss_partial *part, int input, const void *dat
     for (size_t c = 0; c < classes; c++) {
         double v = loss_load(data, dt, base + c * cs);
         if (!isfinite(v)) {
-            loss_partial_fail(part, LOSS_ERR_NON_FINITE, input, base + c * cs, v,
-                              "is not finite");
+            loss_partial_fail(part, LOSS_ERR_NON_FINITE, input, base + c * cs, v, "is not finite");
             return;
         }
     }
@@ -48,21 +47,20 @@ static void fail_first_non_finite(loss_partial *part, int input, const void *dat
 static inline __attribute__((always_inline)) double row_max(const ce_row *r, loss_dtype dt,
                                                             size_t classes)
 {
-    double m = -INFINITY;
+    double m = -(double)INFINITY;
     int finite = 1;
     for (size_t c = 0; c < classes; c++) {
         double v = loss_load(r->x, dt, r->base + c * r->cs);
         finite &= isfinite(v);
         m = v > m ? v : m;
     }
-    return finite ? m : NAN;
+    return finite ? m : (double)NAN;
 }
 
 /* Fills lse and inv_sum; keeps the exps in ebuf when it is given (the gradient pass then
  * needs no second exp per score). */
-static inline __attribute__((always_inline)) void row_logsumexp(ce_row *r, loss_dtype dt,
-                                                                size_t classes, double m,
-                                                                double *ebuf)
+static inline __attribute__((always_inline)) void
+row_logsumexp(ce_row *r, loss_dtype dt, size_t classes, double m, double *ebuf)
 {
     double s = 0.0;
     if (ebuf) {
@@ -101,10 +99,8 @@ index_row(const loss_ctx *ctx, const class_layout *cl, const ce_row *r, size_t y
 }
 
 /* The smoothed weighted target a_c = w_c (t_c (1-eps) + eps/C). */
-static inline __attribute__((always_inline)) double prob_coef(const loss_ctx *ctx,
-                                                              const class_layout *cl,
-                                                              const ce_row *r, loss_dtype dt,
-                                                              size_t c)
+static inline __attribute__((always_inline)) double
+prob_coef(const loss_ctx *ctx, const class_layout *cl, const ce_row *r, loss_dtype dt, size_t c)
 {
     const double eps = ctx->param[P_LABEL_SMOOTHING];
     double t = loss_load(ctx->in[IN_TARGET]->data, dt, r->base + c * r->cs);
@@ -113,9 +109,10 @@ static inline __attribute__((always_inline)) double prob_coef(const loss_ctx *ct
 
 /* Probability targets: l = sum_c a_c (lse - x_c); d l / d x_c = p_c sum_k a_k - a_c.
  * Returns 0 (and fails part) on a non-finite target. */
-static inline __attribute__((always_inline)) int
-prob_row(const loss_ctx *ctx, const class_layout *cl, const ce_row *r, loss_dtype dt, double *l,
-         loss_partial *part)
+static inline __attribute__((always_inline)) int prob_row(const loss_ctx *ctx,
+                                                          const class_layout *cl, const ce_row *r,
+                                                          loss_dtype dt, double *l,
+                                                          loss_partial *part)
 {
     double big_a = 0.0, sum = 0.0;
     for (size_t c = 0; c < cl->classes; c++) {

@@ -3,8 +3,8 @@
  * alpha_t = alpha*y + (1-alpha)(1-y), and alpha < 0 drops alpha_t. Where 1 - p_t = 0 the
  * factor's gradient gamma*(1-p_t)^(gamma-1) is infinite for gamma < 1 while ce is 0: the limit,
  * 0, is returned instead of torch's NaN. */
-#include "loss_kernel.h"
 #include "bce_terms.h"
+#include "loss_kernel.h"
 
 enum { IN_PRED, IN_TARGET };
 enum { P_ALPHA, P_GAMMA };

@@ -22,9 +22,9 @@ static void fail_first_non_finite(loss_partial *part, const void *x, loss_dtype 
 
 /* Checks one position's scores and writes its gradient row (y < 0: ignored, all zero).
  * Returns 0 when a score is not finite. */
-static inline __attribute__((always_inline)) int
-nll_row(const loss_ctx *ctx, const class_layout *cl, size_t base, size_t cs, int64_t y,
-        loss_dtype dt)
+static inline __attribute__((always_inline)) int nll_row(const loss_ctx *ctx,
+                                                         const class_layout *cl, size_t base,
+                                                         size_t cs, int64_t y, loss_dtype dt)
 {
     const void *x = ctx->in[IN_PRED]->data;
     void *grad = ctx->grad[IN_PRED];

@@ -2,8 +2,8 @@
  * alpha_t ce q^gamma, ce = BCE-with-logits, q = 1 - p_t = sigmoid(x)(1 - y) + sigmoid(-x) y.
  * Everything comes from logistic_of (softplus forms, no 1 - p cancellation). Where q = 0 the
  * gamma term of the gradient is its limit, 0, so gamma < 1 gives no NaN at p_t = 1. */
-#include "loss_kernel.h"
 #include "logistic.h"
+#include "loss_kernel.h"
 
 enum { P_ALPHA, P_GAMMA };
 

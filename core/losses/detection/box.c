@@ -27,8 +27,14 @@ typedef struct {
 } box_adj;
 
 /* d max(a, b) / d a and d min(a, b) / d a as torch's maximum/minimum backward gives them. */
-static double tie_max(double a, double b) { return a > b ? 1.0 : a == b ? 0.5 : 0.0; }
-static double tie_min(double a, double b) { return a < b ? 1.0 : a == b ? 0.5 : 0.0; }
+static double tie_max(double a, double b)
+{
+    return a > b ? 1.0 : a == b ? 0.5 : 0.0;
+}
+static double tie_min(double a, double b)
+{
+    return a < b ? 1.0 : a == b ? 0.5 : 0.0;
+}
 
 static void box_forward(box_fwd *f)
 {
@@ -79,7 +85,10 @@ static double diou_term(const box_fwd *f, double eps, box_adj *g)
 }
 
 /* atan(w/h) as atan2: its value wherever w/h is defined, and 0 (not NaN) for a 0x0 box. */
-static double aspect_angle(double w, double h) { return atan2(w, h); }
+static double aspect_angle(double w, double h)
+{
+    return atan2(w, h);
+}
 
 /* alpha * v, v = 4/pi^2 (atan(wt/ht) - atan(w/h))^2, alpha = v / (1 - iou + v + eps) held
  * constant as torchvision computes it under no_grad. */
@@ -124,8 +133,7 @@ static void box_backward(const box_fwd *f, box_adj *g, double out[4])
 }
 
 /* Loss of one pair and its gradient w.r.t. the prediction in grad[4]. */
-static double box_loss(const box_fwd *f, box_kind kind, double eps, double diou_eps,
-                       double grad[4])
+static double box_loss(const box_fwd *f, box_kind kind, double eps, double diou_eps, double grad[4])
 {
     box_adj g;
     memset(&g, 0, sizeof g);

@@ -22,7 +22,8 @@ const loss_desc loss_desc_ciou = {
     .name = "ciou",
     .aliases = (const char *const[]){"complete_box_iou_loss", NULL},
     .family = "detection",
-    .reference = "torchvision.ops.complete_box_iou_loss (alpha constant; atan(w/h) = 0 for 0x0 boxes)",
+    .reference =
+        "torchvision.ops.complete_box_iou_loss (alpha constant; atan(w/h) = 0 for 0x0 boxes)",
     .inputs = ciou_inputs,
     .n_inputs = 2,
     .params = ciou_params,

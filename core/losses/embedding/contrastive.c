@@ -25,9 +25,10 @@ static int check_row(const loss_ctx *ctx, size_t i, size_t dim, double t, loss_p
     return 1;
 }
 
-static inline __attribute__((always_inline)) void
-write_row_grad(const loss_ctx *ctx, const pd_spec *s, size_t off, size_t dim, double coef,
-               loss_dtype dt)
+static inline __attribute__((always_inline)) void write_row_grad(const loss_ctx *ctx,
+                                                                 const pd_spec *s, size_t off,
+                                                                 size_t dim, double coef,
+                                                                 loss_dtype dt)
 {
     const void *x1 = ctx->in[IN_X1]->data, *x2 = ctx->in[IN_X2]->data;
     void *g1 = ctx->grad[IN_X1], *g2 = ctx->grad[IN_X2];

@@ -14,35 +14,35 @@ enum { P_MARGIN };
 
 /* Defines name(a, b, n, dots): dots = {a.b, a.a, b.b} over n elements of type T, summed in
  * four independent lanes (a fixed order, so results do not depend on the thread). */
-#define COS_DEFINE_DOTS(name, T)                                                                   \
-    static void name(const T *a, const T *b, size_t n, double dots[3])                             \
-    {                                                                                              \
-        double ab[4] = {0, 0, 0, 0}, aa[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0};                   \
-        size_t k = 0;                                                                              \
-        for (; k + 4 <= n; k += 4)                                                                 \
-            for (size_t j = 0; j < 4; j++) {                                                       \
-                double u = a[k + j], v = b[k + j];                                                 \
-                ab[j] += u * v;                                                                    \
-                aa[j] += u * u;                                                                    \
-                bb[j] += v * v;                                                                    \
-            }                                                                                      \
-        for (; k < n; k++) {                                                                       \
-            double u = a[k], v = b[k];                                                             \
-            ab[0] += u * v;                                                                        \
-            aa[0] += u * u;                                                                        \
-            bb[0] += v * v;                                                                        \
-        }                                                                                          \
-        dots[0] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                                               \
-        dots[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);                                               \
-        dots[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);                                               \
+#define COS_DEFINE_DOTS(name, T)                                                 \
+    static void name(const T *a, const T *b, size_t n, double dots[3])           \
+    {                                                                            \
+        double ab[4] = {0, 0, 0, 0}, aa[4] = {0, 0, 0, 0}, bb[4] = {0, 0, 0, 0}; \
+        size_t k = 0;                                                            \
+        for (; k + 4 <= n; k += 4)                                               \
+            for (size_t j = 0; j < 4; j++) {                                     \
+                double u = (double)a[k + j], v = (double)b[k + j];               \
+                ab[j] += u * v;                                                  \
+                aa[j] += u * u;                                                  \
+                bb[j] += v * v;                                                  \
+            }                                                                    \
+        for (; k < n; k++) {                                                     \
+            double u = (double)a[k], v = (double)b[k];                           \
+            ab[0] += u * v;                                                      \
+            aa[0] += u * u;                                                      \
+            bb[0] += v * v;                                                      \
+        }                                                                        \
+        dots[0] = (ab[0] + ab[1]) + (ab[2] + ab[3]);                             \
+        dots[1] = (aa[0] + aa[1]) + (aa[2] + aa[3]);                             \
+        dots[2] = (bb[0] + bb[1]) + (bb[2] + bb[3]);                             \
     }
 
 /* Defines name(a, b, out, n, ca, cb): out = ca*b - cb*a, the gradient of one row. */
-#define COS_DEFINE_GRAD(name, T)                                                                   \
-    static void name(const T *a, const T *b, T *out, size_t n, double ca, double cb)               \
-    {                                                                                              \
-        for (size_t k = 0; k < n; k++)                                                             \
-            out[k] = (T)(ca * (double)b[k] - cb * (double)a[k]);                                   \
+#define COS_DEFINE_GRAD(name, T)                                                     \
+    static void name(const T *a, const T *b, T *out, size_t n, double ca, double cb) \
+    {                                                                                \
+        for (size_t k = 0; k < n; k++)                                               \
+            out[k] = (T)(ca * (double)b[k] - cb * (double)a[k]);                     \
     }
 
 COS_DEFINE_DOTS(cos_dots_f64, double)
@@ -118,7 +118,7 @@ static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     for (size_t i = begin; i < end; i++) {
         double y = loss_load(yt->data, ctx->dtype, i), dots[3], g;
         if (y != 1.0 && y != -1.0) {
-            int bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
+            loss_status bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
             loss_partial_fail(part, bad, IN_TARGET, i, y,
                               bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
             return;

@@ -143,7 +143,7 @@ static double ntx_row(const loss_ctx *ctx, double *row, size_t n, size_t r, int 
 {
     const size_t pos = (r + n / 2) % n;
     const double tau = ctx->param[P_TEMPERATURE];
-    double m = -INFINITY;
+    double m = -(double)INFINITY;
     for (size_t k = 0; k < n; k++)
         if (k != r && row[k] / tau > m)
             m = row[k] / tau;

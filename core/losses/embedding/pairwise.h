@@ -22,8 +22,14 @@ static inline pd_spec pd_spec_make(double p, double eps)
 }
 
 /* Rows of a (N, D) or (D) tensor: N (1 for a vector) and D. */
-static inline size_t pd_rows(const tensor *t) { return t->rank == 1 ? 1 : t->shape[0]; }
-static inline size_t pd_dim(const tensor *t) { return t->shape[t->rank - 1]; }
+static inline size_t pd_rows(const tensor *t)
+{
+    return t->rank == 1 ? 1 : t->shape[0];
+}
+static inline size_t pd_dim(const tensor *t)
+{
+    return t->shape[t->rank - 1];
+}
 
 /* |v|^p, the term of the norm's sum. */
 static inline __attribute__((always_inline)) double pd_term(const pd_spec *s, double v)

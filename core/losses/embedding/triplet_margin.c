@@ -108,82 +108,82 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
 /* Defines name(a, p, n, dim, eps, swap, sq): the squared distances |a-p+eps|^2, |a-n+eps|^2
  * and, when swap, |p-n+eps|^2 of one row, each summed in TRIPLET_LANES lanes (element k in
  * lane k mod 8) then pairwise. */
-#define TRIPLET_DEFINE_SQ(name, T)                                                                 \
-    static inline __attribute__((always_inline)) void name##_any(                                  \
-        const T *a, const T *p, const T *n, size_t dim, double eps, int swap, double sq[3])        \
-    {                                                                                              \
-        triplet_v2d acc[3][4] = {{{0}}}, ve = {eps, eps};                                          \
-        size_t k = 0;                                                                              \
-        for (; k + TRIPLET_LANES <= dim; k += TRIPLET_LANES)                                       \
-            for (size_t h = 0; h < 4; h++) {                                                       \
-                triplet_v2d u = triplet_load2_##T(a + k + 2 * h);                                  \
-                triplet_v2d v = triplet_load2_##T(p + k + 2 * h);                                  \
-                triplet_v2d w = triplet_load2_##T(n + k + 2 * h);                                  \
-                triplet_v2d dp = u - v + ve, dn = u - w + ve;                                      \
-                acc[0][h] += dp * dp;                                                              \
-                acc[1][h] += dn * dn;                                                              \
-                if (swap) {                                                                        \
-                    triplet_v2d dq = v - w + ve;                                                   \
-                    acc[2][h] += dq * dq;                                                          \
-                }                                                                                  \
-            }                                                                                      \
-        for (size_t j = 0; k < dim; k++, j++) {                                                    \
-            double u = a[k], v = p[k], w = n[k];                                                   \
-            double dp = u - v + eps, dn = u - w + eps, dq = v - w + eps;                           \
-            acc[0][j / 2][j % 2] += dp * dp;                                                       \
-            acc[1][j / 2][j % 2] += dn * dn;                                                       \
-            acc[2][j / 2][j % 2] += dq * dq;                                                       \
-        }                                                                                          \
-        sq[0] = triplet_lanes_sum(acc[0]);                                                         \
-        sq[1] = triplet_lanes_sum(acc[1]);                                                         \
-        sq[2] = swap ? triplet_lanes_sum(acc[2]) : 0.0;                                            \
-    }                                                                                              \
-    /* swap a constant in each copy: without it, d(p, n) is not computed at all */                 \
-    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap,         \
-                     double sq[3])                                                                 \
-    {                                                                                              \
-        if (swap)                                                                                  \
-            name##_any(a, p, n, dim, eps, 1, sq);                                                  \
-        else                                                                                       \
-            name##_any(a, p, n, dim, eps, 0, sq);                                                  \
+#define TRIPLET_DEFINE_SQ(name, T)                                                          \
+    static inline __attribute__((always_inline)) void name##_any(                           \
+        const T *a, const T *p, const T *n, size_t dim, double eps, int swap, double sq[3]) \
+    {                                                                                       \
+        triplet_v2d acc[3][4] = {{{0}}}, ve = {eps, eps};                                   \
+        size_t k = 0;                                                                       \
+        for (; k + TRIPLET_LANES <= dim; k += TRIPLET_LANES)                                \
+            for (size_t h = 0; h < 4; h++) {                                                \
+                triplet_v2d u = triplet_load2_##T(a + k + 2 * h);                           \
+                triplet_v2d v = triplet_load2_##T(p + k + 2 * h);                           \
+                triplet_v2d w = triplet_load2_##T(n + k + 2 * h);                           \
+                triplet_v2d dp = u - v + ve, dn = u - w + ve;                               \
+                acc[0][h] += dp * dp;                                                       \
+                acc[1][h] += dn * dn;                                                       \
+                if (swap) {                                                                 \
+                    triplet_v2d dq = v - w + ve;                                            \
+                    acc[2][h] += dq * dq;                                                   \
+                }                                                                           \
+            }                                                                               \
+        for (size_t j = 0; k < dim; k++, j++) {                                             \
+            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                    \
+            double dp = u - v + eps, dn = u - w + eps, dq = v - w + eps;                    \
+            acc[0][j / 2][j % 2] += dp * dp;                                                \
+            acc[1][j / 2][j % 2] += dn * dn;                                                \
+            acc[2][j / 2][j % 2] += dq * dq;                                                \
+        }                                                                                   \
+        sq[0] = triplet_lanes_sum(acc[0]);                                                  \
+        sq[1] = triplet_lanes_sum(acc[1]);                                                  \
+        sq[2] = swap ? triplet_lanes_sum(acc[2]) : 0.0;                                     \
+    }                                                                                       \
+    /* swap a constant in each copy: without it, d(p, n) is not computed at all */          \
+    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap,  \
+                     double sq[3])                                                          \
+    {                                                                                       \
+        if (swap)                                                                           \
+            name##_any(a, p, n, dim, eps, 1, sq);                                           \
+        else                                                                                \
+            name##_any(a, p, n, dim, eps, 0, sq);                                           \
     }
 
 /* Defines name(...): the gradient rows of one triplet for the Euclidean norm, u_xy =
  * (x - y + eps) f_xy (pd_grad), in one pass; u_pn is 0 without swap's weight. */
-#define TRIPLET_DEFINE_GRAD(name, T)                                                               \
-    static inline __attribute__((always_inline)) void name##_any(                                  \
-        const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, double eps,           \
-        double f_ap, double f_an, double f_pn, int pn)                                             \
-    {                                                                                              \
-        const triplet_v2d ve = {eps, eps}, fap = {f_ap, f_ap}, fan = {f_an, f_an};                 \
-        const triplet_v2d fpn = {f_pn, f_pn}, zero = {0, 0};                                       \
-        size_t k = 0;                                                                              \
-        for (; k + 2 <= dim; k += 2) {                                                             \
-            triplet_v2d u = triplet_load2_##T(a + k), v = triplet_load2_##T(p + k);                \
-            triplet_v2d w = triplet_load2_##T(n + k);                                              \
-            triplet_v2d u_ap = (u - v + ve) * fap, u_an = (u - w + ve) * fan;                      \
-            triplet_v2d u_pn = pn ? (v - w + ve) * fpn : zero;                                     \
-            triplet_store2_##T(ga + k, u_ap - u_an);                                               \
-            triplet_store2_##T(gp + k, -u_ap - u_pn);                                              \
-            triplet_store2_##T(gn + k, u_an + u_pn);                                               \
-        }                                                                                          \
-        for (; k < dim; k++) {                                                                     \
-            double u = a[k], v = p[k], w = n[k];                                                   \
-            double u_ap = (u - v + eps) * f_ap, u_an = (u - w + eps) * f_an;                       \
-            double u_pn = pn ? (v - w + eps) * f_pn : 0.0;                                         \
-            ga[k] = (T)(u_ap - u_an);                                                              \
-            gp[k] = (T)(-u_ap - u_pn);                                                             \
-            gn[k] = (T)(u_an + u_pn);                                                              \
-        }                                                                                          \
-    }                                                                                              \
-    /* u_pn's presence a constant in each copy */                                                  \
-    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim,          \
-                     double eps, double f_ap, double f_an, double f_pn)                            \
-    {                                                                                              \
-        if (f_pn != 0.0)                                                                           \
-            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 1);                        \
-        else                                                                                       \
-            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 0);                        \
+#define TRIPLET_DEFINE_GRAD(name, T)                                                      \
+    static inline __attribute__((always_inline)) void name##_any(                         \
+        const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, double eps,  \
+        double f_ap, double f_an, double f_pn, int pn)                                    \
+    {                                                                                     \
+        const triplet_v2d ve = {eps, eps}, fap = {f_ap, f_ap}, fan = {f_an, f_an};        \
+        const triplet_v2d fpn = {f_pn, f_pn}, zero = {0, 0};                              \
+        size_t k = 0;                                                                     \
+        for (; k + 2 <= dim; k += 2) {                                                    \
+            triplet_v2d u = triplet_load2_##T(a + k), v = triplet_load2_##T(p + k);       \
+            triplet_v2d w = triplet_load2_##T(n + k);                                     \
+            triplet_v2d u_ap = (u - v + ve) * fap, u_an = (u - w + ve) * fan;             \
+            triplet_v2d u_pn = pn ? (v - w + ve) * fpn : zero;                            \
+            triplet_store2_##T(ga + k, u_ap - u_an);                                      \
+            triplet_store2_##T(gp + k, -u_ap - u_pn);                                     \
+            triplet_store2_##T(gn + k, u_an + u_pn);                                      \
+        }                                                                                 \
+        for (; k < dim; k++) {                                                            \
+            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                  \
+            double u_ap = (u - v + eps) * f_ap, u_an = (u - w + eps) * f_an;              \
+            double u_pn = pn ? (v - w + eps) * f_pn : 0.0;                                \
+            ga[k] = (T)(u_ap - u_an);                                                     \
+            gp[k] = (T)(-u_ap - u_pn);                                                    \
+            gn[k] = (T)(u_an + u_pn);                                                     \
+        }                                                                                 \
+    }                                                                                     \
+    /* u_pn's presence a constant in each copy */                                         \
+    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, \
+                     double eps, double f_ap, double f_an, double f_pn)                   \
+    {                                                                                     \
+        if (f_pn != 0.0)                                                                  \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 1);               \
+        else                                                                              \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 0);               \
     }
 
 typedef double f64;

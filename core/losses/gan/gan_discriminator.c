@@ -2,8 +2,8 @@
  * BCE(real, 1) + BCE(fake, 0) on probabilities (logs clamped at -100), or
  * softplus(-real) + softplus(fake) on logits. Two terms, each averaged over its own tensor;
  * work units are the real elements followed by the fake ones. */
-#include "loss_kernel.h"
 #include "gan_terms.h"
+#include "loss_kernel.h"
 
 enum { IN_REAL, IN_FAKE };
 enum { P_FROM_LOGITS };

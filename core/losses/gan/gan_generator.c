@@ -2,8 +2,8 @@
  * samples: non-saturating -log D(G(z)) (default) or saturating log(1 - D(G(z))), on
  * probabilities (logs clamped at -100, as BCE does) or, with from_logits, on logits through
  * softplus. One term, averaged over `fake`. */
-#include "loss_kernel.h"
 #include "gan_terms.h"
+#include "loss_kernel.h"
 
 enum { IN_FAKE };
 enum { P_FROM_LOGITS, P_SATURATING };

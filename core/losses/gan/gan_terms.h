@@ -5,8 +5,8 @@
 #ifndef LOSSD_GAN_TERMS_H
 #define LOSSD_GAN_TERMS_H
 
-#include "loss_kernel.h"
 #include "bce_terms.h"
+#include "loss_kernel.h"
 
 /* Value *l and derivative *g of one term at discriminator output x; returns 1 if x is outside
  * the term's domain, else 0. */

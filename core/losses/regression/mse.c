@@ -17,8 +17,8 @@ static const char *const mse_reasons[2] = {"", ""};
 
 static void mse_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
 {
-    loss_elementwise_run(ctx, begin, end, part, mse_elem,
-                         ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1, mse_reasons);
+    loss_elementwise_run(ctx, begin, end, part, mse_elem, ctx->in[IN_WEIGHT] ? IN_WEIGHT : -1,
+                         mse_reasons);
 }
 
 static loss_status mse_plan(loss_ctx *ctx, loss_error *err)

@@ -22,6 +22,8 @@ enum { P_BLANK, P_ZERO_INFINITY };
  * terms, an emission load) and per class of a time step (checks, the gradient). */
 #define CTC_CELL_UNITS 40
 #define CTC_CLASS_UNITS 4
+/* log 0, the recursions' "no path": a double (INFINITY is a float constant). */
+#define CTC_LOG0 (-(double)INFINITY)
 
 typedef struct {
     size_t T, N, C, S;
@@ -59,9 +61,9 @@ static double ctc_lse3(double a, double b, double c)
         a = c;
         c = t;
     }
-    if (a == -INFINITY)
-        return -INFINITY;
-    return a + log1p((b == -INFINITY ? 0.0 : exp(b - a)) + (c == -INFINITY ? 0.0 : exp(c - a)));
+    if (a == CTC_LOG0)
+        return CTC_LOG0;
+    return a + log1p((b == CTC_LOG0 ? 0.0 : exp(b - a)) + (c == CTC_LOG0 ? 0.0 : exp(c - a)));
 }
 
 /* alpha[t][s] for t < tn; returns log p (target | item). */
@@ -70,21 +72,21 @@ static double ctc_forward(const loss_ctx *ctx, ctc_item *it)
     const size_t E = it->ext;
     double *a = it->alpha;
     for (size_t s = 0; s < E; s++)
-        a[s] = s < 2 ? ctc_lp(ctx, it, 0, ctc_label(it, s)) : -INFINITY;
+        a[s] = s < 2 ? ctc_lp(ctx, it, 0, ctc_label(it, s)) : CTC_LOG0;
     for (size_t t = 1; t < it->tn; t++) {
         if (t % CTC_POLL_STEPS == 0 && loss_cancelled(ctx))
-            return -INFINITY; /* the caller sees the cancel and drops the item */
+            return CTC_LOG0; /* the caller sees the cancel and drops the item */
         const double *prev = a + (t - 1) * E;
         double *cur = a + t * E;
         for (size_t s = 0; s < E; s++) {
             size_t l = ctc_label(it, s);
-            double skip = s > 1 && ctc_label(it, s - 2) != l ? prev[s - 2] : -INFINITY;
+            double skip = s > 1 && ctc_label(it, s - 2) != l ? prev[s - 2] : CTC_LOG0;
             cur[s] =
-                ctc_lse3(prev[s], s > 0 ? prev[s - 1] : -INFINITY, skip) + ctc_lp(ctx, it, t, l);
+                ctc_lse3(prev[s], s > 0 ? prev[s - 1] : CTC_LOG0, skip) + ctc_lp(ctx, it, t, l);
         }
     }
     const double *last = a + (it->tn - 1) * E;
-    return ctc_lse3(last[E - 1], E > 1 ? last[E - 2] : -INFINITY, -INFINITY);
+    return ctc_lse3(last[E - 1], E > 1 ? last[E - 2] : CTC_LOG0, CTC_LOG0);
 }
 
 /* beta at t from beta at t + 1 (PyTorch's beta includes the emission at t). */
@@ -94,9 +96,9 @@ static void ctc_beta_step(const loss_ctx *ctx, const ctc_item *it, size_t t, con
     const size_t E = it->ext;
     for (size_t s = E; s-- > 0;) {
         size_t l = ctc_label(it, s);
-        double skip = s + 2 < E && ctc_label(it, s + 2) != l ? next[s + 2] : -INFINITY;
+        double skip = s + 2 < E && ctc_label(it, s + 2) != l ? next[s + 2] : CTC_LOG0;
         cur[s] =
-            ctc_lse3(next[s], s + 1 < E ? next[s + 1] : -INFINITY, skip) + ctc_lp(ctx, it, t, l);
+            ctc_lse3(next[s], s + 1 < E ? next[s + 1] : CTC_LOG0, skip) + ctc_lp(ctx, it, t, l);
     }
 }
 
@@ -120,7 +122,7 @@ static void ctc_backward(const loss_ctx *ctx, ctc_item *it, double logp, double 
     const size_t E = it->ext;
     double *next = it->beta, *cur = it->beta + E;
     for (size_t s = 0; s < E; s++)
-        next[s] = s + 2 >= E ? ctc_lp(ctx, it, it->tn - 1, ctc_label(it, s)) : -INFINITY;
+        next[s] = s + 2 >= E ? ctc_lp(ctx, it, it->tn - 1, ctc_label(it, s)) : CTC_LOG0;
     ctc_store_grad(ctx, it, it->tn - 1, next, logp, g);
     for (size_t t = it->tn - 1; t-- > 0;) {
         if (t % CTC_POLL_STEPS == 0 && loss_cancelled(ctx))
@@ -171,13 +173,13 @@ static int ctc_check(const loss_ctx *ctx, ctc_item *it, loss_partial *part)
 /* The loss of one checked item, its gradient scaled by g (see the file comment). */
 static double ctc_item_loss(const loss_ctx *ctx, ctc_item *it, double g)
 {
-    double logp = it->tn > 0 ? ctc_forward(ctx, it) : it->len == 0 ? 0.0 : -INFINITY;
-    int infinite = logp == -INFINITY;
+    double logp = it->tn > 0 ? ctc_forward(ctx, it) : it->len == 0 ? 0.0 : CTC_LOG0;
+    int infinite = logp == CTC_LOG0;
     if (ctx->grad[IN_PRED] && !infinite && it->tn > 0)
         ctc_backward(ctx, it, logp, g);
     ctc_zero_grad(ctx, it, infinite ? 0 : it->tn);
     if (infinite)
-        return ctx->param[P_ZERO_INFINITY] != 0.0 ? 0.0 : INFINITY;
+        return ctx->param[P_ZERO_INFINITY] != 0.0 ? 0.0 : (double)INFINITY;
     return -logp;
 }
 

@@ -34,7 +34,7 @@ static inline int input_index(const loss_call *c, const char *name)
 
 /* Borrows data (float64) as input `name` with the given shape. */
 static inline void call_input(loss_call *c, const char *name, double *data, const size_t *shape,
-                       size_t rank)
+                              size_t rank)
 {
     int i = input_index(c, name);
     tensor *t = &c->input[i];
@@ -89,7 +89,7 @@ static inline double elem(const tensor *t, size_t i)
 }
 
 static inline void expect_values(const tensor *t, const double *want, size_t n, double rtol,
-                          const char *what)
+                                 const char *what)
 {
     cr_assert_eq(t->count, n, "%s: %zu elements, expected %zu", what, t->count, n);
     for (size_t i = 0; i < n; i++)
@@ -98,7 +98,7 @@ static inline void expect_values(const tensor *t, const double *want, size_t n, 
 }
 
 static inline void expect_grad(const loss_call *c, const loss_result *r, const char *name,
-                        const double *want, size_t n)
+                               const double *want, size_t n)
 {
     expect_values(&r->grad[input_index(c, name)], want, n, 1e-12, name);
 }

@@ -41,7 +41,7 @@ static inline int lc_index(const lcase *c, const char *name)
 }
 
 static inline void lc_input_shaped(lcase *c, const char *name, double *data, size_t rank,
-                            const size_t *shape)
+                                   const size_t *shape)
 {
     int i = lc_index(c, name);
     tensor *t = &c->call.input[i];
@@ -73,7 +73,10 @@ static inline void lc_run_with(lcase *c, pool *workers)
     cr_assert_eq(st, LOSS_OK, "%s: %s", c->call.desc->name, c->err.message);
 }
 
-static inline void lc_run(lcase *c) { lc_run_with(c, NULL); }
+static inline void lc_run(lcase *c)
+{
+    lc_run_with(c, NULL);
+}
 
 /* Runs a call that must fail; returns the error. */
 static inline loss_error lc_fail(lcase *c, loss_status want)
@@ -84,7 +87,10 @@ static inline loss_error lc_fail(lcase *c, loss_status want)
     return c->err;
 }
 
-static inline void lc_done(lcase *c) { loss_result_release(&c->res); }
+static inline void lc_done(lcase *c)
+{
+    loss_result_release(&c->res);
+}
 
 static inline int close_to(double got, double want, double tol)
 {
@@ -102,7 +108,7 @@ static inline void expect_value(const lcase *c, double want, double tol)
 }
 
 static inline void expect_tensor(const char *what, const tensor *t, const double *want, size_t n,
-                          double tol)
+                                 double tol)
 {
     cr_assert_not_null(t->data, "%s is present", what);
     cr_assert_eq(t->count, n, "%s has %zu elements, want %zu", what, t->count, n);
@@ -113,7 +119,8 @@ static inline void expect_tensor(const char *what, const tensor *t, const double
     }
 }
 
-static inline void expect_grad(const lcase *c, const char *input, const double *want, size_t n, double tol)
+static inline void expect_grad(const lcase *c, const char *input, const double *want, size_t n,
+                               double tol)
 {
     expect_tensor(input, &c->res.grad[lc_index(c, input)], want, n, tol);
 }
@@ -121,6 +128,9 @@ static inline void expect_grad(const lcase *c, const char *input, const double *
 static const double TOL64 = 1e-12, TOL32 = 1e-5;
 static const loss_dtype DTYPES[] = {LOSS_DTYPE_F64, LOSS_DTYPE_F32};
 
-static inline double tol_of(loss_dtype dt) { return dt == LOSS_DTYPE_F64 ? TOL64 : TOL32; }
+static inline double tol_of(loss_dtype dt)
+{
+    return dt == LOSS_DTYPE_F64 ? TOL64 : TOL32;
+}
 
 #endif

@@ -39,7 +39,7 @@ static inline int input_index(const loss_call *c, const char *name)
 }
 
 static inline void put(loss_call *c, const char *name, tensor_type type, void *data, size_t rank,
-                const size_t *shape)
+                       const size_t *shape)
 {
     int i = input_index(c, name);
     tensor *t = &c->input[i];
@@ -55,12 +55,14 @@ static inline void put(loss_call *c, const char *name, tensor_type type, void *d
     c->present[i] = 1;
 }
 
-static inline void put_f(loss_call *c, const char *name, double *data, size_t rank, const size_t *shape)
+static inline void put_f(loss_call *c, const char *name, double *data, size_t rank,
+                         const size_t *shape)
 {
     put(c, name, TENSOR_F64, data, rank, shape);
 }
 
-static inline void put_i(loss_call *c, const char *name, int64_t *data, size_t rank, const size_t *shape)
+static inline void put_i(loss_call *c, const char *name, int64_t *data, size_t rank,
+                         const size_t *shape)
 {
     put(c, name, TENSOR_I64, data, rank, shape);
 }
@@ -81,7 +83,8 @@ static inline void run_ok(const loss_call *c, pool *workers, loss_result *r)
     cr_assert_eq(st, LOSS_OK, "%s: %s (%s)", c->desc->name, e.message, e.field);
 }
 
-static inline void run_err(const loss_call *c, loss_status want, const char *field, const char *needle)
+static inline void run_err(const loss_call *c, loss_status want, const char *field,
+                           const char *needle)
 {
     loss_result r;
     loss_error e;
@@ -94,12 +97,13 @@ static inline void run_err(const loss_call *c, loss_status want, const char *fie
 
 static inline double at(const tensor *t, size_t i)
 {
-    return t->type == TENSOR_F64 ? ((const double *)t->data)[i] : ((const float *)t->data)[i];
+    return t->type == TENSOR_F64 ? ((const double *)t->data)[i]
+                                 : (double)((const float *)t->data)[i];
 }
 
 /* |got - want| <= tol * max(1, |want|): relative, absolute near zero (docs/api.md). */
 static inline void expect_near(const tensor *got, const double *want, size_t n, double tol,
-                        const char *what)
+                               const char *what)
 {
     cr_assert_eq(got->count, n, "%s has %zu elements, want %zu", what, got->count, n);
     for (size_t i = 0; i < n; i++) {
@@ -154,8 +158,8 @@ static inline void check_fd(const loss_call *c, const char *name, double tol)
         x[k] = keep;
         double fd = (up - down) / (2 * h), an = at(g, k);
         cr_assert(fabs(fd - an) <= tol * fmax(1.0, fabs(an)),
-                  "%s d/d%s[%zu]: finite difference %.12g, analytic %.12g", c->desc->name, name,
-                  k, fd, an);
+                  "%s d/d%s[%zu]: finite difference %.12g, analytic %.12g", c->desc->name, name, k,
+                  fd, an);
     }
     loss_result_release(&r);
 }
@@ -181,13 +185,12 @@ static inline void expect_same_bytes_across_workers(const loss_call *c)
         for (size_t i = 0; i < LOSS_MAX_INPUTS; i++) {
             cr_assert_eq(result_bytes(&r.grad[i]), result_bytes(&base.grad[i]));
             if (base.grad[i].data)
-                cr_assert_eq(memcmp(r.grad[i].data, base.grad[i].data,
-                                    result_bytes(&base.grad[i])), 0,
-                             "%zu workers: gradient %zu", workers[w], i);
+                cr_assert_eq(memcmp(r.grad[i].data, base.grad[i].data, result_bytes(&base.grad[i])),
+                             0, "%zu workers: gradient %zu", workers[w], i);
         }
         if (base.terms[0].data)
-            cr_assert_eq(memcmp(r.terms[0].data, base.terms[0].data,
-                                result_bytes(&base.terms[0])), 0);
+            cr_assert_eq(memcmp(r.terms[0].data, base.terms[0].data, result_bytes(&base.terms[0])),
+                         0);
         loss_result_release(&r);
     }
     loss_result_release(&base);

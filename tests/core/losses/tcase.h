@@ -111,7 +111,7 @@ static inline int near(double got, double want, double rtol, double atol)
 }
 
 static inline void expect_tensor(const char *what, const tensor *t, const double *want, size_t n,
-                          double factor, double rtol, double atol)
+                                 double factor, double rtol, double atol)
 {
     cr_assert_eq(t->count, n, "%s: %zu elements, expected %zu", what, t->count, n);
     for (size_t i = 0; i < n; i++)

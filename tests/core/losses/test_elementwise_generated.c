@@ -333,8 +333,10 @@ Test(elementwise_generated, every_isa_path_should_agree_with_the_reference)
                 double tol = dt == 0 ? 1e-12 : 1e-6;
                 for (size_t i = 0; i < ref.n_blobs; i++)
                     for (size_t j = 0; j < ref.bytes[i] / (dt ? 4 : 8); j++) {
-                        double a = dt ? ((float *)fast.blob[i])[j] : ((double *)fast.blob[i])[j];
-                        double b = dt ? ((float *)ref.blob[i])[j] : ((double *)ref.blob[i])[j];
+                        double a =
+                            dt ? (double)((float *)fast.blob[i])[j] : ((double *)fast.blob[i])[j];
+                        double b =
+                            dt ? (double)((float *)ref.blob[i])[j] : ((double *)ref.blob[i])[j];
                         cr_expect(near(a, b, tol, 1e-300), "%s %s output %zu[%zu]: %.17g vs %.17g",
                                   loss, isas[k], i, j, a, b);
                     }

@@ -10,14 +10,14 @@
 static double ce_w[] = {0.5, 2.0, 1.5, 1.0};
 
 /* XK: a (2, 3, 2, 2) input and WK its class weights. */
-static double ce_xk[] = {0.1,  -0.3, 1.2,  0.7,  -1.1, 0.4,  0.0,  2.2,  0.9,  -0.8, 0.3,  -0.5,
-                         1.4,  0.2,  -0.6, 0.8,  0.5,  -1.7, 1.0,  0.3,  -0.2, 0.6,  -1.3, 0.05};
+static double ce_xk[] = {0.1, -0.3, 1.2,  0.7, -1.1, 0.4,  0.0, 2.2, 0.9,  -0.8, 0.3,  -0.5,
+                         1.4, 0.2,  -0.6, 0.8, 0.5,  -1.7, 1.0, 0.3, -0.2, 0.6,  -1.3, 0.05};
 static double ce_wk[] = {1.0, 0.5, 2.0};
 
 /* A mean cross_entropy over n x classes (x inner) random logits with ignored targets, class
  * weights and label smoothing 0.1 (callers switch the loss to nll where they need it). */
 static inline void ce_big(loss_call *c, double *x, int64_t *t, double *w, size_t n, size_t classes,
-                   size_t inner)
+                          size_t inner)
 {
     uint64_t s = 42;
     for (size_t i = 0; i < n * classes * inner; i++)

@@ -1,5 +1,5 @@
-/* bce_with_logits: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* bce_with_logits: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 Test(bce_with_logits, should_stay_exact_at_extreme_logits)

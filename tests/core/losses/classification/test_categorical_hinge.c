@@ -1,5 +1,5 @@
-/* categorical_hinge: expected numbers from /usr/bin/python3 (torch, float64), the producing call quoted
- * above each table; gradients by central differences, float32 against float64, and results
+/* categorical_hinge: expected numbers from /usr/bin/python3 (torch, float64), the producing call
+ * quoted above each table; gradients by central differences, float32 against float64, and results
  * bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 

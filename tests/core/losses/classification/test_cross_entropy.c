@@ -9,10 +9,12 @@ static double ce_x[] = {0.5, -1.25, 2.0, 0.0, 1.5, 0.25, -0.75, 3.0, -2.0, 0.5, 
 Test(cross_entropy, index_targets_mean_should_match_pytorch)
 {
     int64_t t[] = {0, 3, 1};
+    /* clang-format off */
     const double grad[] = {-0.28010214998929722, 0.0092501926442268029, 0.23856561259412812,
                            0.032286344750942345, 0.056751179069751412, 0.016259485030955399,
                            0.0059815302669233034, -0.078992194367630081, 0.0080049448070740985,
                            -0.23581314156538843, 0.067024582267748128, 0.16078361449056625};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "cross_entropy", LOSS_REDUCE_MEAN);
@@ -38,9 +40,11 @@ static void ce_ls_weight_ignore(loss_call *c, int64_t *t, loss_reduction red)
 Test(cross_entropy, label_smoothing_with_weight_and_ignore_should_match_pytorch)
 {
     int64_t t[] = {2, -100, 1};
+    /* clang-format off */
     const double grad[] = {0.059015899299016267, -0.017074760570746691, -0.067782738633012193,
                            0.025841599904742631, 0, 0, 0, 0, 0.0055506981940746433,
                            -0.33107512448225884, 0.084853266167429192, 0.24067116012075507};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     ce_ls_weight_ignore(&c, t, LOSS_REDUCE_MEAN);
@@ -63,9 +67,11 @@ Test(cross_entropy, none_should_give_weighted_terms_and_zero_at_ignored_position
 {
     int64_t t[] = {2, -100, 1};
     const double terms[] = {0.94752298827531067, 0, 2.3394295465868633};
+    /* clang-format off */
     const double grad[] = {0.206555647546557, -0.059761661997613402, -0.2372395852155427,
                            0.090445599666599236, 0, 0, 0, 0, 0.019427443679261254,
                            -1.1587629356879061, 0.29698643158600219, 0.84234906042264279};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     ce_ls_weight_ignore(&c, t, LOSS_REDUCE_NONE);
@@ -138,9 +144,11 @@ Test(cross_entropy, extreme_logits_should_be_exact)
 {
     int64_t t[] = {0, 2};
     const double terms[] = {0, 2000}, grad[] = {0, 0, 0, 0, 1, -1};
+    /* clang-format off */
     const double ls_grad[] = {0.033333333333333326, -0.016666666666666666,
                               -0.016666666666666666, -0.016666666666666666,
                               0.48333333333333334,  -0.46666666666666667};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "cross_entropy", LOSS_REDUCE_NONE);
@@ -162,7 +170,6 @@ Test(cross_entropy, extreme_logits_should_be_exact)
     loss_result_release(&r);
 }
 
-
 static void ce_kdim(loss_call *c, int64_t *t, loss_reduction red)
 {
     start(c, "cross_entropy", red);
@@ -177,6 +184,7 @@ static void ce_kdim(loss_call *c, int64_t *t, loss_reduction red)
 Test(cross_entropy, k_dimensional_input_should_match_pytorch)
 {
     int64_t t[] = {0, 2, 1, -100, 2, 1, 0, 0};
+    /* clang-format off */
     const double grad[] = {
         -0.080632394663254656, 0.062011394284332784,  0.037310574132894042,   0,
         0.0087699808245642798, 0.13118291608188801,   -0.045840628478417009,  0,
@@ -187,6 +195,7 @@ Test(cross_entropy, k_dimensional_input_should_match_pytorch)
     const double terms[] = {1.2480454294601073, 3.3875585769194987, 0.92327140783866113, 0,
                             3.9126219938459421, 1.4104070447025947, 1.9150878764718924,
                             0.80236819290764017};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     ce_kdim(&c, t, LOSS_REDUCE_MEAN);
@@ -207,10 +216,12 @@ static double ce_p[] = {0.2, 0.3, 0.1, 0.4, 0.0, 1.0, 0.0, 0.0, 0.25, 0.25, 0.25
 /* F.cross_entropy(X, P, weight=W, label_smoothing=0.15), P = ce_p as (3, 4) */
 Test(cross_entropy, probability_targets_should_average_over_positions)
 {
+    /* clang-format off */
     const double grad[] = {0.031955645846711761, -0.18343725919471648, 0.23695701574266012,
                            -0.085475402394655398, 0.10086785049415577, -0.56097688867073825,
                            -0.0074598616211822653, 0.46756889979776478, -0.03166048565782404,
                            -0.044766426956735557, -0.041219272165314833, 0.11764618477987447};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "cross_entropy", LOSS_REDUCE_MEAN);
@@ -231,10 +242,12 @@ Test(cross_entropy, probability_targets_should_average_over_positions)
 Test(cross_entropy, probability_targets_none_should_drop_the_class_dim)
 {
     const double terms[] = {2.4094986126036622, 3.0204665576088487, 1.8228335386956021};
+    /* clang-format off */
     const double grad[] = {-0.040306449967891761, -0.27224942206731956, 0.61569683778238438,
                            -0.30314096574717297,  0.17025353720925424, -0.95122154490713384,
                            0.017944590800769912,  0.76302341689710973, -0.22598516557877771,
                            0.042560575303834669,  -0.048926253196755587, 0.23235084347169876};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "cross_entropy", LOSS_REDUCE_NONE);
@@ -250,6 +263,7 @@ Test(cross_entropy, probability_targets_none_should_drop_the_class_dim)
 /* PK = torch.softmax(XK * 0.7 + 0.1, 1); F.cross_entropy(XK, PK, weight=WK) */
 Test(cross_entropy, k_dimensional_probability_targets_should_match_pytorch)
 {
+    /* clang-format off */
     double pk[] = {
         0.3142299316407981,  0.29966997558287983, 0.50908660421564012, 0.23313492393057017,
         0.13565636826573291, 0.4891561617775671,  0.2197780443766667,  0.66621827602976458,
@@ -264,6 +278,7 @@ Test(cross_entropy, k_dimensional_probability_targets_should_match_pytorch)
         0.012976436530899953,  0.020795968663049075,   -0.011153959693147756, 0.01195513829822036,
         0.014708547874218965,  0.003947587191186098,   0.036165607557825129,  0.021088247710185335,
         -0.027684984405118917, -0.024743555854235176,  -0.025011647864677373, -0.033043386008405708};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "cross_entropy", LOSS_REDUCE_MEAN);
@@ -377,7 +392,6 @@ Test(cross_entropy, wide_rows_should_match_finite_differences)
     set_param(&c, "label_smoothing", 0.05);
     check_fd(&c, "predictions", 1e-6);
 }
-
 
 Test(cross_entropy, result_bytes_should_not_depend_on_the_number_of_workers)
 {

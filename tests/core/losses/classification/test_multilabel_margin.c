@@ -1,11 +1,11 @@
-/* multilabel_margin: expected numbers from /usr/bin/python3 (torch, float64), the producing call quoted
- * above each table; gradients by central differences, float32 against float64, and results
+/* multilabel_margin: expected numbers from /usr/bin/python3 (torch, float64), the producing call
+ * quoted above each table; gradients by central differences, float32 against float64, and results
  * bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 
 /* x = [[.1,.2,.4,.8],[.5,-.3,.9,.2],[.3,.3,.3,.3]], t = [[3,0,-1,1],[2,-1,0,0],[1,1,-1,0]]:
- * F.multilabel_margin_loss(x, t, reduction=red). Row 0 is the worked example ({3,0}, 0.85); row 2 lists
- * class 1 twice, which PyTorch counts twice. */
+ * F.multilabel_margin_loss(x, t, reduction=red). Row 0 is the worked example ({3,0}, 0.85); row 2
+ * lists class 1 twice, which PyTorch counts twice. */
 static double mlm_x[] = {.1, .2, .4, .8, .5, -.3, .9, .2, .3, .3, .3, .3};
 static double mlm_t[] = {3, 0, -1, 1, 2, -1, 0, 0, 1, 1, -1, 0};
 static const double mlm_g_sum[] = {-0.5, 0.5,  0.5, -0.5, 0.25, 0.0,

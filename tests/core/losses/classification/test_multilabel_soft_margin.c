@@ -1,6 +1,6 @@
-/* multilabel_soft_margin: expected numbers from /usr/bin/python3 (torch, float64), the producing call quoted
- * above each table; gradients by central differences, float32 against float64, and results
- * bit-identical across 1, 2 and 7 workers. */
+/* multilabel_soft_margin: expected numbers from /usr/bin/python3 (torch, float64), the producing
+ * call quoted above each table; gradients by central differences, float32 against float64, and
+ * results bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 
 /* extremes: x = [[-1000,.3,1000],[2,-.5,.1]], y = [[1,0,0],[0,1,1]],

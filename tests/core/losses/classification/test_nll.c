@@ -3,7 +3,8 @@
  * results bit-identical across worker counts. */
 #include "class_cases.h"
 
-static double nll_x[] = {-0.5, -1.25, -2.0, -0.1, -1.5, -0.25, -0.75, -3.0, -2.0, -0.5, -0.125, -1.0};
+static double nll_x[] = {-0.5,  -1.25, -2.0, -0.1, -1.5,   -0.25,
+                         -0.75, -3.0,  -2.0, -0.5, -0.125, -1.0};
 
 /* F.nll_loss(X, torch.tensor([2, -100, 1]), weight=W), X = nll_x as (3, 4), W = ce_w */
 Test(nll, weighted_mean_should_skip_ignored_targets)
@@ -39,9 +40,11 @@ Test(nll, weighted_mean_should_skip_ignored_targets)
 Test(nll, k_dimensional_input_should_match_pytorch)
 {
     int64_t t[] = {0, 2, 1, 1, 2, 1, 0, 0};
+    /* clang-format off */
     const double grad[] = {-0.14285714285714285, 0, 0, 0, 0, 0, 0, 0, 0, -0.2857142857142857, 0,
                            0, 0, 0, -0.14285714285714285, -0.14285714285714285, 0, 0, 0, 0,
                            -0.2857142857142857, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     start(&c, "nll", LOSS_REDUCE_MEAN);

@@ -1,5 +1,5 @@
-/* sigmoid_focal: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* sigmoid_focal: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 static const double sf_x[] = {-100, -5, 0, 5, 100, 30};

@@ -1,5 +1,5 @@
-/* squared_hinge: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* squared_hinge: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 static const double sh_p[] = {0.3, -2.0, 1.0, 0.5, -0.25, 3.0};

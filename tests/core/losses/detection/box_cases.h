@@ -8,9 +8,9 @@
 
 /* Rows: identical, half overlap, disjoint, touching edge, contained, zero-area prediction,
  * both 0x0, general, shared x edges (ties of torch.min/max). */
-static double box_p[] = {0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 1, 1, 0, 0,   1,   1,   0, 0,
+static double box_p[] = {0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 1,   1,   0,   0,   1, 1, 0, 0,
                          4, 4, 1, 0, 1, 2, 1, 1, 1, 1, 0.3, 0.2, 2.7, 1.9, 0, 0, 2, 3};
-static double box_t[] = {0, 0, 2, 2, 1, 0, 3, 2, 2, 2, 3, 3, 1, 0,    2,    1,   1, 1,
+static double box_t[] = {0, 0, 2, 2, 1, 0, 3, 2, 2, 2, 3,   3,    1,   0,   2, 1, 1, 1,
                          2, 2, 0, 0, 2, 2, 1, 1, 1, 1, 0.8, -0.4, 3.1, 1.5, 0, 1, 2, 2};
 
 /* Runs `loss` over the nine pairs with reduction none in both dtypes. */

@@ -6,6 +6,7 @@
 /* torchvision.ops.generalized_box_iou_loss(b1, b2) */
 Test(giou, edge_cases_should_match_torchvision)
 {
+    /* clang-format off */
     const double terms[] = {2.4999999403974016e-08, 0.66666667222222209, 1.7777777691358025, 1,
                             0.93750000039062498, 1, 1, 0.65838509896564412, 0.66666667222222209};
     const double grad[] = {
@@ -18,5 +19,6 @@ Test(giou, edge_cases_should_match_torchvision)
         -0.4999999875000003, 0.24999999375000015, 0, 0, 0, 0, -0.18507787999672537,
         0.36083009081611728, -0.25187477560923655, 0.19682585290742169, 0.11111111157407411,
         -0.11111110740740748, -0.11111111157407411, 0.11111110740740748};
+    /* clang-format on */
     expect_box_cases("giou", terms, grad);
 }

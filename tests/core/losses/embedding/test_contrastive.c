@@ -4,8 +4,10 @@
 #include "../shaped_call.h"
 
 /* Rows: identical (t=0), identical (t=1), d < margin (t=1), d > margin (t=1), t=0. */
-static double con_x1[] = {0.5, -0.2, 1.0, 0.5, -0.2, 1.0, 0.1, 0.2, 0.3, 1.0, 0.0, -1.0, 0.3, 0.3, 0.3};
-static double con_x2[] = {0.5, -0.2, 1.0, 0.5, -0.2, 1.0, 0.4, -0.1, 0.5, -0.5, 0.8, 0.9, 0.0, 0.9, -0.2};
+static double con_x1[] = {0.5, -0.2, 1.0, 0.5,  -0.2, 1.0, 0.1, 0.2,
+                          0.3, 1.0,  0.0, -1.0, 0.3,  0.3, 0.3};
+static double con_x2[] = {0.5, -0.2, 1.0, 0.5, -0.2, 1.0, 0.4, -0.1,
+                          0.5, -0.5, 0.8, 0.9, 0.0,  0.9, -0.2};
 static double con_t[] = {0, 1, 1, 1, 0};
 
 static void contrastive_call(loss_call *c, loss_reduction red)
@@ -16,8 +18,8 @@ static void contrastive_call(loss_call *c, loss_reduction red)
     put_f(c, "targets", con_t, 1, SHAPE(5));
 }
 
-static void expect_pair_grads(const loss_call *c, const loss_result *r, const double *g1,
-                              size_t n, double tol)
+static void expect_pair_grads(const loss_call *c, const loss_result *r, const double *g1, size_t n,
+                              double tol)
 {
     double g2[64];
     for (size_t i = 0; i < n; i++)
@@ -30,10 +32,12 @@ static void expect_pair_grads(const loss_call *c, const loss_result *r, const do
  * ((1 - t) * d ** 2 + t * torch.clamp(1.0 - d, min=0) ** 2).mean() */
 Test(contrastive, mean_should_match_the_hadsell_formula_with_pairwise_distance)
 {
+    /* clang-format off */
     const double g1[] = {4.0000000000000003e-07, 4.0000000000000003e-07, 4.0000000000000003e-07,
                          -0.23093970767585037,  -0.23093970767585037,  -0.23093970767585037,
                          0.13584063940426427,   -0.13584154501154563,  0.090560275334962595,
                          0, 0, 0, 0.12000039999999999, -0.23999960000000006, 0.20000040000000005};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     contrastive_call(&c, LOSS_REDUCE_MEAN);
@@ -69,12 +73,14 @@ Test(contrastive, gradients_should_match_finite_differences)
 /* same with reduction='none': identical embeddings give d = 1e-6 * sqrt(3) */
 Test(contrastive, none_should_give_one_term_per_row)
 {
+    /* clang-format off */
     const double terms[] = {2.9999999999999993e-12, 0.99999653590138493, 0.28191730083517103, 0,
                             0.70000040000300012};
     const double g1[] = {1.9999999999999999e-06, 1.9999999999999999e-06, 1.9999999999999999e-06,
                          -1.1546985383792516,    -1.1546985383792516,    -1.1546985383792516,
                          0.67920319702132137,    -0.67920772505772808,   0.45280137667481296,
                          0, 0, 0, 0.60000199999999992, -1.1999980000000001, 1.0000020000000001};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     contrastive_call(&c, LOSS_REDUCE_NONE);
@@ -87,9 +93,11 @@ Test(contrastive, none_should_give_one_term_per_row)
 /* margin=2.0, eps=0.0: identical embeddings have d = 0 and a zero gradient */
 Test(contrastive, zero_distance_should_have_zero_gradient)
 {
+    /* clang-format off */
     const double g1[] = {0, 0, 0, 0, 0, 0, 0.39168171925346507, -0.39168171925346507,
                          0.26112114616897669, 0, 0, 0, 0.11999999999999998,
                          -0.24000000000000005, 0.20000000000000001};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     contrastive_call(&c, LOSS_REDUCE_MEAN);

@@ -1,12 +1,13 @@
-/* cosine_embedding: expected numbers from /usr/bin/python3 (torch, float64), the producing call quoted
- * above each table; gradients by central differences, float32 against float64, and results
+/* cosine_embedding: expected numbers from /usr/bin/python3 (torch, float64), the producing call
+ * quoted above each table; gradients by central differences, float32 against float64, and results
  * bit-identical across 1, 2 and 7 workers. */
 #include "../call_checks.h"
 
 /* a = [[1,2,-.5],[.3,-.2,.9],[0,0,0],[1,1,0],[2,-1,.5]],
  * b = [[.5,1.5,.2],[-.4,.1,1],[3,4,0],[1,1,1e-3],[-1,.3,.2]], y = [1,-1,1,-1,-1]:
  * F.cosine_embedding_loss(a, b, y, margin=m, reduction=red), l.sum().backward().
- * Row 2 is the zero-vector edge: x1 = 0 gives loss 1 and d/dx1 = -1e6 * b/|b| (times the reduction scale). */
+ * Row 2 is the zero-vector edge: x1 = 0 gives loss 1 and d/dx1 = -1e6 * b/|b| (times the reduction
+ * scale). */
 static double ce_a[] = {1, 2, -.5, .3, -.2, .9, 0, 0, 0, 1, 1, 0, 2, -1, .5};
 static double ce_b[] = {.5, 1.5, .2, -.4, .1, 1, 3, 4, 0, 1, 1, 1e-3, -1, .3, .2};
 static double ce_y[] = {1, -1, 1, -1, -1};

@@ -1,5 +1,5 @@
-/* hinge_embedding: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* hinge_embedding: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 Test(hinge_embedding, tie_at_the_margin_should_pass_the_gradient)

@@ -1,5 +1,5 @@
-/* margin_ranking: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* margin_ranking: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 static const double mr_x1[] = {1.0, 0.5, -1.0, 2.0, 0.0};

@@ -30,12 +30,14 @@ static void expect_triplet(const loss_call *c, double value, const double ga[12]
 /* F.triplet_margin_loss(A, P, N), A, P, N = tri_a, tri_p, tri_n as (4, 3) */
 Test(triplet_margin, defaults_should_match_pytorch)
 {
+    /* clang-format off */
     const double ga[] = {0.027395479742742035, 0.25951505266936153, -0.10236223114134725, 0, 0, 0,
                          0, 0, 0, 0, 0, 0};
     const double gp[] = {0.13927127951682583, -0.0928482934097936, 0.18569519410214969, 0, 0, 0,
                          0, 0, 0, 0, 0, 0};
     const double gn[] = {-0.16666675925956786, -0.16666675925956795, -0.083332962960802434, 0, 0,
                          0, 0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     triplet_call(&c, LOSS_REDUCE_MEAN);
     expect_triplet(&c, 0.30962930472626021, ga, gp, gn, 1e-12);
@@ -58,6 +60,7 @@ Test(triplet_margin, p_one_should_use_signs)
 /* F.triplet_margin_loss(A, P, N, p=3.0) */
 Test(triplet_margin, general_p_should_match_pytorch)
 {
+    /* clang-format off */
     const double ga[] = {0.046114361008937371, 0.19798054215379141, -0.14909896726033442,
                          0.0051210647823618227, 0.014216286005792472, -0.012134860422631285,
                          0, 0, 0, 0, 0, 0};
@@ -67,6 +70,7 @@ Test(triplet_margin, general_p_should_match_pytorch)
     const double gn[] = {-0.15125194724576049, -0.15125194724576063, -0.037812608680626671,
                          0.23355582624861396, -0.052404321253365777, 0.0025878993458416932,
                          0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     triplet_call(&c, LOSS_REDUCE_MEAN);
     set_param(&c, "p", 3.0);
@@ -77,12 +81,14 @@ Test(triplet_margin, general_p_should_match_pytorch)
 /* F.triplet_margin_loss(A, P, N, p=1.5, margin=0.5) */
 Test(triplet_margin, fractional_p_should_match_pytorch)
 {
+    /* clang-format off */
     const double ga[] = {0.016192458745678817, 0.32818202954817816, -0.065426249486529919, 0, 0,
                          0, 0, 0, 0, 0, 0, 0};
     const double gp[] = {0.17175313719907492, -0.14023643360342436, 0.19832352262712216, 0, 0,
                          0, 0, 0, 0, 0, 0, 0};
     const double gn[] = {-0.18794559594475374, -0.1879455959447538, -0.13289727314059224, 0, 0,
                          0, 0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     triplet_call(&c, LOSS_REDUCE_MEAN);
     set_param(&c, "p", 1.5);
@@ -93,6 +99,7 @@ Test(triplet_margin, fractional_p_should_match_pytorch)
 /* F.triplet_margin_loss(A, P, N, swap=True) */
 Test(triplet_margin, swap_should_use_the_closer_negative_distance)
 {
+    /* clang-format off */
     const double ga[] = {0.027395479742742035, 0.25951505266936153, -0.10236223114134725,
                          0.22821788443865079, -0.091286834270741621, -0.045643303026542681,
                          0, 0, 0, 0, 0, 0};
@@ -102,6 +109,7 @@ Test(triplet_margin, swap_should_use_the_closer_negative_distance)
     const double gn[] = {-0.16666675925956786, -0.16666675925956795, -0.083332962960802434,
                          0.20370552135743411, -0.11316938200423744, 0.090535913013979979,
                          0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     triplet_call(&c, LOSS_REDUCE_MEAN);
     set_param(&c, "swap", 1);
@@ -128,8 +136,10 @@ Test(triplet_margin, swap_with_p_one_should_match_pytorch)
 Test(triplet_margin, none_should_give_one_term_per_row)
 {
     const double terms[] = {1.0385172189050409, 0, 0, 0};
+    /* clang-format off */
     const double ga[] = {0.10958191897096814, 1.0380602106774461, -0.40944892456538901, 0, 0, 0,
                          0, 0, 0, 0, 0, 0};
+    /* clang-format on */
     loss_call c;
     loss_result r;
     triplet_call(&c, LOSS_REDUCE_NONE);
@@ -140,8 +150,8 @@ Test(triplet_margin, none_should_give_one_term_per_row)
     loss_result_release(&r);
 }
 
-static void expect_single_triplet(double *a, double *p, double *n, double value,
-                                  const double g[6], int swap, double margin, double eps)
+static void expect_single_triplet(double *a, double *p, double *n, double value, const double g[6],
+                                  int swap, double margin, double eps)
 {
     loss_call c;
     loss_result r;
@@ -175,8 +185,10 @@ Test(triplet_margin, hinge_tie_should_pass_the_gradient)
 Test(triplet_margin, swap_tie_should_split_the_gradient)
 {
     double a[] = {0, 0}, p[] = {2, 0}, n[] = {1, 1};
+    /* clang-format off */
     const double g[] = {-0.64644660940672627, 0.35355339059327373, 0.64644660940672627,
                         0.35355339059327373, 0, -0.70710678118654746};
+    /* clang-format on */
     expect_single_triplet(a, p, n, 2.5857864376269051, g, 1, 2.0, 0.0);
 }
 
@@ -272,7 +284,9 @@ static long double triplet_oracle(const double *a, const double *p, const double
  * gradient scale is 1). */
 Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_oracle)
 {
+    /* clang-format off */
     const size_t dims[] = {1, 2, 7, 8, 9, 16, 31, 128, 130}, rows = 5;
+    /* clang-format on */
     double *x[3];
     long double *g[3];
     for (int k = 0; k < 3; k++) {
@@ -283,7 +297,7 @@ Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_orac
         for (int swap = 0; swap < 2; swap++)
             for (int dt = 0; dt < 2; dt++) {
                 const size_t dim = dims[d];
-                for (int k = 0; k < 3; k++) {
+                for (size_t k = 0; k < 3; k++) {
                     random_fill(x[k], rows * dim, 40 + d * 3 + k);
                     for (size_t i = 0; dt == LOSS_DTYPE_F32 && i < rows * dim; i++)
                         x[k][i] = (float)x[k][i]; /* the oracle sees what the kernel sees */
@@ -297,7 +311,7 @@ Test(triplet_margin, euclidean_rows_of_any_width_should_match_a_long_double_orac
                 set_param(&c, "swap", swap);
                 loss_result r;
                 run_ok(&c, NULL, &r);
-                const double eps = dt == LOSS_DTYPE_F32 ? (float)1e-6 : 1e-6;
+                const double eps = dt == LOSS_DTYPE_F32 ? (double)(float)1e-6 : 1e-6;
                 const double tol = dt == LOSS_DTYPE_F32 ? 1e-6 : 1e-14;
                 long double want = 0;
                 for (size_t i = 0; i < rows; i++) {

@@ -19,7 +19,7 @@ static inline void expect_scalar(const tcase *tc, loss_reduction red, double wan
 
 /* Checks both terms of reduction none and the gradients of mean for a two-term GAN loss. */
 static inline void expect_terms(const tcase *tc, const double *real_l, const double *fake_l,
-                         const double *real_g, const double *fake_g)
+                                const double *real_g, const double *fake_g)
 {
     loss_result r;
     compute(tc, LOSS_DTYPE_F64, LOSS_REDUCE_NONE, &r);

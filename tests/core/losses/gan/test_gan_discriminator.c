@@ -1,5 +1,5 @@
-/* gan_discriminator: values and gradients against numbers printed by PyTorch in float64 (each constant
- * names the torch call), and edge cases. */
+/* gan_discriminator: values and gradients against numbers printed by PyTorch in float64 (each
+ * constant names the torch call), and edge cases. */
 #include "../lcase.h"
 
 Test(gan_discriminator, probability_form_should_be_bce_real_one_plus_bce_fake_zero)

@@ -1,5 +1,5 @@
-/* lsgan_generator: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* lsgan_generator: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "gan_cases.h"
 
 Test(lsgan_generator, should_be_half_the_mean_squared_distance_to_one)

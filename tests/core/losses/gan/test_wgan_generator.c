@@ -1,5 +1,5 @@
-/* wgan_generator: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* wgan_generator: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "gan_cases.h"
 
 Test(wgan_generator, should_be_minus_the_mean_of_fake)

@@ -1,5 +1,5 @@
-/* gaussian_nll: values and gradients against PyTorch (or the Keras / written formula), with the call
- * that produced each number; edge cases, domain and shape errors. */
+/* gaussian_nll: values and gradients against PyTorch (or the Keras / written formula), with the
+ * call that produced each number; edge cases, domain and shape errors. */
 #include "../tcase.h"
 
 static const double gn_p[] = {0.5, -1.0, 2.0, 0.0, 1.5, -0.5};

@@ -145,8 +145,8 @@ Test(mse, every_isa_path_should_agree_with_the_reference)
             double tol = dt == 0 ? 1e-12 : 1e-6;
             cr_assert(fabs(v - ref_v[dt]) <= tol * fabs(ref_v[dt]), "%s value", isas[k]);
             for (size_t i = 0; i < n; i++) {
-                double a = dt ? ((float *)g)[i] : ((double *)g)[i];
-                double b = dt ? ((float *)ref_g[dt])[i] : ((double *)ref_g[dt])[i];
+                double a = dt ? (double)((float *)g)[i] : ((double *)g)[i];
+                double b = dt ? (double)((float *)ref_g[dt])[i] : ((double *)ref_g[dt])[i];
                 cr_assert(fabs(a - b) <= tol * (fabs(b) + 1e-30), "%s grad %zu", isas[k], i);
             }
             mem_free(g);

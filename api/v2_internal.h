@@ -1,8 +1,9 @@
-/* v2: internal to api/. The decoded form of a /v2 infer request (a loss_call plus what the
- * reply must hold) and the two halves that produce and consume it: v2_decode.c (JSON header +
- * binary tail -> request) and v2_encode.c (loss_result -> OIP response, JSON or binary). */
-#ifndef LOSSD_API_V2_H
-#define LOSSD_API_V2_H
+/* v2_internal: private to api/ (the /v2 handlers themselves are declared in api.h). The
+ * decoded form of a /v2 infer request (a loss_call plus what the reply must hold) and the two
+ * halves that produce and consume it: v2_decode.c (JSON header + binary tail -> request) and
+ * v2_encode.c (loss_result -> OIP response, JSON or binary). */
+#ifndef LOSSD_API_V2_INTERNAL_H
+#define LOSSD_API_V2_INTERNAL_H
 
 #include <stddef.h>
 
