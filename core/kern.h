@@ -24,8 +24,10 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * its sum is not finite. float32 kernels compute in float lanes and sum in double.
  * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
  * float32 bce, bce_with_logits, soft_margin and log_cosh in float lanes, within 4 float ulps
- * of the double formula, or of its largest term where terms cancel; float32 focal,
- * sigmoid_focal and cross-entropy in double lanes with the vm_lite forms, rounded once),
+ * of the double formula, or of its largest term where terms cancel; float32 focal takes its
+ * logs in float lanes and q = 1 - p_t, its powers and products in double (q's cancellation is
+ * the reference's); float32 sigmoid_focal and cross-entropy in double lanes with the vm_lite
+ * forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
