@@ -139,6 +139,11 @@ void json_stream_free(json_stream *s);
 /* Frees everything the document owns. Accepts NULL and a document whose parse failed. */
 void json_doc_release(json_doc *doc);
 
+/* Whether two parsed nodes are the same: kinds, offsets and overflow flags, numbers bit for
+ * bit, strings, array items and object members in order. A streamed parse fed in any pieces
+ * must give the same nodes as a one-shot parse (the tests and fuzz_json_stream check it). */
+int json_node_same(const json_node *a, const json_node *b);
+
 /* The member value of an object node named key (len bytes), or NULL. O(members). */
 const json_node *json_object_get(const json_node *obj, const char *key, size_t len);
 

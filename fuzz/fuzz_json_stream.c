@@ -11,48 +11,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same(const json_node *a, const json_node *b)
-{
-    if (a->kind != b->kind || a->offset != b->offset || a->overflow != b->overflow)
-        return 0;
-    switch (a->kind) {
-    case JSON_NUMBER:
-        return memcmp(&a->u.number, &b->u.number, sizeof a->u.number) == 0;
-    case JSON_STRING:
-        return a->u.str.len == b->u.str.len &&
-               memcmp(a->u.str.ptr, b->u.str.ptr, a->u.str.len) == 0;
-    case JSON_ARRAY:
-        if (a->u.arr.count != b->u.arr.count)
-            return 0;
-        for (size_t i = 0; i < a->u.arr.count; i++)
-            if (!same(&a->u.arr.items[i], &b->u.arr.items[i]))
-                return 0;
-        return 1;
-    case JSON_OBJECT:
-        if (a->u.obj.count != b->u.obj.count)
-            return 0;
-        for (size_t i = 0; i < a->u.obj.count; i++) {
-            const json_member *x = &a->u.obj.items[i], *y = &b->u.obj.items[i];
-            if (x->key_len != y->key_len || memcmp(x->key, y->key, x->key_len) != 0 ||
-                !same(&x->value, &y->value))
-                return 0;
-        }
-        return 1;
-    case JSON_PACKED: {
-        const json_packed *x = a->u.packed, *y = b->u.packed;
-        return x->rank == y->rank && x->count == y->count &&
-               x->first_overflow == y->first_overflow &&
-               memcmp(x->shape, y->shape, x->rank * sizeof x->shape[0]) == 0 &&
-               (x->count == 0 || memcmp(x->data, y->data, x->count * sizeof(double)) == 0);
-    }
-    case JSON_NULL:
-    case JSON_FALSE:
-    case JSON_TRUE:
-        return 1;
-    }
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -82,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_status ss = json_stream_finish(s, &split);
     if (ss != sw)
         abort();
-    if (sw == JSON_OK ? !same(&whole.root, &split.root) : json_stream_error(s)->offset != ew.offset)
+    if (sw == JSON_OK ? !json_node_same(&whole.root, &split.root)
+                      : json_stream_error(s)->offset != ew.offset)
         abort();
     json_stream_free(s);
     json_doc_release(&split);

@@ -313,48 +313,6 @@ Test(json_doc, object_lookup_should_find_members_by_exact_key)
 
 /* ---- incremental parsing: the same document and the same errors however it is split ---- */
 
-static int node_equal(const json_node *a, const json_node *b)
-{
-    if (a->kind != b->kind || a->offset != b->offset || a->overflow != b->overflow)
-        return 0;
-    switch (a->kind) {
-    case JSON_NUMBER:
-        return memcmp(&a->u.number, &b->u.number, sizeof a->u.number) == 0;
-    case JSON_STRING:
-        return a->u.str.len == b->u.str.len &&
-               memcmp(a->u.str.ptr, b->u.str.ptr, a->u.str.len) == 0;
-    case JSON_ARRAY:
-        if (a->u.arr.count != b->u.arr.count)
-            return 0;
-        for (size_t i = 0; i < a->u.arr.count; i++)
-            if (!node_equal(&a->u.arr.items[i], &b->u.arr.items[i]))
-                return 0;
-        return 1;
-    case JSON_OBJECT:
-        if (a->u.obj.count != b->u.obj.count)
-            return 0;
-        for (size_t i = 0; i < a->u.obj.count; i++) {
-            const json_member *x = &a->u.obj.items[i], *y = &b->u.obj.items[i];
-            if (x->key_len != y->key_len || memcmp(x->key, y->key, x->key_len) != 0 ||
-                !node_equal(&x->value, &y->value))
-                return 0;
-        }
-        return 1;
-    case JSON_PACKED: {
-        const json_packed *x = a->u.packed, *y = b->u.packed;
-        return x->rank == y->rank && x->count == y->count &&
-               x->first_overflow == y->first_overflow &&
-               memcmp(x->shape, y->shape, x->rank * sizeof x->shape[0]) == 0 &&
-               (x->count == 0 || memcmp(x->data, y->data, x->count * sizeof(double)) == 0);
-    }
-    case JSON_NULL: /* the kind says it all */
-    case JSON_FALSE:
-    case JSON_TRUE:
-        return 1;
-    }
-    return 0;
-}
-
 /* Parses text fed in pieces cut at the given points (ascending, < len). */
 static json_status parse_split(const char *text, size_t len, const size_t *cuts, size_t ncuts,
                                json_doc *doc, json_error *err)
@@ -389,7 +347,7 @@ static void expect_split_invariant(const char *text)
         json_status ss = parse_split(text, len, cuts, 1, &split, &es);
         cr_assert_eq(ss, sw, "%s cut at %zu: %d vs %d (%s)", text, cut, ss, sw, es.message);
         if (sw == JSON_OK)
-            cr_assert(node_equal(&whole.root, &split.root), "%s cut at %zu", text, cut);
+            cr_assert(json_node_same(&whole.root, &split.root), "%s cut at %zu", text, cut);
         else
             cr_assert_eq(es.offset, ew.offset, "%s cut at %zu: %s vs %s", text, cut, es.message,
                          ew.message);
@@ -401,7 +359,7 @@ static void expect_split_invariant(const char *text)
     json_status ss = parse_split(text, len, every, len ? len - 1 : 0, &split, &es);
     cr_assert_eq(ss, sw, "%s byte by byte", text);
     if (sw == JSON_OK)
-        cr_assert(node_equal(&whole.root, &split.root), "%s byte by byte", text);
+        cr_assert(json_node_same(&whole.root, &split.root), "%s byte by byte", text);
     else
         cr_assert_eq(es.offset, ew.offset, "%s byte by byte: %s vs %s", text, es.message,
                      ew.message);
