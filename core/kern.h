@@ -23,9 +23,11 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * targets should not call them) and any non-finite prediction; every kernel declines when
  * its sum is not finite. float32 kernels compute in float lanes and sum in double.
  * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
- * float32 bce, bce_with_logits and soft_margin in float lanes, within 4 float ulps of the
- * double formula, or of its largest term where terms cancel; float32 focal, sigmoid_focal,
- * log_cosh and cross-entropy in double lanes with the vm_lite forms, rounded once),
+ * float32 bce, bce_with_logits, soft_margin and log_cosh in float lanes, within 4 float ulps
+ * of the double formula, or of its largest term where terms cancel; float32 focal takes its
+ * logs in float lanes and q = 1 - p_t, its powers and products in double (q's cancellation is
+ * the reference's); float32 sigmoid_focal and cross-entropy in double lanes with the vm_lite
+ * forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
@@ -35,7 +37,7 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  *     declines p or y outside [0, 1];
  *   SIGMOID_FOCAL (constants as FOCAL) torchvision's sigmoid_focal_loss on logits; declines
  *     y outside [0, 1];
- *   LOG_COSH log(cosh(d)), tanh(d);
+ *   LOG_COSH log(cosh(d)), tanh(d) (float32: a polynomial inside |d| < 1, kern_steps.h);
  *   SOFT_MARGIN sp(-y x), -y sig(-y x); declines y other than -1 and 1.
  * All decline non-finite inputs. */
 typedef enum {
@@ -108,8 +110,27 @@ typedef void (*kern_vmf_fn)(const float *x, float *out, size_t n);
  * [0, width) (so rows carrying an ignore_index there are the reference's), and a sum that is
  * not finite. */
 
+/* Row primitives of the embedding losses for float32 rows, in double lanes (NULL in the
+ * reference table, where the loss files' own loops are the reference). Each sum is kept in
+ * fixed lanes, so a row's result depends only on the ISA, never on the thread.
+ *   dots3: out = {a.b, a.a, b.b} over n elements;
+ *   cos_grad: ga = c[0] b - c[1] a, gb = c[2] a - c[3] b (in double, rounded once);
+ *   triplet_sq: sq = {|a - p + eps|^2, |a - n + eps|^2, |p - n + eps|^2 or 0 without swap};
+ *   triplet_grad: with u_xy = (x - y + eps) f_xy, f = {f_ap, f_an, f_pn}: ga = u_ap - u_an,
+ *     gp = -u_ap - u_pn, gn = u_an + u_pn (u_pn = 0 when f_pn = 0). */
+typedef struct {
+    void (*dots3)(const float *a, const float *b, size_t n, double out[3]);
+    void (*cos_grad)(const float *a, const float *b, float *ga, float *gb, size_t n,
+                     const double c[4]);
+    void (*triplet_sq)(const float *a, const float *p, const float *n, size_t dim, double eps,
+                       int swap, double sq[3]);
+    void (*triplet_grad)(const float *a, const float *p, const float *n, float *ga, float *gp,
+                         float *gn, size_t dim, double eps, const double f[3]);
+} kern_rows;
+
 typedef struct {
     kern_isa isa;
+    kern_rows rows_f32;
     kern_fn f64[KERN_COUNT]; /* NULL where the ISA has no fast path */
     kern_fn f32[KERN_COUNT];
     kern_vm_fn vm[KERN_VM_COUNT]; /* the vector math: never NULL after kern_init */

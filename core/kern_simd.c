@@ -182,6 +182,38 @@ KERN_INLINE int drive_f32(const kern_args *a, double *sum, vf_op op, const vf_kc
     return finish(vd_add(vd_add(acc0, acc1), vd_add(acc2, acc3)), vf_many(bad), sum);
 }
 
+/* float32 in float lanes, one step per iteration: for the steps heavy enough that a second
+ * one in flight only spills registers (the sum's order differs from drive_f32's, but is as
+ * fixed). */
+KERN_INLINE int drive_f32_one(const kern_args *a, double *sum, vf_op op, const vf_kc *k)
+{
+    const float *p = a->p, *y = a->y;
+    float *g = a->grad, *v = a->values;
+    vd acc0 = vd_zero(), acc1 = acc0;
+    vfm bad = vf_mnone();
+    size_t i = 0, n = a->n;
+    for (; i + VF_N <= n; i += VF_N) {
+        vf_step r = op(vf_loadu(p + i), vf_loadu(y + i), k, 1);
+        acc_f32(r.l, &acc0, &acc1);
+        bad = vf_mor(bad, r.bad);
+        if (g)
+            vf_storeu(g + i, r.g);
+        if (v)
+            vf_storeu(v + i, r.l);
+    }
+    if (i < n) {
+        vfm m = vf_tmask(n - i);
+        vf_step r = op(vf_load_tail(p + i, n - i), vf_load_tail(y + i, n - i), k, 1);
+        acc_f32(vf_maskz(m, r.l), &acc0, &acc1);
+        bad = vf_mor(bad, vf_mand(r.bad, m));
+        if (g)
+            vf_store_tail(g + i, n - i, r.g);
+        if (v)
+            vf_store_tail(v + i, n - i, r.l);
+    }
+    return finish(vd_add(acc0, acc1), vf_many(bad), sum);
+}
+
 /* float32 in double lanes: VD_N floats widen to one step (the lite forms); results round
  * once on the store, and the sum keeps the double losses. */
 KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const vd_kc *k)
@@ -243,13 +275,42 @@ KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
 KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
 KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
 KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
-/* float32 in double lanes: in float, focal's powers and log_cosh's chain of expm1 and log1p
- * would drift past 4 float ulps, and assembling them in double lanes costs what this does. */
-KERN_ENTRY(focal_sq, KERN_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(focal_gen, KERN_FOCAL, vd, drive_f32_wide)
+/* log_cosh: the float step is its own formula (kern_steps.h, log_cosh_f). */
+static int log_cosh_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_LOG_COSH, a);
+    return drive_f64(a, sum, vd_log_cosh, &k);
+}
+static int log_cosh_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_LOG_COSH, a);
+    return drive_f32(a, sum, vf_log_cosh_f, &k);
+}
+/* float32 in double lanes: in float, focal's powers would drift past 4 float ulps, and
+ * assembling them in double lanes costs what this does. */
+/* focal: float lanes for the logs, double for the rest (kern_steps.h, focal_f). */
+static int focal_sq_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_FOCAL, a);
+    return drive_f64(a, sum, vd_focal_sq, &k);
+}
+static int focal_gen_f64(const kern_args *a, double *sum)
+{
+    vd_kc k = vd_kc_make(KERN_FOCAL, a);
+    return drive_f64(a, sum, vd_focal_gen, &k);
+}
+static int focal_sq_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_FOCAL, a);
+    return drive_f32_one(a, sum, vf_focal_f_sq, &k);
+}
+static int focal_gen_f32(const kern_args *a, double *sum)
+{
+    vf_kc k = vf_kc_make(KERN_FOCAL, a);
+    return drive_f32_one(a, sum, vf_focal_f_gen, &k);
+}
 KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(log_cosh, KERN_LOG_COSH, vd, drive_f32_wide)
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
 #define KERN_GAMMA_SPLIT(name, dt)                                                    \
@@ -497,6 +558,108 @@ static int ce_f32(const kern_args *a, double *sum)
     return ce_rows(a, sum, 1);
 }
 
+/* ---- embedding rows (kern.h, kern_rows) ---- */
+
+/* Two sets of accumulators over VD_N lanes each: element k of a row in set (k / VD_N) % 2,
+ * lane k % VD_N; tails load zeros, which add nothing. */
+static void rows_dots3(const float *a, const float *b, size_t n, double out[3])
+{
+    vd ab[2] = {vd_zero(), vd_zero()}, aa[2] = {vd_zero(), vd_zero()}, bb[2] = {ab[0], ab[0]};
+    size_t k = 0;
+    for (; k + 2 * VD_N <= n; k += 2 * VD_N)
+        for (int h = 0; h < 2; h++) {
+            vd u = vd_load_f32(a + k + h * VD_N), v = vd_load_f32(b + k + h * VD_N);
+            ab[h] = vd_fmadd(u, v, ab[h]);
+            aa[h] = vd_fmadd(u, u, aa[h]);
+            bb[h] = vd_fmadd(v, v, bb[h]);
+        }
+    for (int h = 0; k < n; k += VD_N, h ^= 1) {
+        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
+        ab[h] = vd_fmadd(u, v, ab[h]);
+        aa[h] = vd_fmadd(u, u, aa[h]);
+        bb[h] = vd_fmadd(v, v, bb[h]);
+    }
+    out[0] = vd_hsum(vd_add(ab[0], ab[1]));
+    out[1] = vd_hsum(vd_add(aa[0], aa[1]));
+    out[2] = vd_hsum(vd_add(bb[0], bb[1]));
+}
+
+KERN_INLINE void rows_store(float *out, size_t k, size_t n, vd v)
+{
+    if (k + VD_N <= n)
+        vd_store_f32(out + k, v);
+    else
+        vd_store_f32_tail(out + k, n - k, v);
+}
+
+static void rows_cos_grad(const float *a, const float *b, float *ga, float *gb, size_t n,
+                          const double c[4])
+{
+    const vd c0 = vd_set1(c[0]), c1 = vd_set1(c[1]), c2 = vd_set1(c[2]), c3 = vd_set1(c[3]);
+    for (size_t k = 0; k < n; k += VD_N) {
+        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
+        if (ga)
+            rows_store(ga, k, n, vd_sub(vd_mul(c0, v), vd_mul(c1, u)));
+        if (gb)
+            rows_store(gb, k, n, vd_sub(vd_mul(c2, u), vd_mul(c3, v)));
+    }
+}
+
+KERN_INLINE void rows_triplet_sq_any(const float *a, const float *p, const float *n, size_t dim,
+                                     double eps, int swap, double sq[3])
+{
+    const vd e = vd_set1(eps);
+    vd acc[3][2] = {{vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}};
+    for (size_t k = 0, h = 0; k < dim; k += VD_N, h ^= 1) {
+        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
+        vd w = vd_load_f32_tail(n + k, dim - k);
+        vd m = vd_maskz(vd_tmask(dim - k), e); /* lanes past the row add nothing */
+        vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
+        acc[0][h] = vd_fmadd(dp, dp, acc[0][h]);
+        acc[1][h] = vd_fmadd(dn, dn, acc[1][h]);
+        if (swap) {
+            vd dq = vd_add(vd_sub(v, w), m);
+            acc[2][h] = vd_fmadd(dq, dq, acc[2][h]);
+        }
+    }
+    for (int j = 0; j < 3; j++)
+        sq[j] = vd_hsum(vd_add(acc[j][0], acc[j][1]));
+}
+
+static void rows_triplet_sq(const float *a, const float *p, const float *n, size_t dim, double eps,
+                            int swap, double sq[3])
+{
+    if (swap)
+        rows_triplet_sq_any(a, p, n, dim, eps, 1, sq);
+    else
+        rows_triplet_sq_any(a, p, n, dim, eps, 0, sq);
+}
+
+KERN_INLINE void rows_triplet_grad_any(const float *a, const float *p, const float *n, float *ga,
+                                       float *gp, float *gn, size_t dim, double eps,
+                                       const double f[3], int pn)
+{
+    const vd e = vd_set1(eps), fap = vd_set1(f[0]), fan = vd_set1(f[1]), fpn = vd_set1(f[2]);
+    for (size_t k = 0; k < dim; k += VD_N) {
+        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
+        vd w = vd_load_f32_tail(n + k, dim - k);
+        vd uap = vd_mul(vd_add(vd_sub(u, v), e), fap), uan = vd_mul(vd_add(vd_sub(u, w), e), fan);
+        vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), e), fpn) : vd_zero();
+        rows_store(ga, k, dim, vd_sub(uap, uan));
+        rows_store(gp, k, dim, vd_sub(vd_neg(uap), upn));
+        rows_store(gn, k, dim, vd_add(uan, upn));
+    }
+}
+
+static void rows_triplet_grad(const float *a, const float *p, const float *n, float *ga, float *gp,
+                              float *gn, size_t dim, double eps, const double f[3])
+{
+    if (f[2] != 0.0)
+        rows_triplet_grad_any(a, p, n, ga, gp, gn, dim, eps, f, 1);
+    else
+        rows_triplet_grad_any(a, p, n, ga, gp, gn, dim, eps, f, 0);
+}
+
 /* ---- the table ---- */
 
 void VEC_NAME(fill)(kern_table *t)
@@ -517,6 +680,7 @@ void VEC_NAME(fill)(kern_table *t)
     KERN_SLOT(soft_margin, KERN_SOFT_MARGIN);
     KERN_SLOT(ce, KERN_CROSS_ENTROPY);
 #undef KERN_SLOT
+    t->rows_f32 = (kern_rows){rows_dots3, rows_cos_grad, rows_triplet_sq, rows_triplet_grad};
 #define VM_SLOT(id, name)                                                    \
     (t->vm[id] = vm_##name##_array, t->vm_lite[id] = vm_##name##_lite_array, \
      t->vm_f32[id] = vm_##name##_f32_array)

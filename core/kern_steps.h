@@ -10,6 +10,9 @@
 
 typedef struct {
     VT s, a, b, c, d;
+#if KERN_LANE_F32
+    vd_kc wide; /* the same constants in double, for float steps that assemble in double */
+#endif
 } VL(kc);
 
 typedef struct {
@@ -22,7 +25,13 @@ static VL(kc) VL(kc_make)(kern_id id, const kern_args *a)
 {
     double c[KERN_N_CONSTANTS];
     kern_step_constants(id, a->scale, a->param, c);
-    return (VL(kc)){v_set1(a->scale), v_set1(c[0]), v_set1(c[1]), v_set1(c[2]), v_set1(c[3])};
+    VL(kc) k;
+    k.s = v_set1(a->scale), k.a = v_set1(c[0]), k.b = v_set1(c[1]);
+    k.c = v_set1(c[2]), k.d = v_set1(c[3]);
+#if KERN_LANE_F32
+    k.wide = vd_kc_make(id, a);
+#endif
+    return k;
 }
 
 /* ---- shared pieces ---- */
@@ -353,5 +362,98 @@ VEC_INLINE VL(step) VL(log_cosh)(VT p, VT y, const VL(kc) * k, int lite)
     VT g = v_or(th, v_and(d, v_set1(-0.0))); /* tanh(d) = sgn(d) tanh|d| */
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
 }
+
+#if KERN_LANE_F32
+/* log_cosh in float lanes. d = p - y is kept as the unevaluated sum dh + dl (TwoSum), so that
+ * the loss, which squares d, sees d exactly. Inside |dh| < 1, with t = dh^2:
+ *   log cosh d = d^2/2 + d^4 R(t),  tanh d = d + d t S(t),
+ * R and S fits of (log cosh(sqrt t)/t - 1/2)/t and (tanh(sqrt t)/sqrt t - 1)/t on [0, 1]
+ * (degree 6, mpmath chebyfit, float coefficients; each adds under 0.5 ulp): the leading terms
+ * are exact, the corrections small, so each result rounds about once. Beyond, the reference's
+ * |d| + log1p(B) - log 2 with B = exp(-2|d|) and tanh |d| = (1 - B) / (1 + B), log 2 split so
+ * that |d| - LN2_HI is exact; that branch runs only when some lane needs it. */
+VEC_INLINE VT VL(logcosh_r)(VT t)
+{
+    VT r = v_fmadd(t, v_set1(-0x1.f70bc6p-16), v_set1(0x1.908d18p-13));
+    r = v_fmadd(t, r, v_set1(-0x1.6e7536p-11));
+    r = v_fmadd(t, r, v_set1(0x1.1cf218p-9));
+    r = v_fmadd(t, r, v_set1(-0x1.b9f8a6p-8));
+    r = v_fmadd(t, r, v_set1(0x1.6c1638p-6));
+    return v_fmadd(t, r, v_set1(-0x1.555554p-4));
+}
+
+VEC_INLINE VT VL(tanh_s)(VT t)
+{
+    VT r = v_fmadd(t, v_set1(-0x1.b92196p-12), v_set1(0x1.490d0ap-9));
+    r = v_fmadd(t, r, v_set1(-0x1.0d5150p-7));
+    r = v_fmadd(t, r, v_set1(0x1.62e11cp-6));
+    r = v_fmadd(t, r, v_set1(-0x1.b9d574p-5));
+    r = v_fmadd(t, r, v_set1(0x1.110ffep-3));
+    return v_fmadd(t, r, v_set1(-0x1.555554p-2));
+}
+
+/* Loss and tanh beyond |d| >= 1 for ad = |dh|, adl = dl with d's sign; *th = tanh |d|. */
+VEC_INLINE VT VL(logcosh_far)(VT ad, VT adl, int lite, VT *th)
+{
+    VT one = v_set1(1.0), b = VL(exp)(v_mul(ad, v_set1(-2.0)), lite);
+    VT lb = VL(log1p_01)(b, lite);
+    *th = v_sub(one, v_div(v_add(b, b), v_add(one, b)));
+    VT small = v_fmadd(adl, *th, v_sub(lb, v_set1(VK(LN2_LO))));
+    return v_add(v_sub(ad, v_set1(VK(LN2_HI))), small);
+}
+
+VEC_INLINE VL(step) VL(log_cosh_f)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VT dh = v_sub(p, y), bb = v_sub(dh, p);
+    VT dl = v_sub(v_sub(p, v_sub(dh, bb)), v_add(y, bb)); /* TwoSum: p - y = dh + dl exactly */
+    VT t = v_mul(dh, dh), t_lo = v_fmadd(v_add(dh, dh), dl, v_fmadd(dh, dh, v_neg(t)));
+    VT l = v_add(v_mul(t, v_set1(0.5)),
+                 v_fmadd(t, v_mul(t, VL(logcosh_r)(t)), v_mul(t_lo, v_set1(0.5))));
+    VT g = v_add(dh, v_fmadd(dh, v_mul(t, VL(tanh_s)(t)), dl));
+    VM near = v_cmp(v_abs(dh), v_set1(1.0), _CMP_LT_OQ);
+    if (!v_mall(near)) {
+        VT sign = v_and(dh, v_set1(-0.0)), th;
+        VT adl = v_sel(v_cmp(dh, v_zero(), _CMP_LT_OQ), v_neg(dl), dl);
+        VT lf = VL(logcosh_far)(v_abs(dh), adl, lite, &th);
+        l = v_sel(near, l, lf);
+        g = v_sel(near, g, v_or(th, sign));
+    }
+    return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
+}
+
+/* focal in float lanes for its logs (the costly part: BCE's pair, clamped), assembled in
+ * double, VD_N lanes at a time: q = 1 - p_t, the gradient's quotient and q^gamma as the double
+ * step and the reference compute them (q's cancellation near p_t = 1 included). */
+VEC_INLINE vd_lg VL(focal_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc *k, int square)
+{
+    vd one = vd_set1(1.0), omy = vd_sub(one, y), f, df;
+    vd_lg r = {vd_sub(vd_mul(vd_sub(y, one), lq), vd_mul(y, lp)), vd_mul(dce, k->s)};
+    vd q = vd_sub(one, vd_add(vd_mul(p, y), vd_mul(vd_sub(one, p), omy)));
+    vd_focal_pow(q, k, square, 1, &f, &df);
+    vd at = vd_alpha_t(y, omy, k), dq = vd_sub(one, vd_add(y, y));
+    vd g = vd_fmadd(r.g, f, vd_mul(vd_mul(vd_mul(r.l, df), dq), k->s));
+    return (vd_lg){vd_mul(at, vd_mul(r.l, f)), vd_mul(at, g)};
+}
+
+VEC_INLINE VL(step) VL(focal_f)(VT p, VT y, const VL(kc) * k, int square, int lite)
+{
+    VL(tr) t = VL(bce_tr)(p, lite);
+    VT ce, dce;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    vd_lg lo = VL(focal_half)(vf_widen_lo(p), vf_widen_lo(y), vf_widen_lo(t.a), vf_widen_lo(t.b),
+                              vf_widen_lo(dce), &k->wide, square);
+    vd_lg hi = VL(focal_half)(vf_widen_hi(p), vf_widen_hi(y), vf_widen_hi(t.a), vf_widen_hi(t.b),
+                              vf_widen_hi(dce), &k->wide, square);
+    return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(focal_bad)(p, y)};
+}
+VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_f)(p, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(focal_f_gen)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    return VL(focal_f)(p, y, k, 0, lite);
+}
+#endif
 
 #endif /* KERN_STEPS_TRANSCENDENTAL */

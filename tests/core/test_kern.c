@@ -897,3 +897,72 @@ Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_
     pool_destroy(pools[1]);
     kern_init(NULL);
 }
+
+/* ---- embedding row primitives (kern_rows) ---- */
+
+/* Whether got is within 1e-12 of want relative to the magnitude `scale` of its terms. */
+static int rows_close(double got, long double want, long double scale)
+{
+    return fabsl((long double)got - want) <= 1e-12L * (scale + 1e-300L);
+}
+
+/* Each ISA's float32 row loops against long double sums, at widths that leave every tail. */
+Test(kern, row_primitives_should_match_long_double_sums_at_every_width)
+{
+    enum { MAXD = 131 };
+    const size_t dims[] = {1, 3, 7, 8, 9, 16, 31, 128, 131};
+    const char *isas[] = {"avx2", "avx512"};
+    float a[MAXD], b[MAXD], c[MAXD], ga[MAXD + 1], gb[MAXD + 1], gc[MAXD + 1];
+    unsigned long seed = 77;
+    for (size_t k = 0; k < MAXD; k++) {
+        a[k] = (float)(unit_rand(&seed) * 4 - 2), b[k] = (float)(unit_rand(&seed) * 4 - 2);
+        c[k] = (float)(unit_rand(&seed) * 4 - 2);
+    }
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_rows *r = &kern_get()->rows_f32;
+        cr_assert(r->dots3 && r->cos_grad && r->triplet_sq && r->triplet_grad, "%s", isas[i]);
+        for (size_t t = 0; t < N_OF(dims); t++) {
+            size_t D = dims[t];
+            double dots[3], sq[3], cf[4] = {0.5, -0.25, 2.0, 0.125}, f[3] = {1.5, -0.75, 0.5};
+            long double want[3] = {0, 0, 0}, mag[3] = {0, 0, 0}, sw[3] = {0, 0, 0};
+            const double eps = 1e-6;
+            r->dots3(a, b, D, dots);
+            r->triplet_sq(a, b, c, D, eps, 1, sq);
+            for (size_t k = 0; k < D; k++) {
+                long double u = a[k], v = b[k], w = c[k];
+                want[0] += u * v, want[1] += u * u, want[2] += v * v;
+                mag[0] += fabsl(u * v);
+                sw[0] += (u - v + eps) * (u - v + eps), sw[1] += (u - w + eps) * (u - w + eps);
+                sw[2] += (v - w + eps) * (v - w + eps);
+            }
+            mag[1] = want[1], mag[2] = want[2];
+            for (int j = 0; j < 3; j++) {
+                cr_assert(rows_close(dots[j], want[j], mag[j]), "%s D %zu dots[%d]", isas[i], D, j);
+                cr_assert(rows_close(sq[j], sw[j], sw[j]), "%s D %zu sq[%d]", isas[i], D, j);
+            }
+            r->triplet_sq(a, b, c, D, eps, 0, sq);
+            cr_assert(sq[2] == 0.0 && rows_close(sq[0], sw[0], sw[0]), "%s D %zu", isas[i], D);
+            ga[D] = gb[D] = gc[D] = 7.0f; /* past the row: never written */
+            r->cos_grad(a, b, ga, gb, D, cf);
+            for (size_t k = 0; k < D; k++) {
+                cr_assert_float_eq(ga[k], (float)(cf[0] * (double)b[k] - cf[1] * (double)a[k]),
+                                   1e-6);
+                cr_assert_float_eq(gb[k], (float)(cf[2] * (double)a[k] - cf[3] * (double)b[k]),
+                                   1e-6);
+            }
+            r->triplet_grad(a, b, c, ga, gb, gc, D, eps, f);
+            for (size_t k = 0; k < D; k++) {
+                double uap = ((double)a[k] - (double)b[k] + eps) * f[0],
+                       uan = ((double)a[k] - (double)c[k] + eps) * f[1];
+                double upn = ((double)b[k] - (double)c[k] + eps) * f[2];
+                cr_assert_float_eq(ga[k], (float)(uap - uan), 1e-6);
+                cr_assert_float_eq(gb[k], (float)(-uap - upn), 1e-6);
+                cr_assert_float_eq(gc[k], (float)(uan + upn), 1e-6);
+            }
+            cr_assert(ga[D] == 7.0f && gb[D] == 7.0f && gc[D] == 7.0f, "%s D %zu", isas[i], D);
+        }
+    }
+    kern_init(NULL);
+}

@@ -57,8 +57,9 @@ static int cos_row_dots(const loss_ctx *ctx, size_t i, size_t D, double dots[3],
     const void *a = ctx->in[IN_X1]->data, *b = ctx->in[IN_X2]->data;
     if (ctx->dtype == LOSS_DTYPE_F64)
         cos_dots_f64((const double *)a + i * D, (const double *)b + i * D, D, dots);
-    else
-        cos_dots_f32((const float *)a + i * D, (const float *)b + i * D, D, dots);
+    else /* the ISA's row loop where it has one (kern.h, kern_rows) */
+        (kern_get()->rows_f32.dots3 ? kern_get()->rows_f32.dots3 : cos_dots_f32)(
+            (const float *)a + i * D, (const float *)b + i * D, D, dots);
     if (isfinite(dots[1]) && isfinite(dots[2]))
         return 0;
     return rows_fail_non_finite(ctx, IN_X1, i * D, (i + 1) * D, part) ||
@@ -78,6 +79,23 @@ static void cos_row_grad(const loss_ctx *ctx, int in, size_t i, size_t D, double
     else
         cos_grad_f32((const float *)a + i * D, (const float *)b + i * D, (float *)out + i * D, D,
                      ca, cb);
+}
+
+/* Both gradient rows, c as kern_rows.cos_grad takes it: one pass where the ISA has it. */
+static void cos_grads(const loss_ctx *ctx, size_t i, size_t D, const double c[4])
+{
+    void (*fast)(const float *, const float *, float *, float *, size_t, const double *) =
+        ctx->dtype == LOSS_DTYPE_F32 ? kern_get()->rows_f32.cos_grad : NULL;
+    if (fast == NULL) {
+        cos_row_grad(ctx, IN_X1, i, D, c[0], c[1]);
+        cos_row_grad(ctx, IN_X2, i, D, c[2], c[3]);
+        return;
+    }
+    if (ctx->grad[IN_X1] == NULL && ctx->grad[IN_X2] == NULL)
+        return;
+    float *ga = ctx->grad[IN_X1], *gb = ctx->grad[IN_X2];
+    fast((const float *)ctx->in[IN_X1]->data + i * D, (const float *)ctx->in[IN_X2]->data + i * D,
+         ga ? ga + i * D : NULL, gb ? gb + i * D : NULL, D, c);
 }
 
 /* Loss of one row for target y; *g receives d loss / d cos (0 where inactive). */
@@ -111,8 +129,7 @@ static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
         double denom = sqrt(m1 * m2), cosv = dots[0] / denom;
         double l = cos_row_loss(cosv, y, ctx->param[P_MARGIN], &g);
         g *= ctx->scale[0];
-        cos_row_grad(ctx, IN_X1, i, D, g / denom, g * cosv / m1);
-        cos_row_grad(ctx, IN_X2, i, D, g / denom, g * cosv / m2);
+        cos_grads(ctx, i, D, (const double[4]){g / denom, g * cosv / m1, g / denom, g * cosv / m2});
         loss_acc_add(&acc, l);
         if (ctx->values[0])
             loss_store(ctx->values[0], ctx->dtype, i, l);

@@ -108,43 +108,55 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
 /* Defines name(a, p, n, dim, eps, swap, sq): the squared distances |a-p+eps|^2, |a-n+eps|^2
  * and, when swap, |p-n+eps|^2 of one row, each summed in TRIPLET_LANES lanes (element k in
  * lane k mod 8) then pairwise. */
-#define TRIPLET_DEFINE_SQ(name, T)                                                         \
-    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap, \
-                     double sq[3])                                                         \
-    {                                                                                      \
-        triplet_v2d acc[3][4] = {{{0}}}, ve = {eps, eps};                                  \
-        size_t k = 0;                                                                      \
-        for (; k + TRIPLET_LANES <= dim; k += TRIPLET_LANES)                               \
-            for (size_t h = 0; h < 4; h++) {                                               \
-                triplet_v2d u = triplet_load2_##T(a + k + 2 * h);                          \
-                triplet_v2d v = triplet_load2_##T(p + k + 2 * h);                          \
-                triplet_v2d w = triplet_load2_##T(n + k + 2 * h);                          \
-                triplet_v2d dp = u - v + ve, dn = u - w + ve, dq = v - w + ve;             \
-                acc[0][h] += dp * dp;                                                      \
-                acc[1][h] += dn * dn;                                                      \
-                acc[2][h] += dq * dq;                                                      \
-            }                                                                              \
-        for (size_t j = 0; k < dim; k++, j++) {                                            \
-            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                   \
-            double dp = u - v + eps, dn = u - w + eps, dq = v - w + eps;                   \
-            acc[0][j / 2][j % 2] += dp * dp;                                               \
-            acc[1][j / 2][j % 2] += dn * dn;                                               \
-            acc[2][j / 2][j % 2] += dq * dq;                                               \
-        }                                                                                  \
-        sq[0] = triplet_lanes_sum(acc[0]);                                                 \
-        sq[1] = triplet_lanes_sum(acc[1]);                                                 \
-        sq[2] = swap ? triplet_lanes_sum(acc[2]) : 0.0;                                    \
+#define TRIPLET_DEFINE_SQ(name, T)                                                          \
+    static inline __attribute__((always_inline)) void name##_any(                           \
+        const T *a, const T *p, const T *n, size_t dim, double eps, int swap, double sq[3]) \
+    {                                                                                       \
+        triplet_v2d acc[3][4] = {{{0}}}, ve = {eps, eps};                                   \
+        size_t k = 0;                                                                       \
+        for (; k + TRIPLET_LANES <= dim; k += TRIPLET_LANES)                                \
+            for (size_t h = 0; h < 4; h++) {                                                \
+                triplet_v2d u = triplet_load2_##T(a + k + 2 * h);                           \
+                triplet_v2d v = triplet_load2_##T(p + k + 2 * h);                           \
+                triplet_v2d w = triplet_load2_##T(n + k + 2 * h);                           \
+                triplet_v2d dp = u - v + ve, dn = u - w + ve;                               \
+                acc[0][h] += dp * dp;                                                       \
+                acc[1][h] += dn * dn;                                                       \
+                if (swap) {                                                                 \
+                    triplet_v2d dq = v - w + ve;                                            \
+                    acc[2][h] += dq * dq;                                                   \
+                }                                                                           \
+            }                                                                               \
+        for (size_t j = 0; k < dim; k++, j++) {                                             \
+            double u = (double)a[k], v = (double)p[k], w = (double)n[k];                    \
+            double dp = u - v + eps, dn = u - w + eps, dq = v - w + eps;                    \
+            acc[0][j / 2][j % 2] += dp * dp;                                                \
+            acc[1][j / 2][j % 2] += dn * dn;                                                \
+            acc[2][j / 2][j % 2] += dq * dq;                                                \
+        }                                                                                   \
+        sq[0] = triplet_lanes_sum(acc[0]);                                                  \
+        sq[1] = triplet_lanes_sum(acc[1]);                                                  \
+        sq[2] = swap ? triplet_lanes_sum(acc[2]) : 0.0;                                     \
+    }                                                                                       \
+    /* swap a constant in each copy: without it, d(p, n) is not computed at all */          \
+    static void name(const T *a, const T *p, const T *n, size_t dim, double eps, int swap,  \
+                     double sq[3])                                                          \
+    {                                                                                       \
+        if (swap)                                                                           \
+            name##_any(a, p, n, dim, eps, 1, sq);                                           \
+        else                                                                                \
+            name##_any(a, p, n, dim, eps, 0, sq);                                           \
     }
 
 /* Defines name(...): the gradient rows of one triplet for the Euclidean norm, u_xy =
  * (x - y + eps) f_xy (pd_grad), in one pass; u_pn is 0 without swap's weight. */
 #define TRIPLET_DEFINE_GRAD(name, T)                                                      \
-    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, \
-                     double eps, double f_ap, double f_an, double f_pn)                   \
+    static inline __attribute__((always_inline)) void name##_any(                         \
+        const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, double eps,  \
+        double f_ap, double f_an, double f_pn, int pn)                                    \
     {                                                                                     \
         const triplet_v2d ve = {eps, eps}, fap = {f_ap, f_ap}, fan = {f_an, f_an};        \
         const triplet_v2d fpn = {f_pn, f_pn}, zero = {0, 0};                              \
-        const int pn = f_pn != 0.0;                                                       \
         size_t k = 0;                                                                     \
         for (; k + 2 <= dim; k += 2) {                                                    \
             triplet_v2d u = triplet_load2_##T(a + k), v = triplet_load2_##T(p + k);       \
@@ -163,6 +175,15 @@ static inline double triplet_lanes_sum(const triplet_v2d acc[4])
             gp[k] = (T)(-u_ap - u_pn);                                                    \
             gn[k] = (T)(u_an + u_pn);                                                     \
         }                                                                                 \
+    }                                                                                     \
+    /* u_pn's presence a constant in each copy */                                         \
+    static void name(const T *a, const T *p, const T *n, T *ga, T *gp, T *gn, size_t dim, \
+                     double eps, double f_ap, double f_an, double f_pn)                   \
+    {                                                                                     \
+        if (f_pn != 0.0)                                                                  \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 1);               \
+        else                                                                              \
+            name##_any(a, p, n, ga, gp, gn, dim, eps, f_ap, f_an, f_pn, 0);               \
     }
 
 typedef double f64;
@@ -193,10 +214,11 @@ static int l2_distances(const loss_ctx *ctx, size_t i, size_t dim, int swap, tri
         triplet_sq_f64((const double *)ctx->in[IN_ANCHOR]->data + off,
                        (const double *)ctx->in[IN_POSITIVE]->data + off,
                        (const double *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
-    else
-        triplet_sq_f32((const float *)ctx->in[IN_ANCHOR]->data + off,
-                       (const float *)ctx->in[IN_POSITIVE]->data + off,
-                       (const float *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
+    else /* the ISA's row loop where it has one (kern.h, kern_rows) */
+        (kern_get()->rows_f32.triplet_sq ? kern_get()->rows_f32.triplet_sq : triplet_sq_f32)(
+            (const float *)ctx->in[IN_ANCHOR]->data + off,
+            (const float *)ctx->in[IN_POSITIVE]->data + off,
+            (const float *)ctx->in[IN_NEGATIVE]->data + off, dim, eps, swap, sq);
     if (!isfinite(sq[0]) || !isfinite(sq[1]) || !isfinite(sq[2]))
         return 0;
     d->ap = sqrt(sq[0]), d->an = sqrt(sq[1]), d->pn = sqrt(sq[2]);
@@ -217,6 +239,13 @@ static void l2_row_grad(const loss_ctx *ctx, size_t i, size_t dim, const triplet
                          (double *)ctx->grad[IN_ANCHOR] + off,
                          (double *)ctx->grad[IN_POSITIVE] + off,
                          (double *)ctx->grad[IN_NEGATIVE] + off, dim, s.eps, f_ap, f_an, f_pn);
+    else if (kern_get()->rows_f32.triplet_grad)
+        kern_get()->rows_f32.triplet_grad(
+            (const float *)ctx->in[IN_ANCHOR]->data + off,
+            (const float *)ctx->in[IN_POSITIVE]->data + off,
+            (const float *)ctx->in[IN_NEGATIVE]->data + off, (float *)ctx->grad[IN_ANCHOR] + off,
+            (float *)ctx->grad[IN_POSITIVE] + off, (float *)ctx->grad[IN_NEGATIVE] + off, dim,
+            s.eps, (const double[3]){f_ap, f_an, f_pn});
     else
         triplet_grad_f32((const float *)ctx->in[IN_ANCHOR]->data + off,
                          (const float *)ctx->in[IN_POSITIVE]->data + off,
