@@ -109,6 +109,18 @@ static void layout(part *pt, const tensor *t, int flat)
     }
 }
 
+/* Writes element i of pt's numbers into out: shortest round trip, null where not finite. */
+static size_t write_number(const part *pt, size_t i, char *out)
+{
+    size_t n = pt->f32 ? num_format_float(((const float *)pt->ptr)[i], out)
+                       : num_format_double(((const double *)pt->ptr)[i], out);
+    if (n == 0) {
+        memcpy(out, "null", 4);
+        n = 4;
+    }
+    return n;
+}
+
 /* Writes leaf i of pt (idx: the odometer at leaf i, advanced past it) into out. */
 static size_t write_leaf(const part *pt, size_t *idx, size_t i, char *out)
 {
@@ -121,12 +133,7 @@ static size_t write_leaf(const part *pt, size_t *idx, size_t i, char *out)
         memcpy(out + k, "[]", 2);
         n = 2;
     } else {
-        n = pt->f32 ? num_format_float(((const float *)pt->ptr)[i], out + k)
-                    : num_format_double(((const double *)pt->ptr)[i], out + k);
-        if (n == 0) {
-            memcpy(out + k, "null", 4);
-            n = 4;
-        }
+        n = write_number(pt, i, out + k);
     }
     k += n;
     for (size_t d = pt->rank; d-- > 0;) {
@@ -151,13 +158,7 @@ static int write_list(api_stream *s, const part *pt)
     for (size_t i = 0; i < pt->leaves; i++) {
         if (i)
             out[k++] = ',';
-        size_t n = pt->f32 ? num_format_float(((const float *)pt->ptr)[i], out + k)
-                           : num_format_double(((const double *)pt->ptr)[i], out + k);
-        if (n == 0) {
-            memcpy(out + k, "null", 4);
-            n = 4;
-        }
-        k += n;
+        k += write_number(pt, i, out + k);
     }
     if (pt->rank)
         out[k++] = ']';

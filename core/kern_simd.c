@@ -251,9 +251,10 @@ KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const 
     return finish(vd_add(acc0, acc1), vd_many(bad), sum);
 }
 
-/* name_f64 and name_f32 of step `name` for loss `id`; float32 runs in the lanes F (vf: float
- * lanes and drive_f32, vd: double lanes and drive_f32_wide). */
-#define KERN_ENTRY(name, id, F, f32_driver)                \
+/* name_f64 and name_f32 for loss `id`: float64 over the step vd_<name>, float32 over f32_step
+ * in the lanes F (vf: float lanes and drive_f32 or drive_f32_one, vd: double lanes and
+ * drive_f32_wide). KERN_ENTRY: the float32 step is F_<name>. */
+#define KERN_ENTRY_STEP(name, id, F, f32_driver, f32_step) \
     static int name##_f64(const kern_args *a, double *sum) \
     {                                                      \
         vd_kc k = vd_kc_make(id, a);                       \
@@ -262,8 +263,9 @@ KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const 
     static int name##_f32(const kern_args *a, double *sum) \
     {                                                      \
         F##_kc k = F##_kc_make(id, a);                     \
-        return f32_driver(a, sum, F##_##name, &k);         \
+        return f32_driver(a, sum, f32_step, &k);           \
     }
+#define KERN_ENTRY(name, id, F, f32_driver) KERN_ENTRY_STEP(name, id, F, f32_driver, F##_##name)
 
 KERN_ENTRY(mse, KERN_MSE, vf, drive_f32)
 KERN_ENTRY(mae, KERN_MAE, vf, drive_f32)
@@ -276,39 +278,10 @@ KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
 KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
 KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
 /* log_cosh: the float step is its own formula (kern_steps.h, log_cosh_f). */
-static int log_cosh_f64(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_LOG_COSH, a);
-    return drive_f64(a, sum, vd_log_cosh, &k);
-}
-static int log_cosh_f32(const kern_args *a, double *sum)
-{
-    vf_kc k = vf_kc_make(KERN_LOG_COSH, a);
-    return drive_f32(a, sum, vf_log_cosh_f, &k);
-}
-/* float32 in double lanes: in float, focal's powers would drift past 4 float ulps, and
- * assembling them in double lanes costs what this does. */
+KERN_ENTRY_STEP(log_cosh, KERN_LOG_COSH, vf, drive_f32, vf_log_cosh_f)
 /* focal: float lanes for the logs, double for the rest (kern_steps.h, focal_f). */
-static int focal_sq_f64(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_FOCAL, a);
-    return drive_f64(a, sum, vd_focal_sq, &k);
-}
-static int focal_gen_f64(const kern_args *a, double *sum)
-{
-    vd_kc k = vd_kc_make(KERN_FOCAL, a);
-    return drive_f64(a, sum, vd_focal_gen, &k);
-}
-static int focal_sq_f32(const kern_args *a, double *sum)
-{
-    vf_kc k = vf_kc_make(KERN_FOCAL, a);
-    return drive_f32_one(a, sum, vf_focal_f_sq, &k);
-}
-static int focal_gen_f32(const kern_args *a, double *sum)
-{
-    vf_kc k = vf_kc_make(KERN_FOCAL, a);
-    return drive_f32_one(a, sum, vf_focal_f_gen, &k);
-}
+KERN_ENTRY_STEP(focal_sq, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_sq)
+KERN_ENTRY_STEP(focal_gen, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_gen)
 KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
 
