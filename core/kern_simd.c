@@ -493,6 +493,18 @@ KERN_INLINE int ce_wide_group(const ce_args *a, int f32, size_t r0, size_t n, do
     return 0;
 }
 
+/* The old-style narrow blocks' output map: row-major vector k's places in the class-major
+ * buffer of VD_N rows. */
+KERN_INLINE void ce_narrow_index(size_t classes, vdi *out_idx)
+{
+    for (size_t k = 0; k < classes; k++) {
+        int32_t ix[VD_N];
+        for (size_t i = 0; i < VD_N; i++)
+            ix[i] = (int32_t)(((VD_N * k + i) % classes) * VD_N + (VD_N * k + i) / classes);
+        out_idx[k] = vdi_loadu(ix);
+    }
+}
+
 KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
 {
     const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width}, *a = &a_;
@@ -502,12 +514,8 @@ KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
     size_t group = narrow || stride > CE_BUF ? VD_N : CE_BUF / stride;
     vdi out_idx[CE_NARROW];
     group = group > VD_N ? VD_N : group;
-    for (size_t k = 0; narrow && k < classes; k++) { /* row-major i -> class-major buf */
-        int32_t ix[VD_N];
-        for (size_t i = 0; i < VD_N; i++)
-            ix[i] = (int32_t)(((VD_N * k + i) % classes) * VD_N + (VD_N * k + i) / classes);
-        out_idx[k] = vdi_loadu(ix);
-    }
+    if (narrow)
+        ce_narrow_index(classes, out_idx);
     for (size_t r0 = 0; r0 < a->rows; r0 += group) {
         size_t n = a->rows - r0 < group ? a->rows - r0 : group;
         int st = narrow
@@ -522,13 +530,270 @@ KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
     return 0;
 }
 
+/* ---- cross-entropy narrow float32 rows in float lanes ---- */
+
+/* VF_N rows of at most CE_NARROW classes at a time, one row per float lane, each shifted by
+ * its target's score: with e_c = exp(x_c - x_t) over c != t and S = sum e_c (no max needed,
+ * S >= 0 and nothing cancels),
+ *   l = log1p(S),  d l / d x_c = e_c / (1 + S),  d l / d x_t = -S / (1 + S).
+ * x_c - x_t is kept exact as a float pair (TwoSum) and its low part enters exp's reduced
+ * argument, so each e_c is within about 1 float ulp whatever the scores' spread; S, log1p and
+ * 1 / (1 + S) are in double. A row whose S reaches CEF_S_MAX (a score far above the
+ * target's: e_c would overflow, or 1 / (1 + S) lose bits in float) or whose target score is
+ * not finite is redone alone by the double-lane narrow block above (which also declines what
+ * it must); a non-finite score elsewhere makes S NaN through the TwoSum. So a row's result
+ * depends on that row alone, whichever rows share its block. */
+#define CEF_S_MAX 0x1p64
+
+/* Int32 lanes beside the float ones: gather offsets and class indices. */
+#if VEC_ISA == VEC_ISA_AVX512
+typedef __m512i cef_vi;
+KERN_INLINE cef_vi cef_iota_mul(size_t k)
+{
+    __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_mullo_epi32(iota, _mm512_set1_epi32((int)k));
+}
+KERN_INLINE cef_vi cef_set1(size_t v)
+{
+    return _mm512_set1_epi32((int)v);
+}
+KERN_INLINE cef_vi cef_add(cef_vi a, cef_vi b)
+{
+    return _mm512_add_epi32(a, b);
+}
+KERN_INLINE cef_vi cef_loadu(const int32_t *p)
+{
+    return _mm512_loadu_si512((const void *)p);
+}
+KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
+{
+    return _mm512_cmpeq_epi32_mask(a, b);
+}
+KERN_INLINE vf cef_gather(const float *base, cef_vi idx, vfm m)
+{
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
+}
+KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
+{
+    return _mm512_i32gather_ps(idx, base, 4);
+}
+KERN_INLINE vq cef_q_zero(void)
+{
+    return _mm512_setzero_si512();
+}
+/* Two VD_N int64 vectors narrowed to VF_N int32 (the indices are known in range). */
+KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
+{
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)),
+                              _mm512_cvtepi64_epi32(hi), 1);
+}
+#else
+typedef __m256i cef_vi;
+KERN_INLINE cef_vi cef_iota_mul(size_t k)
+{
+    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_mullo_epi32(iota, _mm256_set1_epi32((int)k));
+}
+KERN_INLINE cef_vi cef_set1(size_t v)
+{
+    return _mm256_set1_epi32((int)v);
+}
+KERN_INLINE cef_vi cef_add(cef_vi a, cef_vi b)
+{
+    return _mm256_add_epi32(a, b);
+}
+KERN_INLINE cef_vi cef_loadu(const int32_t *p)
+{
+    return _mm256_loadu_si256((const void *)p);
+}
+KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
+{
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b));
+}
+KERN_INLINE vf cef_gather(const float *base, cef_vi idx, vfm m)
+{
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, m, 4);
+}
+KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
+{
+    return _mm256_i32gather_ps(base, idx, 4);
+}
+KERN_INLINE vq cef_q_zero(void)
+{
+    return _mm256_setzero_si256();
+}
+KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
+{
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    __m256i l = _mm256_permutevar8x32_epi32(lo, even), h = _mm256_permutevar8x32_epi32(hi, even);
+    return _mm256_permute2x128_si256(l, h, 0x20);
+}
+#endif
+
+/* A call's constants: rows' first-score offsets, and the output map (row-major vector k's
+ * places in the class-major buffer of VF_N rows). */
+typedef struct {
+    cef_vi row_off;
+    cef_vi out_idx[CE_NARROW];
+    vdi old_idx[CE_NARROW]; /* the double-lane blocks' map, for the fallback */
+} cef_consts;
+
+KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
+{
+    k->row_off = cef_iota_mul(classes);
+    for (size_t v = 0; v < classes; v++) {
+        int32_t ix[VF_N];
+        for (size_t i = 0; i < VF_N; i++)
+            ix[i] = (int32_t)(((VF_N * v + i) % classes) * VF_N + (VF_N * v + i) / classes);
+        k->out_idx[v] = cef_loadu(ix);
+    }
+    ce_narrow_index(classes, k->old_idx);
+}
+
+/* exp(h + l), h + l the exact difference of two floats (|l| <= ulp(h) / 2): vf_exp's
+ * reduction with l added to the reduced argument. NaN in h or l propagates. */
+KERN_INLINE vf cef_exp2(vf h, vf l)
+{
+    h = vf_clamp(h, -VMF_EXP_CLAMP, VMF_EXP_CLAMP);
+    vf n = vf_round(vf_mul(h, vf_set1(VMF_LOG2E)));
+    vf r = vf_fnmadd(n, vf_set1(VMF_EXP_LN2_HI), h);
+    r = vf_add(vf_fnmadd(n, vf_set1(VMF_EXP_LN2_LO), r), l);
+    vf q = vf_fmadd(vf_mul(r, r), vf_exp_h(r, 1), r);
+    return vf_scale(vf_add(vf_set1(1.0), q), n);
+}
+
+/* The block's class indices as int32 lanes (dead lanes 0); KERN_DECLINED if any live one
+ * lies outside [0, classes). */
+KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *out)
+{
+    size_t n_hi = n > VD_N ? n - VD_N : 0;
+    vq lo = vq_load_tail(t, n), hi = n_hi ? vq_load_tail(t + VD_N, n_hi) : cef_q_zero();
+    vdm bad = vd_mor(vd_mand(vd_tmask(n), vq_outside(lo, classes)),
+                     vd_mand(vd_tmask(n_hi), vq_outside(hi, classes)));
+    if (vd_many(bad))
+        return KERN_DECLINED;
+    *out = cef_narrow_q(lo, hi);
+    return 0;
+}
+
+/* e_c for every class into buf (class-major, VF_N lanes a class, 0 at the target) and S in
+ * two double halves. */
+KERN_INLINE void cef_exps(const float *x, size_t classes, const cef_consts *k, cef_vi t, vf xt,
+                          vfm m, float *buf, vd *s_lo, vd *s_hi)
+{
+    vd lo = vd_zero(), hi = vd_zero();
+    for (size_t c = 0; c < classes; c++) {
+        cef_vi cv = cef_set1(c);
+        vf xc = cef_gather(x, cef_add(k->row_off, cv), m);
+        vf d = vf_sub(xc, xt), bb = vf_sub(d, xc);
+        vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(xt, bb)); /* TwoSum: d + dl exact */
+        vf e = vf_sel(cef_eq(t, cv), vf_zero(), cef_exp2(d, dl));
+        vf_storeu(buf + VF_N * c, e);
+        lo = vd_add(lo, vf_widen_lo(e));
+        hi = vd_add(hi, vf_widen_hi(e));
+    }
+    *s_lo = lo, *s_hi = hi;
+}
+
+/* The gradient (e_c * g, or gt at the target) class-major in buf, then row-major to grad. */
+KERN_INLINE void cef_grad(float *grad, size_t classes, size_t n, const cef_consts *k, cef_vi t,
+                          vf g, vf gt, float *buf)
+{
+    const size_t len = n * classes;
+    for (size_t c = 0; c < classes; c++) {
+        vf e = vf_loadu(buf + VF_N * c);
+        vf_storeu(buf + VF_N * c, vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(e, g)));
+    }
+    for (size_t i = 0, v = 0; i < len; i += VF_N, v++) {
+        vf o = cef_gather_all(buf, k->out_idx[v]);
+        if (i + VF_N <= len)
+            vf_storeu(grad + i, o);
+        else
+            vf_store_tail(grad + i, len - i, o);
+    }
+}
+
+/* Rows r0 .. r0+n-1 (n <= VF_N): writes their outputs and adds their losses to *acc (lane
+ * j: row j's low or high half), except for the rows set in *redo (S >= CEF_S_MAX or not a
+ * number, or a target score that is not finite), whose outputs the caller must rewrite.
+ * Returns 0 or KERN_DECLINED. */
+KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n, float *buf,
+                          vd *acc, unsigned *redo)
+{
+    const size_t classes = a->classes, n_hi = n > VD_N ? n - VD_N : 0, len = n * classes;
+    const float *src = (const float *)a->x + r0 * classes;
+    const vfm m = vf_tmask(n);
+    float x[VF_N * CE_NARROW]; /* the block, copied by contiguous loads (which the prefetcher
+                                  follows, as it does not follow gathers) */
+    for (size_t i = 0; i < len; i += VF_N)
+        vf_storeu(x + i, i + VF_N <= len ? vf_loadu(src + i) : vf_load_tail(src + i, len - i));
+    cef_vi t;
+    if (cef_targets(a->target + r0, n, classes, &t) != 0)
+        return KERN_DECLINED;
+    vf xt = cef_gather(x, cef_add(k->row_off, t), m);
+    vd s_lo, s_hi;
+    cef_exps(x, classes, k, t, xt, m, buf, &s_lo, &s_hi);
+    const vd smax = vd_set1(CEF_S_MAX), one = vd_set1(1.0), zero = vd_zero();
+    vdm big_lo = vd_mand(vd_tmask(n), vd_cmp(s_lo, smax, _CMP_NLT_UQ));
+    vdm big_hi = vd_mand(vd_tmask(n_hi), vd_cmp(s_hi, smax, _CMP_NLT_UQ));
+    *redo = (unsigned)vd_mbits(big_lo) | (unsigned)vd_mbits(big_hi) << VD_N |
+            (unsigned)vf_mbits(vf_mand(m, vf_not_finite(xt)));
+    vd l_lo = vd_log1p(s_lo, 1), l_hi = vd_log1p(s_hi, 1);
+    vd keep_lo = vd_sel(big_lo, zero, vd_maskz(vd_tmask(n), l_lo));
+    vd keep_hi = vd_sel(big_hi, zero, vd_maskz(vd_tmask(n_hi), l_hi));
+    *acc = vd_add(*acc, vd_add(keep_lo, keep_hi));
+    if (a->values)
+        vf_store_tail((float *)a->values + r0, n, vf_narrow(l_lo, l_hi));
+    if (a->grad) {
+        const vd sc = vd_set1(a->scale), nsc = vd_set1(-a->scale);
+        vd i_lo = vd_div(one, vd_add(one, s_lo)), i_hi = vd_div(one, vd_add(one, s_hi));
+        vf g = vf_narrow(vd_mul(i_lo, sc), vd_mul(i_hi, sc));
+        vf gt = vf_narrow(vd_mul(vd_mul(s_lo, i_lo), nsc), vd_mul(vd_mul(s_hi, i_hi), nsc));
+        cef_grad((float *)a->grad + r0 * classes, classes, n, k, t, g, gt, buf);
+    }
+    return 0;
+}
+
+/* Whether the float lanes take the call: narrow rows, and a gradient scale whose products
+ * with 1 / (1 + S) stay normal floats and with any e_c stay within a few ulps (|scale| in
+ * [2^-60, 1]; sum and mean reductions use 1 and 1 / rows). */
+KERN_INLINE int cef_accepts(const kern_args *a)
+{
+    double s = fabs(a->scale);
+    return a->width <= CE_NARROW && (a->grad == NULL || (s >= 0x1p-60 && s <= 1.0));
+}
+
+static int cef_rows(const kern_args *ka, double *sum)
+{
+    const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width}, *a = &a_;
+    float buf[VF_N * CE_NARROW];
+    cef_consts k;
+    vd acc = vd_zero();
+    double total = 0.0;
+    cef_consts_make(a->classes, &k);
+    for (size_t r0 = 0; r0 < a->rows; r0 += VF_N) {
+        size_t n = a->rows - r0 < VF_N ? a->rows - r0 : VF_N;
+        unsigned redo = 0;
+        if (cef_block(a, &k, r0, n, buf, &acc, &redo) != 0)
+            return KERN_DECLINED;
+        for (size_t j = 0; redo; j++, redo >>= 1) /* those rows alone, in double lanes */
+            if ((redo & 1) && ce_narrow_block(a, 1, r0 + j, 1, k.old_idx, &total) != 0)
+                return KERN_DECLINED;
+    }
+    total += vd_hsum(acc);
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
 static int ce_f64(const kern_args *a, double *sum)
 {
     return ce_rows(a, sum, 0);
 }
 static int ce_f32(const kern_args *a, double *sum)
 {
-    return ce_rows(a, sum, 1);
+    return cef_accepts(a) ? cef_rows(a, sum) : ce_rows(a, sum, 1);
 }
 
 /* ---- embedding rows (kern.h, kern_rows) ---- */
