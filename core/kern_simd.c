@@ -569,10 +569,6 @@ KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
 {
     return _mm512_cmpeq_epi32_mask(a, b);
 }
-KERN_INLINE vf cef_gather(const float *base, cef_vi idx, vfm m)
-{
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
-}
 KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
 {
     return _mm512_i32gather_ps(idx, base, 4);
@@ -610,10 +606,6 @@ KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
 {
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b));
 }
-KERN_INLINE vf cef_gather(const float *base, cef_vi idx, vfm m)
-{
-    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, m, 4);
-}
 KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
 {
     return _mm256_i32gather_ps(base, idx, 4);
@@ -630,14 +622,82 @@ KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
 }
 #endif
 
-/* A call's constants: rows' first-score offsets, and the output map (row-major vector k's
- * places in the class-major buffer of VF_N rows). */
+/* The block transposes: VF_N rows of C scores, contiguous (C vectors, row-major), to C
+ * vectors of VF_N lanes, one a class (lane j = row j), and back. AVX-512 picks lanes with
+ * two-source permutes (a class takes its lanes from every pair of row-major vectors in turn,
+ * and a row-major vector from every pair of class vectors), AVX2 gathers from a stack copy.
+ * The constants are made once a call; old_idx is the double-lane blocks' map. */
+#if VEC_ISA == VEC_ISA_AVX512
+typedef struct {
+    cef_vi in_idx[CE_NARROW], out_idx[CE_NARROW];
+    __mmask16 in_m[CE_NARROW][CE_NARROW / 2], out_m[CE_NARROW][CE_NARROW / 2];
+    vdi old_idx[CE_NARROW];
+} cef_consts;
+
+/* Class c, lane j = element jC + c: lane (jC + c) mod 32 of pair (jC + c) / 32. Row-major
+ * vector v, lane l = element e = 16v + l of row e / C, class e mod C: lane e / C of class
+ * pair (e mod C) / 2, from its second vector when e mod C is odd. */
+KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
+{
+    for (size_t v = 0; v < CE_NARROW; v++)
+        for (size_t p = 0; p < CE_NARROW / 2; p++)
+            k->in_m[v][p] = k->out_m[v][p] = 0;
+    for (size_t v = 0; v < classes; v++) {
+        int32_t in[VF_N], out[VF_N];
+        for (size_t i = 0; i < VF_N; i++) {
+            size_t e_in = i * classes + v, e_out = VF_N * v + i, c = e_out % classes;
+            in[i] = (int32_t)(e_in % 32);
+            k->in_m[v][e_in / 32] |= (__mmask16)(1u << i);
+            out[i] = (int32_t)(e_out / classes + VF_N * (c % 2));
+            k->out_m[v][c / 2] |= (__mmask16)(1u << i);
+        }
+        k->in_idx[v] = cef_loadu(in);
+        k->out_idx[v] = cef_loadu(out);
+    }
+    ce_narrow_index(classes, k->old_idx);
+}
+
+/* x: the block's C row-major vectors and a zero one after them. */
+KERN_INLINE void cef_to_classes(const float *x, size_t classes, const cef_consts *k, vf *cls)
+{
+    const size_t pairs = (classes + 1) / 2;
+    for (size_t c = 0; c < classes; c++) {
+        vf r = vf_zero();
+        for (size_t p = 0; p < pairs; p++) {
+            vf pick = _mm512_permutex2var_ps(vf_loadu(x + 2 * VF_N * p), k->in_idx[c],
+                                             vf_loadu(x + 2 * VF_N * p + VF_N));
+            r = _mm512_mask_mov_ps(r, k->in_m[c][p], pick);
+        }
+        cls[c] = r;
+    }
+}
+
+/* cls: C class vectors and a zero one after them; writes len floats to out. */
+KERN_INLINE void cef_from_classes(const vf *cls, size_t classes, const cef_consts *k, float *out,
+                                  size_t len)
+{
+    const size_t pairs = (classes + 1) / 2;
+    for (size_t v = 0, i = 0; i < len; v++, i += VF_N) {
+        vf r = vf_zero();
+        for (size_t q = 0; q < pairs; q++)
+            r = _mm512_mask_mov_ps(
+                r, k->out_m[v][q],
+                _mm512_permutex2var_ps(cls[2 * q], k->out_idx[v], cls[2 * q + 1]));
+        if (i + VF_N <= len)
+            vf_storeu(out + i, r);
+        else
+            vf_store_tail(out + i, len - i, r);
+    }
+}
+#else
 typedef struct {
     cef_vi row_off;
     cef_vi out_idx[CE_NARROW];
-    vdi old_idx[CE_NARROW]; /* the double-lane blocks' map, for the fallback */
+    vdi old_idx[CE_NARROW];
 } cef_consts;
 
+/* Class c, lane j = element jC + c; row-major vector v, lane l = element e = VF_N v + l, at
+ * class (e mod C) lane e / C of the class-major buffer. */
 KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
 {
     k->row_off = cef_iota_mul(classes);
@@ -649,6 +709,28 @@ KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
     }
     ce_narrow_index(classes, k->old_idx);
 }
+
+KERN_INLINE void cef_to_classes(const float *x, size_t classes, const cef_consts *k, vf *cls)
+{
+    for (size_t c = 0; c < classes; c++)
+        cls[c] = cef_gather_all(x, cef_add(k->row_off, cef_set1(c)));
+}
+
+KERN_INLINE void cef_from_classes(const vf *cls, size_t classes, const cef_consts *k, float *out,
+                                  size_t len)
+{
+    float buf[VF_N * CE_NARROW];
+    for (size_t c = 0; c < classes; c++)
+        vf_storeu(buf + VF_N * c, cls[c]);
+    for (size_t i = 0, v = 0; i < len; i += VF_N, v++) {
+        vf o = cef_gather_all(buf, k->out_idx[v]);
+        if (i + VF_N <= len)
+            vf_storeu(out + i, o);
+        else
+            vf_store_tail(out + i, len - i, o);
+    }
+}
+#endif
 
 /* exp(h + l), h + l the exact difference of two floats (|l| <= ulp(h) / 2): vf_exp's
  * reduction with l added to the reduced argument. NaN in h or l propagates. */
@@ -676,80 +758,67 @@ KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *
     return 0;
 }
 
-/* e_c for every class into buf (class-major, VF_N lanes a class, 0 at the target) and S in
- * two double halves. */
-KERN_INLINE void cef_exps(const float *x, size_t classes, const cef_consts *k, cef_vi t, vf xt,
-                          vfm m, float *buf, vd *s_lo, vd *s_hi)
+/* Replaces each class vector's scores by e_c (0 at the target) and returns S in two double
+ * halves; *xt gets the target scores. */
+KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, vd *s_hi)
 {
     vd lo = vd_zero(), hi = vd_zero();
+    vf x_t = vf_zero();
+    for (size_t c = 0; c < classes; c++)
+        x_t = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x_t);
     for (size_t c = 0; c < classes; c++) {
-        cef_vi cv = cef_set1(c);
-        vf xc = cef_gather(x, cef_add(k->row_off, cv), m);
-        vf d = vf_sub(xc, xt), bb = vf_sub(d, xc);
-        vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(xt, bb)); /* TwoSum: d + dl exact */
-        vf e = vf_sel(cef_eq(t, cv), vf_zero(), cef_exp2(d, dl));
-        vf_storeu(buf + VF_N * c, e);
+        vf xc = cls[c], d = vf_sub(xc, x_t), bb = vf_sub(d, xc);
+        vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(x_t, bb)); /* TwoSum: d + dl exact */
+        vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp2(d, dl));
+        cls[c] = e;
         lo = vd_add(lo, vf_widen_lo(e));
         hi = vd_add(hi, vf_widen_hi(e));
     }
-    *s_lo = lo, *s_hi = hi;
-}
-
-/* The gradient (e_c * g, or gt at the target) class-major in buf, then row-major to grad. */
-KERN_INLINE void cef_grad(float *grad, size_t classes, size_t n, const cef_consts *k, cef_vi t,
-                          vf g, vf gt, float *buf)
-{
-    const size_t len = n * classes;
-    for (size_t c = 0; c < classes; c++) {
-        vf e = vf_loadu(buf + VF_N * c);
-        vf_storeu(buf + VF_N * c, vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(e, g)));
-    }
-    for (size_t i = 0, v = 0; i < len; i += VF_N, v++) {
-        vf o = cef_gather_all(buf, k->out_idx[v]);
-        if (i + VF_N <= len)
-            vf_storeu(grad + i, o);
-        else
-            vf_store_tail(grad + i, len - i, o);
-    }
+    *xt = x_t, *s_lo = lo, *s_hi = hi;
 }
 
 /* Rows r0 .. r0+n-1 (n <= VF_N): writes their outputs and adds their losses to *acc (lane
  * j: row j's low or high half), except for the rows set in *redo (S >= CEF_S_MAX or not a
  * number, or a target score that is not finite), whose outputs the caller must rewrite.
  * Returns 0 or KERN_DECLINED. */
-KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n, float *buf,
-                          vd *acc, unsigned *redo)
+KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n, vd *acc,
+                          unsigned *redo)
 {
     const size_t classes = a->classes, n_hi = n > VD_N ? n - VD_N : 0, len = n * classes;
     const float *src = (const float *)a->x + r0 * classes;
-    const vfm m = vf_tmask(n);
-    float x[VF_N * CE_NARROW]; /* the block, copied by contiguous loads (which the prefetcher
-                                  follows, as it does not follow gathers) */
-    for (size_t i = 0; i < len; i += VF_N)
-        vf_storeu(x + i, i + VF_N <= len ? vf_loadu(src + i) : vf_load_tail(src + i, len - i));
+    float x[VF_N * (CE_NARROW + 1)]; /* the block and zeros after it, to C + 1 vectors */
+    vf cls[CE_NARROW + 1];
+    for (size_t i = 0; i < VF_N * (classes + 1); i += VF_N)
+        vf_storeu(x + i, i + VF_N <= len ? vf_loadu(src + i)
+                         : i < len        ? vf_load_tail(src + i, len - i)
+                                          : vf_zero());
     cef_vi t;
     if (cef_targets(a->target + r0, n, classes, &t) != 0)
         return KERN_DECLINED;
-    vf xt = cef_gather(x, cef_add(k->row_off, t), m);
+    cef_to_classes(x, classes, k, cls);
+    vf xt;
     vd s_lo, s_hi;
-    cef_exps(x, classes, k, t, xt, m, buf, &s_lo, &s_hi);
+    cef_exps(cls, classes, t, &xt, &s_lo, &s_hi);
     const vd smax = vd_set1(CEF_S_MAX), one = vd_set1(1.0), zero = vd_zero();
     vdm big_lo = vd_mand(vd_tmask(n), vd_cmp(s_lo, smax, _CMP_NLT_UQ));
     vdm big_hi = vd_mand(vd_tmask(n_hi), vd_cmp(s_hi, smax, _CMP_NLT_UQ));
     *redo = (unsigned)vd_mbits(big_lo) | (unsigned)vd_mbits(big_hi) << VD_N |
-            (unsigned)vf_mbits(vf_mand(m, vf_not_finite(xt)));
+            (unsigned)vf_mbits(vf_mand(vf_tmask(n), vf_not_finite(xt)));
     vd l_lo = vd_log1p(s_lo, 1), l_hi = vd_log1p(s_hi, 1);
     vd keep_lo = vd_sel(big_lo, zero, vd_maskz(vd_tmask(n), l_lo));
     vd keep_hi = vd_sel(big_hi, zero, vd_maskz(vd_tmask(n_hi), l_hi));
     *acc = vd_add(*acc, vd_add(keep_lo, keep_hi));
     if (a->values)
         vf_store_tail((float *)a->values + r0, n, vf_narrow(l_lo, l_hi));
-    if (a->grad) {
+    if (a->grad) { /* e_c / (1 + S) and -S / (1 + S), times the scale */
         const vd sc = vd_set1(a->scale), nsc = vd_set1(-a->scale);
         vd i_lo = vd_div(one, vd_add(one, s_lo)), i_hi = vd_div(one, vd_add(one, s_hi));
         vf g = vf_narrow(vd_mul(i_lo, sc), vd_mul(i_hi, sc));
         vf gt = vf_narrow(vd_mul(vd_mul(s_lo, i_lo), nsc), vd_mul(vd_mul(s_hi, i_hi), nsc));
-        cef_grad((float *)a->grad + r0 * classes, classes, n, k, t, g, gt, buf);
+        for (size_t c = 0; c < classes; c++)
+            cls[c] = vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(cls[c], g));
+        cls[classes] = vf_zero();
+        cef_from_classes(cls, classes, k, (float *)a->grad + r0 * classes, len);
     }
     return 0;
 }
@@ -766,7 +835,6 @@ KERN_INLINE int cef_accepts(const kern_args *a)
 static int cef_rows(const kern_args *ka, double *sum)
 {
     const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width}, *a = &a_;
-    float buf[VF_N * CE_NARROW];
     cef_consts k;
     vd acc = vd_zero();
     double total = 0.0;
@@ -774,7 +842,7 @@ static int cef_rows(const kern_args *ka, double *sum)
     for (size_t r0 = 0; r0 < a->rows; r0 += VF_N) {
         size_t n = a->rows - r0 < VF_N ? a->rows - r0 : VF_N;
         unsigned redo = 0;
-        if (cef_block(a, &k, r0, n, buf, &acc, &redo) != 0)
+        if (cef_block(a, &k, r0, n, &acc, &redo) != 0)
             return KERN_DECLINED;
         for (size_t j = 0; redo; j++, redo >>= 1) /* those rows alone, in double lanes */
             if ((redo & 1) && ce_narrow_block(a, 1, r0 + j, 1, k.old_idx, &total) != 0)
