@@ -622,72 +622,74 @@ KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
 }
 #endif
 
-/* The block transposes: VF_N rows of C scores, contiguous (C vectors, row-major), to C
- * vectors of VF_N lanes, one a class (lane j = row j), and back. AVX-512 picks lanes with
- * two-source permutes (a class takes its lanes from every pair of row-major vectors in turn,
- * and a row-major vector from every pair of class vectors), AVX2 gathers from a stack copy.
- * The constants are made once a call; old_idx is the double-lane blocks' map. */
+/* The block transposes: VF_N rows of C scores (row-major in memory) to C vectors of VF_N
+ * lanes, one a class (lane j = row j), and back. AVX-512 loads each row into a vector of
+ * its own (a masked load of C lanes) and transposes the 16 x 16 block by the usual four
+ * rounds of shuffles (the same network serves both ways), then stores each row masked;
+ * AVX2 gathers from a stack copy. old_idx is the double-lane blocks' map. */
 #if VEC_ISA == VEC_ISA_AVX512
 typedef struct {
-    cef_vi in_idx[CE_NARROW], out_idx[CE_NARROW];
-    __mmask16 in_m[CE_NARROW][CE_NARROW / 2], out_m[CE_NARROW][CE_NARROW / 2];
     vdi old_idx[CE_NARROW];
 } cef_consts;
 
-/* Class c, lane j = element jC + c: lane (jC + c) mod 32 of pair (jC + c) / 32. Row-major
- * vector v, lane l = element e = 16v + l of row e / C, class e mod C: lane e / C of class
- * pair (e mod C) / 2, from its second vector when e mod C is odd. */
 KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
 {
-    for (size_t v = 0; v < CE_NARROW; v++)
-        for (size_t p = 0; p < CE_NARROW / 2; p++)
-            k->in_m[v][p] = k->out_m[v][p] = 0;
-    for (size_t v = 0; v < classes; v++) {
-        int32_t in[VF_N], out[VF_N];
-        for (size_t i = 0; i < VF_N; i++) {
-            size_t e_in = i * classes + v, e_out = VF_N * v + i, c = e_out % classes;
-            in[i] = (int32_t)(e_in % 32);
-            k->in_m[v][e_in / 32] |= (__mmask16)(1u << i);
-            out[i] = (int32_t)(e_out / classes + VF_N * (c % 2));
-            k->out_m[v][c / 2] |= (__mmask16)(1u << i);
-        }
-        k->in_idx[v] = cef_loadu(in);
-        k->out_idx[v] = cef_loadu(out);
-    }
     ce_narrow_index(classes, k->old_idx);
 }
 
-/* x: the block's C row-major vectors and a zero one after them. */
-KERN_INLINE void cef_to_classes(const float *x, size_t classes, const cef_consts *k, vf *cls)
+/* r[i] lane j <- r[j] lane i. */
+KERN_INLINE void cef_transpose16(vf r[16])
 {
-    const size_t pairs = (classes + 1) / 2;
-    for (size_t c = 0; c < classes; c++) {
-        vf r = vf_zero();
-        for (size_t p = 0; p < pairs; p++) {
-            vf pick = _mm512_permutex2var_ps(vf_loadu(x + 2 * VF_N * p), k->in_idx[c],
-                                             vf_loadu(x + 2 * VF_N * p + VF_N));
-            r = _mm512_mask_mov_ps(r, k->in_m[c][p], pick);
+    vf t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++) {
+            t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
+            t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xdd);
         }
-        cls[c] = r;
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xdd);
     }
 }
 
-/* cls: C class vectors and a zero one after them; writes len floats to out. */
-KERN_INLINE void cef_from_classes(const vf *cls, size_t classes, const cef_consts *k, float *out,
-                                  size_t len)
+/* The scores of rows [0, n) at x as class vectors cls[0 .. C) (lanes past n: 0). */
+KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, const cef_consts *k,
+                                  vf *cls)
 {
-    const size_t pairs = (classes + 1) / 2;
-    for (size_t v = 0, i = 0; i < len; v++, i += VF_N) {
-        vf r = vf_zero();
-        for (size_t q = 0; q < pairs; q++)
-            r = _mm512_mask_mov_ps(
-                r, k->out_m[v][q],
-                _mm512_permutex2var_ps(cls[2 * q], k->out_idx[v], cls[2 * q + 1]));
-        if (i + VF_N <= len)
-            vf_storeu(out + i, r);
-        else
-            vf_store_tail(out + i, len - i, r);
-    }
+    const vfm row = vf_tmask(classes);
+    vf r[16];
+    (void)k;
+    for (size_t j = 0; j < 16; j++)
+        r[j] = j < n ? _mm512_maskz_loadu_ps(row, x + j * classes) : vf_zero();
+    cef_transpose16(r);
+    for (size_t c = 0; c < classes; c++)
+        cls[c] = r[c];
+}
+
+/* Writes class vectors cls[0 .. C) as rows [0, n) at out. */
+KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, const cef_consts *k,
+                                   float *out)
+{
+    const vfm row = vf_tmask(classes);
+    vf r[16];
+    (void)k;
+    for (size_t c = 0; c < 16; c++)
+        r[c] = c < classes ? cls[c] : vf_zero();
+    cef_transpose16(r);
+    for (size_t j = 0; j < n; j++)
+        _mm512_mask_storeu_ps(out + j * classes, row, r[j]);
 }
 #else
 typedef struct {
@@ -701,6 +703,8 @@ typedef struct {
 KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
 {
     k->row_off = cef_iota_mul(classes);
+    for (size_t v = 0; v < CE_NARROW; v++)
+        k->out_idx[v] = cef_set1(0);
     for (size_t v = 0; v < classes; v++) {
         int32_t ix[VF_N];
         for (size_t i = 0; i < VF_N; i++)
@@ -710,15 +714,24 @@ KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
     ce_narrow_index(classes, k->old_idx);
 }
 
-KERN_INLINE void cef_to_classes(const float *x, size_t classes, const cef_consts *k, vf *cls)
+KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, const cef_consts *k,
+                                  vf *cls)
 {
+    const size_t len = n * classes;
+    float buf[VF_N * CE_NARROW]; /* copied by contiguous loads, which the prefetcher follows
+                                    (it does not follow gathers) */
+    for (size_t i = 0; i < VF_N * classes; i += VF_N)
+        vf_storeu(buf + i, i + VF_N <= len ? vf_loadu(x + i)
+                           : i < len       ? vf_load_tail(x + i, len - i)
+                                           : vf_zero());
     for (size_t c = 0; c < classes; c++)
-        cls[c] = cef_gather_all(x, cef_add(k->row_off, cef_set1(c)));
+        cls[c] = cef_gather_all(buf, cef_add(k->row_off, cef_set1(c)));
 }
 
-KERN_INLINE void cef_from_classes(const vf *cls, size_t classes, const cef_consts *k, float *out,
-                                  size_t len)
+KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, const cef_consts *k,
+                                   float *out)
 {
+    const size_t len = n * classes;
     float buf[VF_N * CE_NARROW];
     for (size_t c = 0; c < classes; c++)
         vf_storeu(buf + VF_N * c, cls[c]);
@@ -784,18 +797,12 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
 KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n, vd *acc,
                           unsigned *redo)
 {
-    const size_t classes = a->classes, n_hi = n > VD_N ? n - VD_N : 0, len = n * classes;
-    const float *src = (const float *)a->x + r0 * classes;
-    float x[VF_N * (CE_NARROW + 1)]; /* the block and zeros after it, to C + 1 vectors */
-    vf cls[CE_NARROW + 1];
-    for (size_t i = 0; i < VF_N * (classes + 1); i += VF_N)
-        vf_storeu(x + i, i + VF_N <= len ? vf_loadu(src + i)
-                         : i < len        ? vf_load_tail(src + i, len - i)
-                                          : vf_zero());
+    const size_t classes = a->classes, n_hi = n > VD_N ? n - VD_N : 0;
+    vf cls[CE_NARROW];
     cef_vi t;
     if (cef_targets(a->target + r0, n, classes, &t) != 0)
         return KERN_DECLINED;
-    cef_to_classes(x, classes, k, cls);
+    cef_load_classes((const float *)a->x + r0 * classes, classes, n, k, cls);
     vf xt;
     vd s_lo, s_hi;
     cef_exps(cls, classes, t, &xt, &s_lo, &s_hi);
@@ -817,8 +824,7 @@ KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size
         vf gt = vf_narrow(vd_mul(vd_mul(s_lo, i_lo), nsc), vd_mul(vd_mul(s_hi, i_hi), nsc));
         for (size_t c = 0; c < classes; c++)
             cls[c] = vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(cls[c], g));
-        cls[classes] = vf_zero();
-        cef_from_classes(cls, classes, k, (float *)a->grad + r0 * classes, len);
+        cef_store_classes(cls, classes, n, k, (float *)a->grad + r0 * classes);
     }
     return 0;
 }
