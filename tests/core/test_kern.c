@@ -278,9 +278,8 @@ static void oracle_vm_terms(kern_id id, long double p, long double y, const doub
         break;
     case KERN_FOCAL:
         bce_l(p, y, &ce, &dce);
-        /* q in double as the reference and PyTorch compute it: its cancellation near p_t = 1
-         * is part of the formula (the float32 kernels assemble it in double too). */
-        q = 1.0 - ((double)p * (double)y + (1.0 - (double)p) * (1.0 - (double)y));
+        /* q = 1 - p_t without cancellation, as the reference computes it (docs/decisions.md) */
+        q = p * (1 - y) + y * (1 - p);
         pow_l(q, prm[1], &f, &df);
         *l = at * ce * f;
         *g = at * (dce * f + ce * df * (1 - 2 * y));
