@@ -26,8 +26,8 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * float32 bce, bce_with_logits, soft_margin and log_cosh in float lanes, within 4 float ulps
  * of the double formula, or of its largest term where terms cancel; float32 focal takes its
  * logs in float lanes and q = 1 - p_t, its powers and products in double (q as the reference,
- * uncancelled); float32 sigmoid_focal and cross-entropy in double lanes with the vm_lite
- * forms, rounded once),
+ * uncancelled); float32 sigmoid_focal exp and log1p in float lanes, the rest in double;
+ * float32 cross-entropy in double lanes with the vm_lite forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);

@@ -283,8 +283,9 @@ KERN_ENTRY_STEP(log_cosh, KERN_LOG_COSH, vf, drive_f32, vf_log_cosh_f)
  * (kern_steps.h, focal_f_sq, focal_f_gen). */
 KERN_ENTRY_STEP(focal_sq, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_sq)
 KERN_ENTRY_STEP(focal_gen, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_gen)
-KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+/* sigmoid_focal: float lanes for exp and log1p, double for the rest (sigmoid_focal_f). */
+KERN_ENTRY_STEP(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_sq)
+KERN_ENTRY_STEP(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_gen)
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
 #define KERN_GAMMA_SPLIT(name, dt)                                                    \

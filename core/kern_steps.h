@@ -478,6 +478,43 @@ VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
                                  vf_widen_hi(dce), &k->wide);
     return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(focal_bad)(p, y)};
 }
+
+/* sigmoid_focal's half in double from exp(-|x|)'s float reduction (n, r, p: exp = 2^n (1 + r +
+ * p), within 0.3 float ulps before rounding) and the float log1p(exp(-|x|)): e finished in
+ * double, so q = sigmoid and its square keep e's accuracy; then the double step's formula. */
+VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, const vd_kc *k,
+                                        int square)
+{
+    vd one = vd_set1(1.0), e = vd_scale(vd_add(one, vd_add(r, p)), n);
+    vd big = vd_div(one, vd_add(one, e));
+    return vd_sigmoid_focal_from(x, y, (vd_tr){lg, big, vd_mul(e, big)}, k, square, 1);
+}
+
+/* sigmoid_focal in float lanes for its transcendentals, assembled in double: q^gamma spends
+ * twice e's error, more than a float exp leaves of the 4-ulp budget, and the products of
+ * soft targets' factors add theirs (as in focal). -|x| is clamped at -EXP_CLAMP: beyond, e
+ * is far below every term it meets. */
+VEC_INLINE VL(step) VL(sigmoid_focal_f)(VT x, VT y, const VL(kc) * k, int square, int lite)
+{
+    VT a = v_max(v_sub(v_zero(), v_abs(x)), v_set1(-VK(EXP_CLAMP)));
+    VL(exp_red) e = VL(exp_reduce)(a, lite);
+    VT lg = VL(log1p_01)(VL(exp_finish)(e), lite);
+    vd_lg lo =
+        VL(sigmoid_focal_half)(vf_widen_lo(x), vf_widen_lo(y), vf_widen_lo(e.n), vf_widen_lo(e.r),
+                               vf_widen_lo(e.p), vf_widen_lo(lg), &k->wide, square);
+    vd_lg hi =
+        VL(sigmoid_focal_half)(vf_widen_hi(x), vf_widen_hi(y), vf_widen_hi(e.n), vf_widen_hi(e.r),
+                               vf_widen_hi(e.p), vf_widen_hi(lg), &k->wide, square);
+    return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(sigmoid_focal_bad)(x, y)};
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_f_sq)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_f)(x, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_f_gen)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_f)(x, y, k, 0, lite);
+}
 #endif
 
 #endif /* KERN_STEPS_TRANSCENDENTAL */
