@@ -486,8 +486,20 @@ VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, con
                                         int square)
 {
     vd one = vd_set1(1.0), e = vd_scale(vd_add(one, vd_add(r, p)), n);
-    vd big = vd_div(one, vd_add(one, e));
-    return vd_sigmoid_focal_from(x, y, (vd_tr){lg, big, vd_mul(e, big)}, k, square, 1);
+    vd big = vd_div(one, vd_add(one, e)), small = vd_mul(e, big);
+    if (!square)
+        return vd_sigmoid_focal_from(x, y, (vd_tr){lg, big, small}, k, 0, 1);
+    /* gamma = 2: the double step's formula, its selects and constants folded */
+    vd zero = vd_zero(), omy = vd_sub(one, y);
+    vdm pos = vd_cmp(x, zero, _CMP_GE_OQ);
+    vd sp = vd_add(vd_max(x, zero), lg), sn = vd_add(vd_max(vd_sub(zero, x), zero), lg);
+    vd gp = vd_sel(pos, big, small), gn = vd_sel(pos, small, big);
+    vd ce = vd_fmadd(omy, sp, vd_mul(y, sn)), q = vd_fmadd(gp, omy, vd_mul(gn, y));
+    vd dce = vd_fnmadd(y, gn, vd_mul(omy, gp));
+    vd at = vd_fmadd(y, vd_sub(k->a, k->b), vd_add(k->b, k->c));
+    vd dq2 = vd_fnmadd(y, vd_set1(4.0), vd_set1(2.0)), pq = vd_mul(big, small);
+    vd g = vd_mul(q, vd_fmadd(dce, q, vd_mul(vd_mul(ce, pq), dq2)));
+    return (vd_lg){vd_mul(vd_mul(at, vd_mul(ce, q)), q), vd_mul(vd_mul(at, k->s), g)};
 }
 
 /* sigmoid_focal in float lanes for its transcendentals, assembled in double: q^gamma spends
