@@ -161,7 +161,8 @@ static size_t write_leaf(const part *pt, size_t *idx, size_t i, char *out)
  * in one loop (the odometer and a reservation per leaf were a tenth of printing a reply). */
 static int write_list(api_stream *s, const part *pt)
 {
-    char *out = jbuf_reserve(&s->text, pt->leaves * LEAF_MAX);
+    /* No brackets between the numbers: a comma and a number's scratch each, two brackets. */
+    char *out = jbuf_reserve(&s->text, pt->leaves * (1 + NUM_FORMAT_MAX) + 2);
     size_t k = 0;
     if (out == NULL)
         return -1;
