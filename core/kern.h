@@ -25,15 +25,15 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * The losses with transcendentals (vector exp/log: vm for float64, vm_f32 for float32;
  * float32 bce, bce_with_logits, soft_margin and log_cosh in float lanes, within 4 float ulps
  * of the double formula, or of its largest term where terms cancel; float32 focal takes its
- * logs in float lanes and q = 1 - p_t, its powers and products in double (q's cancellation is
- * the reference's); float32 sigmoid_focal and cross-entropy in double lanes with the vm_lite
- * forms, rounded once),
+ * logs in float lanes and q = 1 - p_t, its powers and products in double (q as the reference,
+ * uncancelled); float32 sigmoid_focal exp and log1p in float lanes, the rest in double;
+ * float32 cross-entropy in double lanes with the vm_lite forms, rounded once),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
  *   BCE_WITH_LOGITS (no weights) (1-y) sp(x) + y sp(-x), (1-y) sig(x) - y sig(-x);
  *   FOCAL (a, b, c = alpha, 1 - alpha, 0, or 0, 0, 1 when alpha < 0; d = gamma) BCE's ce and
- *     gradient times q^gamma, q = 1 - (p y + (1-p)(1-y)), alpha_t = a y + b (1-y) + c;
+ *     gradient times q^gamma, q = p (1-y) + y (1-p), alpha_t = a y + b (1-y) + c;
  *     declines p or y outside [0, 1];
  *   SIGMOID_FOCAL (constants as FOCAL) torchvision's sigmoid_focal_loss on logits; declines
  *     y outside [0, 1];

@@ -279,11 +279,13 @@ KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
 KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
 /* log_cosh: the float step is its own formula (kern_steps.h, log_cosh_f). */
 KERN_ENTRY_STEP(log_cosh, KERN_LOG_COSH, vf, drive_f32, vf_log_cosh_f)
-/* focal: float lanes for the logs, double for the rest (kern_steps.h, focal_f). */
+/* focal: float lanes throughout for gamma = 2, float logs and double pow otherwise
+ * (kern_steps.h, focal_f_sq, focal_f_gen). */
 KERN_ENTRY_STEP(focal_sq, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_sq)
 KERN_ENTRY_STEP(focal_gen, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_gen)
-KERN_ENTRY(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
-KERN_ENTRY(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vd, drive_f32_wide)
+/* sigmoid_focal: float lanes for exp and log1p, double for the rest (sigmoid_focal_f). */
+KERN_ENTRY_STEP(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_sq)
+KERN_ENTRY_STEP(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_gen)
 
 /* The focal pair: gamma = 2 (the default) squares exactly, as pow does; others use exp/log. */
 #define KERN_GAMMA_SPLIT(name, dt)                                                    \

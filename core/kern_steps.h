@@ -216,7 +216,8 @@ VEC_INLINE void VL(focal_pow)(VT q, const VL(kc) * k, int square, int lite, VT *
     VT fq = VL(exp)(v_mul(k->d, VL(log)(qp, lite)), lite);
     VM zero_gamma = v_cmp(k->d, v_zero(), _CMP_EQ_OQ);
     *f = v_sel(pos, fq, v_maskz(zero_gamma, v_set1(1.0)));
-    *df = v_maskz(pos, v_mul(k->d, v_div(fq, qp)));
+    /* gamma q^gamma / q: multiplied first, so gamma = 0 gives 0 at a subnormal q, not 0 inf */
+    *df = v_maskz(pos, v_div(v_mul(k->d, fq), qp));
 }
 
 VEC_INLINE VL(lg) VL(bce_with_logits_from)(VT x, VT y, VL(tr) t, const VL(kc) * k)
@@ -237,8 +238,8 @@ VEC_INLINE VL(lg) VL(focal_from)(VT p, VT y, VL(tr) t, const VL(kc) * k, int squ
 {
     VT one = v_set1(1.0), omy = v_sub(one, y), ce, dce, f, df;
     VL(bce_terms)(p, y, t, &ce, &dce);
-    VT pt = v_add(v_mul(p, y), v_mul(v_sub(one, p), omy));
-    VL(focal_pow)(v_sub(one, pt), k, square, lite, &f, &df);
+    VT q = v_add(v_mul(p, omy), v_mul(y, v_sub(one, p))); /* 1 - p_t, no cancellation */
+    VL(focal_pow)(q, k, square, lite, &f, &df);
     VT at = VL(alpha_t)(y, omy, k), dq = v_sub(one, v_add(y, y));
     VT g = v_add(v_mul(dce, f), v_mul(v_mul(ce, df), dq));
     return (VL(lg)){v_mul(at, v_mul(ce, f)), v_mul(v_mul(at, g), k->s)};
@@ -421,38 +422,110 @@ VEC_INLINE VL(step) VL(log_cosh_f)(VT p, VT y, const VL(kc) * k, int lite)
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
 }
 
-/* focal in float lanes for its logs (the costly part: BCE's pair, clamped), assembled in
- * double, VD_N lanes at a time: q = 1 - p_t, the gradient's quotient and q^gamma as the double
- * step and the reference compute them (q's cancellation near p_t = 1 included). */
-VEC_INLINE vd_lg VL(focal_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc *k, int square)
+/* focal with gamma != 2 in float lanes for its logs (BCE's pair, clamped), assembled in
+ * double, VD_N lanes at a time: q^gamma = exp(gamma log q) in float would carry log q's
+ * absolute error times gamma into the exponent (about 87 gamma ulps at q = 2^-126), so pow
+ * stays in double. q = 1 - p_t as the reference computes it, without cancellation. */
+VEC_INLINE vd_lg VL(focal_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc *k)
 {
     vd one = vd_set1(1.0), omy = vd_sub(one, y), f, df;
     vd_lg r = {vd_sub(vd_mul(vd_sub(y, one), lq), vd_mul(y, lp)), vd_mul(dce, k->s)};
-    vd q = vd_sub(one, vd_add(vd_mul(p, y), vd_mul(vd_sub(one, p), omy)));
-    vd_focal_pow(q, k, square, 1, &f, &df);
+    vd q = vd_add(vd_mul(p, omy), vd_mul(y, vd_sub(one, p)));
+    vd_focal_pow(q, k, 0, 1, &f, &df);
     vd at = vd_alpha_t(y, omy, k), dq = vd_sub(one, vd_add(y, y));
     vd g = vd_fmadd(r.g, f, vd_mul(vd_mul(vd_mul(r.l, df), dq), k->s));
     return (vd_lg){vd_mul(at, vd_mul(r.l, f)), vd_mul(at, g)};
 }
 
-VEC_INLINE VL(step) VL(focal_f)(VT p, VT y, const VL(kc) * k, int square, int lite)
+VEC_INLINE VL(step) VL(focal_f_gen)(VT p, VT y, const VL(kc) * k, int lite)
 {
     VL(tr) t = VL(bce_tr)(p, lite);
     VT ce, dce;
     VL(bce_terms)(p, y, t, &ce, &dce);
     vd_lg lo = VL(focal_half)(vf_widen_lo(p), vf_widen_lo(y), vf_widen_lo(t.a), vf_widen_lo(t.b),
-                              vf_widen_lo(dce), &k->wide, square);
+                              vf_widen_lo(dce), &k->wide);
     vd_lg hi = VL(focal_half)(vf_widen_hi(p), vf_widen_hi(y), vf_widen_hi(t.a), vf_widen_hi(t.b),
-                              vf_widen_hi(dce), &k->wide, square);
+                              vf_widen_hi(dce), &k->wide);
     return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(focal_bad)(p, y)};
 }
+
+/* The gamma = 2 half of focal_f_sq in double, from float logs and BCE gradient: q, ce and
+ * alpha_t exact or within an ulp of double, then l = at ce q^2, g = at s q (dce q + 2 ce (1-2y))
+ * (q = 0, p = y in {0, 1}, gives 0 and 0: ce and dce are finite there). */
+VEC_INLINE vd_lg VL(focal_sq_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc *k)
+{
+    vd one = vd_set1(1.0), omy = vd_sub(one, y);
+    vd q = vd_fmadd(p, omy, vd_mul(y, vd_sub(one, p)));
+    vd ce = vd_neg(vd_fmadd(y, lp, vd_mul(omy, lq)));
+    vd at = vd_fmadd(y, vd_sub(k->a, k->b), vd_add(k->b, k->c));
+    vd dq2 = vd_fnmadd(y, vd_set1(4.0), vd_set1(2.0)), ceq = vd_mul(ce, q);
+    vd g = vd_mul(q, vd_fmadd(dce, q, vd_mul(ce, dq2)));
+    return (vd_lg){vd_mul(vd_mul(at, ceq), q), vd_mul(vd_mul(at, k->s), g)};
+}
+
+/* focal with gamma = 2: the logs, the BCE gradient and the checks in float lanes, the
+ * products in double. Float products were measured up to 7 float ulps off for targets in
+ * (0, 1) (each of alpha_t, ce, q and q^2 adds its roundings); in double only the logs' and
+ * dce's float errors remain. */
 VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
 {
-    return VL(focal_f)(p, y, k, 1, lite);
+    VL(tr) t = VL(bce_tr)(p, lite);
+    VT ce, dce;
+    VL(bce_terms)(p, y, t, &ce, &dce);
+    vd_lg lo = VL(focal_sq_half)(vf_widen_lo(p), vf_widen_lo(y), vf_widen_lo(t.a), vf_widen_lo(t.b),
+                                 vf_widen_lo(dce), &k->wide);
+    vd_lg hi = VL(focal_sq_half)(vf_widen_hi(p), vf_widen_hi(y), vf_widen_hi(t.a), vf_widen_hi(t.b),
+                                 vf_widen_hi(dce), &k->wide);
+    return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(focal_bad)(p, y)};
 }
-VEC_INLINE VL(step) VL(focal_f_gen)(VT p, VT y, const VL(kc) * k, int lite)
+
+/* sigmoid_focal's half in double from exp(-|x|)'s float reduction (n, r, p: exp = 2^n (1 + r +
+ * p), within 0.3 float ulps before rounding) and the float log1p(exp(-|x|)): e finished in
+ * double, so q = sigmoid and its square keep e's accuracy; then the double step's formula. */
+VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, const vd_kc *k,
+                                        int square)
 {
-    return VL(focal_f)(p, y, k, 0, lite);
+    vd one = vd_set1(1.0), e = vd_scale(vd_add(one, vd_add(r, p)), n);
+    vd big = vd_div(one, vd_add(one, e)), small = vd_mul(e, big);
+    if (!square)
+        return vd_sigmoid_focal_from(x, y, (vd_tr){lg, big, small}, k, 0, 1);
+    /* gamma = 2: the double step's formula, its selects and constants folded */
+    vd zero = vd_zero(), omy = vd_sub(one, y);
+    vdm pos = vd_cmp(x, zero, _CMP_GE_OQ);
+    vd sp = vd_add(vd_max(x, zero), lg), sn = vd_add(vd_max(vd_sub(zero, x), zero), lg);
+    vd gp = vd_sel(pos, big, small), gn = vd_sel(pos, small, big);
+    vd ce = vd_fmadd(omy, sp, vd_mul(y, sn)), q = vd_fmadd(gp, omy, vd_mul(gn, y));
+    vd dce = vd_fnmadd(y, gn, vd_mul(omy, gp));
+    vd at = vd_fmadd(y, vd_sub(k->a, k->b), vd_add(k->b, k->c));
+    vd dq2 = vd_fnmadd(y, vd_set1(4.0), vd_set1(2.0)), pq = vd_mul(big, small);
+    vd g = vd_mul(q, vd_fmadd(dce, q, vd_mul(vd_mul(ce, pq), dq2)));
+    return (vd_lg){vd_mul(vd_mul(at, vd_mul(ce, q)), q), vd_mul(vd_mul(at, k->s), g)};
+}
+
+/* sigmoid_focal in float lanes for its transcendentals, assembled in double: q^gamma spends
+ * twice e's error, more than a float exp leaves of the 4-ulp budget, and the products of
+ * soft targets' factors add theirs (as in focal). -|x| is clamped at -EXP_CLAMP: beyond, e
+ * is far below every term it meets. */
+VEC_INLINE VL(step) VL(sigmoid_focal_f)(VT x, VT y, const VL(kc) * k, int square, int lite)
+{
+    VT a = v_max(v_sub(v_zero(), v_abs(x)), v_set1(-VK(EXP_CLAMP)));
+    VL(exp_red) e = VL(exp_reduce)(a, lite);
+    VT lg = VL(log1p_01)(VL(exp_finish)(e), lite);
+    vd_lg lo =
+        VL(sigmoid_focal_half)(vf_widen_lo(x), vf_widen_lo(y), vf_widen_lo(e.n), vf_widen_lo(e.r),
+                               vf_widen_lo(e.p), vf_widen_lo(lg), &k->wide, square);
+    vd_lg hi =
+        VL(sigmoid_focal_half)(vf_widen_hi(x), vf_widen_hi(y), vf_widen_hi(e.n), vf_widen_hi(e.r),
+                               vf_widen_hi(e.p), vf_widen_hi(lg), &k->wide, square);
+    return (VL(step)){vf_narrow(lo.l, hi.l), vf_narrow(lo.g, hi.g), VL(sigmoid_focal_bad)(x, y)};
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_f_sq)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_f)(x, y, k, 1, lite);
+}
+VEC_INLINE VL(step) VL(sigmoid_focal_f_gen)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    return VL(sigmoid_focal_f)(x, y, k, 0, lite);
 }
 #endif
 

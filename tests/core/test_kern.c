@@ -278,9 +278,8 @@ static void oracle_vm_terms(kern_id id, long double p, long double y, const doub
         break;
     case KERN_FOCAL:
         bce_l(p, y, &ce, &dce);
-        /* q in double as the reference and PyTorch compute it: its cancellation near p_t = 1
-         * is part of the formula (the float32 kernels assemble it in double too). */
-        q = 1.0 - ((double)p * (double)y + (1.0 - (double)p) * (1.0 - (double)y));
+        /* q = 1 - p_t without cancellation, as the reference computes it (docs/decisions.md) */
+        q = p * (1 - y) + y * (1 - p);
         pow_l(q, prm[1], &f, &df);
         *l = at * ce * f;
         *g = at * (dce * f + ce * df * (1 - 2 * y));
@@ -373,8 +372,10 @@ static void fill_vm_inputs(const vm_kcase *c, double *p, double *y, size_t n, un
 {
     static const double prob_edges[] = {0.0, 1.0,    1e-50, 1e-13,    0x1p-53,  1 - 0x1p-53,
                                         0.5, 1e-300, 3e-7,  1 - 1e-9, 0x1p-1074};
-    static const double logit_edges[] = {0.0,    -0.0,   40.0, -40.0,  800.0, -800.0,
-                                         1e-300, -1e-18, 36.7, -745.5, 1e6,   -1e6};
+    static const double logit_edges[] = {
+        0.0,   -0.0,   40.0,  -40.0, 800.0, -800.0, 1e-300, -1e-18, 36.7,     -745.5, 1e6,
+        -1e6,  88.0,   -88.0, 87.5,  -87.5, 103.5,  -103.5, 110.5,  -110.5,   1000.0, -1000.0,
+        1e-40, -1e-45, 29.0,  -29.0, 46.0,  -46.0,  17.0,   -17.0,  -0x1p-126};
     static const double diff_edges[] = {0.0,         1.0,   -1.0,    0x1.fffffffffffffp-1,
                                         1 + 0x1p-52, 1e-9,  -1e-300, 20.0,
                                         -400.0,      900.0, 0.35,    -0.7};

@@ -3,6 +3,7 @@
  * a loss for free, heavy requests never run on the HTTP thread whatever their size, and a
  * computation that runs past --job-timeout is stopped and its worker freed. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,7 @@ typedef struct {
     const char *path, *body;
     http_response r;
     int rc;
+    _Atomic double ended_at; /* now_s() when the reply was read; 0 until then */
 } async_post;
 
 static void *post_thread(void *arg)
@@ -164,31 +166,39 @@ static void *post_thread(void *arg)
     async_post *a = arg;
     a->rc = http_do(srv.port, "POST", a->path, "Content-Type: application/json\r\n", a->body,
                     strlen(a->body), &a->r);
+    atomic_store(&a->ended_at, now_s());
     return NULL;
 }
 
 /* With one HTTP thread, a heavy request computed inline would hold every probe until it ends;
- * its body is far below --inline-max, so only its cost can send it to a worker. */
+ * its body is far below --inline-max, so only its cost can send it to a worker. The proof is
+ * probes answered while it is still running (none could be, were it inline), not their latency,
+ * which follows the machine's load. */
 Test(http_cost, a_small_but_heavy_request_never_runs_on_the_http_thread)
 {
-    async_post a = {.path = "/v2/models/dice/infer", .body = v2_empty("[60000000, 0]", "sum")};
+    async_post a = {.path = "/v2/models/dice/infer", .body = v2_empty("[120000000, 0]", "sum")};
+    atomic_init(&a.ended_at, 0.0);
     pthread_t t;
     srv_start((const char *[]){"--http-threads", "1", NULL});
     cr_assert_eq(pthread_create(&t, NULL, post_thread, &a), 0);
-    usleep(300000);
-    int fast = 0;
-    for (int i = 0; i < 5; i++) {
-        double t0 = now_s();
+    usleep(50000);
+    int probes = 0, during = 0;
+    while (atomic_load(&a.ended_at) == 0.0 && probes < 1000) {
         http_response h = get("/healthz");
-        fast += h.status == 200 && now_s() - t0 < 1.0;
+        double answered = now_s();
+        cr_expect_eq(h.status, 200);
         http_response_free(&h);
-        usleep(100000);
+        probes++;
+        usleep(10000);
+        double ended = atomic_load(&a.ended_at);
+        during += ended == 0.0 || answered < ended;
     }
     pthread_join(t, NULL);
     cr_assert_eq(a.rc, 0);
     cr_expect_eq(a.r.status, 200, "%s", a.r.body);
     http_response_free(&a.r);
-    cr_expect_eq(fast, 5, "every probe answered within 1 s while the heavy request ran");
+    cr_expect_geq(during, 3, "%d of %d probes answered while the heavy request ran", during,
+                  probes);
     srv_stop();
 }
 

@@ -1,8 +1,9 @@
 /* focal: torchvision's sigmoid_focal_loss with sigmoid(x) replaced by the given probability p:
  * ce = BCE(p, y) (logs clamped at -100), p_t = p*y + (1-p)(1-y), l = alpha_t * ce * (1-p_t)^gamma,
- * alpha_t = alpha*y + (1-alpha)(1-y), and alpha < 0 drops alpha_t. Where 1 - p_t = 0 the
- * factor's gradient gamma*(1-p_t)^(gamma-1) is infinite for gamma < 1 while ce is 0: the limit,
- * 0, is returned instead of torch's NaN. */
+ * alpha_t = alpha*y + (1-alpha)(1-y), and alpha < 0 drops alpha_t. q = 1 - p_t is computed as
+ * p(1-y) + y(1-p): the same value without torch's cancellation (docs/decisions.md). Where 1 - p_t =
+ * 0 the factor's gradient gamma*(1-p_t)^(gamma-1) is infinite for gamma < 1 while ce is 0: the
+ * limit, 0, is returned instead of torch's NaN. */
 #include "bce_terms.h"
 #include "loss_kernel.h"
 
@@ -29,7 +30,7 @@ static int focal_elem(double p, double y, const double *param, double *l, double
         return 2;
     double alpha = param[P_ALPHA], gamma = param[P_GAMMA];
     double ce = bce_term_value(p, y), dce = bce_term_grad(p, y);
-    double q = 1.0 - (p * y + (1.0 - p) * (1.0 - y)), f, df;
+    double q = p * (1.0 - y) + y * (1.0 - p), f, df; /* 1 - p_t, no cancellation */
     focal_pow(q, gamma, &f, &df);
     /* dq/dp = 1 - 2y; where q = 0, ce = 0 and df = 0, so the product rule stays finite. */
     double a = alpha >= 0.0 ? alpha * y + (1.0 - alpha) * (1.0 - y) : 1.0;
