@@ -155,9 +155,14 @@ static api_code web_asset(const route_call *c, api_reply *reply)
 #define OPEN_V2 (ROUTE_OPEN | ROUTE_V2 | ROUTE_ADMIN)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
 /* A row for an exact path, and for a path with one "{}" segment between prefix and suffix. */
-#define ROUTE_PATH(m, path, flags, fn) {m, path, flags, fn, sizeof path - 1, 0, 0}
-#define ROUTE_HOLE(m, prefix, suffix, flags, fn)                                                   \
-    {m, prefix "{}" suffix, flags, fn, sizeof prefix - 1, sizeof suffix - 1, 1}
+#define ROUTE_PATH(m, path, flags, fn)            \
+    {                                             \
+        m, path, flags, fn, sizeof path - 1, 0, 0 \
+    }
+#define ROUTE_HOLE(m, prefix, suffix, flags, fn)                                  \
+    {                                                                             \
+        m, prefix "{}" suffix, flags, fn, sizeof prefix - 1, sizeof suffix - 1, 1 \
+    }
 
 static const route table[] = {
     ROUTE_PATH(ROUTE_GET, "/", ROUTE_OPEN, web_page),
