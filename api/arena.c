@@ -1,8 +1,12 @@
 /* arena: a list of blocks, bump allocation from the newest. Large requests get a block of
- * their own so that a big tensor never wastes the tail of a small block.
- * Invariant: every block was allocated by mem_alloc and is freed only by arena_release. */
+ * their own so that a big tensor never wastes the tail of a small block. Each thread keeps
+ * one released standard block for its next arena (a small request's whole document fits in
+ * one), so that a server thread's requests do not allocate and free 64 KiB each.
+ * Invariant: every block was allocated by mem_alloc and is freed by arena_release, or kept
+ * as its thread's spare and freed when the thread exits. */
 #include "arena.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "mem.h"
@@ -17,11 +21,50 @@ struct arena_block {
     _Alignas(ARENA_ALIGN_MAX) unsigned char data[];
 };
 
+/* A standard block's usable bytes (block_new's size plus the alignment slack). */
+#define ARENA_STANDARD_SIZE (ARENA_BLOCK_SIZE + ARENA_ALIGN_MAX)
+
 struct arena_map {
     arena_map *next;
     void *ptr;
     size_t size;
 };
+
+/* The per-thread spare: a key made once, at the first arena block any thread allocates. */
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static pthread_key_t spare_key;
+static int spare_ok;
+
+static void spare_free(void *block)
+{
+    mem_free_aligned(block);
+}
+
+static void spare_init(void)
+{
+    spare_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+/* Takes the calling thread's spare standard block, or NULL. */
+static arena_block *spare_take(void)
+{
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok)
+        return NULL;
+    arena_block *b = pthread_getspecific(spare_key);
+    if (b != NULL)
+        (void)pthread_setspecific(spare_key, NULL);
+    return b;
+}
+
+/* Keeps b as the calling thread's spare if it has none; returns 0 if kept. */
+static int spare_put(arena_block *b)
+{
+    pthread_once(&spare_once, spare_init);
+    if (!spare_ok || pthread_getspecific(spare_key) != NULL)
+        return -1;
+    return pthread_setspecific(spare_key, b) == 0 ? 0 : -1;
+}
 
 void arena_init(arena *a, size_t limit)
 {
@@ -39,7 +82,9 @@ static arena_block *block_new(arena *a, size_t size)
     if (a->limit && (total > a->limit || a->used_bytes > a->limit - total))
         return NULL;
     /* posix_memalign-backed so that data[] really is 64-byte aligned. */
-    arena_block *b = mem_alloc_aligned(total);
+    arena_block *b = size == ARENA_BLOCK_SIZE ? spare_take() : NULL;
+    if (b == NULL)
+        b = mem_alloc_aligned(total);
     if (b == NULL)
         return NULL;
     b->size = total - sizeof(arena_block);
@@ -122,7 +167,8 @@ void arena_release(arena *a)
     arena_block *b = a->head;
     while (b != NULL) {
         arena_block *next = b->next;
-        mem_free_aligned(b);
+        if (b->size != ARENA_STANDARD_SIZE || spare_put(b) != 0)
+            mem_free_aligned(b);
         b = next;
     }
     a->head = NULL;

@@ -15,6 +15,10 @@
 
 /* Longest output of one leaf: ',' + 8 '[' + a number + 8 ']'. */
 #define LEAF_MAX 64
+/* Parts a stream holds without allocating (a /v1 reply has a few), and the text buffer's
+ * first size: a small reply (100 printed numbers) is written without growing it. */
+#define FIRST_PARTS 4
+#define FIRST_TEXT 4096
 
 typedef enum { PART_TEXT, PART_BYTES, PART_TENSOR } part_kind;
 
@@ -32,8 +36,9 @@ typedef struct {
 struct api_stream {
     jbuf text;
     size_t mark; /* text[mark..) is in no part yet */
-    part *parts;
+    part *parts; /* first_parts until more are needed */
     size_t n_parts, cap_parts;
+    part first_parts[FIRST_PARTS];
     loss_result *kept;
     size_t n_kept, cap_kept;
     size_t kept_bytes, lazy_leaves, byte_total;
@@ -48,8 +53,11 @@ struct api_stream {
 api_stream *api_stream_new(void)
 {
     api_stream *s = mem_calloc(1, sizeof *s);
-    if (s != NULL)
-        jbuf_init(&s->text, 0);
+    if (s != NULL) {
+        jbuf_init(&s->text, FIRST_TEXT);
+        s->parts = s->first_parts;
+        s->cap_parts = FIRST_PARTS;
+    }
     return s;
 }
 
@@ -61,12 +69,16 @@ jbuf *api_stream_text(api_stream *s)
 static part *add_part(api_stream *s)
 {
     if (s->n_parts == s->cap_parts) {
-        size_t cap = s->cap_parts ? s->cap_parts * 2 : 8;
-        part *grown = mem_realloc(s->parts, cap * sizeof *grown);
+        size_t cap = s->cap_parts * 2;
+        int first = s->parts == s->first_parts;
+        part *grown = first ? mem_alloc_array(cap, sizeof *grown)
+                            : mem_realloc(s->parts, cap * sizeof *grown);
         if (grown == NULL) {
             s->failed = 1;
             return NULL;
         }
+        if (first)
+            memcpy(grown, s->first_parts, sizeof s->first_parts);
         s->parts = grown;
         s->cap_parts = cap;
     }
@@ -149,7 +161,8 @@ static size_t write_leaf(const part *pt, size_t *idx, size_t i, char *out)
  * in one loop (the odometer and a reservation per leaf were a tenth of printing a reply). */
 static int write_list(api_stream *s, const part *pt)
 {
-    char *out = jbuf_reserve(&s->text, pt->leaves * LEAF_MAX);
+    /* No brackets between the numbers: a comma and a number's scratch each, two brackets. */
+    char *out = jbuf_reserve(&s->text, pt->leaves * (1 + NUM_FORMAT_MAX) + 2);
     size_t k = 0;
     if (out == NULL)
         return -1;
@@ -350,7 +363,8 @@ void api_stream_free(api_stream *s)
     for (size_t i = 0; i < s->n_kept; i++)
         loss_result_release(&s->kept[i]);
     mem_free(s->kept);
-    mem_free(s->parts);
+    if (s->parts != s->first_parts)
+        mem_free(s->parts);
     jbuf_release(&s->text);
     mem_free(s);
 }

@@ -78,9 +78,24 @@ struct lossd_daemon {
     atomic_ullong id_counter;
 };
 
-/* One HTTP request; hangs off the connection (con_cls) and owns everything it uses. */
+/* A request path up to this long is kept in the context itself (no allocation). */
+#define PATH_INLINE 120
+/* A body buffer up to this size stays with its connection for the next request. Like MHD's
+ * own connection pool it is outside the budget while idle (every request's reservation
+ * covers it, within BUDGET_REQUEST_BASE, while in use) and freed when the connection closes:
+ * at most this much a connection, bounded by the connection limit. */
+#define BODY_KEEP ((size_t)16 << 10)
+
+/* One HTTP request; hangs off the connection (con_cls) and owns everything it uses. A
+ * connection's contexts are one object reused request after request (its MHD socket
+ * context, made when the connection opens): a kept-alive connection's next request then
+ * allocates neither the context nor a small body buffer. */
 typedef struct {
     lossd_daemon *d;
+    int in_use;      /* between first_call and on_completed */
+    int conn_closed; /* MHD closed the connection while in use: on_completed frees it */
+    int owned;       /* not a connection's (its socket context was missing): freed when done */
+    char path_inline[PATH_INLINE + 1];
     struct MHD_Connection *conn;
     int fd;      /* the connection's socket, the conn_guard's key */
     int admin;   /* came in on the admin port */
@@ -360,7 +375,7 @@ static void check_upload(conn_request *r)
     size_t align_at = 0;
     if (r->header_len && request_parse_length(r->header_len, &align_at) != 0)
         align_at = 0; /* malformed: the api layer refuses it; alignment is moot */
-    request_body_init(&r->body, declared, d->cfg->max_body, align_at);
+    request_body_restart(&r->body, declared, d->cfg->max_body, align_at);
     admit_upload(r, cl == NULL, declared);
 }
 
@@ -408,21 +423,66 @@ static int request_cancelled(void *arg)
     return atomic_load_explicit(&r->d->closing, memory_order_relaxed) || now_ns() > r->deadline_ns;
 }
 
+/* The connection's context (its socket context), or NULL if it has none or it is in use. */
+static conn_request *connection_context(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_request *r = ci ? ci->socket_context : NULL;
+    return r && !r->in_use ? r : NULL;
+}
+
+/* Empties r for its connection's next request: everything but the small kept body buffer
+ * is freed, and the budget reservation given back. */
+static void request_recycle(conn_request *r)
+{
+    request_body body = r->body;
+    admit_end(&r->adm);
+    request_body_recycle(&body, BODY_KEEP);
+    api_reply_release(&r->reply);
+    mem_free(r->header_len);
+    if (r->path != r->path_inline)
+        mem_free(r->path);
+    *r = (conn_request){.d = r->d, .fd = r->fd, .body = body};
+}
+
+static void request_free(conn_request *r)
+{
+    request_recycle(r);
+    request_body_release(&r->body);
+    mem_free(r);
+}
+
+/* Takes the connection's context, or allocates one of its own (freed by on_completed). */
+static conn_request *request_take(struct MHD_Connection *c)
+{
+    conn_request *r = connection_context(c);
+    if (r == NULL && (r = mem_calloc(1, sizeof *r)) != NULL) {
+        r->owned = 1;
+        r->fd = connection_fd(c);
+    }
+    return r;
+}
+
 static conn_request *request_new(const mhd_side *side, struct MHD_Connection *c, const char *url,
                                  const char *method)
 {
     lossd_daemon *d = side->d;
-    conn_request *r = mem_calloc(1, sizeof *r);
+    size_t url_len = strlen(url);
+    conn_request *r = request_take(c);
     if (r == NULL)
         return NULL;
-    r->path = mem_strndup(url, strlen(url));
-    if (r->path == NULL) {
-        mem_free(r);
+    if (url_len <= PATH_INLINE) {
+        memcpy(r->path_inline, url, url_len + 1);
+        r->path = r->path_inline;
+    } else if ((r->path = mem_strndup(url, url_len)) == NULL) {
+        if (r->owned)
+            request_free(r);
         return NULL;
     }
+    r->in_use = 1;
     r->d = d;
     r->conn = c;
-    r->fd = connection_fd(c);
     r->admin = side->admin;
     r->env = d->env;
     r->env.cancelled = request_cancelled;
@@ -431,21 +491,13 @@ static conn_request *request_new(const mhd_side *side, struct MHD_Connection *c,
     r->env.reserve = admit_reserve;
     r->env.budget_ctx = &r->adm;
     r->start_ns = now_ns();
-    snprintf(r->method, sizeof r->method, "%s", method);
+    size_t method_len = strnlen(method, sizeof r->method - 1);
+    memcpy(r->method, method, method_len);
+    r->method[method_len] = '\0';
     if (request_id_sanitise(header(c, "X-Request-Id"), r->id) == 0)
         request_id_generate(d->id_seed, atomic_fetch_add(&d->id_counter, 1), r->id);
     atomic_fetch_add(&d->in_flight, 1);
     return r;
-}
-
-static void request_free(conn_request *r)
-{
-    admit_end(&r->adm);
-    request_body_release(&r->body);
-    api_reply_release(&r->reply);
-    mem_free(r->header_len);
-    mem_free(r->path);
-    mem_free(r);
 }
 
 /* 400 and close for a request whose framing or path is ambiguous (framing.c); returns 1 if
@@ -669,21 +721,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                                      .computed = r->reply.computed,
                                                      .n_computed = r->reply.n_computed});
     trimmer_touch(d->trimmer);
-    request_free(r);
+    if (r->owned || r->conn_closed) {
+        request_free(r);
+    } else {
+        request_recycle(r); /* in_use is 0 again: the connection's next request takes it */
+    }
     *con_cls = NULL;
     atomic_fetch_sub(&d->in_flight, 1);
 }
 
 /* ---- connections: admission, deadlines, close ---- */
 
-/* MHD_OPTION_NOTIFY_CONNECTION: the guard forgets a connection before MHD closes its socket. */
+/* MHD_OPTION_NOTIFY_CONNECTION: a new connection gets its request context (socket_context;
+ * without one, each request allocates its own); the guard forgets a connection before MHD
+ * closes its socket, and the context goes with it (or, if a request still holds it, when
+ * that request completes). Both run on the connection's MHD thread, as its requests do. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     const mhd_side *side = cls;
-    (void)socket_context;
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-        conn_guard_closed(side->d->guard, connection_fd(conn));
+    conn_request *r = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        r = mem_calloc(1, sizeof *r);
+        if (r) {
+            r->d = side->d;
+            r->fd = connection_fd(conn);
+        }
+        *socket_context = r;
+        return;
+    }
+    if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    conn_guard_closed(side->d->guard, connection_fd(conn));
+    *socket_context = NULL;
+    if (r && r->in_use)
+        r->conn_closed = 1;
+    else if (r)
+        request_free(r);
 }
 
 /* MHD_OPTION_URI_LOG_CALLBACK: a request line arrived (the headers' deadline starts for a

@@ -23,6 +23,7 @@ static int body_reserve(request_body *b, size_t cap)
         memcpy(grown + b->pad, b->data, b->len);
     mem_free_aligned(b->base);
     b->base = grown;
+    b->alloc = bytes;
     b->data = grown + b->pad;
     b->cap = cap;
     b->data[b->len] = '\0';
@@ -34,6 +35,39 @@ void request_body_init(request_body *b, size_t declared, size_t limit, size_t al
     *b = (request_body){.declared = declared, .limit = limit, .pad = (64 - align_at % 64) % 64};
     if (declared > 0 && declared <= limit)
         (void)body_reserve(b, declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX);
+}
+
+void request_body_recycle(request_body *b, size_t keep)
+{
+    char *base = b->base;
+    size_t alloc = b->alloc;
+    if (alloc > keep) {
+        mem_free_aligned(base);
+        base = NULL;
+        alloc = 0;
+    }
+    *b = (request_body){.base = base, .alloc = alloc};
+}
+
+void request_body_restart(request_body *b, size_t declared, size_t limit, size_t align_at)
+{
+    size_t pad = (64 - align_at % 64) % 64;
+    size_t want = declared > 0 && declared <= limit
+                      ? (declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX)
+                      : 0;
+    if (b->base == NULL || b->alloc < pad + 1 + want) {
+        request_body_release(b);
+        request_body_init(b, declared, limit, align_at);
+        return;
+    }
+    *b = (request_body){.base = b->base,
+                        .alloc = b->alloc,
+                        .data = b->base + pad,
+                        .pad = pad,
+                        .cap = b->alloc - pad - 1,
+                        .declared = declared,
+                        .limit = limit};
+    b->data[0] = '\0';
 }
 
 /* Next capacity for `need` bytes: double, but not past the declared size or the limit. */
@@ -75,7 +109,7 @@ void request_body_release(request_body *b)
 {
     mem_free_aligned(b->base);
     b->base = b->data = NULL;
-    b->len = b->cap = 0;
+    b->len = b->cap = b->alloc = 0;
 }
 
 static int id_char(char c)

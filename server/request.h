@@ -10,8 +10,9 @@
 /* A request body. data is NUL-terminated after len bytes whenever it is non-NULL. */
 typedef struct {
     char *data;
-    char *base; /* the allocation: data = base + pad */
-    size_t pad; /* puts data + align_at on a 64-byte boundary */
+    char *base;   /* the allocation: data = base + pad */
+    size_t alloc; /* bytes at base */
+    size_t pad;   /* puts data + align_at on a 64-byte boundary */
     size_t len, cap;
     size_t received; /* every byte the client sent, kept or not */
     size_t declared; /* Content-Length, 0 if none */
@@ -36,6 +37,15 @@ void request_body_skip(request_body *b, size_t n);
 
 /* Frees the buffer (b itself is the caller's). Accepts a zeroed body. */
 void request_body_release(request_body *b);
+
+/* Empties b for a connection's next request: keeps its buffer when it is at most `keep`
+ * bytes (a small body's, reused without a new allocation), frees it otherwise. b is then
+ * ready for request_body_restart, or for request_body_release. */
+void request_body_recycle(request_body *b, size_t keep);
+
+/* request_body_init for a body emptied by request_body_recycle: the kept buffer is used when
+ * it is big enough, and replaced (as by request_body_init) when it is not. */
+void request_body_restart(request_body *b, size_t declared, size_t limit, size_t align_at);
 
 #define REQUEST_ID_MAX 64
 

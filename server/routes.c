@@ -154,29 +154,39 @@ static api_code web_asset(const route_call *c, api_reply *reply)
 
 #define OPEN_V2 (ROUTE_OPEN | ROUTE_V2 | ROUTE_ADMIN)
 #define INFER (ROUTE_BODY | ROUTE_V2 | ROUTE_BINARY)
+/* A row for an exact path, and for a path with one "{}" segment between prefix and suffix. */
+#define ROUTE_PATH(m, path, flags, fn)            \
+    {                                             \
+        m, path, flags, fn, sizeof path - 1, 0, 0 \
+    }
+#define ROUTE_HOLE(m, prefix, suffix, flags, fn)                                  \
+    {                                                                             \
+        m, prefix "{}" suffix, flags, fn, sizeof prefix - 1, sizeof suffix - 1, 1 \
+    }
+
 static const route table[] = {
-    {ROUTE_GET, "/", ROUTE_OPEN, web_page},
-    {ROUTE_GET, "/docs", ROUTE_OPEN, web_docs},
-    {ROUTE_GET, "/openapi.yaml", ROUTE_OPEN, web_spec_yaml},
-    {ROUTE_GET, "/openapi.json", ROUTE_OPEN, web_spec_json},
-    {ROUTE_GET, "/assets/{}", ROUTE_OPEN, web_asset},
-    {ROUTE_GET, "/healthz", ROUTE_OPEN | ROUTE_ADMIN, healthz},
-    {ROUTE_GET, "/readyz", ROUTE_OPEN | ROUTE_ADMIN, readyz},
-    {ROUTE_GET, "/metrics", ROUTE_ADMIN, metrics_text},
-    {ROUTE_GET, "/v1/losses", 0, v1_catalogue},
-    {ROUTE_GET, "/v1/losses/{}", 0, v1_entry},
-    {ROUTE_POST, "/v1/loss/{}", ROUTE_BODY | ROUTE_STREAM, v1_loss},
-    {ROUTE_POST, "/v1/evaluate", ROUTE_BODY | ROUTE_STREAM, v1_evaluate},
-    {ROUTE_POST, "/v1/batch", ROUTE_BODY | ROUTE_STREAM, v1_batch},
-    {ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live},
-    {ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready},
-    {ROUTE_GET, "/v2", ROUTE_V2, v2_server},
-    {ROUTE_GET, "/v2/models/{}", ROUTE_V2, v2_model},
-    {ROUTE_GET, "/v2/models/{}/ready", ROUTE_V2, v2_model_ready},
-    {ROUTE_POST, "/v2/models/{}/infer", INFER, v2_infer},
-    {ROUTE_GET, "/v2/models/{}/versions/1", ROUTE_V2, v2_model},
-    {ROUTE_GET, "/v2/models/{}/versions/1/ready", ROUTE_V2, v2_model_ready},
-    {ROUTE_POST, "/v2/models/{}/versions/1/infer", INFER, v2_infer},
+    ROUTE_PATH(ROUTE_GET, "/", ROUTE_OPEN, web_page),
+    ROUTE_PATH(ROUTE_GET, "/docs", ROUTE_OPEN, web_docs),
+    ROUTE_PATH(ROUTE_GET, "/openapi.yaml", ROUTE_OPEN, web_spec_yaml),
+    ROUTE_PATH(ROUTE_GET, "/openapi.json", ROUTE_OPEN, web_spec_json),
+    ROUTE_HOLE(ROUTE_GET, "/assets/", "", ROUTE_OPEN, web_asset),
+    ROUTE_PATH(ROUTE_GET, "/healthz", ROUTE_OPEN | ROUTE_ADMIN, healthz),
+    ROUTE_PATH(ROUTE_GET, "/readyz", ROUTE_OPEN | ROUTE_ADMIN, readyz),
+    ROUTE_PATH(ROUTE_GET, "/metrics", ROUTE_ADMIN, metrics_text),
+    ROUTE_PATH(ROUTE_GET, "/v1/losses", 0, v1_catalogue),
+    ROUTE_HOLE(ROUTE_GET, "/v1/losses/", "", 0, v1_entry),
+    ROUTE_HOLE(ROUTE_POST, "/v1/loss/", "", ROUTE_BODY | ROUTE_STREAM, v1_loss),
+    ROUTE_PATH(ROUTE_POST, "/v1/evaluate", ROUTE_BODY | ROUTE_STREAM, v1_evaluate),
+    ROUTE_PATH(ROUTE_POST, "/v1/batch", ROUTE_BODY | ROUTE_STREAM, v1_batch),
+    ROUTE_PATH(ROUTE_GET, "/v2/health/live", OPEN_V2, v2_live),
+    ROUTE_PATH(ROUTE_GET, "/v2/health/ready", OPEN_V2, v2_ready),
+    ROUTE_PATH(ROUTE_GET, "/v2", ROUTE_V2, v2_server),
+    ROUTE_HOLE(ROUTE_GET, "/v2/models/", "", ROUTE_V2, v2_model),
+    ROUTE_HOLE(ROUTE_GET, "/v2/models/", "/ready", ROUTE_V2, v2_model_ready),
+    ROUTE_HOLE(ROUTE_POST, "/v2/models/", "/infer", INFER, v2_infer),
+    ROUTE_HOLE(ROUTE_GET, "/v2/models/", "/versions/1", ROUTE_V2, v2_model),
+    ROUTE_HOLE(ROUTE_GET, "/v2/models/", "/versions/1/ready", ROUTE_V2, v2_model_ready),
+    ROUTE_HOLE(ROUTE_POST, "/v2/models/", "/versions/1/infer", INFER, v2_infer),
 };
 #define N_ROUTES (sizeof table / sizeof table[0])
 
@@ -187,20 +197,19 @@ unsigned routes_method(const char *method)
     return strcmp(method, "POST") == 0 ? ROUTE_POST : 0;
 }
 
-/* Matches path against one pattern; on success sets the name (NULL and 0 if none). */
-static int pattern_match(const char *pattern, const char *path, const char **name, size_t *name_len)
+/* Matches path (path_len bytes) against one row; on success sets the name (NULL and 0 if
+ * none). */
+static int pattern_match(const route *row, const char *path, size_t path_len, const char **name,
+                         size_t *name_len)
 {
-    const char *hole = strstr(pattern, "{}");
-    size_t prefix, suffix, path_len = strlen(path), seg;
-    if (hole == NULL) {
+    size_t prefix = row->prefix_len, suffix = row->suffix_len, seg;
+    if (!row->hole) {
         *name = NULL;
         *name_len = 0;
-        return strcmp(pattern, path) == 0;
+        return path_len == prefix && memcmp(path, row->pattern, prefix) == 0;
     }
-    prefix = (size_t)(hole - pattern);
-    suffix = strlen(hole + 2);
-    if (path_len <= prefix + suffix || memcmp(path, pattern, prefix) != 0 ||
-        memcmp(path + path_len - suffix, hole + 2, suffix) != 0)
+    if (path_len <= prefix + suffix || memcmp(path, row->pattern, prefix) != 0 ||
+        memcmp(path + path_len - suffix, row->pattern + prefix + 2, suffix) != 0)
         return 0;
     seg = path_len - prefix - suffix;
     if (memchr(path + prefix, '/', seg) != NULL)
@@ -212,11 +221,12 @@ static int pattern_match(const char *pattern, const char *path, const char **nam
 
 route_status routes_match(const char *path, unsigned method, route_match *m)
 {
+    size_t path_len = strlen(path);
     *m = (route_match){.route = NULL};
     for (size_t i = 0; i < N_ROUTES; i++) {
         const char *name;
         size_t name_len;
-        if (!pattern_match(table[i].pattern, path, &name, &name_len))
+        if (!pattern_match(&table[i], path, path_len, &name, &name_len))
             continue;
         m->allowed |= table[i].methods;
         if ((table[i].methods & method) && m->route == NULL) {
