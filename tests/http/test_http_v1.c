@@ -372,3 +372,75 @@ Test(http_v1, a_large_request_gives_identical_bytes_with_1_2_and_7_workers)
         free(owned[i]);
     }
 }
+
+/* Sends one request on the kept-alive connection c and reads its response into *r. */
+static void keepalive_post(http_conn *c, const char *path, const char *body, http_response *r)
+{
+    cr_assert_eq(http_send_request(c, "POST", path, "Content-Type: application/json\r\n", body,
+                                   strlen(body)),
+                 0);
+    cr_assert_eq(http_read(c, r, 0), 0, "no response to %s on the kept-alive connection", path);
+}
+
+/* A large /v1 mse body (each prediction 3.25 against 1.25: value 4, gradient 4 / n each),
+ * well past the small body buffer a connection keeps between its requests. */
+static char *large_mse_body(size_t n)
+{
+    char *body = malloc(n * 10 + 64), *p = body;
+    cr_assert(body != NULL);
+    p += sprintf(p, "{\"gradient\": true, \"predictions\": [");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s3.25", i ? "," : "");
+    p += sprintf(p, "], \"targets\": [");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s1.25", i ? "," : "");
+    sprintf(p, "]}");
+    return body;
+}
+
+/* The server reuses a connection's request context from one request to the next: nothing of
+ * a large, a failed or a long-path request may leak into the next answer on that connection. */
+Test(http_v1, a_kept_alive_connection_answers_each_request_alone)
+{
+    char *large = large_mse_body(5000);
+    char long_path[300] = "/v1/loss/";
+    memset(long_path + 9, 'a', 250);
+    srv_start(NULL);
+    http_conn c;
+    cr_assert_eq(http_open(&c, srv.port), 0);
+    for (int k = 1; k <= 3; k++) {
+        char small[128], value[64];
+        http_response r;
+        snprintf(small, sizeof small, "{\"predictions\": [%d, %d], \"targets\": [0, 0]}", k, 2 * k);
+        keepalive_post(&c, "/v1/loss/mse", small, &r);
+        cr_expect_eq(r.status, 200, "%s", r.body);
+        snprintf(value, sizeof value, "\"value\":%g,", 2.5 * k * k);
+        has(&r, value);
+        http_response_free(&r);
+
+        keepalive_post(&c, "/v1/loss/mse", large, &r);
+        cr_expect_eq(r.status, 200, "%s", r.body);
+        has(&r, "\"value\":4,");
+        has(&r, "\"predictions\":[8e-04,8e-04,");
+        http_response_free(&r);
+
+        keepalive_post(&c, "/v1/loss/mse", "{\"predictions\": [1, 2], \"targets\": [0, \"x\"]}",
+                       &r);
+        cr_expect_eq(r.status, 400, "%s", r.body);
+        has(&r, "\"field\":\"targets\"");
+        http_response_free(&r);
+
+        keepalive_post(&c, long_path, small, &r);
+        cr_expect_eq(r.status, 404, "%s", r.body);
+        http_response_free(&r);
+    }
+    http_response r;
+    keepalive_post(&c, "/v1/loss/mae", "{\"predictions\": [1, 2], \"targets\": [1, 3]}", &r);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    has(&r, "\"loss\":\"mae\"");
+    has(&r, "\"value\":0.5,");
+    http_response_free(&r);
+    http_close(&c);
+    free(large);
+    srv_stop();
+}
