@@ -214,46 +214,8 @@ KERN_INLINE int drive_f32_one(const kern_args *a, double *sum, vf_op op, const v
     return finish(vd_add(acc0, acc1), vf_many(bad), sum);
 }
 
-/* float32 in double lanes: VD_N floats widen to one step (the lite forms); results round
- * once on the store, and the sum keeps the double losses. */
-KERN_INLINE int drive_f32_wide(const kern_args *a, double *sum, vd_op op, const vd_kc *k)
-{
-    const float *p = a->p, *y = a->y;
-    float *g = a->grad, *v = a->values;
-    vd acc0 = vd_zero(), acc1 = acc0;
-    vdm bad = vd_mnone();
-    size_t i = 0, n = a->n;
-    for (; i + 2 * VD_N <= n; i += 2 * VD_N) {
-        vd_step r0 = op(vd_load_f32(p + i), vd_load_f32(y + i), k, 1);
-        vd_step r1 = op(vd_load_f32(p + i + VD_N), vd_load_f32(y + i + VD_N), k, 1);
-        acc0 = vd_add(acc0, r0.l);
-        acc1 = vd_add(acc1, r1.l);
-        bad = vd_mor(bad, vd_mor(r0.bad, r1.bad));
-        if (g) {
-            vd_store_f32(g + i, r0.g);
-            vd_store_f32(g + i + VD_N, r1.g);
-        }
-        if (v) {
-            vd_store_f32(v + i, r0.l);
-            vd_store_f32(v + i + VD_N, r1.l);
-        }
-    }
-    for (; i < n; i += VD_N) {
-        vdm m = vd_tmask(n - i);
-        vd_step r = op(vd_load_f32_tail(p + i, n - i), vd_load_f32_tail(y + i, n - i), k, 1);
-        acc0 = vd_add(acc0, vd_maskz(m, r.l));
-        bad = vd_mor(bad, vd_mand(r.bad, m));
-        if (g)
-            vd_store_f32_tail(g + i, n - i, r.g);
-        if (v)
-            vd_store_f32_tail(v + i, n - i, r.l);
-    }
-    return finish(vd_add(acc0, acc1), vd_many(bad), sum);
-}
-
 /* name_f64 and name_f32 for loss `id`: float64 over the step vd_<name>, float32 over f32_step
- * in the lanes F (vf: float lanes and drive_f32 or drive_f32_one, vd: double lanes and
- * drive_f32_wide). KERN_ENTRY: the float32 step is F_<name>. */
+ * in float lanes by drive_f32 or drive_f32_one. KERN_ENTRY: the float32 step is F_<name>. */
 #define KERN_ENTRY_STEP(name, id, F, f32_driver, f32_step) \
     static int name##_f64(const kern_args *a, double *sum) \
     {                                                      \
@@ -550,30 +512,13 @@ KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
 /* Int32 lanes beside the float ones: gather offsets and class indices. */
 #if VEC_ISA == VEC_ISA_AVX512
 typedef __m512i cef_vi;
-KERN_INLINE cef_vi cef_iota_mul(size_t k)
-{
-    __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    return _mm512_mullo_epi32(iota, _mm512_set1_epi32((int)k));
-}
 KERN_INLINE cef_vi cef_set1(size_t v)
 {
     return _mm512_set1_epi32((int)v);
 }
-KERN_INLINE cef_vi cef_add(cef_vi a, cef_vi b)
-{
-    return _mm512_add_epi32(a, b);
-}
-KERN_INLINE cef_vi cef_loadu(const int32_t *p)
-{
-    return _mm512_loadu_si512((const void *)p);
-}
 KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
 {
     return _mm512_cmpeq_epi32_mask(a, b);
-}
-KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
-{
-    return _mm512_i32gather_ps(idx, base, 4);
 }
 KERN_INLINE vq cef_q_zero(void)
 {
