@@ -509,6 +509,10 @@ KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
  * depends on that row alone, whichever rows share its block. */
 #define CEF_S_MAX 0x1p64
 
+/* The class loops below run fully unrolled when the block's class count is a constant (see
+ * cef_rows), so that the class vectors live in registers, not in a stack array. */
+#define CEF_UNROLL _Pragma("GCC unroll 16")
+
 /* Int32 lanes beside the float ones: gather offsets and class indices. */
 #if VEC_ISA == VEC_ISA_AVX512
 typedef __m512i cef_vi;
@@ -618,10 +622,12 @@ KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, cons
     const vfm row = vf_tmask(classes);
     vf r[16];
     (void)k;
+    CEF_UNROLL
     for (size_t j = 0; j < 16; j++)
         r[j] = j < n ? _mm512_maskz_loadu_ps(row, x + j * classes) : vf_zero();
     cef_transpose16(r);
-    for (size_t c = 0; c < classes; c++)
+    CEF_UNROLL
+    for (size_t c = 0; c < 16; c++) /* all, zeros past C too: cef_store_classes reads them */
         cls[c] = r[c];
 }
 
@@ -632,9 +638,11 @@ KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, cons
     const vfm row = vf_tmask(classes);
     vf r[16];
     (void)k;
+    CEF_UNROLL
     for (size_t c = 0; c < 16; c++)
         r[c] = c < classes ? cls[c] : vf_zero();
     cef_transpose16(r);
+    CEF_UNROLL
     for (size_t j = 0; j < n; j++)
         _mm512_mask_storeu_ps(out + j * classes, row, r[j]);
 }
@@ -724,8 +732,10 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
 {
     vd lo = vd_zero(), hi = vd_zero();
     vf x_t = vf_zero();
+    CEF_UNROLL
     for (size_t c = 0; c < classes; c++)
         x_t = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x_t);
+    CEF_UNROLL
     for (size_t c = 0; c < classes; c++) {
         vf xc = cls[c], d = vf_sub(xc, x_t), bb = vf_sub(d, xc);
         vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(x_t, bb)); /* TwoSum: d + dl exact */
@@ -741,10 +751,10 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
  * j: row j's low or high half), except for the rows set in *redo (S >= CEF_S_MAX or not a
  * number, or a target score that is not finite), whose outputs the caller must rewrite.
  * Returns 0 or KERN_DECLINED. */
-KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n, vd *acc,
-                          unsigned *redo)
+KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n,
+                          const size_t classes, vd *acc, unsigned *redo)
 {
-    const size_t classes = a->classes, n_hi = n > VD_N ? n - VD_N : 0;
+    const size_t n_hi = n > VD_N ? n - VD_N : 0;
     vf cls[CE_NARROW];
     cef_vi t;
     if (cef_targets(a->target + r0, n, classes, &t) != 0)
@@ -769,6 +779,7 @@ KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size
         vd i_lo = vd_div(one, vd_add(one, s_lo)), i_hi = vd_div(one, vd_add(one, s_hi));
         vf g = vf_narrow(vd_mul(i_lo, sc), vd_mul(i_hi, sc));
         vf gt = vf_narrow(vd_mul(vd_mul(s_lo, i_lo), nsc), vd_mul(vd_mul(s_hi, i_hi), nsc));
+        CEF_UNROLL
         for (size_t c = 0; c < classes; c++)
             cls[c] = vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(cls[c], g));
         cef_store_classes(cls, classes, n, k, (float *)a->grad + r0 * classes);
@@ -785,17 +796,50 @@ KERN_INLINE int cef_accepts(const kern_args *a)
     return a->width <= CE_NARROW && (a->grad == NULL || (s >= 0x1p-60 && s <= 1.0));
 }
 
-static int cef_rows(const kern_args *ka, double *sum)
+/* Blocks fetched ahead of the one computed: a block's work is long enough that the next
+ * block's loads fall outside the out-of-order window, and the hardware prefetchers did not
+ * keep up with the masked loads. */
+#define CEF_AHEAD 4
+
+/* Prefetches the scores and targets of the block at row r0 (a hint: no fault past the end). */
+KERN_INLINE void cef_prefetch(const ce_args *a, size_t r0, size_t classes)
 {
-    const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width}, *a = &a_;
+    const char *x = (const char *)((const float *)a->x + r0 * classes);
+    const char *t = (const char *)(a->target + r0);
+    for (size_t b = 0; b < VF_N * classes * sizeof(float); b += 64)
+        _mm_prefetch(x + b, _MM_HINT_T0);
+    for (size_t b = 0; b < VF_N * sizeof(int64_t); b += 64)
+        _mm_prefetch(t + b, _MM_HINT_T0);
+    if (a->grad) {
+        const char *g = (const char *)((float *)a->grad + r0 * classes);
+        for (size_t b = 0; b < VF_N * classes * sizeof(float); b += 64)
+            __builtin_prefetch(g + b, 1, 3);
+    }
+}
+
+/* A block of fewer than VF_N rows (the chunk's last), for any class count. */
+static __attribute__((noinline)) int cef_tail(const ce_args *a, const cef_consts *k, size_t r0,
+                                              size_t n, vd *acc, unsigned *redo)
+{
+    return cef_block(a, k, r0, n, a->classes, acc, redo);
+}
+
+/* The chunk's rows, `classes` a constant in each instance (cef_rows): whole blocks, then the
+ * tail; the rows cef_block hands back are redone alone in double lanes. */
+KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classes)
+{
+    const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, classes}, *a = &a_;
     cef_consts k;
     vd acc = vd_zero();
     double total = 0.0;
-    cef_consts_make(a->classes, &k);
+    cef_consts_make(classes, &k);
     for (size_t r0 = 0; r0 < a->rows; r0 += VF_N) {
         size_t n = a->rows - r0 < VF_N ? a->rows - r0 : VF_N;
         unsigned redo = 0;
-        if (cef_block(a, &k, r0, n, &acc, &redo) != 0)
+        cef_prefetch(a, r0 + CEF_AHEAD * VF_N, classes);
+        int st = n == VF_N ? cef_block(a, &k, r0, VF_N, classes, &acc, &redo)
+                           : cef_tail(a, &k, r0, n, &acc, &redo);
+        if (st != 0)
             return KERN_DECLINED;
         for (size_t j = 0; redo; j++, redo >>= 1) /* those rows alone, in double lanes */
             if ((redo & 1) && ce_narrow_block(a, 1, r0 + j, 1, k.old_idx, &total) != 0)
@@ -806,6 +850,35 @@ static int cef_rows(const kern_args *ka, double *sum)
         return KERN_DECLINED;
     *sum = total;
     return 0;
+}
+
+/* One instance of the rows per class count (cef_accepts: at most CE_NARROW). */
+static int cef_rows(const kern_args *ka, double *sum)
+{
+    switch (ka->width) {
+#define CEF_CASE(c) \
+    case c:         \
+        return cef_rows_c(ka, sum, c);
+        CEF_CASE(1)
+        CEF_CASE(2)
+        CEF_CASE(3)
+        CEF_CASE(4)
+        CEF_CASE(5)
+        CEF_CASE(6)
+        CEF_CASE(7)
+        CEF_CASE(8)
+        CEF_CASE(9)
+        CEF_CASE(10)
+        CEF_CASE(11)
+        CEF_CASE(12)
+        CEF_CASE(13)
+        CEF_CASE(14)
+        CEF_CASE(15)
+        CEF_CASE(16)
+#undef CEF_CASE
+    default:
+        return KERN_DECLINED;
+    }
 }
 
 static int ce_f64(const kern_args *a, double *sum)
