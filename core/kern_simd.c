@@ -536,30 +536,13 @@ KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
 }
 #else
 typedef __m256i cef_vi;
-KERN_INLINE cef_vi cef_iota_mul(size_t k)
-{
-    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_mullo_epi32(iota, _mm256_set1_epi32((int)k));
-}
 KERN_INLINE cef_vi cef_set1(size_t v)
 {
     return _mm256_set1_epi32((int)v);
 }
-KERN_INLINE cef_vi cef_add(cef_vi a, cef_vi b)
-{
-    return _mm256_add_epi32(a, b);
-}
-KERN_INLINE cef_vi cef_loadu(const int32_t *p)
-{
-    return _mm256_loadu_si256((const void *)p);
-}
 KERN_INLINE vfm cef_eq(cef_vi a, cef_vi b)
 {
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b));
-}
-KERN_INLINE vf cef_gather_all(const float *base, cef_vi idx)
-{
-    return _mm256_i32gather_ps(base, idx, 4);
 }
 KERN_INLINE vq cef_q_zero(void)
 {
@@ -574,11 +557,14 @@ KERN_INLINE cef_vi cef_narrow_q(vq lo, vq hi)
 #endif
 
 /* The block transposes: VF_N rows of C scores (row-major in memory) to C vectors of VF_N
- * lanes, one a class (lane j = row j), and back. AVX-512 loads each row into a vector of
- * its own (a masked load of C lanes) and transposes the 16 x 16 block by the usual four
- * rounds of shuffles (the same network serves both ways), then stores each row masked;
- * AVX2 gathers from a stack copy. old_idx is the double-lane blocks' map. */
-#if VEC_ISA == VEC_ISA_AVX512
+ * lanes, one a class (lane j = row j), and back; the same network of shuffles serves both
+ * ways. AVX-512 loads each row into a vector of its own (a masked load of C lanes),
+ * transposes 16 x 16 in four rounds and stores each row masked. AVX2 has no cheap masked
+ * store: it loads and stores whole vectors at each row's start (a row's store spills into
+ * the next rows, which are stored after it), transposing 8 x 8 per group of 8 classes, and
+ * takes a block near the chunk's end through a stack copy, so that it touches no byte
+ * outside the chunk's rows (another thread may be writing the next chunk). old_idx is the
+ * double-lane blocks' map. */
 typedef struct {
     vdi old_idx[CE_NARROW];
 } cef_consts;
@@ -588,6 +574,7 @@ KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
     ce_narrow_index(classes, k->old_idx);
 }
 
+#if VEC_ISA == VEC_ISA_AVX512
 /* r[i] lane j <- r[j] lane i. */
 KERN_INLINE void cef_transpose16(vf r[16])
 {
@@ -615,29 +602,31 @@ KERN_INLINE void cef_transpose16(vf r[16])
     }
 }
 
-/* The scores of rows [0, n) at x as class vectors cls[0 .. C) (lanes past n: 0). */
-KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, const cef_consts *k,
-                                  vf *cls)
+/* Masked loads and stores touch nothing outside the rows: every block is direct. */
+KERN_INLINE int cef_direct(size_t left, size_t n, size_t classes)
+{
+    (void)left, (void)n, (void)classes;
+    return 1;
+}
+
+/* The scores of rows [0, n) at x as class vectors cls[0 .. 16) (lanes past n, and classes
+ * past C: 0). */
+KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, int direct, vf *cls)
 {
     const vfm row = vf_tmask(classes);
-    vf r[16];
-    (void)k;
+    (void)direct;
     CEF_UNROLL
     for (size_t j = 0; j < 16; j++)
-        r[j] = j < n ? _mm512_maskz_loadu_ps(row, x + j * classes) : vf_zero();
-    cef_transpose16(r);
-    CEF_UNROLL
-    for (size_t c = 0; c < 16; c++) /* all, zeros past C too: cef_store_classes reads them */
-        cls[c] = r[c];
+        cls[j] = j < n ? _mm512_maskz_loadu_ps(row, x + j * classes) : vf_zero();
+    cef_transpose16(cls);
 }
 
 /* Writes class vectors cls[0 .. C) as rows [0, n) at out. */
-KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, const cef_consts *k,
-                                   float *out)
+KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, int direct, float *out)
 {
     const vfm row = vf_tmask(classes);
     vf r[16];
-    (void)k;
+    (void)direct;
     CEF_UNROLL
     for (size_t c = 0; c < 16; c++)
         r[c] = c < classes ? cls[c] : vf_zero();
@@ -647,55 +636,88 @@ KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, cons
         _mm512_mask_storeu_ps(out + j * classes, row, r[j]);
 }
 #else
-typedef struct {
-    cef_vi row_off;
-    cef_vi out_idx[CE_NARROW];
-    vdi old_idx[CE_NARROW];
-} cef_consts;
-
-/* Class c, lane j = element jC + c; row-major vector v, lane l = element e = VF_N v + l, at
- * class (e mod C) lane e / C of the class-major buffer. */
-KERN_INLINE void cef_consts_make(size_t classes, cef_consts *k)
+/* r[i] lane j <- r[j] lane i: pairs, then quads within each 128-bit half, then the halves. */
+KERN_INLINE void cef_transpose8(vf *r)
 {
-    k->row_off = cef_iota_mul(classes);
-    for (size_t v = 0; v < CE_NARROW; v++)
-        k->out_idx[v] = cef_set1(0);
-    for (size_t v = 0; v < classes; v++) {
-        int32_t ix[VF_N];
-        for (size_t i = 0; i < VF_N; i++)
-            ix[i] = (int32_t)(((VF_N * v + i) % classes) * VF_N + (VF_N * v + i) / classes);
-        k->out_idx[v] = cef_loadu(ix);
+    vf t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
-    ce_narrow_index(classes, k->old_idx);
+    for (int i = 0; i < 2; i++) {
+        r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int k = 0; k < 4; k++) {
+        t[k] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x20);
+        t[k + 4] = _mm256_permute2f128_ps(r[k], r[k + 4], 0x31);
+    }
+    for (int k = 0; k < 8; k++)
+        r[k] = t[k];
 }
 
-KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, const cef_consts *k,
-                                  vf *cls)
+/* The room a direct block needs past its rows: its last row's whole-vector loads and stores
+ * reach up to 16 floats beyond that row's start. */
+#define CEF_SLACK 16
+
+/* Whether a block of n rows, `left` rows before the chunk's end, may be loaded and stored
+ * directly: whole, with CEF_SLACK floats of the chunk after it. */
+KERN_INLINE int cef_direct(size_t left, size_t n, size_t classes)
 {
-    const size_t len = n * classes;
-    float buf[VF_N * CE_NARROW]; /* copied by contiguous loads, which the prefetcher follows
-                                    (it does not follow gathers) */
-    for (size_t i = 0; i < VF_N * classes; i += VF_N)
-        vf_storeu(buf + i, i + VF_N <= len ? vf_loadu(x + i)
-                           : i < len       ? vf_load_tail(x + i, len - i)
-                                           : vf_zero());
-    for (size_t c = 0; c < classes; c++)
-        cls[c] = cef_gather_all(buf, cef_add(k->row_off, cef_set1(c)));
+    return n == VF_N && (left - n) * classes >= CEF_SLACK;
 }
 
-KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, const cef_consts *k,
-                                   float *out)
+/* The scores of rows [0, n) at x as class vectors cls[0 .. 16) (lanes past n: 0 unless
+ * direct; classes past C: anything). direct: x has CEF_SLACK readable floats past the rows,
+ * else they are copied to the stack first. */
+KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, int direct, vf *cls)
 {
-    const size_t len = n * classes;
-    float buf[VF_N * CE_NARROW];
-    for (size_t c = 0; c < classes; c++)
-        vf_storeu(buf + VF_N * c, cls[c]);
-    for (size_t i = 0, v = 0; i < len; i += VF_N, v++) {
-        vf o = cef_gather_all(buf, k->out_idx[v]);
-        if (i + VF_N <= len)
-            vf_storeu(out + i, o);
-        else
-            vf_store_tail(out + i, len - i, o);
+    float buf[VF_N * CE_NARROW + CEF_SLACK];
+    if (!direct) {
+        const size_t len = n * classes;
+        for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i += VF_N)
+            vf_storeu(buf + i, i < len ? vf_load_tail(x + i, len - i) : vf_zero());
+        x = buf;
+    }
+    CEF_UNROLL
+    for (size_t g = 0; g < 2; g++) {
+        if (8 * g >= classes)
+            break;
+        CEF_UNROLL
+        for (size_t j = 0; j < 8; j++)
+            cls[8 * g + j] = vf_loadu(x + j * classes + 8 * g);
+        cef_transpose8(cls + 8 * g);
+    }
+}
+
+/* Writes class vectors cls[0 .. C) as rows [0, n) at out: direct (out has CEF_SLACK
+ * writable floats past the rows, which get rewritten later) or through the stack. */
+KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, int direct, float *out)
+{
+    float buf[VF_N * CE_NARROW + CEF_SLACK];
+    float *to = direct ? out : buf;
+    vf r[16];
+    CEF_UNROLL
+    for (size_t g = 0; g < 2; g++) {
+        if (8 * g >= classes)
+            break;
+        CEF_UNROLL
+        for (size_t j = 0; j < 8; j++)
+            r[8 * g + j] = cls[8 * g + j];
+        cef_transpose8(r + 8 * g);
+    }
+    CEF_UNROLL
+    for (size_t j = 0; j < 8; j++) /* in row order: each row's store overwrites the spill */
+        CEF_UNROLL
+    for (size_t g = 0; g < 2; g++)
+        if (8 * g < classes)
+            vf_storeu(to + j * classes + 8 * g, r[8 * g + j]);
+    if (!direct) {
+        const size_t len = n * classes;
+        for (size_t i = 0; i < len; i += VF_N)
+            vf_store_tail(out + i, len - i, vf_loadu(buf + i));
     }
 }
 #endif
@@ -751,15 +773,16 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
  * j: row j's low or high half), except for the rows set in *redo (S >= CEF_S_MAX or not a
  * number, or a target score that is not finite), whose outputs the caller must rewrite.
  * Returns 0 or KERN_DECLINED. */
-KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size_t n,
-                          const size_t classes, vd *acc, unsigned *redo)
+KERN_INLINE int cef_block(const ce_args *a, size_t r0, size_t n, const size_t classes, vd *acc,
+                          unsigned *redo)
 {
     const size_t n_hi = n > VD_N ? n - VD_N : 0;
+    const int direct = cef_direct(a->rows - r0, n, classes);
     vf cls[CE_NARROW];
     cef_vi t;
     if (cef_targets(a->target + r0, n, classes, &t) != 0)
         return KERN_DECLINED;
-    cef_load_classes((const float *)a->x + r0 * classes, classes, n, k, cls);
+    cef_load_classes((const float *)a->x + r0 * classes, classes, n, direct, cls);
     vf xt;
     vd s_lo, s_hi;
     cef_exps(cls, classes, t, &xt, &s_lo, &s_hi);
@@ -782,7 +805,7 @@ KERN_INLINE int cef_block(const ce_args *a, const cef_consts *k, size_t r0, size
         CEF_UNROLL
         for (size_t c = 0; c < classes; c++)
             cls[c] = vf_sel(cef_eq(t, cef_set1(c)), gt, vf_mul(cls[c], g));
-        cef_store_classes(cls, classes, n, k, (float *)a->grad + r0 * classes);
+        cef_store_classes(cls, classes, n, direct, (float *)a->grad + r0 * classes);
     }
     return 0;
 }
@@ -818,10 +841,10 @@ KERN_INLINE void cef_prefetch(const ce_args *a, size_t r0, size_t classes)
 }
 
 /* A block of fewer than VF_N rows (the chunk's last), for any class count. */
-static __attribute__((noinline)) int cef_tail(const ce_args *a, const cef_consts *k, size_t r0,
-                                              size_t n, vd *acc, unsigned *redo)
+static __attribute__((noinline)) int cef_tail(const ce_args *a, size_t r0, size_t n, vd *acc,
+                                              unsigned *redo)
 {
-    return cef_block(a, k, r0, n, a->classes, acc, redo);
+    return cef_block(a, r0, n, a->classes, acc, redo);
 }
 
 /* The chunk's rows, `classes` a constant in each instance (cef_rows): whole blocks, then the
@@ -837,8 +860,8 @@ KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classe
         size_t n = a->rows - r0 < VF_N ? a->rows - r0 : VF_N;
         unsigned redo = 0;
         cef_prefetch(a, r0 + CEF_AHEAD * VF_N, classes);
-        int st = n == VF_N ? cef_block(a, &k, r0, VF_N, classes, &acc, &redo)
-                           : cef_tail(a, &k, r0, n, &acc, &redo);
+        int st = n == VF_N ? cef_block(a, r0, VF_N, classes, &acc, &redo)
+                           : cef_tail(a, r0, n, &acc, &redo);
         if (st != 0)
             return KERN_DECLINED;
         for (size_t j = 0; redo; j++, redo >>= 1) /* those rows alone, in double lanes */
