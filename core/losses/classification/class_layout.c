@@ -74,12 +74,33 @@ static loss_status load_weights(const loss_ctx *ctx, loss_error *err, int weight
     return LOSS_OK;
 }
 
+/* Without weights (all 1) the denominator is the count of the targets not ignored, which the
+ * compensated sum of ones gives exactly too: one branch-free pass, the request's second over
+ * its targets, costs little beside the kernel's. Returns 0 if some index is out of range
+ * (index_denominator's loop then names it). */
+static int count_kept(const int64_t *y, size_t n, size_t classes, int64_t ignore, size_t *kept)
+{
+    size_t count = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t skip = y[i] == ignore;
+        count += 1 - skip;
+        bad |= (1 - skip) & ((uint64_t)y[i] >= classes);
+    }
+    *kept = count;
+    return bad == 0;
+}
+
 /* Checks every index target and returns in *denom the weight sum of the non-ignored ones. */
 static loss_status index_denominator(const loss_ctx *ctx, loss_error *err, const class_layout *cl,
-                                     double *denom)
+                                     int weighted, double *denom)
 {
     const tensor *tgt = ctx->in[1];
     loss_acc acc = {0, 0};
+    size_t kept;
+    if (!weighted && count_kept(tgt->data, tgt->count, cl->classes, cl->ignore_index, &kept)) {
+        *denom = (double)kept;
+        return LOSS_OK;
+    }
     for (size_t i = 0; i < tgt->count; i++) {
         int64_t y = loss_index(tgt, i);
         if (y == cl->ignore_index)
@@ -150,7 +171,8 @@ loss_status class_layout_plan(loss_ctx *ctx, loss_error *err, int weight_input, 
     if ((st = load_weights(ctx, err, weight_input, cl)) != LOSS_OK)
         return st;
     if (cl->index_targets)
-        return index_denominator(ctx, err, cl, &ctx->denom[0]);
+        return index_denominator(ctx, err, cl, weight_input >= 0 && ctx->in[weight_input],
+                                 &ctx->denom[0]);
     return LOSS_OK;
 }
 
