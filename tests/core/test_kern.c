@@ -781,6 +781,63 @@ Test(kern, cross_entropy_rows_should_decline_bad_scores_and_targets)
     kern_init(NULL);
 }
 
+/* A chunk of rows [lo, lo + rows) of a longer batch: the float rows write whole vectors past a
+ * row's end where the next rows follow (AVX2), so every chunk boundary is tried: nothing
+ * outside the chunk's rows may change (another thread writes there), and each row's bytes
+ * are those of the whole batch's call. */
+static void check_ce_chunk(kern_fn fn, const float *x, const int64_t *t, size_t total,
+                           size_t classes, size_t lo, size_t rows, const float *g_all,
+                           const float *v_all, const char *isa)
+{
+    const float mark = -12345.0f;
+    float *g = mem_alloc(total * classes * sizeof *g), *v = mem_alloc(total * sizeof *v);
+    for (size_t i = 0; i < total * classes; i++)
+        g[i] = mark;
+    for (size_t i = 0; i < total; i++)
+        v[i] = mark;
+    kern_args a = {x + lo * classes, t + lo, v + lo, g + lo * classes, 0.5, NULL, rows, classes};
+    double sum;
+    cr_assert_eq(fn(&a, &sum), 0, "%s C %zu rows [%zu, +%zu) declined", isa, classes, lo, rows);
+    for (size_t r = 0; r < total; r++) {
+        int inside = r >= lo && r < lo + rows;
+        cr_assert(inside ? memcmp(&v[r], &v_all[r], sizeof *v) == 0 : v[r] == mark,
+                  "%s C %zu rows [%zu, +%zu): value %zu", isa, classes, lo, rows, r);
+        for (size_t c = 0; c < classes; c++) {
+            size_t i = r * classes + c;
+            cr_assert(inside ? memcmp(&g[i], &g_all[i], sizeof *g) == 0 : g[i] == mark,
+                      "%s C %zu rows [%zu, +%zu): grad %zu", isa, classes, lo, rows, i);
+        }
+    }
+    mem_free(g);
+    mem_free(v);
+}
+
+Test(kern, cross_entropy_rows_should_write_only_their_own_rows_at_any_chunk_boundary)
+{
+    const size_t total = 41;
+    const char *isas[] = {"avx2", "avx512"};
+    float x[41 * 17], g_all[41 * 17], v_all[41];
+    double xd[41 * 17];
+    int64_t t[41];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t classes = 1; classes <= 17; classes++) {
+            fill_ce(xd, t, total, classes, 4.0, 500 + classes);
+            for (size_t k = 0; k < total * classes; k++)
+                x[k] = (float)xd[k];
+            kern_args all = {x, t, v_all, g_all, 0.5, NULL, total, classes};
+            double sum;
+            cr_assert_eq(ce32(&all, &sum), 0);
+            for (size_t lo = 0; lo < total; lo += 3)
+                for (size_t rows = 1; lo + rows <= total; rows += 1 + rows / 4)
+                    check_ce_chunk(ce32, x, t, total, classes, lo, rows, g_all, v_all, isas[i]);
+        }
+    }
+    kern_init(NULL);
+}
+
 /* ---- the fast paths through loss_compute: bytes across workers, and the reference ---- */
 
 #include "pool.h"
