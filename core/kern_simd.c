@@ -616,8 +616,8 @@ KERN_INLINE void cef_load_classes(const float *x, size_t classes, size_t n, int 
     const vfm row = vf_tmask(classes);
     (void)direct;
     CEF_UNROLL
-    for (size_t j = 0; j < 16; j++)
-        cls[j] = j < n ? _mm512_maskz_loadu_ps(row, x + j * classes) : vf_zero();
+    for (size_t j = 0; j < 16; j++) /* rows past n: an empty mask, no branch */
+        cls[j] = _mm512_maskz_loadu_ps(j < n ? row : 0, x + j * classes);
     cef_transpose16(cls);
 }
 
@@ -632,8 +632,8 @@ KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, int 
         r[c] = c < classes ? cls[c] : vf_zero();
     cef_transpose16(r);
     CEF_UNROLL
-    for (size_t j = 0; j < n; j++)
-        _mm512_mask_storeu_ps(out + j * classes, row, r[j]);
+    for (size_t j = 0; j < 16; j++)
+        _mm512_mask_storeu_ps(out + j * classes, j < n ? row : 0, r[j]);
 }
 #else
 /* r[i] lane j <- r[j] lane i: pairs, then quads within each 128-bit half, then the halves. */
@@ -840,15 +840,8 @@ KERN_INLINE void cef_prefetch(const ce_args *a, size_t r0, size_t classes)
     }
 }
 
-/* A block of fewer than VF_N rows (the chunk's last), for any class count. */
-static __attribute__((noinline)) int cef_tail(const ce_args *a, size_t r0, size_t n, vd *acc,
-                                              unsigned *redo)
-{
-    return cef_block(a, r0, n, a->classes, acc, redo);
-}
-
-/* The chunk's rows, `classes` a constant in each instance (cef_rows): whole blocks, then the
- * tail; the rows cef_block hands back are redone alone in double lanes. */
+/* The chunk's rows, `classes` a constant in each instance (cef_rows), VF_N at a time; the rows
+ * cef_block hands back are redone alone in double lanes. */
 KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classes)
 {
     const ce_args a_ = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, classes}, *a = &a_;
@@ -860,9 +853,7 @@ KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classe
         size_t n = a->rows - r0 < VF_N ? a->rows - r0 : VF_N;
         unsigned redo = 0;
         cef_prefetch(a, r0 + CEF_AHEAD * VF_N, classes);
-        int st = n == VF_N ? cef_block(a, r0, VF_N, classes, &acc, &redo)
-                           : cef_tail(a, r0, n, &acc, &redo);
-        if (st != 0)
+        if (cef_block(a, r0, n, classes, &acc, &redo) != 0)
             return KERN_DECLINED;
         for (size_t j = 0; redo; j++, redo >>= 1) /* those rows alone, in double lanes */
             if ((redo & 1) && ce_narrow_block(a, 1, r0 + j, 1, k.old_idx, &total) != 0)
