@@ -513,7 +513,7 @@ KERN_INLINE int ce_rows(const kern_args *ka, double *sum, int f32)
  * cef_rows), so that the class vectors live in registers, not in a stack array. */
 #define CEF_UNROLL _Pragma("GCC unroll 16")
 
-/* Int32 lanes beside the float ones: gather offsets and class indices. */
+/* Int32 lanes beside the float ones: the rows' class indices. */
 #if VEC_ISA == VEC_ISA_AVX512
 typedef __m512i cef_vi;
 KERN_INLINE cef_vi cef_set1(size_t v)
@@ -709,11 +709,12 @@ KERN_INLINE void cef_store_classes(const vf *cls, size_t classes, size_t n, int 
         cef_transpose8(r + 8 * g);
     }
     CEF_UNROLL
-    for (size_t j = 0; j < 8; j++) /* in row order: each row's store overwrites the spill */
+    for (size_t j = 0; j < 8; j++) { /* in row order: each row's store overwrites the spill */
         CEF_UNROLL
-    for (size_t g = 0; g < 2; g++)
-        if (8 * g < classes)
-            vf_storeu(to + j * classes + 8 * g, r[8 * g + j]);
+        for (size_t g = 0; g < 2; g++)
+            if (8 * g < classes)
+                vf_storeu(to + j * classes + 8 * g, r[8 * g + j]);
+    }
     if (!direct) {
         const size_t len = n * classes;
         for (size_t i = 0; i < len; i += VF_N)
@@ -824,7 +825,8 @@ KERN_INLINE int cef_accepts(const kern_args *a)
  * keep up with the masked loads. */
 #define CEF_AHEAD 4
 
-/* Prefetches the scores and targets of the block at row r0 (a hint: no fault past the end). */
+/* Prefetches the scores, targets and gradient lines of the block at row r0 (hints: nothing
+ * faults past the end). */
 KERN_INLINE void cef_prefetch(const ce_args *a, size_t r0, size_t classes)
 {
     const char *x = (const char *)((const float *)a->x + r0 * classes);
