@@ -264,25 +264,62 @@ bool scan_plain(const char *s, const char *end, uint64_t *w_out, long *q_out, co
     return true;
 }
 
+// w * 10^q (the magnitude of a scanned plain number) when the fast path decides it exactly:
+// false for anything the general parser must read (a product next to a rounding boundary,
+// subnormal, infinite, out of the table).
+inline bool plain_value(uint64_t w, long q, double *v)
+{
+    if (w == 0) {
+        *v = 0.0;
+    } else if (w <= (1ull << 53) && q >= -22 && q <= 22) { // both exact: one rounding
+        double x = static_cast<double>(w);
+        *v = q < 0 ? x / exact_pow10[-q] : x * exact_pow10[q];
+    } else if (q < NUM_POW10_MIN || q > 308 || !eisel_lemire(w, static_cast<int>(q), v)) {
+        return false;
+    }
+    return true;
+}
+
 num_status parse_json(const char *s, size_t avail, double *out, size_t *used)
 {
     const char *end = s + avail, *stop;
     uint64_t w;
     long q;
-    if (!scan_plain(s, end, &w, &q, &stop))
-        return parse_json_general(s, avail, out, used);
     double v;
-    if (w == 0) {
-        v = 0.0;
-    } else if (w <= (1ull << 53) && q >= -22 && q <= 22) { // both exact: one rounding
-        v = static_cast<double>(w);
-        v = q < 0 ? v / exact_pow10[-q] : v * exact_pow10[q];
-    } else if (q < NUM_POW10_MIN || q > 308 || !eisel_lemire(w, static_cast<int>(q), &v)) {
+    if (!scan_plain(s, end, &w, &q, &stop) || !plain_value(w, q, &v))
         return parse_json_general(s, avail, out, used);
-    }
     *out = s[0] == '-' ? -v : v;
     *used = static_cast<size_t>(stop - s);
     return NUM_OK;
+}
+
+// The bytes that can continue a JSON number: a number followed by one was cut or is malformed.
+inline bool number_byte(char c)
+{
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+// See num_parse_json_run: one loop with nothing between numbers but the ',' check, as a
+// tensor's text is nearly all such runs.
+size_t parse_json_run(const char *s, size_t avail, double *out, size_t cap, size_t *used)
+{
+    const char *p = s, *end = s + avail, *done = s, *stop;
+    size_t n = 0;
+    while (n < cap) {
+        uint64_t w;
+        long q;
+        double v;
+        if (!scan_plain(p, end, &w, &q, &stop) || stop == end || number_byte(*stop) ||
+            !plain_value(w, q, &v))
+            break;
+        out[n++] = *p == '-' ? -v : v;
+        done = stop;
+        if (end - stop < 2 || stop[0] != ',' || !(is_digit(stop[1]) || stop[1] == '-'))
+            break;
+        p = stop + 1;
+    }
+    *used = static_cast<size_t>(done - s);
+    return n;
 }
 
 // ---- shortest printing (Schubfach) ----
@@ -495,6 +532,12 @@ extern "C" num_status num_parse_double(const char *s, size_t len, double *out)
 extern "C" num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used)
 {
     return parse_json(s, avail, out, used);
+}
+
+extern "C" size_t num_parse_json_run(const char *s, size_t avail, double *out, size_t cap,
+                                     size_t *used)
+{
+    return parse_json_run(s, avail, out, cap, used);
 }
 
 extern "C" size_t num_format_double(double v, char *buf)
