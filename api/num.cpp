@@ -148,8 +148,9 @@ inline bool eight_digits(const char *p, uint32_t *value)
 {
     uint64_t v;
     std::memcpy(&v, p, 8);
-    if (((v & 0xF0F0F0F0F0F0F0F0ull) |
-         (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) != 0x3333333333333333ull)
+    // a byte above '9' sets its top bit in v + 0x46.., one below '0' in v - 0x30..; the first
+    // such byte from the low end sees no carry or borrow from below it
+    if ((((v + 0x4646464646464646ull) | (v - 0x3030303030303030ull)) & 0x8080808080808080ull) != 0)
         return false;
     v -= 0x3030303030303030ull;
     v = (v * 10) + (v >> 8);
@@ -232,6 +233,12 @@ bool scan_plain(const char *s, const char *end, uint64_t *w_out, long *q_out, co
         if (w == 0)
             while (p < end && *p == '0')
                 p++;
+        uint32_t eight2;
+        if (end - p >= 16 && nd <= 3 && eight_digits(p, &eight) && eight_digits(p + 8, &eight2)) {
+            w = w * 10000000000000000 + eight * 100000000ull + eight2; // 16 digits at once
+            nd += 16;
+            p += 16;
+        }
         while (end - p >= 8 && nd <= 11 && eight_digits(p, &eight)) {
             w = w * 100000000 + eight;
             nd += 8;
