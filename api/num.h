@@ -32,13 +32,13 @@ num_status num_parse_double(const char *s, size_t len, double *out);
 num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used);
 
 /* Reads a run of numbers separated by single ',' bytes from the start of s[0..avail) into
- * out[0..cap), each exactly as num_parse_json reads it, and stops before the first number
- * that is not an ordinary finite one (num_parse_json would not say NUM_OK, or would go past
- * the bytes its fast path reads), that ends at s[avail] or is followed by a byte that could
- * continue a number (cut or malformed), when cap numbers are read, or when the next bytes
- * are not ',' and a digit or '-'. Returns how many numbers it read, and in *used the bytes
- * up to the end of the last of them (a ',' after it is left unread). Reads nothing beyond
- * s[avail - 1]; writes only out[0..returned). */
+ * out[0..cap), each exactly as num_parse_json reads it. It stops before the first number its
+ * fast path cannot decide (one num_parse_json refuses, overflows or hands to std::from_chars:
+ * the caller reads that one with num_parse_json), one that ends at s[avail] or is followed
+ * by a byte that could continue a number (cut or malformed), when cap numbers are read, or
+ * when the next bytes are not ',' and a digit or '-'. Returns how many numbers it read, and in
+ * *used the bytes up to the end of the last of them (a ',' after it is left unread). Reads nothing
+ * beyond s[avail - 1]; writes only out[0..returned). */
 size_t num_parse_json_run(const char *s, size_t avail, double *out, size_t cap, size_t *used);
 
 /* Writes the shortest text that parses back to exactly v (as a double, or for
