@@ -746,25 +746,46 @@ static int candidate_close(json_stream *p)
     return 0;
 }
 
-/* Numbers inside the candidate from s[pos]. The common case (one ends inside this piece) is
- * read in place, and so is each next one right after a ',' (a run of numbers is most of a
- * tensor's bytes); a number cut by the piece's end, or a malformed one, goes through the
- * token path, which reaches the same result and the same error. */
+/* A run of ordinary numbers from s[pos], read in one call straight into the number buffer
+ * (while it has room). Returns how many. */
+static size_t candidate_run(json_stream *p)
+{
+    candidate *k = &p->pk;
+    size_t used = 0, n = 0;
+    if (p->nnum < p->numcap)
+        n = num_parse_json_run(p->s + p->pos, p->len - p->pos, p->num + p->nnum,
+                               p->numcap - p->nnum, &used);
+    if (n > 0) {
+        k->cnt[k->d - 1] += n;
+        k->st = PK_AFTER_VALUE;
+        p->nnum += n;
+        p->pos += used;
+    }
+    return n;
+}
+
+/* Numbers inside the candidate from s[pos]. The common case (a run of numbers that end
+ * inside this piece: most of a tensor's bytes) is read in place, in runs; a number cut by
+ * the piece's end, a malformed one, or one the run leaves to the general parser, goes one at
+ * a time, through the token path when cut or malformed, which reaches the same result and
+ * the same error. */
 static int candidate_number(json_stream *p)
 {
     candidate *k = &p->pk;
     for (;;) {
-        double v;
-        size_t used = 0, avail = p->len - p->pos;
-        num_status st = num_parse_json(p->s + p->pos, avail, &v, &used);
-        k->cnt[k->d - 1]++;
-        k->st = PK_AFTER_VALUE;
-        if (st == NUM_INVALID || used == avail || is_numch(p->s[p->pos + used]))
-            return start_number(p, 1);
-        p->pos += used;
-        if (st != NUM_OK || p->nnum == p->numcap)
-            return push_number(p, v, st == NUM_OVERFLOW);
-        p->num[p->nnum++] = v;
+        if (candidate_run(p) == 0) {
+            double v;
+            size_t used = 0, avail = p->len - p->pos;
+            num_status st = num_parse_json(p->s + p->pos, avail, &v, &used);
+            k->cnt[k->d - 1]++;
+            k->st = PK_AFTER_VALUE;
+            if (st == NUM_INVALID || used == avail || is_numch(p->s[p->pos + used]))
+                return start_number(p, 1);
+            p->pos += used;
+            if (st != NUM_OK || p->nnum == p->numcap)
+                return push_number(p, v, st == NUM_OVERFLOW);
+            p->num[p->nnum++] = v;
+        }
         if (p->len - p->pos < 2 || p->s[p->pos] != ',' ||
             !(is_digit(p->s[p->pos + 1]) || p->s[p->pos + 1] == '-'))
             return 0; /* anything else: step_candidate's loop */

@@ -31,6 +31,16 @@ num_status num_parse_double(const char *s, size_t len, double *out);
  * +-infinity. Reads nothing beyond s[avail - 1]. */
 num_status num_parse_json(const char *s, size_t avail, double *out, size_t *used);
 
+/* Reads a run of numbers separated by single ',' bytes from the start of s[0..avail) into
+ * out[0..cap), each exactly as num_parse_json reads it. It stops before the first number its
+ * fast path cannot decide (one num_parse_json refuses, overflows or hands to std::from_chars:
+ * the caller reads that one with num_parse_json), one that ends at s[avail] or is followed
+ * by a byte that could continue a number (cut or malformed), when cap numbers are read, or
+ * when the next bytes are not ',' and a digit or '-'. Returns how many numbers it read, and in
+ * *used the bytes up to the end of the last of them (a ',' after it is left unread). Reads nothing
+ * beyond s[avail - 1]; writes only out[0..returned). */
+size_t num_parse_json_run(const char *s, size_t avail, double *out, size_t cap, size_t *used);
+
 /* Writes the shortest text that parses back to exactly v (as a double, or for
  * num_format_float as a float) into buf, which holds NUM_FORMAT_MAX bytes. Returns the
  * length, or 0 when v is not finite (the caller prints what its format uses, e.g. null).

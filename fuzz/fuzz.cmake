@@ -20,6 +20,16 @@ target_link_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined
 target_link_libraries(fuzz_json_decode PRIVATE lossd_api)
 lossd_strict(fuzz_json_decode)
 
+# api/num.cpp's run reader against its one-number reader.
+#   build-fuzz/fuzz_num_run -max_total_time=60 fuzz/corpus-run fuzz/corpus/num_run
+add_executable(fuzz_num_run fuzz/fuzz_num_run.c)
+target_compile_options(fuzz_num_run PRIVATE -fsanitize=fuzzer,address,undefined
+                       -fno-sanitize-recover=all)
+target_link_options(fuzz_num_run PRIVATE -fsanitize=fuzzer,address,undefined
+                    -fno-sanitize-recover=all)
+target_link_libraries(fuzz_num_run PRIVATE lossd_api)
+lossd_strict(fuzz_num_run)
+
 # /v2 infer: model name, Inference-Header-Content-Length and body (JSON + binary tail).
 #   build-fuzz/fuzz_v2_binary -max_total_time=60 fuzz/corpus-run fuzz/corpus/v2_binary
 add_executable(fuzz_v2_binary fuzz/fuzz_v2_binary.c)

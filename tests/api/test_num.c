@@ -2,6 +2,7 @@
  * correctly rounded, with overflow reported and underflow rounded to zero. Printing (Schubfach)
  * must agree byte for byte with libstdc++'s std::to_chars (num_reference.cpp). */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -274,4 +275,120 @@ Test(num, float_printing_should_match_std_to_chars_byte_for_byte)
     }
     print_float_like_to_chars(FLT_MAX);
     print_float_like_to_chars(33565872.0f); /* printed exactly, not as 33565870 */
+}
+
+/* One number at a time with num_parse_json, as a run reads them: where each ends, and how
+ * many there are before one that is not ordinary, cut, or followed by a non-',' byte. */
+static size_t run_like_one_at_a_time(const char *s, size_t avail, double *out, size_t cap,
+                                     size_t *ends)
+{
+    size_t n = 0, pos = 0;
+    while (n < cap) {
+        size_t used = 0;
+        if (num_parse_json(s + pos, avail - pos, &out[n], &used) != NUM_OK || pos + used == avail ||
+            strchr("0123456789+-.eE", s[pos + used]) != NULL)
+            break;
+        ends[n++] = pos + used;
+        pos += used;
+        if (avail - pos < 2 || s[pos] != ',' ||
+            !(isdigit((unsigned char)s[pos + 1]) || s[pos + 1] == '-'))
+            break;
+        pos++;
+    }
+    return n;
+}
+
+/* The run reads from an allocation of exactly avail bytes, so ASan sees any read past it. */
+static size_t run_like_one_at_a_time_check(const char *text, size_t cap, size_t *want_out)
+{
+    size_t avail = strlen(text), used = 7, ends[64];
+    double mine[64], ref[64];
+    char *copy = malloc(avail ? avail : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, text, avail);
+    size_t want = run_like_one_at_a_time(copy, avail, ref, cap, ends);
+    size_t got = num_parse_json_run(copy, avail, mine, cap, &used);
+    free(copy);
+    cr_assert_leq(got, want, "'%s': %zu numbers, one at a time %zu", text, got, want);
+    cr_assert_eq(used, got ? ends[got - 1] : 0, "'%s': %zu bytes read", text, used);
+    for (size_t i = 0; i < got; i++)
+        cr_assert(memcmp(&mine[i], &ref[i], sizeof mine[i]) == 0, "'%s' #%zu: %a, alone %a", text,
+                  i, mine[i], ref[i]);
+    if (want_out)
+        *want_out = want;
+    return got;
+}
+
+Test(num, json_runs_should_read_each_number_as_num_parse_json_does)
+{
+    const char *edges[] = {"",
+                           "1",
+                           "1,",
+                           "1,2",
+                           "1,2]",
+                           "1,2,]",
+                           "-0,0,-0.0]",
+                           "1,,2]",
+                           "1, 2]",
+                           "01,2]",
+                           "1,01]",
+                           "1,2.]",
+                           "1,2e]",
+                           "1,2e+]",
+                           "1e400,2]",
+                           "2,1e400]",
+                           "1e-400,1]",
+                           "1,-]",
+                           "1.5,-2.5",
+                           "1.5,-2.5x",
+                           "1.5,-2.5.",
+                           "0.1,0.2,0.3 ,0.4]",
+                           "12345678901234567890123,1]",
+                           "1,12345678901234567890123]",
+                           "1,+2]",
+                           "1,.5]"};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        for (size_t cap = 0; cap <= 4; cap++)
+            run_like_one_at_a_time_check(edges[i], cap, NULL);
+    uint64_t seed = 0x5DEECE66Dull;
+    size_t run_got = 0, run_want = 0;
+    char text[64 * 40];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 0, count = 1 + next_bits(&seed) % 60;
+        int ordinary = 1;
+        for (size_t j = 0; j < count; j++) {
+            uint64_t bits = next_bits(&seed), kind = next_bits(&seed) % 8;
+            double unit = (double)(next_bits(&seed) >> 11) / 9007199254740992.0, v;
+            int digits = 1 + (int)(next_bits(&seed) % 19);
+            memcpy(&v, &bits, sizeof v);
+            if (j > 0)
+                text[len++] = ',';
+            if (kind == 0 && isfinite(v)) { /* any exponent, sometimes past the fast path */
+                len += (size_t)snprintf(text + len, 40, "%.*g", digits, v);
+                ordinary = 0;
+            } else if (kind == 1) {
+                len += (size_t)snprintf(text + len, 40, "%.*e", digits, -unit);
+                ordinary &= digits < 19; /* %e: one digit more than its precision */
+            } else if (kind == 2) {
+                len += (size_t)snprintf(text + len, 40, "%.*g", digits,
+                                        unit * pow(10, (int)(bits % 40) - 20));
+            } else if (kind == 3) { /* float32 data exactly: the fast path leaves it alone */
+                len += (size_t)snprintf(text + len, 40, "%.17g", (double)(float)unit);
+                ordinary = 0;
+            } else { /* what clients send: float32 data printed as the shortest doubles */
+                len += num_format_double((double)(float)unit, text + len);
+            }
+        }
+        text[len] = '\0';
+        size_t cut = next_bits(&seed) % 4 == 0 ? next_bits(&seed) % (len + 1) : len;
+        text[cut] = '\0';
+        size_t want = 0, got = run_like_one_at_a_time_check(text, 64, &want);
+        if (ordinary && cut == len) {
+            run_got += got;
+            run_want += want;
+        }
+    }
+    /* Only a decimal next to a rounding boundary, or exactly a double with more than 15
+     * digits, leaves its run to the one-at-a-time path. */
+    cr_assert_geq(run_got, run_want * 95 / 100, "runs read %zu of %zu numbers", run_got, run_want);
 }
