@@ -651,7 +651,10 @@ def header(meta, isa):
         f"The machine is shared (load average at each step: {'; '.join(loads)}): figures are "
         "medians of repeats and every ratio is taken between rows of this same run; kernel "
         "repetitions alternate with probe repetitions so that a kernel's share of the probe "
-        "is measured under the same load.",
+        "is measured under the same load. PyTorch runs with glibc's allocator keeping freed "
+        "memory (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `MALLOC_TOP_PAD_`), its "
+        "fastest state: with glibc's defaults its tensors of 1e6 elements and more are often "
+        "mapped and faulted in again every iteration, up to 10x slower.",
     ])
 
 

@@ -210,27 +210,35 @@ run_kernels() {
 
 # PyTorch on the same cases, sizes and thread counts (its largest size and float64 on fewer
 # cases: PyTorch is the slow side, and a full run must stay within 15 minutes).
+# PyTorch at its fastest: glibc's allocator keeps freed tensors instead of unmapping them (by
+# default, tensors above its mmap threshold are mapped and faulted in again every iteration,
+# and which state a process lands in varied PyTorch's speed up to 10x from run to run).
+torch_bench() {
+  MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=4294967296 \
+    MALLOC_TOP_PAD_=268435456 "$PY" "$HERE/torch_bench.py" "$@"
+}
+
 run_torch() {
   local sizes=1e3,1e5,1e6,1e7 huge=mse,bce_with_logits,cross_entropy_C10
   [ "$QUICK" = 1 ] && sizes=1e3,1e6
   if [ "$TARGETS" = 1 ]; then
     log "torch: float32 1e6,1e7, 1 thread, every case"
-    "$PY" "$HERE/torch_bench.py" --sizes 1e6,1e7 --threads 1 --dtype float32 >"$OUT/torch.tsv"
+    torch_bench --sizes 1e6,1e7 --threads 1 --dtype float32 >"$OUT/torch.tsv"
     section_load torch
     return
   fi
   log "torch: float32 $sizes (+ 1e7 or 5e7 for a subset), float64 on a subset"
   {
-    "$PY" "$HERE/torch_bench.py" --sizes "$sizes" --threads both --dtype float32
+    torch_bench --sizes "$sizes" --threads both --dtype float32
     if [ "$QUICK" = 1 ]; then
-      "$PY" "$HERE/torch_bench.py" --sizes 1e7 --threads 1 --reps 3 --case "$BIG_CASES" |
+      torch_bench --sizes 1e7 --threads 1 --reps 3 --case "$BIG_CASES" |
         grep -v '^#'
-      "$PY" "$HERE/torch_bench.py" --sizes 1e6 --threads 1 --dtype float64 --case "$huge" |
+      torch_bench --sizes 1e6 --threads 1 --dtype float64 --case "$huge" |
         grep -v '^#'
     else
-      "$PY" "$HERE/torch_bench.py" --sizes 5e7 --threads 1 --reps 3 --case "$huge" |
+      torch_bench --sizes 5e7 --threads 1 --reps 3 --case "$huge" |
         grep -v '^#'
-      "$PY" "$HERE/torch_bench.py" --sizes 1e5,1e6 --threads both --dtype float64 \
+      torch_bench --sizes 1e5,1e6 --threads both --dtype float64 \
         --case "$BIG_CASES" | grep -v '^#'
     fi
   } >"$OUT/torch.tsv"
