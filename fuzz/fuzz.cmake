@@ -12,73 +12,44 @@ foreach(lib lossd_core lossd_api)
   target_compile_options(${lib} PRIVATE ${LOSSD_FUZZ_FLAGS})
 endforeach()
 
-add_executable(fuzz_json_decode fuzz/fuzz_json_decode.c)
-target_compile_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_json_decode PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_json_decode PRIVATE lossd_api)
-lossd_strict(fuzz_json_decode)
+# One harness with libFuzzer's main, under ASan and UBSan, stopping at the first finding;
+# linked against the libraries that follow its name.
+function(lossd_fuzz_target name)
+  add_executable(${name} fuzz/${name}.c)
+  set(flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+  target_compile_options(${name} PRIVATE ${flags})
+  target_link_options(${name} PRIVATE ${flags})
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  lossd_strict(${name})
+endfunction()
+
+lossd_fuzz_target(fuzz_json_decode lossd_api)
 
 # api/num.cpp's run reader against its one-number reader.
 #   build-fuzz/fuzz_num_run -max_total_time=60 fuzz/corpus-run fuzz/corpus/num_run
-add_executable(fuzz_num_run fuzz/fuzz_num_run.c)
-target_compile_options(fuzz_num_run PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_num_run PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_num_run PRIVATE lossd_api)
-lossd_strict(fuzz_num_run)
+lossd_fuzz_target(fuzz_num_run lossd_api)
 
 # /v2 infer: model name, Inference-Header-Content-Length and body (JSON + binary tail).
 #   build-fuzz/fuzz_v2_binary -max_total_time=60 fuzz/corpus-run fuzz/corpus/v2_binary
-add_executable(fuzz_v2_binary fuzz/fuzz_v2_binary.c)
-target_compile_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefined)
-target_link_options(fuzz_v2_binary PRIVATE -fsanitize=fuzzer,address,undefined)
-target_link_libraries(fuzz_v2_binary PRIVATE lossd_api)
-lossd_strict(fuzz_v2_binary)
+lossd_fuzz_target(fuzz_v2_binary lossd_api)
 
 # Router and request-line helpers (what runs before any body is read).
 #   build-fuzz/fuzz_router -max_total_time=60 fuzz/corpus-run fuzz/corpus/router
 foreach(lib lossd_server)
   target_compile_options(${lib} PRIVATE ${LOSSD_FUZZ_FLAGS})
 endforeach()
-add_executable(fuzz_router fuzz/fuzz_router.c)
+lossd_fuzz_target(fuzz_router lossd_server lossd_api lossd_core)
 target_include_directories(fuzz_router PRIVATE server)
-target_compile_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_router PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_router PRIVATE lossd_server lossd_api lossd_core)
-lossd_strict(fuzz_router)
 
 # The scoring CLI's .npy and .csv/.tsv decoders (first byte picks the format).
 #   build-fuzz/fuzz_tensor_file -max_total_time=60 fuzz/corpus-run fuzz/corpus/tensor_file
-add_executable(fuzz_tensor_file fuzz/fuzz_tensor_file.c)
-target_compile_options(fuzz_tensor_file PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_tensor_file PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_tensor_file PRIVATE lossd_api)
-lossd_strict(fuzz_tensor_file)
+lossd_fuzz_target(fuzz_tensor_file lossd_api)
 
 # Core's cost model: random losses, shapes (zero and huge dims) and parameters; the plan-only
 # pass allocates nothing and real runs stay within the cost it gave.
 #   build-fuzz/fuzz_loss_cost -max_total_time=60 fuzz/corpus-run fuzz/corpus/loss_cost
-add_executable(fuzz_loss_cost fuzz/fuzz_loss_cost.c)
-target_compile_options(fuzz_loss_cost PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_loss_cost PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_loss_cost PRIVATE lossd_core)
-lossd_strict(fuzz_loss_cost)
+lossd_fuzz_target(fuzz_loss_cost lossd_core)
 
 # The incremental JSON parser fed in random pieces against the one-shot parse.
 #   build-fuzz/fuzz_json_stream -max_total_time=60 fuzz/corpus-run fuzz/corpus/json_stream
-add_executable(fuzz_json_stream fuzz/fuzz_json_stream.c)
-target_compile_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
-                       -fno-sanitize-recover=all)
-target_link_options(fuzz_json_stream PRIVATE -fsanitize=fuzzer,address,undefined
-                    -fno-sanitize-recover=all)
-target_link_libraries(fuzz_json_stream PRIVATE lossd_api)
-lossd_strict(fuzz_json_stream)
+lossd_fuzz_target(fuzz_json_stream lossd_api)

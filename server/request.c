@@ -30,11 +30,27 @@ static int body_reserve(request_body *b, size_t cap)
     return 0;
 }
 
+/* The pad that puts data + align_at on a 64-byte boundary. */
+static size_t body_pad(size_t align_at)
+{
+    return (64 - align_at % 64) % 64;
+}
+
+/* The capacity a body starts with: its declared size when that is within the limit, up to
+ * REQUEST_PRESIZE_MAX; 0 (grow as bytes come) otherwise. */
+static size_t body_presize(size_t declared, size_t limit)
+{
+    if (declared == 0 || declared > limit)
+        return 0;
+    return declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX;
+}
+
 void request_body_init(request_body *b, size_t declared, size_t limit, size_t align_at)
 {
-    *b = (request_body){.declared = declared, .limit = limit, .pad = (64 - align_at % 64) % 64};
-    if (declared > 0 && declared <= limit)
-        (void)body_reserve(b, declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX);
+    size_t presize = body_presize(declared, limit);
+    *b = (request_body){.declared = declared, .limit = limit, .pad = body_pad(align_at)};
+    if (presize > 0)
+        (void)body_reserve(b, presize);
 }
 
 void request_body_recycle(request_body *b, size_t keep)
@@ -51,11 +67,8 @@ void request_body_recycle(request_body *b, size_t keep)
 
 void request_body_restart(request_body *b, size_t declared, size_t limit, size_t align_at)
 {
-    size_t pad = (64 - align_at % 64) % 64;
-    size_t want = declared > 0 && declared <= limit
-                      ? (declared < REQUEST_PRESIZE_MAX ? declared : REQUEST_PRESIZE_MAX)
-                      : 0;
-    if (b->base == NULL || b->alloc < pad + 1 + want) {
+    size_t pad = body_pad(align_at);
+    if (b->base == NULL || b->alloc < pad + 1 + body_presize(declared, limit)) {
         request_body_release(b);
         request_body_init(b, declared, limit, align_at);
         return;
