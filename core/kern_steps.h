@@ -494,7 +494,7 @@ VEC_INLINE VL(step) VL(focal_f_hard)(VT p, VT y, const VL(kc) * k, int lite)
     VT r = v_div(v_mul(q, v_sel(clamped, q, one)), v_sel(clamped, v_set1((double)1e-12f), pt));
     VT inner = v_add(r, v_add(ce, ce));
     VT g = v_mul(v_sel(t1, k->as1, k->as0), v_fmadd(q, inner, v_mul(qlo, inner)));
-    return (VL(step)){l, g, VL(focal_bad)(p, y)};
+    return (VL(step)){l, g, VL(outside01)(p)}; /* y is 0 or 1 */
 }
 
 /* focal with gamma = 2: the logs, the BCE gradient and the checks in float lanes, the
@@ -544,8 +544,9 @@ VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, con
  *   l = alpha_t ce q^2,  g = -+alpha_t s q^2 (q + 2 ce sig(-z))  (- where y = 1),
  * positive terms only. q^2 doubles e's error, e = exp(-|x|), so e is kept as eh + el
  * (2^n (1 + r + p) with r + p and 1 + (r + p) by Fast2Sum), 1 + e as s + slo, and
- * q = 1 / (1 + e) or e / (1 + e) as qh + ql, so that q^2 rounds about once. -|x| is clamped at -EXP_CLAMP as in
- * sigmoid_focal_f; el is dropped where 2^n is subnormal (it is below the least subnormal). */
+ * q = 1 / (1 + e) or e / (1 + e) as qh + ql, so that q^2 rounds about once. -|x| is clamped at
+ * -EXP_CLAMP as in sigmoid_focal_f; el is dropped where 2^n is subnormal (it is below the least
+ * subnormal). */
 VEC_INLINE VL(step) VL(sigmoid_focal_f_hard)(VT x, VT y, const VL(kc) * k, int lite)
 {
     VT one = v_set1(1.0), zero = v_zero();
@@ -554,8 +555,13 @@ VEC_INLINE VL(step) VL(sigmoid_focal_f_hard)(VT x, VT y, const VL(kc) * k, int l
     VL(exp_red) e = VL(exp_reduce)(v_max(v_neg(v_abs(x)), v_set1(-VK(EXP_CLAMP))), lite);
     VT t = v_add(e.r, e.p), tl = v_sub(e.p, v_sub(t, e.r)); /* |p| < |r|: Fast2Sum */
     VT mh = v_add(one, t), ml = v_add(v_add(v_sub(one, mh), t), tl);
-    VM normal = v_cmp(e.n, v_set1(VK(POW2_MIN)), _CMP_GE_OQ);
-    VT eh = VL(scale)(mh, e.n), el = v_maskz(normal, v_mul(ml, VL(pow2i)(v_max(e.n, v_set1(VK(POW2_MIN))))));
+    VT two_n = VL(pow2i)(v_max(e.n, v_set1(VK(POW2_MIN))));
+    VT eh = v_mul(mh, two_n), el = v_mul(ml, two_n);
+    VM sub = v_cmp(e.n, v_set1(VK(POW2_MIN)), _CMP_LT_OQ);
+    if (v_many(sub)) { /* |x| > 87.3: 2^n subnormal */
+        eh = VL(scale)(mh, e.n);
+        el = v_sel(sub, v_zero(), el);
+    }
     VT s = v_add(one, eh), slo = v_add(v_sub(eh, v_sub(s, one)), el);
     /* 1 / (s + slo) = bh + bl: b's residual 1 - b s is exact (FMA) */
     VT b = v_div(one, s), bl = v_mul(b, v_fnmadd(b, slo, v_fnmadd(b, s, one)));
@@ -568,7 +574,7 @@ VEC_INLINE VL(step) VL(sigmoid_focal_f_hard)(VT x, VT y, const VL(kc) * k, int l
     VT l = v_mul(v_mul(v_sel(t1, k->at1, k->at0), ce), q2);
     VT inner = v_fmadd(v_add(ce, ce), qn, v_add(qh, ql));
     VT g = v_mul(v_mul(v_sel(t1, k->as1, k->as0), q2), inner);
-    return (VL(step)){l, g, VL(sigmoid_focal_bad)(x, y)};
+    return (VL(step)){l, g, VL(not_finite)(x)}; /* y is 0 or 1 */
 }
 
 /* sigmoid_focal in float lanes for its transcendentals, assembled in double: q^gamma spends

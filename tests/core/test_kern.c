@@ -1076,16 +1076,16 @@ Test(kern, row_primitives_should_match_long_double_sums_at_every_width)
  * p = y (p_t = 1) every 7th, and the float edges: subnormals, 1 - 2^-24, logits +-100. */
 static void fill_hard_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
 {
-    static const double prob_edges[] = {0x1p-149, 1e-40,     0x1p-126,    0x1p-24, 1 - 0x1p-24,
+    static const double prob_edges[] = {0x1p-149, 1e-40,    0x1p-126,    0x1p-24, 1 - 0x1p-24,
                                         0.5,      1 - 1e-7, 1 - 0x1p-25, 1e-12,   1e-6};
-    static const double logit_edges[] = {100.0, -100.0, 87.3,  -87.3, 89.0,  -89.0,  104.0,
-                                         -104.0, 15.9,  -15.9, 1e-7,  -1e-7, 0x1p-149, 0.0};
+    static const double logit_edges[] = {100.0,  -100.0, 87.3,  -87.3, 89.0,  -89.0,    104.0,
+                                         -104.0, 15.9,   -15.9, 1e-7,  -1e-7, 0x1p-149, 0.0};
     fill_vm_inputs(c, p, y, n, seed);
     for (size_t i = 0; i < n; i++) {
         y[i] = i % 80 == 37 ? 0.37 : unit_rand(&seed) < 0.5 ? 0.0 : 1.0;
         if (i % 3 != 1 && i % 2 == 0) {
             double m = ldexp(1.0 + unit_rand(&seed), (int)(unit_rand(&seed) * 67) - 60);
-            p[i] = c->dx == XD_PROB     ? (unit_rand(&seed) < 0.5 ? fmin(m, 1.0) : fmax(1 - m, 0.0))
+            p[i] = c->dx == XD_PROB ? (unit_rand(&seed) < 0.5 ? fmin(m, 1.0) : fmax(1 - m, 0.0))
                    : unit_rand(&seed) < 0.5 ? -m
                                             : m;
         }
