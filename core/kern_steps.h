@@ -558,12 +558,12 @@ VEC_INLINE VL(step) VL(sigmoid_focal_f_hard)(VT x, VT y, const VL(kc) * k, int l
     VT two_n = VL(pow2i)(v_max(e.n, v_set1(VK(POW2_MIN))));
     VT eh = v_mul(mh, two_n), el = v_mul(ml, two_n);
     VM sub = v_cmp(e.n, v_set1(VK(POW2_MIN)), _CMP_LT_OQ);
-    if (v_many(sub)) { /* |x| > 87.3: 2^n subnormal */
+    if (v_many(sub)) { /* |x| beyond about 87.7: 2^n subnormal */
         eh = VL(scale)(mh, e.n);
         el = v_sel(sub, v_zero(), el);
     }
     VT s = v_add(one, eh), slo = v_add(v_sub(eh, v_sub(s, one)), el);
-    /* 1 / (s + slo) = bh + bl: b's residual 1 - b s is exact (FMA) */
+    /* 1 / (s + slo) = b + bl: the residual 1 - b s is exact (FMA) */
     VT b = v_div(one, s), bl = v_mul(b, v_fnmadd(b, slo, v_fnmadd(b, s, one)));
     VT cross = v_fmadd(eh, bl, v_mul(el, b)); /* e / (1 + e) = sh + sl */
     VT sh = v_fmadd(eh, b, cross), sl = v_add(v_fmadd(eh, b, v_neg(sh)), cross);
