@@ -468,15 +468,9 @@ VEC_INLINE vd_lg VL(focal_sq_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc
     return (vd_lg){vd_mul(vd_mul(at, ceq), q), vd_mul(vd_mul(at, k->s), g)};
 }
 
-/* Lanes whose target is exactly 0 or 1 (the hard targets of the focal pair's fast paths). */
-VEC_INLINE VM VL(target01)(VT y)
-{
-    return v_mor(v_cmp(y, v_zero(), _CMP_EQ_OQ), v_cmp(y, v_set1(1.0), _CMP_EQ_OQ));
-}
-
-/* focal with gamma = 2 where every target of the vector is 0 or 1, all in float lanes. With
- * p_t = y ? p : 1 - p and q = 1 - p_t (p or 1 - p, the reference's q), ce = min(-log p_t, 100)
- * by one log (log_p_or_q), and the reference's formula folds to
+/* focal with gamma = 2 where every target is 0 or 1 (kern_simd.c, targets01), all in float
+ * lanes. With p_t = y ? p : 1 - p and q = 1 - p_t (p or 1 - p, the reference's q),
+ * ce = min(-log p_t, 100) by one log (log_p_or_q), and the reference's formula folds to
  *   l = alpha_t ce q^2,  g = -+alpha_t s q (q^2 / max(p_t q, 1e-12f) + 2 ce)
  * (- where y = 1): sums and products of positive terms, nothing cancels. 1 - p rounds where
  * p < 1/2; its rounding error d (exact, Fast2Sum) is added back into q^2 and into the last
@@ -503,8 +497,6 @@ VEC_INLINE VL(step) VL(focal_f_hard)(VT p, VT y, const VL(kc) * k, int lite)
  * dce's float errors remain. */
 VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
 {
-    if (v_mall(VL(target01)(y)))
-        return VL(focal_f_hard)(p, y, k, lite);
     VL(tr) t = VL(bce_tr)(p, lite);
     VT ce, dce;
     VL(bce_terms)(p, y, t, &ce, &dce);
@@ -538,8 +530,8 @@ VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, con
     return (vd_lg){vd_mul(vd_mul(at, vd_mul(ce, q)), q), vd_mul(vd_mul(at, k->s), g)};
 }
 
-/* sigmoid_focal with gamma = 2 where every target of the vector is 0 or 1, all in float
- * lanes. With z = y ? -x : x, ce = softplus(z), q = 1 - p_t = sig(z), and the reference's
+/* sigmoid_focal with gamma = 2 where every target is 0 or 1 (kern_simd.c, targets01), all in
+ * float lanes. With z = y ? -x : x, ce = softplus(z), q = 1 - p_t = sig(z), and the reference's
  * formula folds to
  *   l = alpha_t ce q^2,  g = -+alpha_t s q^2 (q + 2 ce sig(-z))  (- where y = 1),
  * positive terms only. q^2 doubles e's error, e = exp(-|x|), so e is kept as eh + el
@@ -596,8 +588,6 @@ VEC_INLINE VL(step) VL(sigmoid_focal_f)(VT x, VT y, const VL(kc) * k, int square
 }
 VEC_INLINE VL(step) VL(sigmoid_focal_f_sq)(VT x, VT y, const VL(kc) * k, int lite)
 {
-    if (v_mall(VL(target01)(y)))
-        return VL(sigmoid_focal_f_hard)(x, y, k, lite);
     return VL(sigmoid_focal_f)(x, y, k, 1, lite);
 }
 VEC_INLINE VL(step) VL(sigmoid_focal_f_gen)(VT x, VT y, const VL(kc) * k, int lite)

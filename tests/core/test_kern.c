@@ -1071,18 +1071,23 @@ Test(kern, row_primitives_should_match_long_double_sums_at_every_width)
 /* ---- the focal pair with targets exactly 0 or 1 (their float32 fast path) ---- */
 
 /* Inputs of a focal-pair case with hard targets: fill_vm_inputs' predictions and edges, half
- * of the rest log-uniform (and for probabilities also 1 - that), targets 0 or 1 except one
- * soft target every 80 elements (its vector takes the general path, its neighbours do not),
- * p = y (p_t = 1) every 7th, and the float edges: subnormals, 1 - 2^-24, logits +-100. */
-static void fill_hard_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
+ * of the rest log-uniform (and for probabilities also 1 - that), targets 0 or 1 (`mixed`: one
+ * soft target every 80 elements, subnormal or next to 1 among them, which sends the call to
+ * the general path), p = y (p_t = 1)
+ * every 7th, and the float edges: subnormals, 1 - 2^-24, logits +-100. */
+static void fill_hard_inputs(const vm_kcase *c, double *p, double *y, size_t n, int mixed,
+                             unsigned long seed)
 {
     static const double prob_edges[] = {0x1p-149, 1e-40,    0x1p-126,    0x1p-24, 1 - 0x1p-24,
                                         0.5,      1 - 1e-7, 1 - 0x1p-25, 1e-12,   1e-6};
     static const double logit_edges[] = {100.0,  -100.0, 87.3,  -87.3, 89.0,  -89.0,    104.0,
                                          -104.0, 15.9,   -15.9, 1e-7,  -1e-7, 0x1p-149, 0.0};
+    static const double soft[] = {0.37, 0x1p-149, 1 - 0x1p-24, 0x1p-126, 0.5};
     fill_vm_inputs(c, p, y, n, seed);
     for (size_t i = 0; i < n; i++) {
-        y[i] = i % 80 == 37 ? 0.37 : unit_rand(&seed) < 0.5 ? 0.0 : 1.0;
+        y[i] = mixed && i % 80 == 37    ? soft[(i / 80) % N_OF(soft)]
+               : unit_rand(&seed) < 0.5 ? 0.0
+                                        : 1.0;
         if (i % 3 != 1 && i % 2 == 0) {
             double m = ldexp(1.0 + unit_rand(&seed), (int)(unit_rand(&seed) * 67) - 60);
             p[i] = c->dx == XD_PROB ? (unit_rand(&seed) < 0.5 ? fmin(m, 1.0) : fmax(1 - m, 0.0))
@@ -1119,11 +1124,12 @@ Test(kern, focal_pair_float32_hard_targets_should_stay_within_four_ulps_of_the_f
     for (size_t i = 0; i < N_OF(isas); i++) {
         if (kern_init(isas[i]) != 0)
             continue;
-        for (size_t c = 0; c < N_OF(cases); c++) {
-            fill_hard_inputs(&cases[c], p, y, n, 5300 + c);
+        for (size_t c = 0; c < 2 * N_OF(cases); c++) {
+            const vm_kcase *kc = &cases[c / 2];
+            fill_hard_inputs(kc, p, y, n, (int)(c % 2), 5300 + c);
             for (size_t s = 0; s < N_OF(sizes); s++)
-                check_vm_kernel(kern_get()->f32[cases[c].id], &cases[c], LOSS_DTYPE_F32, p, y,
-                                sizes[s], isas[i]);
+                check_vm_kernel(kern_get()->f32[kc->id], kc, LOSS_DTYPE_F32, p, y, sizes[s],
+                                isas[i]);
         }
     }
     mem_free(p);
@@ -1131,8 +1137,9 @@ Test(kern, focal_pair_float32_hard_targets_should_stay_within_four_ulps_of_the_f
     kern_init(NULL);
 }
 
-/* Hard targets (one soft target every 300 elements) through loss_compute: the same bytes for
- * any worker count, and the reference's values within the fixtures' tolerance. */
+/* Hard targets through loss_compute, with soft ones in the second chunk only (the fast path
+ * is chosen per chunk): the same bytes for any worker count, and the reference's values
+ * within the fixtures' tolerance. */
 Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_count)
 {
     static const fast_case cases[] = {
@@ -1148,7 +1155,9 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
         fast_call fc;
         fast_call_make(&fc, &cases[c]);
         for (size_t i = 0; i < cases[c].rows; i++)
-            fc.in[1][i] = i % 300 == 151 ? 0.3 : fc.in[1][i] < 0.5 ? 0.0 : 1.0;
+            fc.in[1][i] = i > 20000 && i < 30000 && i % 300 == 151 ? 0.3
+                          : fc.in[1][i] < 0.5                      ? 0.0
+                                                                   : 1.0;
         for (size_t k = 0; k < N_OF(DTYPES); k++)
             for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
                 loss_result ref, one, many;
