@@ -735,6 +735,15 @@ KERN_INLINE vf cef_exp2(vf h, vf l)
     return vf_scale(vf_add(vf_set1(1.0), q), n);
 }
 
+/* exp(x - y) for float scores, their difference kept exact as a float pair (TwoSum) so that
+ * the result stays within about 1 float ulp however far apart x and y are (a rounded
+ * difference near 80 would cost some 40 ulps). A non-finite x or y gives NaN. */
+KERN_INLINE vf cef_exp_diff(vf x, vf y)
+{
+    vf d = vf_sub(x, y), bb = vf_sub(d, x);
+    return cef_exp2(d, vf_sub(vf_sub(x, vf_sub(d, bb)), vf_add(y, bb)));
+}
+
 /* The block's class indices as int32 lanes (dead lanes 0); KERN_DECLINED if any live one
  * lies outside [0, classes). */
 KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *out)
@@ -760,9 +769,7 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
         x_t = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x_t);
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++) {
-        vf xc = cls[c], d = vf_sub(xc, x_t), bb = vf_sub(d, xc);
-        vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(x_t, bb)); /* TwoSum: d + dl exact */
-        vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp2(d, dl));
+        vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp_diff(cls[c], x_t));
         cls[c] = e;
         lo = vd_add(lo, vf_widen_lo(e));
         hi = vd_add(hi, vf_widen_hi(e));
