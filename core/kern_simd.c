@@ -818,13 +818,13 @@ KERN_INLINE int cef_block(const ce_args *a, size_t r0, size_t n, const size_t cl
     return 0;
 }
 
-/* Whether the float lanes take the call: narrow rows, and a gradient scale whose products
- * with 1 / (1 + S) stay normal floats and with any e_c stay within a few ulps (|scale| in
- * [2^-60, 1]; sum and mean reductions use 1 and 1 / rows). */
+/* Whether the float lanes (narrow or wide rows) take the call: a gradient scale whose
+ * products with 1 / (1 + S) stay normal floats and with any e_c stay within a few ulps
+ * (|scale| in [2^-60, 1]; sum and mean reductions use 1 and 1 / rows). */
 KERN_INLINE int cef_accepts(const kern_args *a)
 {
     double s = fabs(a->scale);
-    return a->width <= CE_NARROW && (a->grad == NULL || (s >= 0x1p-60 && s <= 1.0));
+    return a->grad == NULL || (s >= 0x1p-60 && s <= 1.0);
 }
 
 /* Blocks fetched ahead of the one computed: a block's work is long enough that the next
@@ -875,7 +875,7 @@ KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classe
     return 0;
 }
 
-/* One instance of the rows per class count (cef_accepts: at most CE_NARROW). */
+/* One instance of the rows per class count (ce_f32: at most CE_NARROW). */
 static int cef_rows(const kern_args *ka, double *sum)
 {
     switch (ka->width) {
@@ -904,13 +904,124 @@ static int cef_rows(const kern_args *ka, double *sum)
     }
 }
 
+/* ---- cross-entropy wide float32 rows in float lanes ---- */
+
+/* Rows of more than CE_NARROW classes, one row at a time in float lanes, shifted by the
+ * target's score as the narrow rows are: e_c = exp(x_c - x_t) (cef_exp_diff), S = sum of e_c
+ * over c != t in double, l = log1p(S), gradient e_c g and, at t, -S g, g = scale / (1 + S).
+ * The first pass stores each e_c where its gradient goes, so that the second only rescales
+ * it while the row is still in cache; CEW_GROUP rows share one vector log1p and division. A
+ * row whose S reaches CEF_S_MAX or is NaN (a score that is not finite: the TwoSum makes it
+ * NaN) is redone alone by the double lanes' ce_wide_group, which also declines what it must.
+ * So a row's result depends on that row alone, and the losses are summed in row order. */
+#define CEW_GROUP 4
+
+/* e with lane k set to 0 (k < VF_N). */
+KERN_INLINE vf cew_drop_lane(vf e, size_t k)
+{
+    return vf_sel(vf_tmask(k), e, vf_sel(vf_tmask(k + 1), vf_zero(), e));
+}
+
+/* exp(x_c - x_t) for each of a row's scores x, 0 at t, stored at e (the row's gradient)
+ * unless e is NULL; returns their sum in double (NaN if a score is not finite). */
+KERN_INLINE double cew_row_exps(const float *x, size_t classes, size_t t, float *e)
+{
+    const vf xt = vf_set1(x[t]);
+    vd lo = vd_zero(), hi = vd_zero();
+    size_t c = 0;
+    for (; c + VF_N <= classes; c += VF_N) {
+        vf ev = cef_exp_diff(vf_loadu(x + c), xt);
+        if (t - c < VF_N)
+            ev = cew_drop_lane(ev, t - c);
+        if (e)
+            vf_storeu(e + c, ev);
+        lo = vd_add(lo, vf_widen_lo(ev));
+        hi = vd_add(hi, vf_widen_hi(ev));
+    }
+    if (c < classes) { /* the tail: lanes past the row hold 0 */
+        const size_t r = classes - c;
+        vf ev = vf_maskz(vf_tmask(r), cef_exp_diff(vf_load_tail(x + c, r), xt));
+        if (t - c < VF_N)
+            ev = cew_drop_lane(ev, t - c);
+        if (e)
+            vf_store_tail(e + c, r, ev);
+        lo = vd_add(lo, vf_widen_lo(ev));
+        hi = vd_add(hi, vf_widen_hi(ev));
+    }
+    return vd_hsum(vd_add(lo, hi));
+}
+
+/* Turns a row's stored e_c into its gradient: e_c g, and gt at t. */
+KERN_INLINE void cew_row_grad(float *e, size_t classes, size_t t, vf g, float gt)
+{
+    size_t c = 0;
+    for (; c + VF_N <= classes; c += VF_N)
+        vf_storeu(e + c, vf_mul(vf_loadu(e + c), g));
+    if (c < classes)
+        vf_store_tail(e + c, classes - c, vf_mul(vf_load_tail(e + c, classes - c), g));
+    e[t] = gt;
+}
+
+/* Rows r0 .. r0+n-1 (n <= CEW_GROUP): writes their outputs and adds their losses to *total
+ * in row order. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int cew_group(const ce_args *a, size_t r0, size_t n, double *total)
+{
+    const size_t classes = a->classes;
+    const float *x = (const float *)a->x + r0 * classes;
+    float *grad = a->grad ? (float *)a->grad + r0 * classes : NULL;
+    double s[VD_N], l[VD_N], g[VD_N], gt[VD_N];
+    for (size_t j = 0; j < VD_N; j++)
+        s[j] = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        int64_t t = a->target[r0 + j];
+        if (t < 0 || (uint64_t)t >= classes)
+            return KERN_DECLINED;
+        s[j] = cew_row_exps(x + j * classes, classes, (size_t)t, grad ? grad + j * classes : NULL);
+    }
+    const vd sv = vd_loadu(s), one = vd_set1(1.0), inv = vd_div(one, vd_add(one, sv));
+    vd_storeu(l, vd_log1p(sv, 1));
+    vd_storeu(g, vd_mul(inv, vd_set1(a->scale)));
+    vd_storeu(gt, vd_mul(vd_mul(sv, inv), vd_set1(-a->scale)));
+    for (size_t j = 0; j < n; j++) {
+        if (!(s[j] < CEF_S_MAX)) { /* alone in double lanes */
+            if (ce_wide_group(a, 1, r0 + j, 1, NULL, 0, total) != 0)
+                return KERN_DECLINED;
+            continue;
+        }
+        if (grad)
+            cew_row_grad(grad + j * classes, classes, (size_t)a->target[r0 + j],
+                         vf_set1((float)g[j]), (float)gt[j]);
+        if (a->values)
+            ((float *)a->values)[r0 + j] = (float)l[j];
+        *total += l[j];
+    }
+    return 0;
+}
+
+static int cew_rows(const kern_args *ka, double *sum)
+{
+    const ce_args a = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width};
+    double total = 0.0;
+    for (size_t r0 = 0; r0 < a.rows; r0 += CEW_GROUP) {
+        size_t n = a.rows - r0 < CEW_GROUP ? a.rows - r0 : CEW_GROUP;
+        if (cew_group(&a, r0, n, &total) != 0)
+            return KERN_DECLINED;
+    }
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
 static int ce_f64(const kern_args *a, double *sum)
 {
     return ce_rows(a, sum, 0);
 }
 static int ce_f32(const kern_args *a, double *sum)
 {
-    return cef_accepts(a) ? cef_rows(a, sum) : ce_rows(a, sum, 1);
+    if (!cef_accepts(a))
+        return ce_rows(a, sum, 1);
+    return a->width <= CE_NARROW ? cef_rows(a, sum) : cew_rows(a, sum);
 }
 
 /* ---- embedding rows (kern.h, kern_rows) ---- */
