@@ -1067,3 +1067,89 @@ Test(kern, row_primitives_should_match_long_double_sums_at_every_width)
     }
     kern_init(NULL);
 }
+
+/* ---- cross-entropy wide float32 rows ---- */
+
+/* float32 rows of more than 16 classes go in float lanes shifted by the target's score, the
+ * exps kept in the gradient between the passes: from losses near 0 (the target far above the
+ * rest) to S near 2^64, and beyond (a score far above the target's, and rows whose first
+ * score is 800 higher: redone alone in double lanes), every loss and gradient element is
+ * within 4 float ulps of the long double formula, with no absolute allowance. */
+Test(kern, cross_entropy_wide_float_rows_should_stay_within_four_ulps_at_any_margin)
+{
+    const size_t classes[] = {17, 33, 100, 1000, 5000};
+    const double margins[] = {-60.0, -30.0, -12.0, 0.0, 5.0, 20.0, 40.0};
+    const double spreads[] = {2.0, 20.0};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(9 * 5000 * sizeof *x);
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t m = 0; m < N_OF(margins); m++)
+                for (size_t s = 0; s < N_OF(spreads); s++) {
+                    const size_t C = classes[c], rows = C > 1000 ? 5 : 9;
+                    fill_ce(x, t, rows, C, spreads[s], 1300 + c * 31 + m * 3 + s);
+                    for (size_t r = 0; r < rows; r++) {
+                        x[r * C + (size_t)t[r]] += margins[m];
+                        if (r % 5 == 3)
+                            x[r * C] += 800.0 + 800.0; /* fill_ce took 800 off */
+                    }
+                    check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows, C, isas[i], 1);
+                }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
+
+/* Every width from 17 to 100 (each tail of both ISAs' float lanes), with groups of rows cut
+ * short at the chunk's end. */
+Test(kern, cross_entropy_wide_float_rows_should_stay_within_four_ulps_at_every_width)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    double x[7 * 100];
+    int64_t t[7];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t C = 17; C <= 100; C++)
+            for (size_t rows = 5; rows <= 7; rows += 2) {
+                fill_ce(x, t, rows, C, 3.0, 2000 + C * 2 + rows);
+                for (size_t r = 0; r < rows; r++)
+                    x[r * C + (size_t)t[r]] += r % 2 ? 8.0 : -4.0;
+                check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows, C, isas[i], 1);
+            }
+    }
+    kern_init(NULL);
+}
+
+/* Rows of equal scores (S = C - 1 exactly, l = log(C)) at small and large magnitudes, and
+ * rows whose other scores are all equal: many equal terms add without drift. */
+Test(kern, cross_entropy_wide_float_rows_should_sum_many_equal_terms_exactly_enough)
+{
+    const size_t classes[] = {17, 33, 100, 1000, 5000};
+    const double levels[] = {0.0, -3.5, 1e4, -2.5e7};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(6 * 5000 * sizeof *x);
+    int64_t t[6] = {0, 16, 5, 11, 3, 9};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t v = 0; v < N_OF(levels); v++) {
+                const size_t C = classes[c];
+                for (size_t k = 0; k < 6 * C; k++)
+                    x[k] = levels[v];
+                x[3 * C + (size_t)t[3]] += 0.75; /* the others equal, the target above */
+                x[4 * C + (size_t)t[4]] -= 1.25; /* and below */
+                x[5 * C + C - 1] += 30.0;        /* one score far above the rest */
+                check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, 6, C, isas[i], 1);
+            }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
