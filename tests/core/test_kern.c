@@ -1153,3 +1153,129 @@ Test(kern, cross_entropy_wide_float_rows_should_sum_many_equal_terms_exactly_eno
     mem_free(x);
     kern_init(NULL);
 }
+
+/* Rows near and past the float lanes' limit (a score 44, 46 or 100 above the target's: S
+ * just below 2^64, just above, and an exp that overflows float) among ordinary rows: each
+ * row's bytes are those it gets alone, whichever rows share its group, and all within 4
+ * ulps. */
+Test(kern, cross_entropy_wide_float_rows_should_redo_huge_sums_alone)
+{
+    const size_t classes[] = {17, 100, 1000};
+    const double above[] = {44.0, 46.0, 100.0};
+    const char *isas[] = {"avx2", "avx512"};
+    static double x[9 * 1000];
+    static float xf[9 * 1000], g_all[9 * 1000], g[1000];
+    float v_all[9], v;
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            const size_t C = classes[c];
+            fill_ce(x, t, 9, C, 3.0, 3100 + c);
+            for (size_t r = 0; r < 9; r++)
+                if (r % 4 != 0) /* rows 1, 2, 3, 5, 6, 7: in every group, at every place */
+                    x[r * C + ((size_t)t[r] + 1 + r) % C] = x[r * C + (size_t)t[r]] + above[r % 3];
+            check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, 9, C, isas[i], 1);
+            for (size_t k = 0; k < 9 * C; k++)
+                xf[k] = (float)x[k];
+            kern_args all = {xf, t, v_all, g_all, 0.25, NULL, 9, C};
+            double sum;
+            cr_assert_eq(ce32(&all, &sum), 0);
+            for (size_t r = 0; r < 9; r++) {
+                kern_args one = {xf + r * C, t + r, &v, g, 0.25, NULL, 1, C};
+                cr_assert_eq(ce32(&one, &sum), 0);
+                cr_assert(memcmp(&v, &v_all[r], sizeof v) == 0 &&
+                              memcmp(g, g_all + r * C, C * sizeof *g) == 0,
+                          "%s C %zu row %zu differs alone", isas[i], C, r);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* A score that is not finite anywhere in a wide row (its target's included) declines the
+ * call, so that the reference reports it; so does a target outside [0, C). */
+Test(kern, cross_entropy_wide_float_rows_should_decline_scores_that_are_not_finite)
+{
+    const size_t classes[] = {17, 100, 1000};
+    const double bads[] = {NAN, INFINITY, -INFINITY};
+    const char *isas[] = {"avx2", "avx512"};
+    static double x[9 * 1000];
+    static float xf[9 * 1000], gf[9 * 1000];
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            const size_t C = classes[c], rows[] = {0, 5, 8};
+            for (size_t r = 0; r < N_OF(rows); r++)
+                for (size_t b = 0; b < N_OF(bads) + 2; b++) {
+                    fill_ce(x, t, 9, C, 3.0, 4100 + c);
+                    for (size_t k = 0; k < 9 * C; k++)
+                        xf[k] = (float)x[k];
+                    const size_t row = rows[r] * C, at[] = {0, C / 2, C - 1};
+                    kern_args a = {xf, t, NULL, gf, 1.0, NULL, 9, C};
+                    double sum;
+                    if (b >= N_OF(bads)) { /* the target out of range */
+                        t[rows[r]] = b == N_OF(bads) ? -1 : (int64_t)C;
+                        cr_assert_eq(ce32(&a, &sum), KERN_DECLINED, "%s C %zu", isas[i], C);
+                        continue;
+                    }
+                    for (size_t k = 0; k <= N_OF(at); k++) { /* k = N_OF(at): the target */
+                        size_t pos = row + (k < N_OF(at) ? at[k] : (size_t)t[rows[r]]);
+                        float keep = xf[pos];
+                        xf[pos] = (float)bads[b];
+                        cr_assert_eq(ce32(&a, &sum), KERN_DECLINED, "%s C %zu: %g at %zu", isas[i],
+                                     C, bads[b], pos);
+                        xf[pos] = keep;
+                    }
+                }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* Wide float rows through loss_compute: the same bytes with 1, 2, 3 or 4 workers as without
+ * a pool, for every reduction, and within the fixtures' tolerance of the reference. */
+Test(kern, cross_entropy_wide_float_rows_should_give_the_same_bytes_for_any_worker_count)
+{
+    const fast_case fcase = {"cross_entropy", 3001, 37, 2, NULL, 0};
+    pool *pools[4];
+    for (size_t w = 0; w < 4; w++) {
+        pools[w] = pool_create(w + 1, 4);
+        cr_assert_not_null(pools[w]);
+    }
+    fast_call fc;
+    fast_call_make(&fc, &fcase);
+    fc.call.dtype = LOSS_DTYPE_F32;
+    const char *isas[] = {"avx2", "avx512"};
+    for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
+        loss_result ref, one, many;
+        loss_error err;
+        fc.call.reduction = (loss_reduction)red;
+        cr_assert_eq(kern_init("ref"), 0);
+        cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+        for (size_t i = 0; i < N_OF(isas); i++) {
+            if (kern_init(isas[i]) != 0)
+                continue;
+            cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+            cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s red %d: %g from the reference", isas[i],
+                      red, max_rel_diff(&one, &ref));
+            for (size_t w = 0; w < 4; w++) {
+                cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                cr_assert(same_bytes(&one, &many), "%s red %d: %zu workers differ", isas[i], red,
+                          w + 1);
+                loss_result_release(&many);
+            }
+            loss_result_release(&one);
+        }
+        loss_result_release(&ref);
+    }
+    fast_call_free(&fc);
+    for (size_t w = 0; w < 4; w++)
+        pool_destroy(pools[w]);
+    kern_init(NULL);
+}
