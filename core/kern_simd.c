@@ -916,6 +916,11 @@ static int cef_rows(const kern_args *ka, double *sum)
  * So a row's result depends on that row alone, and the losses are summed in row order. */
 #define CEW_GROUP 4
 
+/* Rows fetched ahead of the one computed (scores, and the gradient's lines for writing), one
+ * hint per vector: the hardware prefetchers alone left the loop waiting on memory (measured
+ * 10-15% slower at C = 1000). Hints: nothing faults past the chunk's end. */
+#define CEW_AHEAD 4
+
 /* e with lane k set to 0 (k < VF_N). */
 KERN_INLINE vf cew_drop_lane(vf e, size_t k)
 {
@@ -930,11 +935,14 @@ KERN_INLINE double cew_row_exps(const float *x, size_t classes, size_t t, float 
     vd lo = vd_zero(), hi = vd_zero();
     size_t c = 0;
     for (; c + VF_N <= classes; c += VF_N) {
+        _mm_prefetch((const char *)(x + c + CEW_AHEAD * classes), _MM_HINT_T0);
         vf ev = cef_exp_diff(vf_loadu(x + c), xt);
         if (t - c < VF_N)
             ev = cew_drop_lane(ev, t - c);
-        if (e)
+        if (e) {
+            __builtin_prefetch(e + c + CEW_AHEAD * classes, 1, 3);
             vf_storeu(e + c, ev);
+        }
         lo = vd_add(lo, vf_widen_lo(ev));
         hi = vd_add(hi, vf_widen_hi(ev));
     }
