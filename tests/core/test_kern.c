@@ -1482,3 +1482,116 @@ Test(kern, embedding_rows_should_give_the_same_bytes_for_any_worker_count_at_tai
     pool_destroy(pools[1]);
     kern_init(NULL);
 }
+
+/* ---- the focal pair with targets exactly 0 or 1 (their float32 fast path) ---- */
+
+/* Inputs of a focal-pair case with hard targets: fill_vm_inputs' predictions and edges, half
+ * of the rest log-uniform (and for probabilities also 1 - that), targets 0 or 1 except one
+ * soft target every 80 elements (its vector takes the general path, its neighbours do not),
+ * p = y (p_t = 1) every 7th, and the float edges: subnormals, 1 - 2^-24, logits +-100. */
+static void fill_hard_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
+{
+    static const double prob_edges[] = {0x1p-149, 1e-40,    0x1p-126,    0x1p-24, 1 - 0x1p-24,
+                                        0.5,      1 - 1e-7, 1 - 0x1p-25, 1e-12,   1e-6};
+    static const double logit_edges[] = {100.0,  -100.0, 87.3,  -87.3, 89.0,  -89.0,    104.0,
+                                         -104.0, 15.9,   -15.9, 1e-7,  -1e-7, 0x1p-149, 0.0};
+    fill_vm_inputs(c, p, y, n, seed);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = i % 80 == 37 ? 0.37 : unit_rand(&seed) < 0.5 ? 0.0 : 1.0;
+        if (i % 3 != 1 && i % 2 == 0) {
+            double m = ldexp(1.0 + unit_rand(&seed), (int)(unit_rand(&seed) * 67) - 60);
+            p[i] = c->dx == XD_PROB ? (unit_rand(&seed) < 0.5 ? fmin(m, 1.0) : fmax(1 - m, 0.0))
+                   : unit_rand(&seed) < 0.5 ? -m
+                                            : m;
+        }
+        if (i % 5 == 4) {
+            p[i] = c->dx == XD_PROB ? prob_edges[(i / 5) % N_OF(prob_edges)]
+                                    : logit_edges[(i / 5) % N_OF(logit_edges)];
+        }
+        if (c->dx == XD_PROB && i % 7 == 2)
+            p[i] = y[i];
+    }
+}
+
+/* Each float32 element within 4 ulps of the formula, at every tail length, for the alpha
+ * forms (alpha, alpha < 0: none, alpha > 1) with gamma = 2, where the fast path applies. */
+Test(kern, focal_pair_float32_hard_targets_should_stay_within_four_ulps_of_the_formula)
+{
+    static const vm_kcase cases[] = {
+        {KERN_FOCAL, {0.25, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {-1.0, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {3.0, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {0.6, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {0.25, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {-1.0, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {1.5, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {0.9, 2.0}, XD_LOGIT, YD_PROB, 1},
+    };
+    const size_t sizes[] = {1, 3, 7, 9, 17, 31, 1003, 200003};
+    const size_t n = 200003;
+    double *p = mem_alloc(n * sizeof *p), *y = mem_alloc(n * sizeof *y);
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        for (size_t c = 0; c < N_OF(cases); c++) {
+            fill_hard_inputs(&cases[c], p, y, n, 5300 + c);
+            for (size_t s = 0; s < N_OF(sizes); s++)
+                check_vm_kernel(kern_get()->f32[cases[c].id], &cases[c], LOSS_DTYPE_F32, p, y,
+                                sizes[s], isas[i]);
+        }
+    }
+    mem_free(p);
+    mem_free(y);
+    kern_init(NULL);
+}
+
+/* Hard targets (one soft target every 300 elements) through loss_compute: the same bytes for
+ * any worker count, and the reference's values within the fixtures' tolerance. */
+Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_count)
+{
+    static const fast_case cases[] = {
+        {"focal", 70001, 0, 0, NULL, 0},
+        {"focal", 70001, 0, 0, "alpha", -1},
+        {"sigmoid_focal", 70001, 0, 0, NULL, 0},
+        {"sigmoid_focal", 70001, 0, 0, "alpha", 0.75},
+    };
+    const char *isas[] = {"avx2", "avx512"};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t c = 0; c < N_OF(cases); c++) {
+        fast_call fc;
+        fast_call_make(&fc, &cases[c]);
+        for (size_t i = 0; i < cases[c].rows; i++)
+            fc.in[1][i] = i % 300 == 151 ? 0.3 : fc.in[1][i] < 0.5 ? 0.0 : 1.0;
+        for (size_t k = 0; k < N_OF(DTYPES); k++)
+            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
+                loss_result ref, one, many;
+                loss_error err;
+                fc.call.dtype = DTYPES[k];
+                fc.call.reduction = (loss_reduction)red;
+                cr_assert_eq(kern_init("ref"), 0);
+                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+                for (size_t i = 0; i < N_OF(isas); i++) {
+                    if (kern_init(isas[i]) != 0)
+                        continue;
+                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+                    cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g", cases[c].loss,
+                              isas[i], DTYPES[k], max_rel_diff(&one, &ref));
+                    for (size_t w = 0; w < 2; w++) {
+                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
+                                  cases[c].loss, isas[i], DTYPES[k], red);
+                        loss_result_release(&many);
+                    }
+                    loss_result_release(&one);
+                }
+                loss_result_release(&ref);
+            }
+        fast_call_free(&fc);
+    }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
+    kern_init(NULL);
+}
