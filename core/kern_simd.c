@@ -786,6 +786,15 @@ KERN_INLINE vf cef_exp2(vf h, vf l)
     return vf_scale(vf_add(vf_set1(1.0), q), n);
 }
 
+/* exp(x - y) for float scores, their difference kept exact as a float pair (TwoSum) so that
+ * the result stays within about 1 float ulp however far apart x and y are (a rounded
+ * difference near 80 would cost some 40 ulps). A non-finite x or y gives NaN. */
+KERN_INLINE vf cef_exp_diff(vf x, vf y)
+{
+    vf d = vf_sub(x, y), bb = vf_sub(d, x);
+    return cef_exp2(d, vf_sub(vf_sub(x, vf_sub(d, bb)), vf_add(y, bb)));
+}
+
 /* The block's class indices as int32 lanes (dead lanes 0); KERN_DECLINED if any live one
  * lies outside [0, classes). */
 KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *out)
@@ -811,9 +820,7 @@ KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, v
         x_t = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x_t);
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++) {
-        vf xc = cls[c], d = vf_sub(xc, x_t), bb = vf_sub(d, xc);
-        vf dl = vf_sub(vf_sub(xc, vf_sub(d, bb)), vf_add(x_t, bb)); /* TwoSum: d + dl exact */
-        vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp2(d, dl));
+        vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp_diff(cls[c], x_t));
         cls[c] = e;
         lo = vd_add(lo, vf_widen_lo(e));
         hi = vd_add(hi, vf_widen_hi(e));
@@ -862,13 +869,13 @@ KERN_INLINE int cef_block(const ce_args *a, size_t r0, size_t n, const size_t cl
     return 0;
 }
 
-/* Whether the float lanes take the call: narrow rows, and a gradient scale whose products
- * with 1 / (1 + S) stay normal floats and with any e_c stay within a few ulps (|scale| in
- * [2^-60, 1]; sum and mean reductions use 1 and 1 / rows). */
+/* Whether the float lanes (narrow or wide rows) take the call: a gradient scale whose
+ * products with 1 / (1 + S) stay normal floats and with any e_c stay within a few ulps
+ * (|scale| in [2^-60, 1]; sum and mean reductions use 1 and 1 / rows). */
 KERN_INLINE int cef_accepts(const kern_args *a)
 {
     double s = fabs(a->scale);
-    return a->width <= CE_NARROW && (a->grad == NULL || (s >= 0x1p-60 && s <= 1.0));
+    return a->grad == NULL || (s >= 0x1p-60 && s <= 1.0);
 }
 
 /* Blocks fetched ahead of the one computed: a block's work is long enough that the next
@@ -919,7 +926,7 @@ KERN_INLINE int cef_rows_c(const kern_args *ka, double *sum, const size_t classe
     return 0;
 }
 
-/* One instance of the rows per class count (cef_accepts: at most CE_NARROW). */
+/* One instance of the rows per class count (ce_f32: at most CE_NARROW). */
 static int cef_rows(const kern_args *ka, double *sum)
 {
     switch (ka->width) {
@@ -948,59 +955,239 @@ static int cef_rows(const kern_args *ka, double *sum)
     }
 }
 
+/* ---- cross-entropy wide float32 rows in float lanes ---- */
+
+/* Rows of more than CE_NARROW classes, one row at a time in float lanes, shifted by the
+ * target's score as the narrow rows are: e_c = exp(x_c - x_t) (cef_exp_diff), S = sum of e_c
+ * over c != t in double, l = log1p(S), gradient e_c g and, at t, -S g, g = scale / (1 + S).
+ * The first pass stores each e_c where its gradient goes, so that the second only rescales
+ * it while the row is still in cache; CEW_GROUP rows share one vector log1p and division. A
+ * row whose S reaches CEF_S_MAX or is NaN (a score that is not finite: the TwoSum makes it
+ * NaN) is redone alone by the double lanes' ce_wide_group, which also declines what it must.
+ * So a row's result depends on that row alone, and the losses are summed in row order. */
+#define CEW_GROUP 4
+
+/* Rows fetched ahead of the one computed (scores, and the gradient's lines for writing), one
+ * hint per vector: the hardware prefetchers alone left the loop waiting on memory (measured
+ * 10-15% slower at C = 1000). Hints: nothing faults past the chunk's end. */
+#define CEW_AHEAD 4
+
+/* e with lane k set to 0 (k < VF_N). */
+KERN_INLINE vf cew_drop_lane(vf e, size_t k)
+{
+    return vf_sel(vf_tmask(k), e, vf_sel(vf_tmask(k + 1), vf_zero(), e));
+}
+
+/* exp(x_c - x_t) for each of a row's scores x, 0 at t, stored at e (the row's gradient)
+ * unless e is NULL; returns their sum in double (NaN if a score is not finite). */
+KERN_INLINE double cew_row_exps(const float *x, size_t classes, size_t t, float *e)
+{
+    const vf xt = vf_set1((double)x[t]);
+    vd lo = vd_zero(), hi = vd_zero();
+    size_t c = 0;
+    for (; c + VF_N <= classes; c += VF_N) {
+        _mm_prefetch((const char *)(x + c + CEW_AHEAD * classes), _MM_HINT_T0);
+        vf ev = cef_exp_diff(vf_loadu(x + c), xt);
+        if (t - c < VF_N)
+            ev = cew_drop_lane(ev, t - c);
+        if (e) {
+            __builtin_prefetch(e + c + CEW_AHEAD * classes, 1, 3);
+            vf_storeu(e + c, ev);
+        }
+        lo = vd_add(lo, vf_widen_lo(ev));
+        hi = vd_add(hi, vf_widen_hi(ev));
+    }
+    if (c < classes) { /* the tail: lanes past the row hold 0 */
+        const size_t r = classes - c;
+        vf ev = vf_maskz(vf_tmask(r), cef_exp_diff(vf_load_tail(x + c, r), xt));
+        if (t - c < VF_N)
+            ev = cew_drop_lane(ev, t - c);
+        if (e)
+            vf_store_tail(e + c, r, ev);
+        lo = vd_add(lo, vf_widen_lo(ev));
+        hi = vd_add(hi, vf_widen_hi(ev));
+    }
+    return vd_hsum(vd_add(lo, hi));
+}
+
+/* Turns a row's stored e_c into its gradient: e_c g, and gt at t. */
+KERN_INLINE void cew_row_grad(float *e, size_t classes, size_t t, vf g, float gt)
+{
+    size_t c = 0;
+    for (; c + VF_N <= classes; c += VF_N)
+        vf_storeu(e + c, vf_mul(vf_loadu(e + c), g));
+    if (c < classes)
+        vf_store_tail(e + c, classes - c, vf_mul(vf_load_tail(e + c, classes - c), g));
+    e[t] = gt;
+}
+
+/* Rows r0 .. r0+n-1 (n <= CEW_GROUP): writes their outputs and adds their losses to *total
+ * in row order. Returns 0 or KERN_DECLINED. */
+KERN_INLINE int cew_group(const ce_args *a, size_t r0, size_t n, double *total)
+{
+    const size_t classes = a->classes;
+    const float *x = (const float *)a->x + r0 * classes;
+    float *grad = a->grad ? (float *)a->grad + r0 * classes : NULL;
+    double s[VD_N], l[VD_N], g[VD_N], gt[VD_N];
+    for (size_t j = 0; j < VD_N; j++)
+        s[j] = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        int64_t t = a->target[r0 + j];
+        if (t < 0 || (uint64_t)t >= classes)
+            return KERN_DECLINED;
+        s[j] = cew_row_exps(x + j * classes, classes, (size_t)t, grad ? grad + j * classes : NULL);
+    }
+    const vd sv = vd_loadu(s), one = vd_set1(1.0), inv = vd_div(one, vd_add(one, sv));
+    vd_storeu(l, vd_log1p(sv, 1));
+    vd_storeu(g, vd_mul(inv, vd_set1(a->scale)));
+    vd_storeu(gt, vd_mul(vd_mul(sv, inv), vd_set1(-a->scale)));
+    for (size_t j = 0; j < n; j++) {
+        if (!(s[j] < CEF_S_MAX)) { /* alone in double lanes */
+            if (ce_wide_group(a, 1, r0 + j, 1, NULL, 0, total) != 0)
+                return KERN_DECLINED;
+            continue;
+        }
+        if (grad)
+            cew_row_grad(grad + j * classes, classes, (size_t)a->target[r0 + j], vf_set1(g[j]),
+                         (float)gt[j]);
+        if (a->values)
+            ((float *)a->values)[r0 + j] = (float)l[j];
+        *total += l[j];
+    }
+    return 0;
+}
+
+static int cew_rows(const kern_args *ka, double *sum)
+{
+    const ce_args a = {ka->p, ka->y, ka->values, ka->grad, ka->scale, ka->n, ka->width};
+    double total = 0.0;
+    for (size_t r0 = 0; r0 < a.rows; r0 += CEW_GROUP) {
+        size_t n = a.rows - r0 < CEW_GROUP ? a.rows - r0 : CEW_GROUP;
+        if (cew_group(&a, r0, n, &total) != 0)
+            return KERN_DECLINED;
+    }
+    if (!isfinite(total))
+        return KERN_DECLINED;
+    *sum = total;
+    return 0;
+}
+
 static int ce_f64(const kern_args *a, double *sum)
 {
     return ce_rows(a, sum, 0);
 }
 static int ce_f32(const kern_args *a, double *sum)
 {
-    return cef_accepts(a) ? cef_rows(a, sum) : ce_rows(a, sum, 1);
+    if (!cef_accepts(a))
+        return ce_rows(a, sum, 1);
+    return a->width <= CE_NARROW ? cef_rows(a, sum) : cew_rows(a, sum);
 }
 
 /* ---- embedding rows (kern.h, kern_rows) ---- */
 
-/* Two sets of accumulators over VD_N lanes each: element k of a row in set (k / VD_N) % 2,
- * lane k % VD_N; tails load zeros, which add nothing. */
+/* The row loops run whole vectors over a row's middle and mask only its last, partial
+ * vector: a masked load or store on every vector (and a row's sums kept in an array indexed
+ * by a variable, which lives in memory) made these loops 2-3x slower than the memory under
+ * them. Sums keep two sets of accumulators over VD_N lanes each: element k of a row in set
+ * (k / VD_N) % 2, lane k % VD_N, whether its vector is whole or the tail (tails load zeros,
+ * which add nothing), so the order of every sum is fixed by the row length alone. */
+
+/* The vector at x of a row with r elements left: whole when r >= VD_N (a constant VD_N in
+ * the loops over a row's middle, so no test is left there), else the first r lanes. */
+KERN_INLINE vd rows_load(const float *x, size_t r)
+{
+    return r >= VD_N ? vd_load_f32(x) : vd_load_f32_tail(x, r);
+}
+
+KERN_INLINE void rows_store(float *out, size_t r, vd v)
+{
+    if (r >= VD_N)
+        vd_store_f32(out, v);
+    else
+        vd_store_f32_tail(out, r, v);
+}
+
+/* The vector at k of a row's last 2 VD_N - 1 elements or fewer goes to set (k / VD_N) % 2 as
+ * in the loop over its middle: set 0 first, then set 1 if it is more than one vector. */
+#define ROWS_TAIL(step, k, n, acc0, acc1)           \
+    do {                                            \
+        if ((k) < (n))                              \
+            step(k, (n) - (k), acc0);               \
+        if ((k) + VD_N < (n))                       \
+            step((k) + VD_N, (n) - (k)-VD_N, acc1); \
+    } while (0)
+
+/* dots3's step: acc += {a b, a a, b b} at k. */
+KERN_INLINE void rows_dots3_step(const float *a, const float *b, size_t r, vd acc[3])
+{
+    vd u = rows_load(a, r), v = rows_load(b, r);
+    acc[0] = vd_fmadd(u, v, acc[0]);
+    acc[1] = vd_fmadd(u, u, acc[1]);
+    acc[2] = vd_fmadd(v, v, acc[2]);
+}
+
 static void rows_dots3(const float *a, const float *b, size_t n, double out[3])
 {
-    vd ab[2] = {vd_zero(), vd_zero()}, aa[2] = {vd_zero(), vd_zero()}, bb[2] = {ab[0], ab[0]};
+    vd s0[3] = {vd_zero(), vd_zero(), vd_zero()}, s1[3] = {s0[0], s0[0], s0[0]};
     size_t k = 0;
-    for (; k + 2 * VD_N <= n; k += 2 * VD_N)
-        for (int h = 0; h < 2; h++) {
-            vd u = vd_load_f32(a + k + h * VD_N), v = vd_load_f32(b + k + h * VD_N);
-            ab[h] = vd_fmadd(u, v, ab[h]);
-            aa[h] = vd_fmadd(u, u, aa[h]);
-            bb[h] = vd_fmadd(v, v, bb[h]);
-        }
-    for (int h = 0; k < n; k += VD_N, h ^= 1) {
-        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
-        ab[h] = vd_fmadd(u, v, ab[h]);
-        aa[h] = vd_fmadd(u, u, aa[h]);
-        bb[h] = vd_fmadd(v, v, bb[h]);
+    for (; k + 2 * VD_N <= n; k += 2 * VD_N) {
+        rows_dots3_step(a + k, b + k, VD_N, s0);
+        rows_dots3_step(a + k + VD_N, b + k + VD_N, VD_N, s1);
     }
-    out[0] = vd_hsum(vd_add(ab[0], ab[1]));
-    out[1] = vd_hsum(vd_add(aa[0], aa[1]));
-    out[2] = vd_hsum(vd_add(bb[0], bb[1]));
+#define ROWS_DOTS3(k, r, acc) rows_dots3_step(a + (k), b + (k), r, acc)
+    ROWS_TAIL(ROWS_DOTS3, k, n, s0, s1);
+#undef ROWS_DOTS3
+    for (int j = 0; j < 3; j++)
+        out[j] = vd_hsum(vd_add(s0[j], s1[j]));
 }
 
-KERN_INLINE void rows_store(float *out, size_t k, size_t n, vd v)
+/* cos_grad's step at k, with which outputs are wanted constants. */
+KERN_INLINE void rows_cos_grad_step(const float *a, const float *b, float *ga, float *gb, size_t k,
+                                    size_t r, const vd c[4], int want_a, int want_b)
 {
-    if (k + VD_N <= n)
-        vd_store_f32(out + k, v);
-    else
-        vd_store_f32_tail(out + k, n - k, v);
+    vd u = rows_load(a + k, r), v = rows_load(b + k, r);
+    if (want_a)
+        rows_store(ga + k, r, vd_sub(vd_mul(c[0], v), vd_mul(c[1], u)));
+    if (want_b)
+        rows_store(gb + k, r, vd_sub(vd_mul(c[2], u), vd_mul(c[3], v)));
 }
 
+KERN_INLINE void rows_cos_grad_any(const float *a, const float *b, float *ga, float *gb, size_t n,
+                                   const double cd[4], int want_a, int want_b)
+{
+    const vd c[4] = {vd_set1(cd[0]), vd_set1(cd[1]), vd_set1(cd[2]), vd_set1(cd[3])};
+    size_t k = 0;
+    for (; k + VD_N <= n; k += VD_N)
+        rows_cos_grad_step(a, b, ga, gb, k, VD_N, c, want_a, want_b);
+    if (k < n)
+        rows_cos_grad_step(a, b, ga, gb, k, n - k, c, want_a, want_b);
+}
+
+/* One copy per combination of wanted outputs, so no test of them runs per vector. */
 static void rows_cos_grad(const float *a, const float *b, float *ga, float *gb, size_t n,
                           const double c[4])
 {
-    const vd c0 = vd_set1(c[0]), c1 = vd_set1(c[1]), c2 = vd_set1(c[2]), c3 = vd_set1(c[3]);
-    for (size_t k = 0; k < n; k += VD_N) {
-        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
-        if (ga)
-            rows_store(ga, k, n, vd_sub(vd_mul(c0, v), vd_mul(c1, u)));
-        if (gb)
-            rows_store(gb, k, n, vd_sub(vd_mul(c2, u), vd_mul(c3, v)));
+    if (ga && gb)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 1, 1);
+    else if (ga)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 1, 0);
+    else if (gb)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 0, 1);
+}
+
+/* triplet_sq's step at k: acc += squares of (a - p + eps, a - n + eps[, p - n + eps]), eps
+ * only in the row's lanes, so lanes past it add nothing. */
+KERN_INLINE void rows_triplet_sq_step(const float *a, const float *p, const float *n, size_t r,
+                                      vd e, int swap, vd acc[3])
+{
+    vd u = rows_load(a, r), v = rows_load(p, r), w = rows_load(n, r);
+    vd m = r >= VD_N ? e : vd_maskz(vd_tmask(r), e);
+    vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
+    acc[0] = vd_fmadd(dp, dp, acc[0]);
+    acc[1] = vd_fmadd(dn, dn, acc[1]);
+    if (swap) {
+        vd dq = vd_add(vd_sub(v, w), m);
+        acc[2] = vd_fmadd(dq, dq, acc[2]);
     }
 }
 
@@ -1008,21 +1195,17 @@ KERN_INLINE void rows_triplet_sq_any(const float *a, const float *p, const float
                                      double eps, int swap, double sq[3])
 {
     const vd e = vd_set1(eps);
-    vd acc[3][2] = {{vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}};
-    for (size_t k = 0, h = 0; k < dim; k += VD_N, h ^= 1) {
-        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
-        vd w = vd_load_f32_tail(n + k, dim - k);
-        vd m = vd_maskz(vd_tmask(dim - k), e); /* lanes past the row add nothing */
-        vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
-        acc[0][h] = vd_fmadd(dp, dp, acc[0][h]);
-        acc[1][h] = vd_fmadd(dn, dn, acc[1][h]);
-        if (swap) {
-            vd dq = vd_add(vd_sub(v, w), m);
-            acc[2][h] = vd_fmadd(dq, dq, acc[2][h]);
-        }
+    vd s0[3] = {vd_zero(), vd_zero(), vd_zero()}, s1[3] = {s0[0], s0[0], s0[0]};
+    size_t k = 0;
+    for (; k + 2 * VD_N <= dim; k += 2 * VD_N) {
+        rows_triplet_sq_step(a + k, p + k, n + k, VD_N, e, swap, s0);
+        rows_triplet_sq_step(a + k + VD_N, p + k + VD_N, n + k + VD_N, VD_N, e, swap, s1);
     }
+#define ROWS_TRIPLET_SQ(k, r, acc) rows_triplet_sq_step(a + (k), p + (k), n + (k), r, e, swap, acc)
+    ROWS_TAIL(ROWS_TRIPLET_SQ, k, dim, s0, s1);
+#undef ROWS_TRIPLET_SQ
     for (int j = 0; j < 3; j++)
-        sq[j] = vd_hsum(vd_add(acc[j][0], acc[j][1]));
+        sq[j] = swap || j < 2 ? vd_hsum(vd_add(s0[j], s1[j])) : 0.0;
 }
 
 static void rows_triplet_sq(const float *a, const float *p, const float *n, size_t dim, double eps,
@@ -1034,20 +1217,30 @@ static void rows_triplet_sq(const float *a, const float *p, const float *n, size
         rows_triplet_sq_any(a, p, n, dim, eps, 0, sq);
 }
 
+/* triplet_grad's step at k, u_pn's presence a constant. */
+KERN_INLINE void rows_triplet_grad_step(const float *a, const float *p, const float *n, float *ga,
+                                        float *gp, float *gn, size_t k, size_t r, const vd c[4],
+                                        int pn)
+{
+    vd u = rows_load(a + k, r), v = rows_load(p + k, r), w = rows_load(n + k, r);
+    vd uap = vd_mul(vd_add(vd_sub(u, v), c[0]), c[1]);
+    vd uan = vd_mul(vd_add(vd_sub(u, w), c[0]), c[2]);
+    vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), c[0]), c[3]) : vd_zero();
+    rows_store(ga + k, r, vd_sub(uap, uan));
+    rows_store(gp + k, r, vd_sub(vd_neg(uap), upn));
+    rows_store(gn + k, r, vd_add(uan, upn));
+}
+
 KERN_INLINE void rows_triplet_grad_any(const float *a, const float *p, const float *n, float *ga,
                                        float *gp, float *gn, size_t dim, double eps,
                                        const double f[3], int pn)
 {
-    const vd e = vd_set1(eps), fap = vd_set1(f[0]), fan = vd_set1(f[1]), fpn = vd_set1(f[2]);
-    for (size_t k = 0; k < dim; k += VD_N) {
-        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
-        vd w = vd_load_f32_tail(n + k, dim - k);
-        vd uap = vd_mul(vd_add(vd_sub(u, v), e), fap), uan = vd_mul(vd_add(vd_sub(u, w), e), fan);
-        vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), e), fpn) : vd_zero();
-        rows_store(ga, k, dim, vd_sub(uap, uan));
-        rows_store(gp, k, dim, vd_sub(vd_neg(uap), upn));
-        rows_store(gn, k, dim, vd_add(uan, upn));
-    }
+    const vd c[4] = {vd_set1(eps), vd_set1(f[0]), vd_set1(f[1]), vd_set1(f[2])};
+    size_t k = 0;
+    for (; k + VD_N <= dim; k += VD_N)
+        rows_triplet_grad_step(a, p, n, ga, gp, gn, k, VD_N, c, pn);
+    if (k < dim)
+        rows_triplet_grad_step(a, p, n, ga, gp, gn, k, dim - k, c, pn);
 }
 
 static void rows_triplet_grad(const float *a, const float *p, const float *n, float *ga, float *gp,

@@ -1068,6 +1068,421 @@ Test(kern, row_primitives_should_match_long_double_sums_at_every_width)
     kern_init(NULL);
 }
 
+/* ---- cross-entropy wide float32 rows ---- */
+
+/* float32 rows of more than 16 classes go in float lanes shifted by the target's score, the
+ * exps kept in the gradient between the passes: from losses near 0 (the target far above the
+ * rest) to S near 2^64, and beyond (a score far above the target's, and rows whose first
+ * score is 800 higher: redone alone in double lanes), every loss and gradient element is
+ * within 4 float ulps of the long double formula, with no absolute allowance. */
+Test(kern, cross_entropy_wide_float_rows_should_stay_within_four_ulps_at_any_margin)
+{
+    const size_t classes[] = {17, 33, 100, 1000, 5000};
+    const double margins[] = {-60.0, -30.0, -12.0, 0.0, 5.0, 20.0, 40.0};
+    const double spreads[] = {2.0, 20.0};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(9 * 5000 * sizeof *x);
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t m = 0; m < N_OF(margins); m++)
+                for (size_t s = 0; s < N_OF(spreads); s++) {
+                    const size_t C = classes[c], rows = C > 1000 ? 5 : 9;
+                    fill_ce(x, t, rows, C, spreads[s], 1300 + c * 31 + m * 3 + s);
+                    for (size_t r = 0; r < rows; r++) {
+                        x[r * C + (size_t)t[r]] += margins[m];
+                        if (r % 5 == 3)
+                            x[r * C] += 800.0 + 800.0; /* fill_ce took 800 off */
+                    }
+                    check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows, C, isas[i], 1);
+                }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
+
+/* Every width from 17 to 100 (each tail of both ISAs' float lanes), with groups of rows cut
+ * short at the chunk's end. */
+Test(kern, cross_entropy_wide_float_rows_should_stay_within_four_ulps_at_every_width)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    double x[7 * 100];
+    int64_t t[7];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t C = 17; C <= 100; C++)
+            for (size_t rows = 5; rows <= 7; rows += 2) {
+                fill_ce(x, t, rows, C, 3.0, 2000 + C * 2 + rows);
+                for (size_t r = 0; r < rows; r++)
+                    x[r * C + (size_t)t[r]] += r % 2 ? 8.0 : -4.0;
+                check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows, C, isas[i], 1);
+            }
+    }
+    kern_init(NULL);
+}
+
+/* Rows of equal scores (S = C - 1 exactly, l = log(C)) at small and large magnitudes, and
+ * rows whose other scores are all equal: many equal terms add without drift. */
+Test(kern, cross_entropy_wide_float_rows_should_sum_many_equal_terms_exactly_enough)
+{
+    const size_t classes[] = {17, 33, 100, 1000, 5000};
+    const double levels[] = {0.0, -3.5, 1e4, -2.5e7};
+    const char *isas[] = {"avx2", "avx512"};
+    double *x = mem_alloc(6 * 5000 * sizeof *x);
+    int64_t t[6] = {0, 16, 5, 11, 3, 9};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++)
+            for (size_t v = 0; v < N_OF(levels); v++) {
+                const size_t C = classes[c];
+                for (size_t k = 0; k < 6 * C; k++)
+                    x[k] = levels[v];
+                x[3 * C + (size_t)t[3]] += 0.75; /* the others equal, the target above */
+                x[4 * C + (size_t)t[4]] -= 1.25; /* and below */
+                x[5 * C + C - 1] += 30.0;        /* one score far above the rest */
+                check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, 6, C, isas[i], 1);
+            }
+    }
+    mem_free(x);
+    kern_init(NULL);
+}
+
+/* Rows near and past the float lanes' limit (a score 44, 46 or 100 above the target's: S
+ * just below 2^64, just above, and an exp that overflows float) among ordinary rows: each
+ * row's bytes are those it gets alone, whichever rows share its group, and all within 4
+ * ulps. */
+Test(kern, cross_entropy_wide_float_rows_should_redo_huge_sums_alone)
+{
+    const size_t classes[] = {17, 100, 1000};
+    const double above[] = {44.0, 46.0, 100.0};
+    const char *isas[] = {"avx2", "avx512"};
+    static double x[9 * 1000];
+    static float xf[9 * 1000], g_all[9 * 1000], g[1000];
+    float v_all[9], v;
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            const size_t C = classes[c];
+            fill_ce(x, t, 9, C, 3.0, 3100 + c);
+            for (size_t r = 0; r < 9; r++)
+                if (r % 4 != 0) /* rows 1, 2, 3, 5, 6, 7: in every group, at every place */
+                    x[r * C + ((size_t)t[r] + 1 + r) % C] = x[r * C + (size_t)t[r]] + above[r % 3];
+            check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, 9, C, isas[i], 1);
+            for (size_t k = 0; k < 9 * C; k++)
+                xf[k] = (float)x[k];
+            kern_args all = {xf, t, v_all, g_all, 0.25, NULL, 9, C};
+            double sum;
+            cr_assert_eq(ce32(&all, &sum), 0);
+            for (size_t r = 0; r < 9; r++) {
+                kern_args one = {xf + r * C, t + r, &v, g, 0.25, NULL, 1, C};
+                cr_assert_eq(ce32(&one, &sum), 0);
+                cr_assert(memcmp(&v, &v_all[r], sizeof v) == 0 &&
+                              memcmp(g, g_all + r * C, C * sizeof *g) == 0,
+                          "%s C %zu row %zu differs alone", isas[i], C, r);
+            }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* A score that is not finite anywhere in a wide row (its target's included) declines the
+ * call, so that the reference reports it; so does a target outside [0, C). */
+Test(kern, cross_entropy_wide_float_rows_should_decline_scores_that_are_not_finite)
+{
+    const size_t classes[] = {17, 100, 1000};
+    const double bads[] = {NAN, INFINITY, -INFINITY};
+    const char *isas[] = {"avx2", "avx512"};
+    static double x[9 * 1000];
+    static float xf[9 * 1000], gf[9 * 1000];
+    int64_t t[9];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t c = 0; c < N_OF(classes); c++) {
+            const size_t C = classes[c], rows[] = {0, 5, 8};
+            for (size_t r = 0; r < N_OF(rows); r++)
+                for (size_t b = 0; b < N_OF(bads) + 2; b++) {
+                    fill_ce(x, t, 9, C, 3.0, 4100 + c);
+                    for (size_t k = 0; k < 9 * C; k++)
+                        xf[k] = (float)x[k];
+                    const size_t row = rows[r] * C, at[] = {0, C / 2, C - 1};
+                    kern_args a = {xf, t, NULL, gf, 1.0, NULL, 9, C};
+                    double sum;
+                    if (b >= N_OF(bads)) { /* the target out of range */
+                        t[rows[r]] = b == N_OF(bads) ? -1 : (int64_t)C;
+                        cr_assert_eq(ce32(&a, &sum), KERN_DECLINED, "%s C %zu", isas[i], C);
+                        continue;
+                    }
+                    for (size_t k = 0; k <= N_OF(at); k++) { /* k = N_OF(at): the target */
+                        size_t pos = row + (k < N_OF(at) ? at[k] : (size_t)t[rows[r]]);
+                        float keep = xf[pos];
+                        xf[pos] = (float)bads[b];
+                        cr_assert_eq(ce32(&a, &sum), KERN_DECLINED, "%s C %zu: %g at %zu", isas[i],
+                                     C, bads[b], pos);
+                        xf[pos] = keep;
+                    }
+                }
+        }
+    }
+    kern_init(NULL);
+}
+
+/* Wide float rows through loss_compute: the same bytes with 1, 2, 3 or 4 workers as without
+ * a pool, for every reduction, and within the fixtures' tolerance of the reference. */
+Test(kern, cross_entropy_wide_float_rows_should_give_the_same_bytes_for_any_worker_count)
+{
+    const fast_case fcase = {"cross_entropy", 3001, 37, 2, NULL, 0};
+    pool *pools[4];
+    for (size_t w = 0; w < 4; w++) {
+        pools[w] = pool_create(w + 1, 4);
+        cr_assert_not_null(pools[w]);
+    }
+    fast_call fc;
+    fast_call_make(&fc, &fcase);
+    fc.call.dtype = LOSS_DTYPE_F32;
+    const char *isas[] = {"avx2", "avx512"};
+    for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
+        loss_result ref, one, many;
+        loss_error err;
+        fc.call.reduction = (loss_reduction)red;
+        cr_assert_eq(kern_init("ref"), 0);
+        cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+        for (size_t i = 0; i < N_OF(isas); i++) {
+            if (kern_init(isas[i]) != 0)
+                continue;
+            cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+            cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s red %d: %g from the reference", isas[i],
+                      red, max_rel_diff(&one, &ref));
+            for (size_t w = 0; w < 4; w++) {
+                cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                cr_assert(same_bytes(&one, &many), "%s red %d: %zu workers differ", isas[i], red,
+                          w + 1);
+                loss_result_release(&many);
+            }
+            loss_result_release(&one);
+        }
+        loss_result_release(&ref);
+    }
+    fast_call_free(&fc);
+    for (size_t w = 0; w < 4; w++)
+        pool_destroy(pools[w]);
+    kern_init(NULL);
+}
+
+/* ---- embedding row primitives: every tail, zero rows, cancellation, workers ---- */
+
+/* The distance in float ulps between two finite floats (0 when equal, -0 == +0). */
+static long rows_ulps(float x, float y)
+{
+    int32_t a, b;
+    memcpy(&a, &x, sizeof a);
+    memcpy(&b, &y, sizeof b);
+    int64_t ia = a < 0 ? (int64_t)INT32_MIN - a : a, ib = b < 0 ? (int64_t)INT32_MIN - b : b;
+    return (long)(ia > ib ? ia - ib : ib - ia);
+}
+
+typedef enum { ROWS_RANDOM, ROWS_ZERO, ROWS_NEAR } rows_fill;
+
+/* a, b, c of D floats: random in [-2, 2); all zero; or b and c within a few ulps of a (the
+ * differences cancel all but their last bits). */
+static void rows_make(float *a, float *b, float *c, size_t D, rows_fill how, unsigned long seed)
+{
+    for (size_t k = 0; k < D; k++) {
+        a[k] = how == ROWS_ZERO ? 0.0f : (float)(unit_rand(&seed) * 4 - 2);
+        b[k] = c[k] = a[k];
+        for (int s = (int)(unit_rand(&seed) * 4); how == ROWS_NEAR && s > 0; s--)
+            b[k] = nextafterf(b[k], 3.0f);
+        if (how == ROWS_NEAR)
+            c[k] = nextafterf(a[k], -3.0f);
+        else if (how == ROWS_RANDOM)
+            b[k] = (float)(unit_rand(&seed) * 4 - 2), c[k] = (float)(unit_rand(&seed) * 4 - 2);
+    }
+}
+
+/* Each ISA's row loops at every width up to two AVX-512 float registers and one (every tail
+ * length of 4, 8 and 16 lanes), against a double reference: each gradient element within 4
+ * float ulps of the double formula rounded once (in practice the same bytes), each sum within
+ * 1e-12 of a long double one; nothing past a row, nor into an output not asked for, is
+ * written; zero rows sum to exactly 0 (cosine's eps is the caller's), and a triplet of equal
+ * rows sums eps^2 per element. */
+Test(kern, row_primitives_should_match_a_double_reference_at_every_tail_length)
+{
+    enum { MAXD = 33, GUARD = 3 };
+    const char *isas[] = {"avx2", "avx512"};
+    const double eps = 1e-6, cf[4] = {0.5, -0.25, 2.0, 0.125};
+    const float mark = 7.0f;
+    float a[MAXD], b[MAXD], c[MAXD], g[3][MAXD + GUARD];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_rows *r = &kern_get()->rows_f32;
+        for (int how = ROWS_RANDOM; how <= ROWS_NEAR; how++)
+            for (size_t D = 0; D <= MAXD; D++) {
+                rows_make(a, b, c, D, (rows_fill)how, 1000 + D);
+                double dots[3], sq[3], sq0[3];
+                long double want[3] = {0, 0, 0}, mag[3] = {0, 0, 0}, sw[3] = {0, 0, 0};
+                r->dots3(a, b, D, dots);
+                r->triplet_sq(a, b, c, D, eps, 1, sq);
+                r->triplet_sq(a, b, c, D, eps, 0, sq0);
+                for (size_t k = 0; k < D; k++) {
+                    long double u = a[k], v = b[k], w = c[k];
+                    want[0] += u * v, want[1] += u * u, want[2] += v * v;
+                    mag[0] += fabsl(u * v);
+                    sw[0] += (u - v + eps) * (u - v + eps), sw[1] += (u - w + eps) * (u - w + eps);
+                    sw[2] += (v - w + eps) * (v - w + eps);
+                }
+                mag[1] = want[1], mag[2] = want[2];
+                for (int j = 0; j < 3; j++) {
+                    cr_assert(rows_close(dots[j], want[j], mag[j]), "%s D %zu fill %d dots[%d]",
+                              isas[i], D, how, j);
+                    cr_assert(rows_close(sq[j], sw[j], sw[j]), "%s D %zu fill %d sq[%d]", isas[i],
+                              D, how, j);
+                }
+                cr_assert(rows_close(sq0[0], sw[0], sw[0]) && rows_close(sq0[1], sw[1], sw[1]) &&
+                              sq0[2] == 0.0,
+                          "%s D %zu fill %d: without swap", isas[i], D, how);
+                if (how == ROWS_ZERO)
+                    cr_assert(dots[0] == 0.0 && dots[1] == 0.0 && dots[2] == 0.0 &&
+                                  rows_close(sq[0], (long double)D * eps * eps,
+                                             (long double)D * eps * eps),
+                              "%s D %zu: zero rows", isas[i], D);
+                for (int want_ab = 0; want_ab < 4; want_ab++) {
+                    for (size_t k = 0; k < MAXD + GUARD; k++)
+                        g[0][k] = g[1][k] = mark;
+                    r->cos_grad(a, b, want_ab & 1 ? g[0] : NULL, want_ab & 2 ? g[1] : NULL, D, cf);
+                    for (size_t k = 0; k < MAXD + GUARD; k++) {
+                        float wa =
+                            (float)(cf[0] * (double)b[k % MAXD] - cf[1] * (double)a[k % MAXD]);
+                        float wb =
+                            (float)(cf[2] * (double)a[k % MAXD] - cf[3] * (double)b[k % MAXD]);
+                        wa = want_ab & 1 && k < D ? wa : mark,
+                        wb = want_ab & 2 && k < D ? wb : mark;
+                        cr_assert(rows_ulps(g[0][k], wa) <= 4 && rows_ulps(g[1][k], wb) <= 4,
+                                  "%s D %zu fill %d outputs %d: cos_grad at %zu", isas[i], D, how,
+                                  want_ab, k);
+                    }
+                }
+                for (int pn = 0; pn < 2; pn++) {
+                    const double f[3] = {1.5, -0.75, pn ? 0.5 : 0.0};
+                    for (size_t k = 0; k < MAXD + GUARD; k++)
+                        g[0][k] = g[1][k] = g[2][k] = mark;
+                    r->triplet_grad(a, b, c, g[0], g[1], g[2], D, eps, f);
+                    for (size_t k = 0; k < MAXD + GUARD; k++) {
+                        float w3[3] = {mark, mark, mark};
+                        if (k < D) {
+                            double uap = ((double)a[k] - (double)b[k] + eps) * f[0];
+                            double uan = ((double)a[k] - (double)c[k] + eps) * f[1];
+                            double upn = pn ? ((double)b[k] - (double)c[k] + eps) * f[2] : 0.0;
+                            w3[0] = (float)(uap - uan), w3[1] = (float)(-uap - upn);
+                            w3[2] = (float)(uan + upn);
+                        }
+                        for (int j = 0; j < 3; j++)
+                            cr_assert(
+                                rows_ulps(g[j][k], w3[j]) <= 4,
+                                "%s D %zu fill %d pn %d: triplet_grad[%d] at %zu: %a, want %a",
+                                isas[i], D, how, pn, j, k, (double)g[j][k], (double)w3[j]);
+                    }
+                }
+            }
+    }
+    kern_init(NULL);
+}
+
+/* A float32 call of `loss` over inputs (rows, D): triplet_margin's anchor, positive and
+ * negative, or cosine_embedding's x1, x2 and targets of alternating sign. Row 0 is all zeros
+ * and row 1's second and third inputs are within an ulp or two of its first (cancellation);
+ * the rest random. The caller frees bufs[0..2] with mem_free. */
+static void rows_call_make(loss_call *call, const char *loss, size_t rows, size_t D, int swap,
+                           float *bufs[3])
+{
+    const loss_desc *d = loss_registry_find(loss, strlen(loss));
+    cr_assert_not_null(d);
+    loss_call_init(call, d);
+    call->dtype = LOSS_DTYPE_F32;
+    call->want_gradient = 1;
+    int triplet = !strcmp(loss, "triplet_margin");
+    for (int k = 0; k < 3; k++)
+        bufs[k] = mem_alloc((k == 2 && !triplet ? rows : rows * D) * sizeof(float));
+    float *spare = triplet ? NULL : mem_alloc(D * sizeof(float)); /* cosine has no third row */
+    for (size_t i = 0; i < rows; i++) {
+        rows_make(bufs[0] + i * D, bufs[1] + i * D, triplet ? bufs[2] + i * D : spare, D,
+                  i == 0   ? ROWS_ZERO
+                  : i == 1 ? ROWS_NEAR
+                           : ROWS_RANDOM,
+                  99 + i);
+        if (!triplet)
+            bufs[2][i] = i % 2 ? -1.0f : 1.0f;
+    }
+    mem_free(spare);
+    for (int k = 0; k < 3; k++) {
+        tensor *t = &call->input[k];
+        memset(t, 0, sizeof *t);
+        t->type = TENSOR_F32;
+        t->data = bufs[k];
+        t->rank = k == 2 && !triplet ? 1 : 2;
+        t->shape[0] = rows, t->shape[1] = D;
+        t->count = t->rank == 1 ? rows : rows * D;
+        call->present[k] = 1;
+    }
+    if (triplet && swap) {
+        int p = loss_desc_param_index(d, "swap", 4);
+        call->param[p] = 1.0, call->param_set[p] = 1;
+    }
+}
+
+/* triplet_margin and cosine_embedding at widths that leave tails, with a zero row and a
+ * cancelling one: the same bytes for 1, 2 and 7 workers on each ISA, and the reference's
+ * results within the fixtures' float32 tolerance. */
+Test(kern, embedding_rows_should_give_the_same_bytes_for_any_worker_count_at_tail_widths)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    const char *losses[] = {"triplet_margin", "triplet_margin", "cosine_embedding"};
+    const size_t dims[] = {1, 5, 17, 33, 37};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t l = 0; l < N_OF(losses); l++)
+        for (size_t t = 0; t < N_OF(dims); t++) {
+            loss_call call;
+            float *bufs[3];
+            loss_result ref, one, many;
+            loss_error err;
+            rows_call_make(&call, losses[l], 3001, dims[t], l == 1, bufs);
+            cr_assert_eq(kern_init("ref"), 0);
+            cr_assert_eq(loss_compute(&call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+            for (size_t i = 0; i < N_OF(isas); i++) {
+                if (kern_init(isas[i]) != 0)
+                    continue;
+                cr_assert_eq(loss_compute(&call, NULL, &one, &err), LOSS_OK, "%s", err.message);
+                cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s D %zu %s: %g from the reference",
+                          losses[l], dims[t], isas[i], max_rel_diff(&one, &ref));
+                for (size_t w = 0; w < 2; w++) {
+                    cr_assert_eq(loss_compute(&call, pools[w], &many, &err), LOSS_OK);
+                    cr_assert(same_bytes(&one, &many), "%s D %zu %s: workers differ", losses[l],
+                              dims[t], isas[i]);
+                    loss_result_release(&many);
+                }
+                loss_result_release(&one);
+            }
+            loss_result_release(&ref);
+            for (int k = 0; k < 3; k++)
+                mem_free(bufs[k]);
+        }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
+    kern_init(NULL);
+}
+
 /* ---- the focal pair with targets exactly 0 or 1 (their float32 fast path) ---- */
 
 /* Inputs of a focal-pair case with hard targets: fill_vm_inputs' predictions and edges, half
