@@ -931,7 +931,7 @@ KERN_INLINE vf cew_drop_lane(vf e, size_t k)
  * unless e is NULL; returns their sum in double (NaN if a score is not finite). */
 KERN_INLINE double cew_row_exps(const float *x, size_t classes, size_t t, float *e)
 {
-    const vf xt = vf_set1(x[t]);
+    const vf xt = vf_set1((double)x[t]);
     vd lo = vd_zero(), hi = vd_zero();
     size_t c = 0;
     for (; c + VF_N <= classes; c += VF_N) {
@@ -997,8 +997,8 @@ KERN_INLINE int cew_group(const ce_args *a, size_t r0, size_t n, double *total)
             continue;
         }
         if (grad)
-            cew_row_grad(grad + j * classes, classes, (size_t)a->target[r0 + j],
-                         vf_set1((float)g[j]), (float)gt[j]);
+            cew_row_grad(grad + j * classes, classes, (size_t)a->target[r0 + j], vf_set1(g[j]),
+                         (float)gt[j]);
         if (a->values)
             ((float *)a->values)[r0 + j] = (float)l[j];
         *total += l[j];
