@@ -22,7 +22,9 @@
 
 #define MAX_SIZES 16
 
-typedef enum { TARGET_UNIT, TARGET_PM1, TARGET_CLASS } target_kind;
+/* Targets: in (0, 1), -1 or 1, class indices, or exactly 0 or 1 (the focal pair's hard
+ * targets, which take their own fast path). */
+typedef enum { TARGET_UNIT, TARGET_PM1, TARGET_CLASS, TARGET_BINARY } target_kind;
 
 typedef struct {
     const char *loss;
@@ -46,6 +48,8 @@ static const bench_case cases[] = {
     {"bce_with_logits", 1, 1, 1, 0, TARGET_UNIT, "bce_with_logits"},
     {"focal", 1, 1, 1, 0, TARGET_UNIT, "focal"},
     {"sigmoid_focal", 1, 1, 1, 0, TARGET_UNIT, "sigmoid_focal"},
+    {"focal", 1, 1, 1, 0, TARGET_BINARY, "focal_binary"},
+    {"sigmoid_focal", 1, 1, 1, 0, TARGET_BINARY, "sigmoid_focal_binary"},
     {"log_cosh", 1, 1, 1, 0, TARGET_UNIT, "log_cosh"},
     {"soft_margin", 1, 1, 1, 0, TARGET_PM1, "soft_margin"},
     {"cross_entropy", 10, 1, 1, 1, TARGET_CLASS, "cross_entropy_C10"},
@@ -211,6 +215,8 @@ static double case_value(const bench_case *bc, int is_target, unsigned long *s)
         return 0.02 + 0.96 * u; /* in (0,1): valid for probability and logit inputs alike */
     if (bc->target == TARGET_PM1)
         return u < 0.5 ? -1.0 : 1.0;
+    if (bc->target == TARGET_BINARY)
+        return u < 0.5 ? 0.0 : 1.0;
     return (double)(*s % bc->inner);
 }
 

@@ -24,7 +24,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 CHEAP = ["mse", "mae", "mbe", "huber", "smooth_l1", "hinge", "squared_hinge"]
-TRANSCENDENTAL = ["bce", "bce_with_logits", "focal", "sigmoid_focal", "log_cosh", "soft_margin"]
+# focal_binary and sigmoid_focal_binary: the focal pair with targets exactly 0 or 1, which
+# lossd computes by its own path (bench_core and torch_bench both have these cases).
+TRANSCENDENTAL = ["bce", "bce_with_logits", "focal", "sigmoid_focal", "focal_binary",
+                  "sigmoid_focal_binary", "log_cosh", "soft_margin"]
 ROW = ["cross_entropy_C10", "cross_entropy_C1000", "triplet_margin_D128",
        "cosine_embedding_D128"]
 ALL_CASES = CHEAP + TRANSCENDENTAL + ROW

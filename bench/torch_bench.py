@@ -26,11 +26,17 @@ def unit(shape, g, dtype):
     return (0.02 + 0.96 * torch.rand(shape, generator=g)).to(dtype)
 
 
-def elementwise(fn, pm1=False):
+def binary_like(rows, g, dtype):
+    return torch.where(torch.rand(rows, generator=g) < 0.5, 0.0, 1.0).to(dtype)
+
+
+def elementwise(fn, pm1=False, binary=False):
+    """Predictions in (0, 1); targets -1 or 1 (pm1), exactly 0 or 1 (binary), else in (0, 1)."""
     def make(n, dtype):
         g = torch.Generator().manual_seed(42)
         p = unit(n, g, dtype).requires_grad_()
-        y = pm1_like(n, g, dtype) if pm1 else unit(n, g, dtype)
+        y = (pm1_like(n, g, dtype) if pm1 else binary_like(n, g, dtype) if binary
+             else unit(n, g, dtype))
         return (p,), lambda: fn(p, y)
     return make
 
@@ -107,6 +113,8 @@ CASES = {
     "bce_with_logits": elementwise(F.binary_cross_entropy_with_logits),
     "focal": elementwise(focal),
     "sigmoid_focal": elementwise(sigmoid_focal),
+    "focal_binary": elementwise(focal, binary=True),  # targets 0 or 1: lossd's hard-target path
+    "sigmoid_focal_binary": elementwise(sigmoid_focal, binary=True),
     "log_cosh": elementwise(log_cosh),
     "soft_margin": elementwise(F.soft_margin_loss, pm1=True),
     "cross_entropy_C10": cross_entropy(10),

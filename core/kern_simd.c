@@ -1035,48 +1035,109 @@ static int ce_f32(const kern_args *a, double *sum)
 
 /* ---- embedding rows (kern.h, kern_rows) ---- */
 
-/* Two sets of accumulators over VD_N lanes each: element k of a row in set (k / VD_N) % 2,
- * lane k % VD_N; tails load zeros, which add nothing. */
+/* The row loops run whole vectors over a row's middle and mask only its last, partial
+ * vector: a masked load or store on every vector (and a row's sums kept in an array indexed
+ * by a variable, which lives in memory) made these loops 2-3x slower than the memory under
+ * them. Sums keep two sets of accumulators over VD_N lanes each: element k of a row in set
+ * (k / VD_N) % 2, lane k % VD_N, whether its vector is whole or the tail (tails load zeros,
+ * which add nothing), so the order of every sum is fixed by the row length alone. */
+
+/* The vector at x of a row with r elements left: whole when r >= VD_N (a constant VD_N in
+ * the loops over a row's middle, so no test is left there), else the first r lanes. */
+KERN_INLINE vd rows_load(const float *x, size_t r)
+{
+    return r >= VD_N ? vd_load_f32(x) : vd_load_f32_tail(x, r);
+}
+
+KERN_INLINE void rows_store(float *out, size_t r, vd v)
+{
+    if (r >= VD_N)
+        vd_store_f32(out, v);
+    else
+        vd_store_f32_tail(out, r, v);
+}
+
+/* The vector at k of a row's last 2 VD_N - 1 elements or fewer goes to set (k / VD_N) % 2 as
+ * in the loop over its middle: set 0 first, then set 1 if it is more than one vector. */
+#define ROWS_TAIL(step, k, n, acc0, acc1)           \
+    do {                                            \
+        if ((k) < (n))                              \
+            step(k, (n) - (k), acc0);               \
+        if ((k) + VD_N < (n))                       \
+            step((k) + VD_N, (n) - (k)-VD_N, acc1); \
+    } while (0)
+
+/* dots3's step: acc += {a b, a a, b b} at k. */
+KERN_INLINE void rows_dots3_step(const float *a, const float *b, size_t r, vd acc[3])
+{
+    vd u = rows_load(a, r), v = rows_load(b, r);
+    acc[0] = vd_fmadd(u, v, acc[0]);
+    acc[1] = vd_fmadd(u, u, acc[1]);
+    acc[2] = vd_fmadd(v, v, acc[2]);
+}
+
 static void rows_dots3(const float *a, const float *b, size_t n, double out[3])
 {
-    vd ab[2] = {vd_zero(), vd_zero()}, aa[2] = {vd_zero(), vd_zero()}, bb[2] = {ab[0], ab[0]};
+    vd s0[3] = {vd_zero(), vd_zero(), vd_zero()}, s1[3] = {s0[0], s0[0], s0[0]};
     size_t k = 0;
-    for (; k + 2 * VD_N <= n; k += 2 * VD_N)
-        for (int h = 0; h < 2; h++) {
-            vd u = vd_load_f32(a + k + h * VD_N), v = vd_load_f32(b + k + h * VD_N);
-            ab[h] = vd_fmadd(u, v, ab[h]);
-            aa[h] = vd_fmadd(u, u, aa[h]);
-            bb[h] = vd_fmadd(v, v, bb[h]);
-        }
-    for (int h = 0; k < n; k += VD_N, h ^= 1) {
-        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
-        ab[h] = vd_fmadd(u, v, ab[h]);
-        aa[h] = vd_fmadd(u, u, aa[h]);
-        bb[h] = vd_fmadd(v, v, bb[h]);
+    for (; k + 2 * VD_N <= n; k += 2 * VD_N) {
+        rows_dots3_step(a + k, b + k, VD_N, s0);
+        rows_dots3_step(a + k + VD_N, b + k + VD_N, VD_N, s1);
     }
-    out[0] = vd_hsum(vd_add(ab[0], ab[1]));
-    out[1] = vd_hsum(vd_add(aa[0], aa[1]));
-    out[2] = vd_hsum(vd_add(bb[0], bb[1]));
+#define ROWS_DOTS3(k, r, acc) rows_dots3_step(a + (k), b + (k), r, acc)
+    ROWS_TAIL(ROWS_DOTS3, k, n, s0, s1);
+#undef ROWS_DOTS3
+    for (int j = 0; j < 3; j++)
+        out[j] = vd_hsum(vd_add(s0[j], s1[j]));
 }
 
-KERN_INLINE void rows_store(float *out, size_t k, size_t n, vd v)
+/* cos_grad's step at k, with which outputs are wanted constants. */
+KERN_INLINE void rows_cos_grad_step(const float *a, const float *b, float *ga, float *gb, size_t k,
+                                    size_t r, const vd c[4], int want_a, int want_b)
 {
-    if (k + VD_N <= n)
-        vd_store_f32(out + k, v);
-    else
-        vd_store_f32_tail(out + k, n - k, v);
+    vd u = rows_load(a + k, r), v = rows_load(b + k, r);
+    if (want_a)
+        rows_store(ga + k, r, vd_sub(vd_mul(c[0], v), vd_mul(c[1], u)));
+    if (want_b)
+        rows_store(gb + k, r, vd_sub(vd_mul(c[2], u), vd_mul(c[3], v)));
 }
 
+KERN_INLINE void rows_cos_grad_any(const float *a, const float *b, float *ga, float *gb, size_t n,
+                                   const double cd[4], int want_a, int want_b)
+{
+    const vd c[4] = {vd_set1(cd[0]), vd_set1(cd[1]), vd_set1(cd[2]), vd_set1(cd[3])};
+    size_t k = 0;
+    for (; k + VD_N <= n; k += VD_N)
+        rows_cos_grad_step(a, b, ga, gb, k, VD_N, c, want_a, want_b);
+    if (k < n)
+        rows_cos_grad_step(a, b, ga, gb, k, n - k, c, want_a, want_b);
+}
+
+/* One copy per combination of wanted outputs, so no test of them runs per vector. */
 static void rows_cos_grad(const float *a, const float *b, float *ga, float *gb, size_t n,
                           const double c[4])
 {
-    const vd c0 = vd_set1(c[0]), c1 = vd_set1(c[1]), c2 = vd_set1(c[2]), c3 = vd_set1(c[3]);
-    for (size_t k = 0; k < n; k += VD_N) {
-        vd u = vd_load_f32_tail(a + k, n - k), v = vd_load_f32_tail(b + k, n - k);
-        if (ga)
-            rows_store(ga, k, n, vd_sub(vd_mul(c0, v), vd_mul(c1, u)));
-        if (gb)
-            rows_store(gb, k, n, vd_sub(vd_mul(c2, u), vd_mul(c3, v)));
+    if (ga && gb)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 1, 1);
+    else if (ga)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 1, 0);
+    else if (gb)
+        rows_cos_grad_any(a, b, ga, gb, n, c, 0, 1);
+}
+
+/* triplet_sq's step at k: acc += squares of (a - p + eps, a - n + eps[, p - n + eps]), eps
+ * only in the row's lanes, so lanes past it add nothing. */
+KERN_INLINE void rows_triplet_sq_step(const float *a, const float *p, const float *n, size_t r,
+                                      vd e, int swap, vd acc[3])
+{
+    vd u = rows_load(a, r), v = rows_load(p, r), w = rows_load(n, r);
+    vd m = r >= VD_N ? e : vd_maskz(vd_tmask(r), e);
+    vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
+    acc[0] = vd_fmadd(dp, dp, acc[0]);
+    acc[1] = vd_fmadd(dn, dn, acc[1]);
+    if (swap) {
+        vd dq = vd_add(vd_sub(v, w), m);
+        acc[2] = vd_fmadd(dq, dq, acc[2]);
     }
 }
 
@@ -1084,21 +1145,17 @@ KERN_INLINE void rows_triplet_sq_any(const float *a, const float *p, const float
                                      double eps, int swap, double sq[3])
 {
     const vd e = vd_set1(eps);
-    vd acc[3][2] = {{vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}, {vd_zero(), vd_zero()}};
-    for (size_t k = 0, h = 0; k < dim; k += VD_N, h ^= 1) {
-        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
-        vd w = vd_load_f32_tail(n + k, dim - k);
-        vd m = vd_maskz(vd_tmask(dim - k), e); /* lanes past the row add nothing */
-        vd dp = vd_add(vd_sub(u, v), m), dn = vd_add(vd_sub(u, w), m);
-        acc[0][h] = vd_fmadd(dp, dp, acc[0][h]);
-        acc[1][h] = vd_fmadd(dn, dn, acc[1][h]);
-        if (swap) {
-            vd dq = vd_add(vd_sub(v, w), m);
-            acc[2][h] = vd_fmadd(dq, dq, acc[2][h]);
-        }
+    vd s0[3] = {vd_zero(), vd_zero(), vd_zero()}, s1[3] = {s0[0], s0[0], s0[0]};
+    size_t k = 0;
+    for (; k + 2 * VD_N <= dim; k += 2 * VD_N) {
+        rows_triplet_sq_step(a + k, p + k, n + k, VD_N, e, swap, s0);
+        rows_triplet_sq_step(a + k + VD_N, p + k + VD_N, n + k + VD_N, VD_N, e, swap, s1);
     }
+#define ROWS_TRIPLET_SQ(k, r, acc) rows_triplet_sq_step(a + (k), p + (k), n + (k), r, e, swap, acc)
+    ROWS_TAIL(ROWS_TRIPLET_SQ, k, dim, s0, s1);
+#undef ROWS_TRIPLET_SQ
     for (int j = 0; j < 3; j++)
-        sq[j] = vd_hsum(vd_add(acc[j][0], acc[j][1]));
+        sq[j] = swap || j < 2 ? vd_hsum(vd_add(s0[j], s1[j])) : 0.0;
 }
 
 static void rows_triplet_sq(const float *a, const float *p, const float *n, size_t dim, double eps,
@@ -1110,20 +1167,30 @@ static void rows_triplet_sq(const float *a, const float *p, const float *n, size
         rows_triplet_sq_any(a, p, n, dim, eps, 0, sq);
 }
 
+/* triplet_grad's step at k, u_pn's presence a constant. */
+KERN_INLINE void rows_triplet_grad_step(const float *a, const float *p, const float *n, float *ga,
+                                        float *gp, float *gn, size_t k, size_t r, const vd c[4],
+                                        int pn)
+{
+    vd u = rows_load(a + k, r), v = rows_load(p + k, r), w = rows_load(n + k, r);
+    vd uap = vd_mul(vd_add(vd_sub(u, v), c[0]), c[1]);
+    vd uan = vd_mul(vd_add(vd_sub(u, w), c[0]), c[2]);
+    vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), c[0]), c[3]) : vd_zero();
+    rows_store(ga + k, r, vd_sub(uap, uan));
+    rows_store(gp + k, r, vd_sub(vd_neg(uap), upn));
+    rows_store(gn + k, r, vd_add(uan, upn));
+}
+
 KERN_INLINE void rows_triplet_grad_any(const float *a, const float *p, const float *n, float *ga,
                                        float *gp, float *gn, size_t dim, double eps,
                                        const double f[3], int pn)
 {
-    const vd e = vd_set1(eps), fap = vd_set1(f[0]), fan = vd_set1(f[1]), fpn = vd_set1(f[2]);
-    for (size_t k = 0; k < dim; k += VD_N) {
-        vd u = vd_load_f32_tail(a + k, dim - k), v = vd_load_f32_tail(p + k, dim - k);
-        vd w = vd_load_f32_tail(n + k, dim - k);
-        vd uap = vd_mul(vd_add(vd_sub(u, v), e), fap), uan = vd_mul(vd_add(vd_sub(u, w), e), fan);
-        vd upn = pn ? vd_mul(vd_add(vd_sub(v, w), e), fpn) : vd_zero();
-        rows_store(ga, k, dim, vd_sub(uap, uan));
-        rows_store(gp, k, dim, vd_sub(vd_neg(uap), upn));
-        rows_store(gn, k, dim, vd_add(uan, upn));
-    }
+    const vd c[4] = {vd_set1(eps), vd_set1(f[0]), vd_set1(f[1]), vd_set1(f[2])};
+    size_t k = 0;
+    for (; k + VD_N <= dim; k += VD_N)
+        rows_triplet_grad_step(a, p, n, ga, gp, gn, k, VD_N, c, pn);
+    if (k < dim)
+        rows_triplet_grad_step(a, p, n, ga, gp, gn, k, dim - k, c, pn);
 }
 
 static void rows_triplet_grad(const float *a, const float *p, const float *n, float *ga, float *gp,

@@ -12,6 +12,9 @@ typedef struct {
     VT s, a, b, c, d;
 #if KERN_LANE_F32
     vd_kc wide; /* the same constants in double, for float steps that assemble in double */
+    /* the focal pair with hard targets: alpha_t where y = 1 and y = 0 (a + c, b + c), and
+     * the same times -s and s, each computed in double and rounded once */
+    VT at1, at0, as1, as0;
 #endif
 } VL(kc);
 
@@ -30,6 +33,8 @@ static VL(kc) VL(kc_make)(kern_id id, const kern_args *a)
     k.c = v_set1(c[2]), k.d = v_set1(c[3]);
 #if KERN_LANE_F32
     k.wide = vd_kc_make(id, a);
+    k.at1 = v_set1(c[0] + c[2]), k.at0 = v_set1(c[1] + c[2]);
+    k.as1 = v_set1(-((c[0] + c[2]) * a->scale)), k.as0 = v_set1((c[1] + c[2]) * a->scale);
 #endif
     return k;
 }
@@ -463,12 +468,43 @@ VEC_INLINE vd_lg VL(focal_sq_half)(vd p, vd y, vd lp, vd lq, vd dce, const vd_kc
     return (vd_lg){vd_mul(vd_mul(at, ceq), q), vd_mul(vd_mul(at, k->s), g)};
 }
 
+/* Lanes whose target is exactly 0 or 1 (the hard targets of the focal pair's fast paths). */
+VEC_INLINE VM VL(target01)(VT y)
+{
+    return v_mor(v_cmp(y, v_zero(), _CMP_EQ_OQ), v_cmp(y, v_set1(1.0), _CMP_EQ_OQ));
+}
+
+/* focal with gamma = 2 where every target of the vector is 0 or 1, all in float lanes. With
+ * p_t = y ? p : 1 - p and q = 1 - p_t (p or 1 - p, the reference's q), ce = min(-log p_t, 100)
+ * by one log (log_p_or_q), and the reference's formula folds to
+ *   l = alpha_t ce q^2,  g = -+alpha_t s q (q^2 / max(p_t q, 1e-12f) + 2 ce)
+ * (- where y = 1): sums and products of positive terms, nothing cancels. 1 - p rounds where
+ * p < 1/2; its rounding error d (exact, Fast2Sum) is added back into q^2 and into the last
+ * product by q, so q costs half an ulp at most once. */
+VEC_INLINE VL(step) VL(focal_f_hard)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VT one = v_set1(1.0);
+    VM t1 = v_cmp(y, one, _CMP_EQ_OQ), t0 = v_cmp(y, v_zero(), _CMP_EQ_OQ);
+    VT omp = v_sub(one, p), d = v_sub(v_sub(one, omp), p); /* 1 - p = omp + d exactly */
+    VT q = v_sel(t1, omp, p), pt = v_sel(t1, p, omp), qlo = v_maskz(t1, d);
+    VT ce = v_min(v_neg(VL(log_p_or_q)(p, t0, lite)), v_set1(100.0));
+    VT q2 = v_fmadd(q, q, v_mul(v_add(q, q), qlo));
+    VT l = v_mul(v_mul(v_sel(t1, k->at1, k->at0), ce), q2);
+    VM clamped = v_cmp(v_mul(pt, q), v_set1((double)1e-12f), _CMP_LT_OQ);
+    VT r = v_div(v_mul(q, v_sel(clamped, q, one)), v_sel(clamped, v_set1((double)1e-12f), pt));
+    VT inner = v_add(r, v_add(ce, ce));
+    VT g = v_mul(v_sel(t1, k->as1, k->as0), v_fmadd(q, inner, v_mul(qlo, inner)));
+    return (VL(step)){l, g, VL(outside01)(p)}; /* y is 0 or 1 */
+}
+
 /* focal with gamma = 2: the logs, the BCE gradient and the checks in float lanes, the
  * products in double. Float products were measured up to 7 float ulps off for targets in
  * (0, 1) (each of alpha_t, ce, q and q^2 adds its roundings); in double only the logs' and
  * dce's float errors remain. */
 VEC_INLINE VL(step) VL(focal_f_sq)(VT p, VT y, const VL(kc) * k, int lite)
 {
+    if (v_mall(VL(target01)(y)))
+        return VL(focal_f_hard)(p, y, k, lite);
     VL(tr) t = VL(bce_tr)(p, lite);
     VT ce, dce;
     VL(bce_terms)(p, y, t, &ce, &dce);
@@ -502,6 +538,45 @@ VEC_INLINE vd_lg VL(sigmoid_focal_half)(vd x, vd y, vd n, vd r, vd p, vd lg, con
     return (vd_lg){vd_mul(vd_mul(at, vd_mul(ce, q)), q), vd_mul(vd_mul(at, k->s), g)};
 }
 
+/* sigmoid_focal with gamma = 2 where every target of the vector is 0 or 1, all in float
+ * lanes. With z = y ? -x : x, ce = softplus(z), q = 1 - p_t = sig(z), and the reference's
+ * formula folds to
+ *   l = alpha_t ce q^2,  g = -+alpha_t s q^2 (q + 2 ce sig(-z))  (- where y = 1),
+ * positive terms only. q^2 doubles e's error, e = exp(-|x|), so e is kept as eh + el
+ * (2^n (1 + r + p) with r + p and 1 + (r + p) by Fast2Sum), 1 + e as s + slo, and
+ * q = 1 / (1 + e) or e / (1 + e) as qh + ql, so that q^2 rounds about once. -|x| is clamped at
+ * -EXP_CLAMP as in sigmoid_focal_f; el is dropped where 2^n is subnormal (it is below the least
+ * subnormal). */
+VEC_INLINE VL(step) VL(sigmoid_focal_f_hard)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VT one = v_set1(1.0), zero = v_zero();
+    VM t1 = v_cmp(y, one, _CMP_EQ_OQ);
+    VT z = v_sel(t1, v_neg(x), x);
+    VL(exp_red) e = VL(exp_reduce)(v_max(v_neg(v_abs(x)), v_set1(-VK(EXP_CLAMP))), lite);
+    VT t = v_add(e.r, e.p), tl = v_sub(e.p, v_sub(t, e.r)); /* |p| < |r|: Fast2Sum */
+    VT mh = v_add(one, t), ml = v_add(v_add(v_sub(one, mh), t), tl);
+    VT two_n = VL(pow2i)(v_max(e.n, v_set1(VK(POW2_MIN))));
+    VT eh = v_mul(mh, two_n), el = v_mul(ml, two_n);
+    VM sub = v_cmp(e.n, v_set1(VK(POW2_MIN)), _CMP_LT_OQ);
+    if (v_many(sub)) { /* |x| beyond about 87.7: 2^n subnormal */
+        eh = VL(scale)(mh, e.n);
+        el = v_sel(sub, v_zero(), el);
+    }
+    VT s = v_add(one, eh), slo = v_add(v_sub(eh, v_sub(s, one)), el);
+    /* 1 / (s + slo) = b + bl: the residual 1 - b s is exact (FMA) */
+    VT b = v_div(one, s), bl = v_mul(b, v_fnmadd(b, slo, v_fnmadd(b, s, one)));
+    VT cross = v_fmadd(eh, bl, v_mul(el, b)); /* e / (1 + e) = sh + sl */
+    VT sh = v_fmadd(eh, b, cross), sl = v_add(v_fmadd(eh, b, v_neg(sh)), cross);
+    VT lg = v_fmadd(el, b, VL(log1p_01)(eh, lite)); /* log1p(eh + el) */
+    VM pos = v_cmp(z, zero, _CMP_GE_OQ);
+    VT qh = v_sel(pos, b, sh), ql = v_sel(pos, bl, sl), qn = v_sel(pos, sh, v_add(b, bl));
+    VT ce = v_add(v_max(z, zero), lg), q2 = v_fmadd(qh, qh, v_mul(v_add(qh, qh), ql));
+    VT l = v_mul(v_mul(v_sel(t1, k->at1, k->at0), ce), q2);
+    VT inner = v_fmadd(v_add(ce, ce), qn, v_add(qh, ql));
+    VT g = v_mul(v_mul(v_sel(t1, k->as1, k->as0), q2), inner);
+    return (VL(step)){l, g, VL(not_finite)(x)}; /* y is 0 or 1 */
+}
+
 /* sigmoid_focal in float lanes for its transcendentals, assembled in double: q^gamma spends
  * twice e's error, more than a float exp leaves of the 4-ulp budget, and the products of
  * soft targets' factors add theirs (as in focal). -|x| is clamped at -EXP_CLAMP: beyond, e
@@ -521,6 +596,8 @@ VEC_INLINE VL(step) VL(sigmoid_focal_f)(VT x, VT y, const VL(kc) * k, int square
 }
 VEC_INLINE VL(step) VL(sigmoid_focal_f_sq)(VT x, VT y, const VL(kc) * k, int lite)
 {
+    if (v_mall(VL(target01)(y)))
+        return VL(sigmoid_focal_f_hard)(x, y, k, lite);
     return VL(sigmoid_focal_f)(x, y, k, 1, lite);
 }
 VEC_INLINE VL(step) VL(sigmoid_focal_f_gen)(VT x, VT y, const VL(kc) * k, int lite)

@@ -244,3 +244,25 @@ VEC_INLINE void VL(log_pq)(VT p, VT *lp, VT *lq, int lite)
     *lp = v_sel(low, la, lb);
     *lq = v_sel(low, lb, la);
 }
+
+#ifndef LOSSD_VMATH_TINY
+#define LOSSD_VMATH_TINY
+#define VMD_TINY 0x1p-1074 /* the least subnormal: its log, about -744.4, is below any clamp */
+#define VMF_TINY 0x1p-149  /* about -103.3 */
+#endif
+
+/* log(p) where take_q is clear, log(1 - p) where it is set, for p in [0, 1], with one log
+ * instead of log_pq's two (focal with targets exactly 0 or 1 needs only log p_t): log_pq's
+ * splits, chosen per lane. With a = min(p, 1 - p), exact, the wanted value is either a, when
+ * fl(p_t) equals a, or 1 - a. A zero a is read as TINY, so that callers clamping at -100 see a
+ * log below the clamp, not -inf. Outside [0, 1] (NaN included) the result is meaningless. */
+VEC_INLINE VT VL(log_p_or_q)(VT p, VM take_q, int lite)
+{
+    VT one = v_set1(1.0), q = v_sub(one, p), a = v_min(p, q);
+    VM use_a = v_cmp(v_sel(take_q, q, p), a, _CMP_EQ_OQ);
+    VT fa, ea = VL(split_any)(v_max(a, v_set1(VK(TINY))), &fa);
+    VM big = v_cmp(a, v_set1(1.0 - 0.5 * VK(SQRT2)), _CMP_GT_OQ);
+    VT fb = v_sel(big, v_fnmadd(a, v_set1(2.0), one), v_sub(v_zero(), a));
+    VT eb = v_maskz(big, v_set1(-1.0));
+    return VL(log_core)(v_sel(use_a, ea, eb), v_sel(use_a, fa, fb), lite);
+}

@@ -1279,3 +1279,319 @@ Test(kern, cross_entropy_wide_float_rows_should_give_the_same_bytes_for_any_work
         pool_destroy(pools[w]);
     kern_init(NULL);
 }
+
+/* ---- embedding row primitives: every tail, zero rows, cancellation, workers ---- */
+
+/* The distance in float ulps between two finite floats (0 when equal, -0 == +0). */
+static long rows_ulps(float x, float y)
+{
+    int32_t a, b;
+    memcpy(&a, &x, sizeof a);
+    memcpy(&b, &y, sizeof b);
+    int64_t ia = a < 0 ? (int64_t)INT32_MIN - a : a, ib = b < 0 ? (int64_t)INT32_MIN - b : b;
+    return (long)(ia > ib ? ia - ib : ib - ia);
+}
+
+typedef enum { ROWS_RANDOM, ROWS_ZERO, ROWS_NEAR } rows_fill;
+
+/* a, b, c of D floats: random in [-2, 2); all zero; or b and c within a few ulps of a (the
+ * differences cancel all but their last bits). */
+static void rows_make(float *a, float *b, float *c, size_t D, rows_fill how, unsigned long seed)
+{
+    for (size_t k = 0; k < D; k++) {
+        a[k] = how == ROWS_ZERO ? 0.0f : (float)(unit_rand(&seed) * 4 - 2);
+        b[k] = c[k] = a[k];
+        for (int s = (int)(unit_rand(&seed) * 4); how == ROWS_NEAR && s > 0; s--)
+            b[k] = nextafterf(b[k], 3.0f);
+        if (how == ROWS_NEAR)
+            c[k] = nextafterf(a[k], -3.0f);
+        else if (how == ROWS_RANDOM)
+            b[k] = (float)(unit_rand(&seed) * 4 - 2), c[k] = (float)(unit_rand(&seed) * 4 - 2);
+    }
+}
+
+/* Each ISA's row loops at every width up to two AVX-512 float registers and one (every tail
+ * length of 4, 8 and 16 lanes), against a double reference: each gradient element within 4
+ * float ulps of the double formula rounded once (in practice the same bytes), each sum within
+ * 1e-12 of a long double one; nothing past a row, nor into an output not asked for, is
+ * written; zero rows sum to exactly 0 (cosine's eps is the caller's), and a triplet of equal
+ * rows sums eps^2 per element. */
+Test(kern, row_primitives_should_match_a_double_reference_at_every_tail_length)
+{
+    enum { MAXD = 33, GUARD = 3 };
+    const char *isas[] = {"avx2", "avx512"};
+    const double eps = 1e-6, cf[4] = {0.5, -0.25, 2.0, 0.125};
+    const float mark = 7.0f;
+    float a[MAXD], b[MAXD], c[MAXD], g[3][MAXD + GUARD];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_rows *r = &kern_get()->rows_f32;
+        for (int how = ROWS_RANDOM; how <= ROWS_NEAR; how++)
+            for (size_t D = 0; D <= MAXD; D++) {
+                rows_make(a, b, c, D, (rows_fill)how, 1000 + D);
+                double dots[3], sq[3], sq0[3];
+                long double want[3] = {0, 0, 0}, mag[3] = {0, 0, 0}, sw[3] = {0, 0, 0};
+                r->dots3(a, b, D, dots);
+                r->triplet_sq(a, b, c, D, eps, 1, sq);
+                r->triplet_sq(a, b, c, D, eps, 0, sq0);
+                for (size_t k = 0; k < D; k++) {
+                    long double u = a[k], v = b[k], w = c[k];
+                    want[0] += u * v, want[1] += u * u, want[2] += v * v;
+                    mag[0] += fabsl(u * v);
+                    sw[0] += (u - v + eps) * (u - v + eps), sw[1] += (u - w + eps) * (u - w + eps);
+                    sw[2] += (v - w + eps) * (v - w + eps);
+                }
+                mag[1] = want[1], mag[2] = want[2];
+                for (int j = 0; j < 3; j++) {
+                    cr_assert(rows_close(dots[j], want[j], mag[j]), "%s D %zu fill %d dots[%d]",
+                              isas[i], D, how, j);
+                    cr_assert(rows_close(sq[j], sw[j], sw[j]), "%s D %zu fill %d sq[%d]", isas[i],
+                              D, how, j);
+                }
+                cr_assert(rows_close(sq0[0], sw[0], sw[0]) && rows_close(sq0[1], sw[1], sw[1]) &&
+                              sq0[2] == 0.0,
+                          "%s D %zu fill %d: without swap", isas[i], D, how);
+                if (how == ROWS_ZERO)
+                    cr_assert(dots[0] == 0.0 && dots[1] == 0.0 && dots[2] == 0.0 &&
+                                  rows_close(sq[0], (long double)D * eps * eps,
+                                             (long double)D * eps * eps),
+                              "%s D %zu: zero rows", isas[i], D);
+                for (int want_ab = 0; want_ab < 4; want_ab++) {
+                    for (size_t k = 0; k < MAXD + GUARD; k++)
+                        g[0][k] = g[1][k] = mark;
+                    r->cos_grad(a, b, want_ab & 1 ? g[0] : NULL, want_ab & 2 ? g[1] : NULL, D, cf);
+                    for (size_t k = 0; k < MAXD + GUARD; k++) {
+                        float wa =
+                            (float)(cf[0] * (double)b[k % MAXD] - cf[1] * (double)a[k % MAXD]);
+                        float wb =
+                            (float)(cf[2] * (double)a[k % MAXD] - cf[3] * (double)b[k % MAXD]);
+                        wa = want_ab & 1 && k < D ? wa : mark,
+                        wb = want_ab & 2 && k < D ? wb : mark;
+                        cr_assert(rows_ulps(g[0][k], wa) <= 4 && rows_ulps(g[1][k], wb) <= 4,
+                                  "%s D %zu fill %d outputs %d: cos_grad at %zu", isas[i], D, how,
+                                  want_ab, k);
+                    }
+                }
+                for (int pn = 0; pn < 2; pn++) {
+                    const double f[3] = {1.5, -0.75, pn ? 0.5 : 0.0};
+                    for (size_t k = 0; k < MAXD + GUARD; k++)
+                        g[0][k] = g[1][k] = g[2][k] = mark;
+                    r->triplet_grad(a, b, c, g[0], g[1], g[2], D, eps, f);
+                    for (size_t k = 0; k < MAXD + GUARD; k++) {
+                        float w3[3] = {mark, mark, mark};
+                        if (k < D) {
+                            double uap = ((double)a[k] - (double)b[k] + eps) * f[0];
+                            double uan = ((double)a[k] - (double)c[k] + eps) * f[1];
+                            double upn = pn ? ((double)b[k] - (double)c[k] + eps) * f[2] : 0.0;
+                            w3[0] = (float)(uap - uan), w3[1] = (float)(-uap - upn);
+                            w3[2] = (float)(uan + upn);
+                        }
+                        for (int j = 0; j < 3; j++)
+                            cr_assert(
+                                rows_ulps(g[j][k], w3[j]) <= 4,
+                                "%s D %zu fill %d pn %d: triplet_grad[%d] at %zu: %a, want %a",
+                                isas[i], D, how, pn, j, k, (double)g[j][k], (double)w3[j]);
+                    }
+                }
+            }
+    }
+    kern_init(NULL);
+}
+
+/* A float32 call of `loss` over inputs (rows, D): triplet_margin's anchor, positive and
+ * negative, or cosine_embedding's x1, x2 and targets of alternating sign. Row 0 is all zeros
+ * and row 1's second and third inputs are within an ulp or two of its first (cancellation);
+ * the rest random. The caller frees bufs[0..2] with mem_free. */
+static void rows_call_make(loss_call *call, const char *loss, size_t rows, size_t D, int swap,
+                           float *bufs[3])
+{
+    const loss_desc *d = loss_registry_find(loss, strlen(loss));
+    cr_assert_not_null(d);
+    loss_call_init(call, d);
+    call->dtype = LOSS_DTYPE_F32;
+    call->want_gradient = 1;
+    int triplet = !strcmp(loss, "triplet_margin");
+    for (int k = 0; k < 3; k++)
+        bufs[k] = mem_alloc((k == 2 && !triplet ? rows : rows * D) * sizeof(float));
+    float *spare = triplet ? NULL : mem_alloc(D * sizeof(float)); /* cosine has no third row */
+    for (size_t i = 0; i < rows; i++) {
+        rows_make(bufs[0] + i * D, bufs[1] + i * D, triplet ? bufs[2] + i * D : spare, D,
+                  i == 0   ? ROWS_ZERO
+                  : i == 1 ? ROWS_NEAR
+                           : ROWS_RANDOM,
+                  99 + i);
+        if (!triplet)
+            bufs[2][i] = i % 2 ? -1.0f : 1.0f;
+    }
+    mem_free(spare);
+    for (int k = 0; k < 3; k++) {
+        tensor *t = &call->input[k];
+        memset(t, 0, sizeof *t);
+        t->type = TENSOR_F32;
+        t->data = bufs[k];
+        t->rank = k == 2 && !triplet ? 1 : 2;
+        t->shape[0] = rows, t->shape[1] = D;
+        t->count = t->rank == 1 ? rows : rows * D;
+        call->present[k] = 1;
+    }
+    if (triplet && swap) {
+        int p = loss_desc_param_index(d, "swap", 4);
+        call->param[p] = 1.0, call->param_set[p] = 1;
+    }
+}
+
+/* triplet_margin and cosine_embedding at widths that leave tails, with a zero row and a
+ * cancelling one: the same bytes for 1, 2 and 7 workers on each ISA, and the reference's
+ * results within the fixtures' float32 tolerance. */
+Test(kern, embedding_rows_should_give_the_same_bytes_for_any_worker_count_at_tail_widths)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    const char *losses[] = {"triplet_margin", "triplet_margin", "cosine_embedding"};
+    const size_t dims[] = {1, 5, 17, 33, 37};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t l = 0; l < N_OF(losses); l++)
+        for (size_t t = 0; t < N_OF(dims); t++) {
+            loss_call call;
+            float *bufs[3];
+            loss_result ref, one, many;
+            loss_error err;
+            rows_call_make(&call, losses[l], 3001, dims[t], l == 1, bufs);
+            cr_assert_eq(kern_init("ref"), 0);
+            cr_assert_eq(loss_compute(&call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+            for (size_t i = 0; i < N_OF(isas); i++) {
+                if (kern_init(isas[i]) != 0)
+                    continue;
+                cr_assert_eq(loss_compute(&call, NULL, &one, &err), LOSS_OK, "%s", err.message);
+                cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s D %zu %s: %g from the reference",
+                          losses[l], dims[t], isas[i], max_rel_diff(&one, &ref));
+                for (size_t w = 0; w < 2; w++) {
+                    cr_assert_eq(loss_compute(&call, pools[w], &many, &err), LOSS_OK);
+                    cr_assert(same_bytes(&one, &many), "%s D %zu %s: workers differ", losses[l],
+                              dims[t], isas[i]);
+                    loss_result_release(&many);
+                }
+                loss_result_release(&one);
+            }
+            loss_result_release(&ref);
+            for (int k = 0; k < 3; k++)
+                mem_free(bufs[k]);
+        }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
+    kern_init(NULL);
+}
+
+/* ---- the focal pair with targets exactly 0 or 1 (their float32 fast path) ---- */
+
+/* Inputs of a focal-pair case with hard targets: fill_vm_inputs' predictions and edges, half
+ * of the rest log-uniform (and for probabilities also 1 - that), targets 0 or 1 except one
+ * soft target every 80 elements (its vector takes the general path, its neighbours do not),
+ * p = y (p_t = 1) every 7th, and the float edges: subnormals, 1 - 2^-24, logits +-100. */
+static void fill_hard_inputs(const vm_kcase *c, double *p, double *y, size_t n, unsigned long seed)
+{
+    static const double prob_edges[] = {0x1p-149, 1e-40,    0x1p-126,    0x1p-24, 1 - 0x1p-24,
+                                        0.5,      1 - 1e-7, 1 - 0x1p-25, 1e-12,   1e-6};
+    static const double logit_edges[] = {100.0,  -100.0, 87.3,  -87.3, 89.0,  -89.0,    104.0,
+                                         -104.0, 15.9,   -15.9, 1e-7,  -1e-7, 0x1p-149, 0.0};
+    fill_vm_inputs(c, p, y, n, seed);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = i % 80 == 37 ? 0.37 : unit_rand(&seed) < 0.5 ? 0.0 : 1.0;
+        if (i % 3 != 1 && i % 2 == 0) {
+            double m = ldexp(1.0 + unit_rand(&seed), (int)(unit_rand(&seed) * 67) - 60);
+            p[i] = c->dx == XD_PROB ? (unit_rand(&seed) < 0.5 ? fmin(m, 1.0) : fmax(1 - m, 0.0))
+                   : unit_rand(&seed) < 0.5 ? -m
+                                            : m;
+        }
+        if (i % 5 == 4) {
+            p[i] = c->dx == XD_PROB ? prob_edges[(i / 5) % N_OF(prob_edges)]
+                                    : logit_edges[(i / 5) % N_OF(logit_edges)];
+        }
+        if (c->dx == XD_PROB && i % 7 == 2)
+            p[i] = y[i];
+    }
+}
+
+/* Each float32 element within 4 ulps of the formula, at every tail length, for the alpha
+ * forms (alpha, alpha < 0: none, alpha > 1) with gamma = 2, where the fast path applies. */
+Test(kern, focal_pair_float32_hard_targets_should_stay_within_four_ulps_of_the_formula)
+{
+    static const vm_kcase cases[] = {
+        {KERN_FOCAL, {0.25, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {-1.0, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {3.0, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_FOCAL, {0.6, 2.0}, XD_PROB, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {0.25, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {-1.0, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {1.5, 2.0}, XD_LOGIT, YD_PROB, 1},
+        {KERN_SIGMOID_FOCAL, {0.9, 2.0}, XD_LOGIT, YD_PROB, 1},
+    };
+    const size_t sizes[] = {1, 3, 7, 9, 17, 31, 1003, 200003};
+    const size_t n = 200003;
+    double *p = mem_alloc(n * sizeof *p), *y = mem_alloc(n * sizeof *y);
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        for (size_t c = 0; c < N_OF(cases); c++) {
+            fill_hard_inputs(&cases[c], p, y, n, 5300 + c);
+            for (size_t s = 0; s < N_OF(sizes); s++)
+                check_vm_kernel(kern_get()->f32[cases[c].id], &cases[c], LOSS_DTYPE_F32, p, y,
+                                sizes[s], isas[i]);
+        }
+    }
+    mem_free(p);
+    mem_free(y);
+    kern_init(NULL);
+}
+
+/* Hard targets (one soft target every 300 elements) through loss_compute: the same bytes for
+ * any worker count, and the reference's values within the fixtures' tolerance. */
+Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_count)
+{
+    static const fast_case cases[] = {
+        {"focal", 70001, 0, 0, NULL, 0},
+        {"focal", 70001, 0, 0, "alpha", -1},
+        {"sigmoid_focal", 70001, 0, 0, NULL, 0},
+        {"sigmoid_focal", 70001, 0, 0, "alpha", 0.75},
+    };
+    const char *isas[] = {"avx2", "avx512"};
+    pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
+    cr_assert(pools[0] && pools[1]);
+    for (size_t c = 0; c < N_OF(cases); c++) {
+        fast_call fc;
+        fast_call_make(&fc, &cases[c]);
+        for (size_t i = 0; i < cases[c].rows; i++)
+            fc.in[1][i] = i % 300 == 151 ? 0.3 : fc.in[1][i] < 0.5 ? 0.0 : 1.0;
+        for (size_t k = 0; k < N_OF(DTYPES); k++)
+            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
+                loss_result ref, one, many;
+                loss_error err;
+                fc.call.dtype = DTYPES[k];
+                fc.call.reduction = (loss_reduction)red;
+                cr_assert_eq(kern_init("ref"), 0);
+                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+                for (size_t i = 0; i < N_OF(isas); i++) {
+                    if (kern_init(isas[i]) != 0)
+                        continue;
+                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+                    cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g", cases[c].loss,
+                              isas[i], DTYPES[k], max_rel_diff(&one, &ref));
+                    for (size_t w = 0; w < 2; w++) {
+                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
+                                  cases[c].loss, isas[i], DTYPES[k], red);
+                        loss_result_release(&many);
+                    }
+                    loss_result_release(&one);
+                }
+                loss_result_release(&ref);
+            }
+        fast_call_free(&fc);
+    }
+    pool_destroy(pools[0]);
+    pool_destroy(pools[1]);
+    kern_init(NULL);
+}
