@@ -27,7 +27,10 @@ typedef enum { KERN_ISA_REF = 0, KERN_ISA_AVX2, KERN_ISA_AVX512 } kern_isa;
  * of the double formula, or of its largest term where terms cancel; float32 focal takes its
  * logs in float lanes and q = 1 - p_t, its powers and products in double (q as the reference,
  * uncancelled); float32 sigmoid_focal exp and log1p in float lanes, the rest in double;
- * float32 cross-entropy in double lanes with the vm_lite forms, rounded once),
+ * float32 focal and sigmoid_focal with gamma = 2 and a chunk whose targets are all 0 or 1
+ * entirely in float lanes (no cancellation is left once p_t is chosen); float32
+ * cross-entropy rows in float lanes, shifted by the target's score with the sum in double,
+ * rows whose sum reaches 2^64 or is NaN redone in double lanes with the vm_lite forms),
  * each the formula of its loss file, with sp = softplus, sig = sigmoid:
  *   BCE -(y max(log p, -100) + (1-y) max(log1p(-p), -100)), (p - y) / max((1-p) p, 1e-12f);
  *     declines p outside [0, 1] and non-finite y (float32: y outside [0, 1]);
