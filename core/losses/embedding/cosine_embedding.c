@@ -50,16 +50,30 @@ COS_DEFINE_DOTS(cos_dots_f32, float)
 COS_DEFINE_GRAD(cos_grad_f64, double)
 COS_DEFINE_GRAD(cos_grad_f32, float)
 
+/* Rows go in blocks of COS_BLOCK: the checks and dot products of the block's rows, then their
+ * scalar math (a sqrt and four divisions per row: independent chains the CPU overlaps, where
+ * one row at a time left the gradient pass waiting on them), then their gradients while the
+ * rows are still in cache. Each row's arithmetic and the order of the loss sum are those of
+ * a row-at-a-time loop, so results do not depend on the blocking. */
+enum { COS_BLOCK = 8 };
+
+/* The float32 row loops of the ISA (kern.h, kern_rows), or NULL: looked up once per chunk. */
+typedef struct {
+    void (*dots3)(const float *a, const float *b, size_t n, double out[3]);
+    void (*grad)(const float *a, const float *b, float *ga, float *gb, size_t n, const double c[4]);
+} cos_fast;
+
 /* Row i's dot products. A non-finite sum of squares means a non-finite element (reported)
  * or an overflow (computed on, as PyTorch does); returns 1 after reporting. */
-static int cos_row_dots(const loss_ctx *ctx, size_t i, size_t D, double dots[3], loss_partial *part)
+static int cos_row_dots(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t D,
+                        double dots[3], loss_partial *part)
 {
     const void *a = ctx->in[IN_X1]->data, *b = ctx->in[IN_X2]->data;
     if (ctx->dtype == LOSS_DTYPE_F64)
         cos_dots_f64((const double *)a + i * D, (const double *)b + i * D, D, dots);
-    else /* the ISA's row loop where it has one (kern.h, kern_rows) */
-        (kern_get()->rows_f32.dots3 ? kern_get()->rows_f32.dots3 : cos_dots_f32)(
-            (const float *)a + i * D, (const float *)b + i * D, D, dots);
+    else
+        (fast->dots3 ? fast->dots3 : cos_dots_f32)((const float *)a + i * D,
+                                                   (const float *)b + i * D, D, dots);
     if (isfinite(dots[1]) && isfinite(dots[2]))
         return 0;
     return rows_fail_non_finite(ctx, IN_X1, i * D, (i + 1) * D, part) ||
@@ -82,11 +96,10 @@ static void cos_row_grad(const loss_ctx *ctx, int in, size_t i, size_t D, double
 }
 
 /* Both gradient rows, c as kern_rows.cos_grad takes it: one pass where the ISA has it. */
-static void cos_grads(const loss_ctx *ctx, size_t i, size_t D, const double c[4])
+static void cos_grads(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t D,
+                      const double c[4])
 {
-    void (*fast)(const float *, const float *, float *, float *, size_t, const double *) =
-        ctx->dtype == LOSS_DTYPE_F32 ? kern_get()->rows_f32.cos_grad : NULL;
-    if (fast == NULL) {
+    if (fast->grad == NULL) {
         cos_row_grad(ctx, IN_X1, i, D, c[0], c[1]);
         cos_row_grad(ctx, IN_X2, i, D, c[2], c[3]);
         return;
@@ -94,8 +107,9 @@ static void cos_grads(const loss_ctx *ctx, size_t i, size_t D, const double c[4]
     if (ctx->grad[IN_X1] == NULL && ctx->grad[IN_X2] == NULL)
         return;
     float *ga = ctx->grad[IN_X1], *gb = ctx->grad[IN_X2];
-    fast((const float *)ctx->in[IN_X1]->data + i * D, (const float *)ctx->in[IN_X2]->data + i * D,
-         ga ? ga + i * D : NULL, gb ? gb + i * D : NULL, D, c);
+    fast->grad((const float *)ctx->in[IN_X1]->data + i * D,
+               (const float *)ctx->in[IN_X2]->data + i * D, ga ? ga + i * D : NULL,
+               gb ? gb + i * D : NULL, D, c);
 }
 
 /* Loss of one row for target y; *g receives d loss / d cos (0 where inactive). */
@@ -110,29 +124,64 @@ static double cos_row_loss(double cosv, double y, double margin, double *g)
     return z >= 0 ? z : 0.0;
 }
 
-static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+/* Targets and dot products of rows [i, i + n), in row order with the row-at-a-time checks:
+ * returns how many rows passed, fewer than n after reporting the first bad row. */
+static size_t cos_block_dots(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t n,
+                             double y[], double dots[][3], loss_partial *part)
 {
     const tensor *x1 = ctx->in[IN_X1], *yt = ctx->in[IN_TARGET];
     const size_t D = x1->shape[x1->rank - 1];
-    loss_acc acc = {0, 0};
-    for (size_t i = begin; i < end; i++) {
-        double y = loss_load(yt->data, ctx->dtype, i), dots[3], g;
-        if (y != 1.0 && y != -1.0) {
-            loss_status bad = isfinite(y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
-            loss_partial_fail(part, bad, IN_TARGET, i, y,
+    for (size_t r = 0; r < n; r++) {
+        y[r] = loss_load(yt->data, ctx->dtype, i + r);
+        if (y[r] != 1.0 && y[r] != -1.0) {
+            loss_status bad = isfinite(y[r]) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
+            loss_partial_fail(part, bad, IN_TARGET, i + r, y[r],
                               bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
-            return;
+            return r;
         }
-        if (cos_row_dots(ctx, i, D, dots, part))
+        if (cos_row_dots(ctx, fast, i + r, D, dots[r], part))
+            return r;
+    }
+    return n;
+}
+
+/* Losses l and gradient coefficients c (kern_rows.cos_grad's) of n rows from their dots. */
+static void cos_block_math(const loss_ctx *ctx, size_t n, const double y[], const double dots[][3],
+                           double l[], double c[][4])
+{
+    const double margin = ctx->param[P_MARGIN], scale = ctx->scale[0];
+    for (size_t r = 0; r < n; r++) {
+        double m1 = dots[r][1] + COS_EPSILON, m2 = dots[r][2] + COS_EPSILON, g;
+        double denom = sqrt(m1 * m2), cosv = dots[r][0] / denom;
+        l[r] = cos_row_loss(cosv, y[r], margin, &g);
+        g *= scale;
+        c[r][0] = g / denom;
+        c[r][1] = g * cosv / m1;
+        c[r][2] = g / denom;
+        c[r][3] = g * cosv / m2;
+    }
+}
+
+static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
+{
+    const tensor *x1 = ctx->in[IN_X1];
+    const size_t D = x1->shape[x1->rank - 1];
+    const kern_rows *kr = ctx->dtype == LOSS_DTYPE_F32 ? &kern_get()->rows_f32 : NULL;
+    const cos_fast fast = {kr ? kr->dots3 : NULL, kr ? kr->cos_grad : NULL};
+    loss_acc acc = {0, 0};
+    for (size_t i = begin; i < end; i += COS_BLOCK) {
+        const size_t n = end - i < COS_BLOCK ? end - i : COS_BLOCK;
+        double y[COS_BLOCK], dots[COS_BLOCK][3], l[COS_BLOCK], c[COS_BLOCK][4];
+        const size_t good = cos_block_dots(ctx, &fast, i, n, y, dots, part);
+        cos_block_math(ctx, good, y, dots, l, c);
+        for (size_t r = 0; r < good; r++) { /* the rows before a bad one, as row at a time */
+            cos_grads(ctx, &fast, i + r, D, c[r]);
+            loss_acc_add(&acc, l[r]);
+            if (ctx->values[0])
+                loss_store(ctx->values[0], ctx->dtype, i + r, l[r]);
+        }
+        if (good < n)
             return;
-        double m1 = dots[1] + COS_EPSILON, m2 = dots[2] + COS_EPSILON;
-        double denom = sqrt(m1 * m2), cosv = dots[0] / denom;
-        double l = cos_row_loss(cosv, y, ctx->param[P_MARGIN], &g);
-        g *= ctx->scale[0];
-        cos_grads(ctx, i, D, (const double[4]){g / denom, g * cosv / m1, g / denom, g * cosv / m2});
-        loss_acc_add(&acc, l);
-        if (ctx->values[0])
-            loss_store(ctx->values[0], ctx->dtype, i, l);
     }
     part->sum[0] = loss_acc_value(&acc);
 }
