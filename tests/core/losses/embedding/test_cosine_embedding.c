@@ -1,6 +1,8 @@
 /* cosine_embedding: expected numbers from /usr/bin/python3 (torch, float64), the producing call
  * quoted above each table; gradients by central differences, float32 against float64, and results
  * bit-identical across 1, 2 and 7 workers. */
+#include <stdio.h>
+
 #include "../call_checks.h"
 
 /* a = [[1,2,-.5],[.3,-.2,.9],[0,0,0],[1,1,0],[2,-1,.5]],
@@ -180,4 +182,88 @@ Test(cosine_embedding, gradients_float32_and_workers_should_agree)
     fd_check(&c);
     mem_free(a);
     mem_free(b);
+}
+
+/* Rows of 13 x 5 (the chunk takes rows in blocks of 8, so 13 leaves a short block). */
+enum { CE_BLOCK_N = 13, CE_BLOCK_D = 5 };
+
+static void ce_block_call(loss_call *c, double *a, double *b, double *y, size_t n)
+{
+    call_begin(c, "cosine_embedding");
+    call_input(c, "x1", a, SHAPE(n, CE_BLOCK_D));
+    call_input(c, "x2", b, SHAPE(n, CE_BLOCK_D));
+    call_input(c, "targets", y, SHAPE(n));
+    call_param(c, "margin", 0.1);
+    c->reduction = LOSS_REDUCE_NONE;
+    c->want_gradient = 1;
+}
+
+static void ce_block_fill(double *a, double *b, double *y)
+{
+    fill_uniform(a, CE_BLOCK_N * CE_BLOCK_D, -1, 1, 21);
+    fill_uniform(b, CE_BLOCK_N * CE_BLOCK_D, -1, 1, 22);
+    for (size_t i = 0; i < CE_BLOCK_N; i++)
+        y[i] = i % 3 ? -1.0 : 1.0;
+}
+
+/* The error names the first bad row in row order, wherever it falls in a block of rows: a
+ * target that is not +-1 or a non-finite element, whichever row comes first. */
+Test(cosine_embedding, the_first_bad_row_should_be_reported_wherever_it_falls_in_a_block)
+{
+    static const size_t rows[] = {0, 5, 7, 8, 11, 12};
+    double a[CE_BLOCK_N * CE_BLOCK_D], b[CE_BLOCK_N * CE_BLOCK_D], y[CE_BLOCK_N];
+    for (size_t k = 0; k < N_OF(rows); k++)
+        for (int dt = 0; dt < 2; dt++)
+            for (int nan_first = 0; nan_first < 2; nan_first++) {
+                const size_t bad = rows[k], later = bad + 1 < CE_BLOCK_N ? bad + 1 : bad;
+                loss_call c;
+                loss_result r;
+                loss_error e;
+                char want[64];
+                ce_block_fill(a, b, y);
+                if (nan_first) /* x1 bad at `bad`, the target bad after it */
+                    a[bad * CE_BLOCK_D + 2] = NAN, y[later] = later == bad ? y[bad] : 0.5;
+                else /* the target bad at `bad`, x1 after it */
+                    y[bad] = 0.5, a[later * CE_BLOCK_D + 2] = later == bad ? a[2] : (double)NAN;
+                ce_block_call(&c, a, b, y, CE_BLOCK_N);
+                c.dtype = dt ? LOSS_DTYPE_F32 : LOSS_DTYPE_F64;
+                cr_assert_eq(loss_compute(&c, NULL, &r, &e),
+                             nan_first ? LOSS_ERR_NON_FINITE : LOSS_ERR_DOMAIN, "row %zu: %s", bad,
+                             e.message);
+                cr_expect_str_eq(e.field, nan_first ? "x1" : "targets");
+                snprintf(want, sizeof want, "%s[%zu]", nan_first ? "x1" : "targets",
+                         nan_first ? bad * CE_BLOCK_D + 2 : bad);
+                cr_expect(strstr(e.message, want) != NULL, "want %s in: %s", want, e.message);
+            }
+}
+
+/* A row's loss and gradient bytes do not depend on the rows around it: each row of a 13-row
+ * call matches a call of that row alone, in both dtypes. */
+Test(cosine_embedding, rows_should_give_the_same_bytes_alone_and_in_a_block)
+{
+    double a[CE_BLOCK_N * CE_BLOCK_D], b[CE_BLOCK_N * CE_BLOCK_D], y[CE_BLOCK_N];
+    ce_block_fill(a, b, y);
+    for (int dt = 0; dt < 2; dt++) {
+        loss_call c;
+        loss_result all;
+        ce_block_call(&c, a, b, y, CE_BLOCK_N);
+        c.dtype = dt ? LOSS_DTYPE_F32 : LOSS_DTYPE_F64;
+        compute_ok(&c, NULL, &all);
+        const size_t es = dt ? sizeof(float) : sizeof(double);
+        for (size_t i = 0; i < CE_BLOCK_N; i++) {
+            loss_result one;
+            ce_block_call(&c, a + i * CE_BLOCK_D, b + i * CE_BLOCK_D, y + i, 1);
+            c.dtype = dt ? LOSS_DTYPE_F32 : LOSS_DTYPE_F64;
+            compute_ok(&c, NULL, &one);
+            const char *p = all.terms[0].data, *q = one.terms[0].data;
+            cr_expect(!memcmp(p + i * es, q, es), "dtype %d row %zu: loss", dt, i);
+            for (int in = 0; in < 2; in++) {
+                p = all.grad[in].data, q = one.grad[in].data;
+                cr_expect(!memcmp(p + i * CE_BLOCK_D * es, q, CE_BLOCK_D * es),
+                          "dtype %d row %zu: gradient %d", dt, i, in);
+            }
+            loss_result_release(&one);
+        }
+        loss_result_release(&all);
+    }
 }
