@@ -50,12 +50,12 @@ COS_DEFINE_DOTS(cos_dots_f32, float)
 COS_DEFINE_GRAD(cos_grad_f64, double)
 COS_DEFINE_GRAD(cos_grad_f32, float)
 
-/* Rows go in blocks of COS_BLOCK: the checks and dot products of the block's rows, then their
- * scalar math (a sqrt and four divisions per row: independent chains the CPU overlaps, where
- * one row at a time left the gradient pass waiting on them), then their gradients while the
- * rows are still in cache. Each row's arithmetic and the order of the loss sum are those of
- * a row-at-a-time loop, so results do not depend on the blocking. */
-enum { COS_BLOCK = 8 };
+/* The chunk is skewed by one row: row i's dot products, then its scalar math (a sqrt and four
+ * divisions), then row i - 1's gradients, which do not wait on that math, so the CPU overlaps
+ * the two; row at a time, each gradient pass waited on its own row's divisions. Blocks of
+ * rows overlapped more but reread their rows after they left the cache when the other
+ * hyperthread was busy. Each row's arithmetic and the order of the loss sum are those of a
+ * row-at-a-time loop, so results do not depend on the skew. */
 
 /* The float32 row loops of the ISA (kern.h, kern_rows), or NULL: looked up once per chunk. */
 typedef struct {
@@ -124,42 +124,47 @@ static double cos_row_loss(double cosv, double y, double margin, double *g)
     return z >= 0 ? z : 0.0;
 }
 
-/* Targets and dot products of rows [i, i + n), in row order with the row-at-a-time checks:
- * returns how many rows passed, fewer than n after reporting the first bad row. */
-static size_t cos_block_dots(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t n,
-                             double y[], double dots[][3], loss_partial *part)
+/* Row i's target y and dot products, checked in the order main's loop did: returns 1 after
+ * reporting a bad row. */
+static int cos_row_check(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t D, double *y,
+                         double dots[3], loss_partial *part)
 {
-    const tensor *x1 = ctx->in[IN_X1], *yt = ctx->in[IN_TARGET];
-    const size_t D = x1->shape[x1->rank - 1];
-    for (size_t r = 0; r < n; r++) {
-        y[r] = loss_load(yt->data, ctx->dtype, i + r);
-        if (y[r] != 1.0 && y[r] != -1.0) {
-            loss_status bad = isfinite(y[r]) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
-            loss_partial_fail(part, bad, IN_TARGET, i + r, y[r],
-                              bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
-            return r;
-        }
-        if (cos_row_dots(ctx, fast, i + r, D, dots[r], part))
-            return r;
+    *y = loss_load(ctx->in[IN_TARGET]->data, ctx->dtype, i);
+    if (*y != 1.0 && *y != -1.0) {
+        loss_status bad = isfinite(*y) ? LOSS_ERR_DOMAIN : LOSS_ERR_NON_FINITE;
+        loss_partial_fail(part, bad, IN_TARGET, i, *y,
+                          bad == LOSS_ERR_DOMAIN ? "is not -1 or 1" : "is not finite");
+        return 1;
     }
-    return n;
+    return cos_row_dots(ctx, fast, i, D, dots, part);
 }
 
-/* Losses l and gradient coefficients c (kern_rows.cos_grad's) of n rows from their dots. */
-static void cos_block_math(const loss_ctx *ctx, size_t n, const double y[], const double dots[][3],
-                           double l[], double c[][4])
+/* A row's loss and gradient coefficients (kern_rows.cos_grad's), pending until written. */
+typedef struct {
+    size_t i;
+    double l, c[4];
+} cos_row;
+
+static cos_row cos_row_math(const loss_ctx *ctx, size_t i, double y, const double dots[3])
 {
-    const double margin = ctx->param[P_MARGIN], scale = ctx->scale[0];
-    for (size_t r = 0; r < n; r++) {
-        double m1 = dots[r][1] + COS_EPSILON, m2 = dots[r][2] + COS_EPSILON, g;
-        double denom = sqrt(m1 * m2), cosv = dots[r][0] / denom;
-        l[r] = cos_row_loss(cosv, y[r], margin, &g);
-        g *= scale;
-        c[r][0] = g / denom;
-        c[r][1] = g * cosv / m1;
-        c[r][2] = g / denom;
-        c[r][3] = g * cosv / m2;
-    }
+    double m1 = dots[1] + COS_EPSILON, m2 = dots[2] + COS_EPSILON, g;
+    double denom = sqrt(m1 * m2), cosv = dots[0] / denom;
+    cos_row r = {i, cos_row_loss(cosv, y, ctx->param[P_MARGIN], &g), {0}};
+    g *= ctx->scale[0];
+    r.c[0] = g / denom;
+    r.c[1] = g * cosv / m1;
+    r.c[2] = g / denom;
+    r.c[3] = g * cosv / m2;
+    return r;
+}
+
+static void cos_row_write(const loss_ctx *ctx, const cos_fast *fast, size_t D, const cos_row *r,
+                          loss_acc *acc)
+{
+    cos_grads(ctx, fast, r->i, D, r->c);
+    loss_acc_add(acc, r->l);
+    if (ctx->values[0])
+        loss_store(ctx->values[0], ctx->dtype, r->i, r->l);
 }
 
 static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partial *part)
@@ -169,20 +174,21 @@ static void cos_chunk(const loss_ctx *ctx, size_t begin, size_t end, loss_partia
     const kern_rows *kr = ctx->dtype == LOSS_DTYPE_F32 ? &kern_get()->rows_f32 : NULL;
     const cos_fast fast = {kr ? kr->dots3 : NULL, kr ? kr->cos_grad : NULL};
     loss_acc acc = {0, 0};
-    for (size_t i = begin; i < end; i += COS_BLOCK) {
-        const size_t n = end - i < COS_BLOCK ? end - i : COS_BLOCK;
-        double y[COS_BLOCK], dots[COS_BLOCK][3], l[COS_BLOCK], c[COS_BLOCK][4];
-        const size_t good = cos_block_dots(ctx, &fast, i, n, y, dots, part);
-        cos_block_math(ctx, good, y, dots, l, c);
-        for (size_t r = 0; r < good; r++) { /* the rows before a bad one, as row at a time */
-            cos_grads(ctx, &fast, i + r, D, c[r]);
-            loss_acc_add(&acc, l[r]);
-            if (ctx->values[0])
-                loss_store(ctx->values[0], ctx->dtype, i + r, l[r]);
-        }
-        if (good < n)
+    cos_row prev = {0, 0, {0}};
+    for (size_t i = begin; i < end; i++) {
+        double y, dots[3];
+        if (cos_row_check(ctx, &fast, i, D, &y, dots, part)) {
+            if (i > begin) /* the rows before a bad one are written, as row at a time */
+                cos_row_write(ctx, &fast, D, &prev, &acc);
             return;
+        }
+        const cos_row cur = cos_row_math(ctx, i, y, dots);
+        if (i > begin)
+            cos_row_write(ctx, &fast, D, &prev, &acc);
+        prev = cur;
     }
+    if (end > begin)
+        cos_row_write(ctx, &fast, D, &prev, &acc);
     part->sum[0] = loss_acc_value(&acc);
 }
 

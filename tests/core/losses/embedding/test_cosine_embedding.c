@@ -184,7 +184,7 @@ Test(cosine_embedding, gradients_float32_and_workers_should_agree)
     mem_free(b);
 }
 
-/* Rows of 13 x 5 (the chunk takes rows in blocks of 8, so 13 leaves a short block). */
+/* Rows of 13 x 5: the chunk writes a row's gradient after the next row's dot products. */
 enum { CE_BLOCK_N = 13, CE_BLOCK_D = 5 };
 
 static void ce_block_call(loss_call *c, double *a, double *b, double *y, size_t n)
@@ -206,9 +206,9 @@ static void ce_block_fill(double *a, double *b, double *y)
         y[i] = i % 3 ? -1.0 : 1.0;
 }
 
-/* The error names the first bad row in row order, wherever it falls in a block of rows: a
- * target that is not +-1 or a non-finite element, whichever row comes first. */
-Test(cosine_embedding, the_first_bad_row_should_be_reported_wherever_it_falls_in_a_block)
+/* The error names the first bad row in row order, wherever it falls: a target that is not
+ * +-1 or a non-finite element, whichever row comes first. */
+Test(cosine_embedding, the_first_bad_row_should_be_reported_wherever_it_falls)
 {
     static const size_t rows[] = {0, 5, 7, 8, 11, 12};
     double a[CE_BLOCK_N * CE_BLOCK_D], b[CE_BLOCK_N * CE_BLOCK_D], y[CE_BLOCK_N];
@@ -239,7 +239,7 @@ Test(cosine_embedding, the_first_bad_row_should_be_reported_wherever_it_falls_in
 
 /* A row's loss and gradient bytes do not depend on the rows around it: each row of a 13-row
  * call matches a call of that row alone, in both dtypes. */
-Test(cosine_embedding, rows_should_give_the_same_bytes_alone_and_in_a_block)
+Test(cosine_embedding, rows_should_give_the_same_bytes_alone_and_among_others)
 {
     double a[CE_BLOCK_N * CE_BLOCK_D], b[CE_BLOCK_N * CE_BLOCK_D], y[CE_BLOCK_N];
     ce_block_fill(a, b, y);
