@@ -124,7 +124,7 @@ static double cos_row_loss(double cosv, double y, double margin, double *g)
     return z >= 0 ? z : 0.0;
 }
 
-/* Row i's target y and dot products, checked in the order main's loop did: returns 1 after
+/* Row i's target y and dot products, target first, as the checks always ran: returns 1 after
  * reporting a bad row. */
 static int cos_row_check(const loss_ctx *ctx, const cos_fast *fast, size_t i, size_t D, double *y,
                          double dots[3], loss_partial *part)
