@@ -958,40 +958,46 @@ static double max_rel_diff(const loss_result *got, const loss_result *want)
     return m;
 }
 
-Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_the_reference)
+/* fc under every reduction (every red_step-th) and dtype: each ISA within the fixtures'
+ * tolerance of the reference, and the same bytes with 2 and 7 workers as with none. */
+static void check_fast_call(fast_call *fc, const char *loss, pool *pools[2], int red_step)
 {
     const char *isas[] = {"avx2", "avx512"};
+    for (size_t k = 0; k < N_OF(DTYPES); k++)
+        for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += red_step) {
+            loss_result ref, one, many;
+            loss_error err;
+            fc->call.dtype = DTYPES[k];
+            fc->call.reduction = (loss_reduction)red;
+            cr_assert_eq(kern_init("ref"), 0);
+            cr_assert_eq(loss_compute(&fc->call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+            for (size_t i = 0; i < N_OF(isas); i++) {
+                if (kern_init(isas[i]) != 0)
+                    continue;
+                cr_assert_eq(loss_compute(&fc->call, NULL, &one, &err), LOSS_OK);
+                double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+                cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g from the reference",
+                          loss, isas[i], DTYPES[k], max_rel_diff(&one, &ref));
+                for (size_t w = 0; w < 2; w++) {
+                    cr_assert_eq(loss_compute(&fc->call, pools[w], &many, &err), LOSS_OK);
+                    cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
+                              loss, isas[i], DTYPES[k], red);
+                    loss_result_release(&many);
+                }
+                loss_result_release(&one);
+            }
+            loss_result_release(&ref);
+        }
+}
+
+Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_the_reference)
+{
     pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
     cr_assert(pools[0] && pools[1]);
     for (size_t c = 0; c < N_OF(FAST); c++) {
         fast_call fc;
         fast_call_make(&fc, &FAST[c]);
-        for (size_t k = 0; k < N_OF(DTYPES); k++)
-            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += 2) {
-                loss_result ref, one, many;
-                loss_error err;
-                fc.call.dtype = DTYPES[k];
-                fc.call.reduction = (loss_reduction)red;
-                cr_assert_eq(kern_init("ref"), 0);
-                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
-                for (size_t i = 0; i < N_OF(isas); i++) {
-                    if (kern_init(isas[i]) != 0)
-                        continue;
-                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
-                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
-                    cr_assert(max_rel_diff(&one, &ref) <= tol,
-                              "%s %s dtype %d: %g from the reference", FAST[c].loss, isas[i],
-                              DTYPES[k], max_rel_diff(&one, &ref));
-                    for (size_t w = 0; w < 2; w++) {
-                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
-                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
-                                  FAST[c].loss, isas[i], DTYPES[k], red);
-                        loss_result_release(&many);
-                    }
-                    loss_result_release(&one);
-                }
-                loss_result_release(&ref);
-            }
+        check_fast_call(&fc, FAST[c].loss, pools, 2);
         fast_call_free(&fc);
     }
     pool_destroy(pools[0]);
@@ -1563,7 +1569,6 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
         {"sigmoid_focal", 70001, 0, 0, NULL, 0},
         {"sigmoid_focal", 70001, 0, 0, "alpha", 0.75},
     };
-    const char *isas[] = {"avx2", "avx512"};
     pool *pools[2] = {pool_create(2, 4), pool_create(7, 4)};
     cr_assert(pools[0] && pools[1]);
     for (size_t c = 0; c < N_OF(cases); c++) {
@@ -1573,31 +1578,7 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
             fc.in[1][i] = i > 20000 && i < 30000 && i % 300 == 151 ? 0.3
                           : fc.in[1][i] < 0.5                      ? 0.0
                                                                    : 1.0;
-        for (size_t k = 0; k < N_OF(DTYPES); k++)
-            for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
-                loss_result ref, one, many;
-                loss_error err;
-                fc.call.dtype = DTYPES[k];
-                fc.call.reduction = (loss_reduction)red;
-                cr_assert_eq(kern_init("ref"), 0);
-                cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
-                for (size_t i = 0; i < N_OF(isas); i++) {
-                    if (kern_init(isas[i]) != 0)
-                        continue;
-                    cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
-                    double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
-                    cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g", cases[c].loss,
-                              isas[i], DTYPES[k], max_rel_diff(&one, &ref));
-                    for (size_t w = 0; w < 2; w++) {
-                        cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
-                        cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
-                                  cases[c].loss, isas[i], DTYPES[k], red);
-                        loss_result_release(&many);
-                    }
-                    loss_result_release(&one);
-                }
-                loss_result_release(&ref);
-            }
+        check_fast_call(&fc, cases[c].loss, pools, 1);
         fast_call_free(&fc);
     }
     pool_destroy(pools[0]);
