@@ -810,23 +810,34 @@ KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *
     return 0;
 }
 
+/* Partial selects and sums a block keeps: chains through all C classes (the select of the
+ * target's score, then S) measured 5% slower at C = 10 than four of a quarter the length. */
+#define CEF_WAYS 4
+
 /* Replaces each class vector's scores by e_c (0 at the target) and returns S in two double
  * halves; *xt gets the target scores. */
 KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, vd *s_hi)
 {
-    vd lo = vd_zero(), hi = vd_zero();
-    vf x_t = vf_zero();
+    vd lo[CEF_WAYS], hi[CEF_WAYS];
+    vf x4[CEF_WAYS];
+    CEF_UNROLL
+    for (size_t k = 0; k < CEF_WAYS; k++)
+        lo[k] = hi[k] = vd_zero(), x4[k] = vf_zero();
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++)
-        x_t = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x_t);
+        x4[c % CEF_WAYS] = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x4[c % CEF_WAYS]);
+    /* in each lane one x4 holds the target's score, the others +0: the sum is exact */
+    const vf x_t = vf_add(vf_add(x4[0], x4[1]), vf_add(x4[2], x4[3]));
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++) {
         vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp_diff(cls[c], x_t));
         cls[c] = e;
-        lo = vd_add(lo, vf_widen_lo(e));
-        hi = vd_add(hi, vf_widen_hi(e));
+        lo[c % CEF_WAYS] = vd_add(lo[c % CEF_WAYS], vf_widen_lo(e));
+        hi[c % CEF_WAYS] = vd_add(hi[c % CEF_WAYS], vf_widen_hi(e));
     }
-    *xt = x_t, *s_lo = lo, *s_hi = hi;
+    *xt = x_t;
+    *s_lo = vd_add(vd_add(lo[0], lo[1]), vd_add(lo[2], lo[3]));
+    *s_hi = vd_add(vd_add(hi[0], hi[1]), vd_add(hi[2], hi[3]));
 }
 
 /* Rows r0 .. r0+n-1 (n <= VF_N): writes their outputs and adds their losses to *acc (lane
