@@ -1585,3 +1585,161 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
     pool_destroy(pools[1]);
     kern_init(NULL);
 }
+
+/* ---- narrow float32 cross-entropy rows: every width, tail and kind of row ---- */
+
+typedef enum {
+    CEN_RANDOM,    /* fill_ce's rows, some with a score 800 below the rest */
+    CEN_EQUAL,     /* every score the same: S = C - 1 exactly */
+    CEN_HUGE,      /* spread 60: S up to e^120, the rows past CEF_S_MAX redone in double */
+    CEN_TINY,      /* spread 1e-4: every e_c near 1 */
+    CEN_ABOVE,     /* the target 30 above the rest: a tiny loss, relative accuracy */
+    CEN_FAR_ABOVE, /* 95 above: each e_c a subnormal float */
+    CEN_BELOW,     /* 40 below: S near e^40, still in float lanes */
+    CEN_FAR_BELOW, /* 50 below: S past 2^64, redone in double */
+    CEN_KINDS
+} cen_kind;
+
+static void fill_cen(double *x, int64_t *t, size_t rows, size_t classes, cen_kind kind,
+                     unsigned long seed)
+{
+    static const double spread[CEN_KINDS] = {2.0, 0.0, 60.0, 1e-4, 2.0, 2.0, 2.0, 2.0};
+    static const double margin[CEN_KINDS] = {0, 0, 0, 0, 30.0, 95.0, -40.0, -50.0};
+    fill_ce(x, t, rows, classes, spread[kind], seed);
+    for (size_t r = 0; r < rows; r++) {
+        double *row = x + r * classes;
+        if (kind == CEN_EQUAL)
+            for (size_t c = 0; c < classes; c++)
+                row[c] = 1.25;
+        else if (kind != CEN_RANDOM && r % 5 == 3 && classes > 1)
+            row[0] += 800.0; /* fill_ce's far row back */
+        row[t[r]] += margin[kind];
+    }
+}
+
+/* Every class count the float lanes take (1-16), every tail length of a block of 16 (and so
+ * of 8) rows, and every kind of row above: each loss and gradient element within 4 float ulps
+ * of the long double formula rounded to float, with no absolute allowance. */
+Test(kern, cross_entropy_narrow_float_rows_should_stay_within_four_ulps_at_every_width_and_tail)
+{
+    const size_t rows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 33};
+    const char *isas[] = {"avx2", "avx512"};
+    double x[33 * 16];
+    int64_t t[33];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        kern_fn ce32 = kern_get()->f32[KERN_CROSS_ENTROPY];
+        for (size_t classes = 1; classes <= 16; classes++)
+            for (size_t r = 0; r < N_OF(rows); r++)
+                for (int k = 0; k < CEN_KINDS; k++) {
+                    fill_cen(x, t, rows[r], classes, (cen_kind)k,
+                             7000 + classes * 97 + r * 5 + (size_t)k);
+                    check_ce_rows(ce32, LOSS_DTYPE_F32, x, t, rows[r], classes, isas[i], 1);
+                }
+    }
+    kern_init(NULL);
+}
+
+/* A NaN or infinite score (at the row's first class, its target, its last) or a target
+ * outside [0, C) in any row of a 19-row call: every class count 1-16 declines, in both
+ * dtypes, so that the reference reports it. */
+Test(kern, cross_entropy_narrow_rows_should_decline_bad_scores_and_targets_in_any_row)
+{
+    const char *isas[] = {"avx2", "avx512"};
+    const double bads[] = {NAN, INFINITY, -INFINITY};
+    double x[19 * 16], sum;
+    float xf[19 * 16];
+    int64_t t[19];
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const kern_table *kt = kern_get();
+        for (size_t C = 1; C <= 16; C++)
+            for (size_t r = 0; r < 19; r++)
+                for (size_t what = 0; what < 3 * N_OF(bads) + 2; what++) {
+                    fill_ce(x, t, 19, C, 3.0, 31 + C);
+                    const size_t spot[] = {0, (size_t)t[r], C - 1};
+                    if (what < 3 * N_OF(bads))
+                        x[r * C + spot[what % 3]] = bads[what / 3];
+                    else
+                        t[r] = what == 3 * N_OF(bads) ? -1 : (int64_t)C;
+                    for (size_t k = 0; k < 19 * C; k++)
+                        xf[k] = (float)x[k];
+                    kern_args a = {x, t, NULL, NULL, 1.0, NULL, 19, C};
+                    cr_assert_eq(kt->f64[KERN_CROSS_ENTROPY](&a, &sum), KERN_DECLINED,
+                                 "%s f64 C %zu row %zu case %zu", isas[i], C, r, what);
+                    a.p = xf;
+                    cr_assert_eq(kt->f32[KERN_CROSS_ENTROPY](&a, &sum), KERN_DECLINED,
+                                 "%s f32 C %zu row %zu case %zu", isas[i], C, r, what);
+                }
+    }
+    kern_init(NULL);
+}
+
+/* Through loss_compute, float32, every class count 1-16 on 7001 rows (not a multiple of 8 or
+ * 16) with some rows redone in double: the same bytes under every reduction for 1 to 4 and
+ * 7 workers, within the fixtures' tolerance of the reference; and a call with a bad target
+ * and, after it, a NaN score gets the reference's error on every ISA. */
+Test(kern, cross_entropy_narrow_float_rows_should_give_the_same_bytes_for_any_worker_count)
+{
+    const size_t workers[] = {1, 2, 3, 4, 7};
+    const char *isas[] = {"avx2", "avx512"};
+    pool *pools[N_OF(workers)];
+    for (size_t w = 0; w < N_OF(workers); w++) {
+        pools[w] = pool_create(workers[w], 4);
+        cr_assert_not_null(pools[w]);
+    }
+    for (size_t C = 1; C <= 16; C++) {
+        const fast_case fcase = {"cross_entropy", 7001, C, 2, NULL, 0};
+        fast_call fc;
+        fast_call_make(&fc, &fcase);
+        fc.call.dtype = LOSS_DTYPE_F32;
+        for (size_t r = 0; r < fcase.rows; r += 613) /* S past 2^64: the double lanes' rows */
+            fc.in[0][r * C + (size_t)(fc.idx[r] + 1) % C] += C > 1 ? 60.0 : 0.0;
+        for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
+            loss_result ref, one, many;
+            loss_error err;
+            fc.call.reduction = (loss_reduction)red;
+            cr_assert_eq(kern_init("ref"), 0);
+            cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+            for (size_t i = 0; i < N_OF(isas); i++) {
+                if (kern_init(isas[i]) != 0)
+                    continue;
+                cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
+                cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s C %zu red %d: %g", isas[i], C, red,
+                          max_rel_diff(&one, &ref));
+                for (size_t w = 0; w < N_OF(workers); w++) {
+                    cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
+                    cr_assert(same_bytes(&one, &many), "%s C %zu red %d: %zu workers differ",
+                              isas[i], C, red, workers[w]);
+                    loss_result_release(&many);
+                }
+                loss_result_release(&one);
+            }
+            loss_result_release(&ref);
+        }
+        /* errors: a bad target at row 4000, a NaN score at row 5000 */
+        fc.idx[4000] = (int64_t)C;
+        fc.in[0][5000 * C] = NAN;
+        loss_result res;
+        loss_error want, got;
+        cr_assert_eq(kern_init("ref"), 0);
+        loss_status st = loss_compute(&fc.call, pools[1], &res, &want);
+        cr_assert_neq(st, LOSS_OK);
+        for (size_t i = 0; i < N_OF(isas); i++) {
+            if (kern_init(isas[i]) != 0)
+                continue;
+            for (size_t w = 0; w < N_OF(workers); w++) {
+                cr_assert_eq(loss_compute(&fc.call, pools[w], &res, &got), st);
+                cr_assert_str_eq(got.field, want.field);
+                cr_assert_str_eq(got.message, want.message, "%s C %zu: %s", isas[i], C,
+                                 got.message);
+            }
+        }
+        fast_call_free(&fc);
+    }
+    for (size_t w = 0; w < N_OF(workers); w++)
+        pool_destroy(pools[w]);
+    kern_init(NULL);
+}
