@@ -1592,10 +1592,10 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
  * exp(-|x|) = sqrt(2) - 1), a sigmoid that rounds to 1, subnormal exp(-|x|) (|x| > 87.3), exp
  * underflow (|x| > 103.9) and the clamp at 110, up to FLT_MAX. */
 static const double LOGIT_F32_EDGES[] = {
-    0.0,    -0.0,   1e-40, -1e-40, 0x1p-126, -0x1p-126, 1e-7,  -1e-7,  0.5,  -0.5,
-    0.8813, -0.8813, 0.8814, -0.8814, 1.0,   -1.0,      17.0,  -17.0,  29.0, -29.0,
-    87.3,   -87.3,  88.0,  -88.0,  88.8,     -88.8,     100.0, -100.0, 103.0, -103.0,
-    104.0,  -104.0, 110.5, -110.5, 200.0,    -200.0,    1e30,  -1e30,  3.4e38, -3.4e38};
+    0.0,    -0.0,    1e-40,  -1e-40,  0x1p-126, -0x1p-126, 1e-7,  -1e-7,  0.5,    -0.5,
+    0.8813, -0.8813, 0.8814, -0.8814, 1.0,      -1.0,      17.0,  -17.0,  29.0,   -29.0,
+    87.3,   -87.3,   88.0,   -88.0,   88.8,     -88.8,     100.0, -100.0, 103.0,  -103.0,
+    104.0,  -104.0,  110.5,  -110.5,  200.0,    -200.0,    1e30,  -1e30,  3.4e38, -3.4e38};
 
 /* Runs float32 kernel `id` over n (x, y) pairs at every tail length from n - 17 to n, each
  * element within 4 float ulps of the long double formula, of its largest term where terms of
@@ -1622,8 +1622,8 @@ static void check_logit_f32(kern_id id, const double *x, const double *y, size_t
                 oracle_vm_terms(id, p, t, NULL, &l, &gr, &ls, &gs);
             }
             double vi = v[i], gi = g[i];
-            cr_assert(f32_close(vi, l, ls, 4), "kernel %d value of x=%.9Lg y=%.9Lg is %.9g, want %.9Lg",
-                      id, p, t, vi, l);
+            cr_assert(f32_close(vi, l, ls, 4),
+                      "kernel %d value of x=%.9Lg y=%.9Lg is %.9g, want %.9Lg", id, p, t, vi, l);
             cr_assert(f32_close(gi, gr * scale, gs * scale, 4),
                       "kernel %d grad of x=%.9Lg y=%.9Lg is %.9g, want %.9Lg", id, p, t, gi,
                       gr * scale);
@@ -1640,9 +1640,8 @@ static void check_logit_f32(kern_id id, const double *x, const double *y, size_t
  * overflows); soft_margin against -1 and 1. */
 Test(kern, float32_logistic_kernels_should_stay_within_four_ulps_at_their_edges)
 {
-    static const double soft[] = {0.0,         1.0,  0.5,  0.3,  0.7,  0x1p-24, 1 - 0x1p-24,
-                                  1e-30,       0.25, 0.99, -1.0, -3.5, 2.0,     1.5,
-                                  1 + 0x1p-23, 1e3,  -1e3};
+    static const double soft[] = {0.0,  1.0,  0.5,  0.3, 0.7, 0x1p-24,     1 - 0x1p-24, 1e-30, 0.25,
+                                  0.99, -1.0, -3.5, 2.0, 1.5, 1 + 0x1p-23, 1e3,         -1e3};
     static const double sign[] = {-1.0, 1.0};
     const size_t ne = N_OF(LOGIT_F32_EDGES), cap = ne * N_OF(soft);
     double *x = mem_alloc(cap * sizeof *x), *y = mem_alloc(cap * sizeof *y);
@@ -1679,17 +1678,28 @@ Test(kern, float32_logistic_kernels_should_decline_logits_and_targets_that_are_n
         double x, y;
     } bad_pair;
     const bad_pair bads[] = {
-        {KERN_BCE_WITH_LOGITS, INFINITY, 1.0},  {KERN_BCE_WITH_LOGITS, -INFINITY, 0.0},
-        {KERN_BCE_WITH_LOGITS, INFINITY, 0.0},  {KERN_BCE_WITH_LOGITS, -INFINITY, 1.0},
-        {KERN_BCE_WITH_LOGITS, INFINITY, 0.5},  {KERN_BCE_WITH_LOGITS, -INFINITY, -2.0},
-        {KERN_BCE_WITH_LOGITS, NAN, 0.0},       {KERN_BCE_WITH_LOGITS, 0.0, INFINITY},
-        {KERN_BCE_WITH_LOGITS, -0.0, -INFINITY}, {KERN_BCE_WITH_LOGITS, 200.0, INFINITY},
-        {KERN_BCE_WITH_LOGITS, -200.0, -INFINITY}, {KERN_BCE_WITH_LOGITS, 1.0, NAN},
-        {KERN_SOFT_MARGIN, INFINITY, 1.0},      {KERN_SOFT_MARGIN, INFINITY, -1.0},
-        {KERN_SOFT_MARGIN, -INFINITY, 1.0},     {KERN_SOFT_MARGIN, -INFINITY, -1.0},
-        {KERN_SOFT_MARGIN, NAN, 1.0},           {KERN_SOFT_MARGIN, NAN, -1.0},
-        {KERN_SOFT_MARGIN, 1.0, 1 + 0x1p-23},   {KERN_SOFT_MARGIN, 1.0, -(1 - 0x1p-24)},
-        {KERN_SOFT_MARGIN, 1.0, 0.0},           {KERN_SOFT_MARGIN, 1.0, INFINITY},
+        {KERN_BCE_WITH_LOGITS, INFINITY, 1.0},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, 0.0},
+        {KERN_BCE_WITH_LOGITS, INFINITY, 0.0},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, 1.0},
+        {KERN_BCE_WITH_LOGITS, INFINITY, 0.5},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, -2.0},
+        {KERN_BCE_WITH_LOGITS, NAN, 0.0},
+        {KERN_BCE_WITH_LOGITS, 0.0, INFINITY},
+        {KERN_BCE_WITH_LOGITS, -0.0, -INFINITY},
+        {KERN_BCE_WITH_LOGITS, 200.0, INFINITY},
+        {KERN_BCE_WITH_LOGITS, -200.0, -INFINITY},
+        {KERN_BCE_WITH_LOGITS, 1.0, NAN},
+        {KERN_SOFT_MARGIN, INFINITY, 1.0},
+        {KERN_SOFT_MARGIN, INFINITY, -1.0},
+        {KERN_SOFT_MARGIN, -INFINITY, 1.0},
+        {KERN_SOFT_MARGIN, -INFINITY, -1.0},
+        {KERN_SOFT_MARGIN, NAN, 1.0},
+        {KERN_SOFT_MARGIN, NAN, -1.0},
+        {KERN_SOFT_MARGIN, 1.0, 1 + 0x1p-23},
+        {KERN_SOFT_MARGIN, 1.0, -(1 - 0x1p-24)},
+        {KERN_SOFT_MARGIN, 1.0, 0.0},
+        {KERN_SOFT_MARGIN, 1.0, INFINITY},
     };
     const char *isas[] = {"avx2", "avx512"};
     for (size_t i = 0; i < N_OF(isas); i++) {
@@ -1711,6 +1721,36 @@ Test(kern, float32_logistic_kernels_should_decline_logits_and_targets_that_are_n
                              "%s kernel %d x=%g y=%g at %zu", isas[i], bads[b].id, bads[b].x,
                              bads[b].y, ats[j]);
             }
+    }
+    kern_init(NULL);
+}
+
+/* float32 bce tells [0, 1] by the signs of (1 - p) p and (y - 1) y: one ulp or the least
+ * subnormal outside either end declines, and -0 and the ends themselves do not. */
+Test(kern, float32_bce_should_decline_one_ulp_outside_zero_one_and_take_its_ends)
+{
+    const float outside[] = {1 + 0x1p-23f, -0x1p-149f, -INFINITY, INFINITY, NAN};
+    const float inside[] = {-0.0f, 0.0f, 1.0f, 0x1p-149f, 1 - 0x1p-24f};
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const size_t ats[] = {0, 17, 39}; /* main loop and tail */
+        for (size_t j = 0; j < N_OF(ats); j++)
+            for (int in_y = 0; in_y < 2; in_y++)
+                for (size_t b = 0; b < N_OF(outside) + N_OF(inside); b++) {
+                    float p[40], y[40], g[40];
+                    double sum;
+                    for (size_t k = 0; k < 40; k++)
+                        p[k] = (float)(k + 1) / 42, y[k] = (float)(k % 5) / 4;
+                    int bad = b < N_OF(outside);
+                    float v = bad ? outside[b] : inside[b - N_OF(outside)];
+                    (in_y ? y : p)[ats[j]] = v;
+                    kern_args a = {p, y, NULL, g, 1.0, NULL, 40, 1};
+                    cr_assert_eq(kern_get()->f32[KERN_BCE](&a, &sum), bad ? KERN_DECLINED : 0,
+                                 "%s bce %s = %g at %zu", isas[i], in_y ? "y" : "p", (double)v,
+                                 ats[j]);
+                }
     }
     kern_init(NULL);
 }
