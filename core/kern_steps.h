@@ -167,20 +167,10 @@ VEC_INLINE void VL(bce_terms)(VT p, VT y, VL(tr) t, VT *ce, VT *dce)
     *dce = v_div(v_sub(p, y), den);
 }
 
-/* float32 takes targets in [0, 1] only: beyond, BCE's two terms may cancel. In float lanes
- * one compare per input: (1 - p) p >= 0 and (y - 1) y <= 0 exactly in [0, 1] (-0 included;
- * outside, the product is nonzero with the wrong sign, or NaN), and both products are the
- * step's own (the gradient's denominator and the loss's y - 1), so each costs a compare
- * instead of two compares and an or. */
+/* float32 takes targets in [0, 1] only: beyond, BCE's two terms may cancel. */
 VEC_INLINE VM VL(bce_bad)(VT p, VT y)
 {
-#if KERN_LANE_F32
-    VT one = v_set1(1.0), zero = v_zero();
-    VM bad_p = v_cmp(v_mul(v_sub(one, p), p), zero, _CMP_NGE_UQ);
-    return v_mor(bad_p, v_cmp(v_mul(v_sub(y, one), y), zero, _CMP_NLE_UQ));
-#else
-    return v_mor(VL(outside01)(p), VL(not_finite)(y));
-#endif
+    return v_mor(VL(outside01)(p), KERN_LANE_F32 ? VL(outside01)(y) : VL(not_finite)(y));
 }
 
 VEC_INLINE VL(lg) VL(bce_from)(VT p, VT y, VL(tr) t, const VL(kc) * k)
