@@ -1725,8 +1725,8 @@ Test(kern, float32_logistic_kernels_should_decline_logits_and_targets_that_are_n
     kern_init(NULL);
 }
 
-/* float32 bce tells [0, 1] by the signs of (1 - p) p and (y - 1) y: one ulp or the least
- * subnormal outside either end declines, and -0 and the ends themselves do not. */
+/* float32 bce takes p and y in [0, 1] only: one ulp or the least subnormal outside either end
+ * declines, and -0 and the ends themselves do not. */
 Test(kern, float32_bce_should_decline_one_ulp_outside_zero_one_and_take_its_ends)
 {
     const float outside[] = {1 + 0x1p-23f, -0x1p-149f, -INFINITY, INFINITY, NAN};
