@@ -239,8 +239,10 @@ KERN_ENTRY(smooth_l1, KERN_SMOOTH_L1, vf, drive_f32)
 KERN_ENTRY(hinge, KERN_HINGE, vf, drive_f32)
 KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
 KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
-KERN_ENTRY(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32)
-KERN_ENTRY(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32)
+/* bce_with_logits and soft_margin: their float steps fold the logistic selects (kern_steps.h,
+ * bce_with_logits_f, soft_margin_f). */
+KERN_ENTRY_STEP(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32, vf_bce_with_logits_f)
+KERN_ENTRY_STEP(soft_margin, KERN_SOFT_MARGIN, vf, drive_f32, vf_soft_margin_f)
 /* log_cosh: the float step is its own formula (kern_steps.h, log_cosh_f). */
 KERN_ENTRY_STEP(log_cosh, KERN_LOG_COSH, vf, drive_f32, vf_log_cosh_f)
 /* Whether each of the n floats at y is exactly 0 or 1: y (1 - y) is +-0 there only (NaN

@@ -427,6 +427,68 @@ VEC_INLINE VL(step) VL(log_cosh_f)(VT p, VT y, const VL(kc) * k, int lite)
     return (VL(step)){l, v_mul(g, k->s), v_mor(VL(not_finite)(p), VL(not_finite)(y))};
 }
 
+/* The logistic values of x in float lanes for bce_with_logits and soft_margin:
+ * e = exp(-|x|), t = log1p(e) and c = e / (1 + e) = sigmoid(-|x|), with -|x| for the caller.
+ * Narrower than logistic_tr: -|x| is one or; its exp needs only the lower clamp (no 2^n above
+ * 1); sigmoid(|x|) = 1 - c is left to the caller, where it is one masked subtraction (no
+ * 1 / (1 + e) and product); and the log1p of e in [0, 1] keeps log1p_01's algorithm with f^2 / 2
+ * and the k ln2 terms folded into fused operations (k = 0 or 1). NaN may be lost here: the
+ * callers see it through x. */
+typedef struct {
+    VT nx, t, c;
+} VL(logit_tc);
+
+VEC_INLINE VL(logit_tc) VL(logit_f)(VT x, int lite)
+{
+    VT one = v_set1(1.0), half = v_set1(0.5);
+    VT nx = v_or(x, v_set1(-0.0));
+    VT a = v_max(nx, v_set1(-VK(EXP_CLAMP)));
+    VT n = v_round(v_mul(a, v_set1(VK(LOG2E))));
+    VT r = v_fnmadd(n, v_set1(VK(EXP_LN2_HI)), a);
+    r = v_fnmadd(n, v_set1(VK(EXP_LN2_LO)), r);
+    VT e = VL(scale)(v_add(one, v_fmadd(v_mul(r, r), VL(exp_h)(r, lite), r)), n);
+    VT c = v_div(e, v_add(one, e));
+    /* log1p_01(e): 1 + f = 1 + e, or (1 + e) / 2 from sqrt(2) on */
+    VM big = v_cmp(e, v_set1(VK(SQRT2) - 1.0), _CMP_GE_OQ);
+    VT f = v_sel(big, v_fmadd(e, half, v_set1(-0.5)), e);
+    VT s = v_div(f, v_add(v_set1(2.0), f)), ff = v_mul(f, f);
+    VT hr = v_fmadd(ff, half, VL(log_poly)(v_mul(s, s), lite)); /* f^2/2 + R */
+    VT tail = v_fmadd(s, hr, v_maskz(big, v_set1(VK(LN2_LO))));
+    VT t = v_add(f, v_fnmadd(ff, half, tail)); /* f - (f^2/2 - tail) */
+    t = v_sel(big, v_add(t, v_set1(VK(LN2_HI))), t);
+    return (VL(logit_tc)){nx, t, c};
+}
+
+/* bce_with_logits in float lanes: (1-y) sp(x) + y sp(-x) = |x| w + log1p(e) with
+ * w = 1 - y where x >= 0, else y, one fused rounding over positive terms for y in [0, 1]; the
+ * gradient (1-y) sig(x) - y sig(-x) is (1 - y) - c where x >= 0, else c - y: exact in y = 0
+ * and y = 1 (-c and c), and elsewhere within an ulp or two of its larger term. A non-finite x
+ * or y makes the loss inf or NaN (|x| w with w or |x| infinite or NaN, or inf * 0), so the sum
+ * declines the chunk and no lane mask is needed. */
+VEC_INLINE VL(step) VL(bce_with_logits_f)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VL(logit_tc) v = VL(logit_f)(x, lite);
+    VM pos = v_cmp(x, v_zero(), _CMP_GE_OQ);
+    VT omy = v_sub(v_set1(1.0), y);
+    VT l = v_fnmadd(v.nx, v_sel(pos, omy, y), v.t);
+    VT g = v_sel(pos, v_sub(omy, v.c), v_sub(v.c, y));
+    return (VL(step)){l, v_mul(g, k->s), v_mnone()};
+}
+
+/* soft_margin in float lanes, z = -y x exact for y = +-1: softplus(z) = max(z, 0) + log1p(e)
+ * and -y sig(z), sig(z) = 1 - c where z >= 0, else c. An infinite x can give a finite loss
+ * (z = -inf), so the loss adds z * 0 (NaN there, else +-0, which leaves a loss >= +0 as it
+ * is) and the sum declines; the target check stays a lane mask. */
+VEC_INLINE VL(step) VL(soft_margin_f)(VT x, VT y, const VL(kc) * k, int lite)
+{
+    VT zero = v_zero(), z = v_fnmadd(y, x, zero);
+    VL(logit_tc) v = VL(logit_f)(z, lite);
+    VM pos = v_cmp(z, zero, _CMP_GE_OQ);
+    VT l = v_fmadd(z, zero, v_add(v_max(z, zero), v.t));
+    VT sig = v_sel(pos, v_sub(v_set1(1.0), v.c), v.c);
+    return (VL(step)){l, v_mul(sig, v_fnmadd(y, k->s, zero)), VL(not_sign)(y)};
+}
+
 /* focal with gamma != 2 in float lanes for its logs (BCE's pair, clamped), assembled in
  * double, VD_N lanes at a time: q^gamma = exp(gamma log q) in float would carry log q's
  * absolute error times gamma into the exponent (about 87 gamma ulps at q = 2^-126), so pow

@@ -821,7 +821,13 @@ static struct MHD_Daemon *start_mhd(lossd_daemon *d)
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)cfg->tls_priority},
         {MHD_OPTION_END, 0, NULL},
     };
-    size_t increment = cfg->conn_memory / 16 < 65536 ? cfg->conn_memory / 16 : 65536;
+    /* MHD grows the read buffer (by 1/8 of the pool's free space while that is 8 KiB or
+     * more) only before a read that would leave less than the increment free in it. lossd
+     * takes the whole body each call, so with a smaller increment the buffer never grew: a
+     * large body came in pool/2 pieces. An increment of the whole pool tries before every
+     * read: a 1e6 + 1e6 FP32 /v2 body then takes a third fewer recv calls (339 against 504 a
+     * request with 32 KiB). Header limits are unchanged (a full buffer grew as before). */
+    size_t increment = cfg->conn_memory;
     unsigned limit = (unsigned)(cfg->max_connections * cfg->http_threads + 64);
     // clang-format off
     /* One option and its values per line. */

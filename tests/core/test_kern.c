@@ -1586,6 +1586,175 @@ Test(kern, focal_pair_hard_targets_should_give_the_same_bytes_for_any_worker_cou
     kern_init(NULL);
 }
 
+/* ---- float32 bce_with_logits and soft_margin (kern_steps.h, bce_with_logits_f) ---- */
+
+/* Logits at the float32 steps' edges: +-0, subnormal, the log1p split (|x| = 0.8814, where
+ * exp(-|x|) = sqrt(2) - 1), a sigmoid that rounds to 1, subnormal exp(-|x|) (|x| > 87.3), exp
+ * underflow (|x| > 103.9) and the clamp at 110, up to FLT_MAX. */
+static const double LOGIT_F32_EDGES[] = {
+    0.0,    -0.0,    1e-40,  -1e-40,  0x1p-126, -0x1p-126, 1e-7,  -1e-7,  0.5,    -0.5,
+    0.8813, -0.8813, 0.8814, -0.8814, 1.0,      -1.0,      17.0,  -17.0,  29.0,   -29.0,
+    87.3,   -87.3,   88.0,   -88.0,   88.8,     -88.8,     100.0, -100.0, 103.0,  -103.0,
+    104.0,  -104.0,  110.5,  -110.5,  200.0,    -200.0,    1e30,  -1e30,  3.4e38, -3.4e38};
+
+/* Runs float32 kernel `id` over n (x, y) pairs at every tail length from n - 17 to n, each
+ * element within 4 float ulps of the long double formula, of its largest term where terms of
+ * opposite signs cancel (y outside [0, 1]), with no absolute allowance. */
+static void check_logit_f32(kern_id id, const double *x, const double *y, size_t n)
+{
+    float *xf = mem_alloc(n * sizeof *xf), *yf = mem_alloc(n * sizeof *yf);
+    float *g = mem_alloc(n * sizeof *g), *v = mem_alloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        xf[i] = (float)x[i], yf[i] = (float)y[i];
+    const double scale = 1.0 / 3.0;
+    for (size_t m = n > 17 ? n - 17 : 0; m <= n; m++) {
+        kern_args a = {xf, yf, v, g, scale, NULL, m, 1};
+        double sum = NAN;
+        cr_assert_eq(kern_get()->f32[id](&a, &sum), 0, "kernel %d declined n %zu", id, m);
+        for (size_t i = 0; i < m; i++) {
+            long double p = xf[i], t = yf[i], l, gr, ls, gs;
+            if (id == KERN_BCE_WITH_LOGITS) {
+                long double l1 = (1 - t) * sp_l(p), l2 = t * sp_l(-p);
+                long double g1 = (1 - t) * sig_l(p), g2 = t * sig_l(-p);
+                l = l1 + l2, gr = g1 - g2;
+                ls = fmaxl(fabsl(l1), fabsl(l2)), gs = fmaxl(fabsl(g1), fabsl(g2));
+            } else {
+                oracle_vm_terms(id, p, t, NULL, &l, &gr, &ls, &gs);
+            }
+            double vi = v[i], gi = g[i];
+            cr_assert(f32_close(vi, l, ls, 4),
+                      "kernel %d value of x=%.9Lg y=%.9Lg is %.9g, want %.9Lg", id, p, t, vi, l);
+            cr_assert(f32_close(gi, gr * scale, gs * scale, 4),
+                      "kernel %d grad of x=%.9Lg y=%.9Lg is %.9g, want %.9Lg", id, p, t, gi,
+                      gr * scale);
+        }
+    }
+    mem_free(xf);
+    mem_free(yf);
+    mem_free(g);
+    mem_free(v);
+}
+
+/* Every edge logit against targets 0 and 1, soft ones (one ulp from 0 and 1 among them) and,
+ * for bce_with_logits, targets outside [0, 1] (logits up to 1e30 there, so that no loss
+ * overflows); soft_margin against -1 and 1. */
+Test(kern, float32_logistic_kernels_should_stay_within_four_ulps_at_their_edges)
+{
+    static const double soft[] = {0.0,  1.0,  0.5,  0.3, 0.7, 0x1p-24,     1 - 0x1p-24, 1e-30, 0.25,
+                                  0.99, -1.0, -3.5, 2.0, 1.5, 1 + 0x1p-23, 1e3,         -1e3};
+    static const double sign[] = {-1.0, 1.0};
+    const size_t ne = N_OF(LOGIT_F32_EDGES), cap = ne * N_OF(soft);
+    double *x = mem_alloc(cap * sizeof *x), *y = mem_alloc(cap * sizeof *y);
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        size_t n = 0;
+        for (size_t t = 0; t < N_OF(soft); t++)
+            for (size_t e = 0; e < ne; e++) {
+                double xe = LOGIT_F32_EDGES[e];
+                if ((soft[t] < 0 || soft[t] > 1) && fabs(xe) > 1e30)
+                    continue;
+                x[n] = xe, y[n++] = soft[t];
+            }
+        check_logit_f32(KERN_BCE_WITH_LOGITS, x, y, n);
+        n = 0;
+        for (size_t t = 0; t < N_OF(sign); t++)
+            for (size_t e = 0; e < ne; e++)
+                x[n] = LOGIT_F32_EDGES[e], y[n++] = sign[t];
+        check_logit_f32(KERN_SOFT_MARGIN, x, y, n);
+    }
+    mem_free(x);
+    mem_free(y);
+    kern_init(NULL);
+}
+
+/* The float32 steps without a lane mask for logits: any non-finite logit or target still
+ * declines, inf * 0 and a finite softplus(-inf) = 0 (soft_margin's z = -y x) included. */
+Test(kern, float32_logistic_kernels_should_decline_logits_and_targets_that_are_not_finite)
+{
+    typedef struct {
+        kern_id id;
+        double x, y;
+    } bad_pair;
+    const bad_pair bads[] = {
+        {KERN_BCE_WITH_LOGITS, INFINITY, 1.0},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, 0.0},
+        {KERN_BCE_WITH_LOGITS, INFINITY, 0.0},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, 1.0},
+        {KERN_BCE_WITH_LOGITS, INFINITY, 0.5},
+        {KERN_BCE_WITH_LOGITS, -INFINITY, -2.0},
+        {KERN_BCE_WITH_LOGITS, NAN, 0.0},
+        {KERN_BCE_WITH_LOGITS, 0.0, INFINITY},
+        {KERN_BCE_WITH_LOGITS, -0.0, -INFINITY},
+        {KERN_BCE_WITH_LOGITS, 200.0, INFINITY},
+        {KERN_BCE_WITH_LOGITS, -200.0, -INFINITY},
+        {KERN_BCE_WITH_LOGITS, 1.0, NAN},
+        {KERN_SOFT_MARGIN, INFINITY, 1.0},
+        {KERN_SOFT_MARGIN, INFINITY, -1.0},
+        {KERN_SOFT_MARGIN, -INFINITY, 1.0},
+        {KERN_SOFT_MARGIN, -INFINITY, -1.0},
+        {KERN_SOFT_MARGIN, NAN, 1.0},
+        {KERN_SOFT_MARGIN, NAN, -1.0},
+        {KERN_SOFT_MARGIN, 1.0, 1 + 0x1p-23},
+        {KERN_SOFT_MARGIN, 1.0, -(1 - 0x1p-24)},
+        {KERN_SOFT_MARGIN, 1.0, 0.0},
+        {KERN_SOFT_MARGIN, 1.0, INFINITY},
+    };
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const size_t ats[] = {0, 17, 39}; /* main loop and tail */
+        for (size_t b = 0; b < N_OF(bads); b++)
+            for (size_t j = 0; j < N_OF(ats); j++) {
+                float x[40], y[40], g[40];
+                double sum;
+                for (size_t k = 0; k < 40; k++)
+                    x[k] = (float)(0.37 * (double)k - 7), y[k] = k % 2 ? 1.0f : -1.0f;
+                if (bads[b].id == KERN_BCE_WITH_LOGITS)
+                    for (size_t k = 0; k < 40; k++)
+                        y[k] = (float)(k % 5) / 4;
+                x[ats[j]] = (float)bads[b].x, y[ats[j]] = (float)bads[b].y;
+                kern_args a = {x, y, NULL, g, 1.0, NULL, 40, 1};
+                cr_assert_eq(kern_get()->f32[bads[b].id](&a, &sum), KERN_DECLINED,
+                             "%s kernel %d x=%g y=%g at %zu", isas[i], bads[b].id, bads[b].x,
+                             bads[b].y, ats[j]);
+            }
+    }
+    kern_init(NULL);
+}
+
+/* float32 bce takes p and y in [0, 1] only: one ulp or the least subnormal outside either end
+ * declines, and -0 and the ends themselves do not. */
+Test(kern, float32_bce_should_decline_one_ulp_outside_zero_one_and_take_its_ends)
+{
+    const float outside[] = {1 + 0x1p-23f, -0x1p-149f, -INFINITY, INFINITY, NAN};
+    const float inside[] = {-0.0f, 0.0f, 1.0f, 0x1p-149f, 1 - 0x1p-24f};
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t i = 0; i < N_OF(isas); i++) {
+        if (kern_init(isas[i]) != 0)
+            continue;
+        const size_t ats[] = {0, 17, 39}; /* main loop and tail */
+        for (size_t j = 0; j < N_OF(ats); j++)
+            for (int in_y = 0; in_y < 2; in_y++)
+                for (size_t b = 0; b < N_OF(outside) + N_OF(inside); b++) {
+                    float p[40], y[40], g[40];
+                    double sum;
+                    for (size_t k = 0; k < 40; k++)
+                        p[k] = (float)(k + 1) / 42, y[k] = (float)(k % 5) / 4;
+                    int bad = b < N_OF(outside);
+                    float v = bad ? outside[b] : inside[b - N_OF(outside)];
+                    (in_y ? y : p)[ats[j]] = v;
+                    kern_args a = {p, y, NULL, g, 1.0, NULL, 40, 1};
+                    cr_assert_eq(kern_get()->f32[KERN_BCE](&a, &sum), bad ? KERN_DECLINED : 0,
+                                 "%s bce %s = %g at %zu", isas[i], in_y ? "y" : "p", (double)v,
+                                 ats[j]);
+                }
+    }
+    kern_init(NULL);
+}
+
 /* ---- narrow float32 cross-entropy rows: every width, tail and kind of row ---- */
 
 typedef enum {
