@@ -238,7 +238,8 @@ KERN_ENTRY(huber, KERN_HUBER, vf, drive_f32)
 KERN_ENTRY(smooth_l1, KERN_SMOOTH_L1, vf, drive_f32)
 KERN_ENTRY(hinge, KERN_HINGE, vf, drive_f32)
 KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
-KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
+/* bce: the float step folds log_pq's -inf and clamps (kern_steps.h, bce_f). */
+KERN_ENTRY_STEP(bce, KERN_BCE, vf, drive_f32, vf_bce_f)
 /* bce_with_logits and soft_margin: their float steps fold the logistic selects (kern_steps.h,
  * bce_with_logits_f, soft_margin_f). */
 KERN_ENTRY_STEP(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32, vf_bce_with_logits_f)
