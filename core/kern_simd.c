@@ -238,7 +238,8 @@ KERN_ENTRY(huber, KERN_HUBER, vf, drive_f32)
 KERN_ENTRY(smooth_l1, KERN_SMOOTH_L1, vf, drive_f32)
 KERN_ENTRY(hinge, KERN_HINGE, vf, drive_f32)
 KERN_ENTRY(squared_hinge, KERN_SQUARED_HINGE, vf, drive_f32)
-KERN_ENTRY(bce, KERN_BCE, vf, drive_f32)
+/* bce: the float step folds log_pq's -inf and clamps (kern_steps.h, bce_f). */
+KERN_ENTRY_STEP(bce, KERN_BCE, vf, drive_f32, vf_bce_f)
 /* bce_with_logits and soft_margin: their float steps fold the logistic selects (kern_steps.h,
  * bce_with_logits_f, soft_margin_f). */
 KERN_ENTRY_STEP(bce_with_logits, KERN_BCE_WITH_LOGITS, vf, drive_f32, vf_bce_with_logits_f)
@@ -277,29 +278,30 @@ KERN_INLINE int targets01(const float *y, size_t n)
     return vf_mall(vf_cmp(hard_bits_of(vf_load_tail(y + i, n - i)), zero, _CMP_EQ_OQ));
 }
 
-/* name_f64 over vd_name; name_f32 over the float step `hard` where every target of the
- * chunk is 0 or 1, else over `soft`. Chosen per chunk, not per vector: a branch in the loop
- * measured 3.5% (AVX-512) and 8% (AVX2) slower on soft targets, and the scan stops at the
+/* name_f64 over vd_name; name_f32 over the float step `hard` (run by hard_driver) where every
+ * target of the chunk is 0 or 1, else over `soft`. Chosen per chunk, not per vector: a branch in
+ * the loop measured 3.5% (AVX-512) and 8% (AVX2) slower on soft targets, and the scan stops at the
  * first soft vector. Chunk boundaries depend only on the problem, so the choice does too. */
-#define KERN_ENTRY_HARD(name, id, hard, soft)              \
+#define KERN_ENTRY_HARD(name, id, hard_driver, hard, soft) \
     KERN_ENTRY_F64(name, id)                               \
     static int name##_f32(const kern_args *a, double *sum) \
     {                                                      \
         vf_kc k = vf_kc_make(id, a);                       \
         if (targets01(a->y, a->n))                         \
-            return drive_f32_one(a, sum, hard, &k);        \
+            return hard_driver(a, sum, hard, &k);          \
         return drive_f32_one(a, sum, soft, &k);            \
     }
 
 /* focal: float lanes throughout for gamma = 2 where the targets are 0 or 1, float logs and
  * double products for other targets, and double pow for gamma != 2 (kern_steps.h,
- * focal_f_hard, focal_f_sq, focal_f_gen). */
-KERN_ENTRY_HARD(focal_sq, KERN_FOCAL, vf_focal_f_hard, vf_focal_f_sq)
+ * focal_f_hard, focal_f_sq, focal_f_gen). focal_f_hard is light enough for two steps in
+ * flight (drive_f32): about 6% less time than one (docs/decisions.md). */
+KERN_ENTRY_HARD(focal_sq, KERN_FOCAL, drive_f32, vf_focal_f_hard, vf_focal_f_sq)
 KERN_ENTRY_STEP(focal_gen, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_gen)
 /* sigmoid_focal: float lanes throughout for gamma = 2 where the targets are 0 or 1, else
  * float lanes for exp and log1p and double for the rest (sigmoid_focal_f_hard,
  * sigmoid_focal_f). */
-KERN_ENTRY_HARD(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, vf_sigmoid_focal_f_hard,
+KERN_ENTRY_HARD(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, drive_f32_one, vf_sigmoid_focal_f_hard,
                 vf_sigmoid_focal_f_sq)
 KERN_ENTRY_STEP(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_gen)
 

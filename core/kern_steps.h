@@ -489,6 +489,24 @@ VEC_INLINE VL(step) VL(soft_margin_f)(VT x, VT y, const VL(kc) * k, int lite)
     return (VL(step)){l, v_mul(sig, v_fnmadd(y, k->s, zero)), VL(not_sign)(y)};
 }
 
+/* BCE in float lanes: log_pq's logs with its -inf and clamps folded, a = min(p, 1 - p) read
+ * as TINY where it is 0 (log below -100, so the clamp gives -100 as from -inf) and clamped
+ * before the selects (log(1 - a) >= -ln2 needs none); ce = (y - 1) lq - y lp with one fused
+ * rounding over two terms >= 0. */
+VEC_INLINE VL(step) VL(bce_f)(VT p, VT y, const VL(kc) * k, int lite)
+{
+    VT one = v_set1(1.0), q = v_sub(one, p), a = v_min(p, q);
+    VT la = v_max(VL(log_positive)(v_max(a, v_set1(VK(TINY))), lite), v_set1(-100.0));
+    VM big = v_cmp(a, v_set1(1.0 - 0.5 * VK(SQRT2)), _CMP_GT_OQ);
+    VT f = v_sel(big, v_fnmadd(a, v_set1(2.0), one), v_sub(v_zero(), a));
+    VT lb = VL(log_core)(v_maskz(big, v_set1(-1.0)), f, lite);
+    VM low = v_cmp(p, q, _CMP_LE_OQ);
+    VT lp = v_sel(low, la, lb), lq = v_sel(low, lb, la);
+    VT ce = v_fnmadd(y, lp, v_mul(v_sub(y, one), lq));
+    VT dce = v_div(v_sub(p, y), v_max(v_mul(q, p), v_set1((double)1e-12f)));
+    return (VL(step)){ce, v_mul(dce, k->s), VL(bce_bad)(p, y)};
+}
+
 /* focal with gamma != 2 in float lanes for its logs (BCE's pair, clamped), assembled in
  * double, VD_N lanes at a time: q^gamma = exp(gamma log q) in float would carry log q's
  * absolute error times gamma into the exponent (about 87 gamma ulps at q = 2^-126), so pow

@@ -1912,3 +1912,40 @@ Test(kern, cross_entropy_narrow_float_rows_should_give_the_same_bytes_for_any_wo
         pool_destroy(pools[w]);
     kern_init(NULL);
 }
+
+/* float32 bce at the edges of its log pair: p = 0 and 1 (log read as TINY's, below the -100
+ * clamp), subnormal and tiny p, both sides of the 1 - sqrt(1/2) split and of 1/2, against
+ * hard and soft targets; each element within 4 float ulps of the long double formula. */
+Test(kern, float32_bce_should_stay_within_four_ulps_at_the_edges_of_its_logs)
+{
+    static const double ps[] = {0.0,     0x1p-149, 1e-40,  0x1p-126, 1e-30,       1e-7,
+                                0x1p-24, 0.29,     0.2929, 0.293,    0.5 - 1e-7,  0.5,
+                                0.7,     0.7071,   0.9,    1 - 1e-7, 1 - 0x1p-24, 1.0};
+    static const double ys[] = {0.0, 1.0, 0.5, 0.3, 0x1p-24, 1 - 0x1p-24};
+    const double prm[2] = {0.25, 2.0};
+    const size_t n = N_OF(ps) * N_OF(ys);
+    float p[N_OF(ps) * N_OF(ys)], y[N_OF(ps) * N_OF(ys)];
+    float g[N_OF(ps) * N_OF(ys)], v[N_OF(ps) * N_OF(ys)];
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)ps[i % N_OF(ps)], y[i] = (float)ys[i / N_OF(ps)];
+    const char *isas[] = {"avx2", "avx512"};
+    for (size_t s = 0; s < N_OF(isas); s++) {
+        if (kern_init(isas[s]) != 0)
+            continue;
+        for (size_t m = n - 17; m <= n; m++) {
+            kern_args a = {p, y, v, g, 1.0 / 3.0, NULL, m, 1};
+            double sum = NAN;
+            cr_assert_eq(kern_get()->f32[KERN_BCE](&a, &sum), 0, "bce declined n %zu", m);
+            for (size_t i = 0; i < m; i++) {
+                long double l, gr, ls, gs;
+                oracle_vm_terms(KERN_BCE, p[i], y[i], prm, &l, &gr, &ls, &gs);
+                cr_assert(f32_close(v[i], l, ls, 4), "%s bce value of p=%.9g y=%.9g is %.9g",
+                          isas[s], (double)p[i], (double)y[i], (double)v[i]);
+                cr_assert(f32_close(g[i], gr / 3, gs / 3, 4),
+                          "%s bce grad of p=%.9g y=%.9g is %.9g", isas[s], (double)p[i],
+                          (double)y[i], (double)g[i]);
+            }
+        }
+    }
+    kern_init(NULL);
+}
