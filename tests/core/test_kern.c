@@ -1619,7 +1619,8 @@ static void check_logit_f32(kern_id id, const double *x, const double *y, size_t
                 l = l1 + l2, gr = g1 - g2;
                 ls = fmaxl(fabsl(l1), fabsl(l2)), gs = fmaxl(fabsl(g1), fabsl(g2));
             } else {
-                oracle_vm_terms(id, p, t, NULL, &l, &gr, &ls, &gs);
+                static const double no_params[4] = {0}; /* soft_margin has none */
+                oracle_vm_terms(id, p, t, no_params, &l, &gr, &ls, &gs);
             }
             double vi = v[i], gi = g[i];
             cr_assert(f32_close(vi, l, ls, 4),
