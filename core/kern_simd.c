@@ -300,8 +300,8 @@ KERN_ENTRY_HARD(focal_sq, KERN_FOCAL, drive_f32, vf_focal_f_hard, vf_focal_f_sq)
 KERN_ENTRY_STEP(focal_gen, KERN_FOCAL, vf, drive_f32_one, vf_focal_f_gen)
 /* sigmoid_focal: float lanes throughout for gamma = 2 where the targets are 0 or 1, else
  * float lanes for exp and log1p and double for the rest (sigmoid_focal_f_hard,
- * sigmoid_focal_f). */
-KERN_ENTRY_HARD(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, drive_f32_one, vf_sigmoid_focal_f_hard,
+ * sigmoid_focal_f). Its hard step also gains from two in flight: about 7% less time. */
+KERN_ENTRY_HARD(sigmoid_focal_sq, KERN_SIGMOID_FOCAL, drive_f32, vf_sigmoid_focal_f_hard,
                 vf_sigmoid_focal_f_sq)
 KERN_ENTRY_STEP(sigmoid_focal_gen, KERN_SIGMOID_FOCAL, vf, drive_f32_one, vf_sigmoid_focal_f_gen)
 
