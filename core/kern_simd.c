@@ -279,9 +279,10 @@ KERN_INLINE int targets01(const float *y, size_t n)
 }
 
 /* name_f64 over vd_name; name_f32 over the float step `hard` (run by hard_driver) where every
- * target of the chunk is 0 or 1, else over `soft` (two steps in flight: 3-5% less time). Chosen per chunk, not per vector: a branch in
- * the loop measured 3.5% (AVX-512) and 8% (AVX2) slower on soft targets, and the scan stops at the
- * first soft vector. Chunk boundaries depend only on the problem, so the choice does too. */
+ * target of the chunk is 0 or 1, else over `soft` (two steps in flight: 3-5% less time). Chosen per
+ * chunk, not per vector: a branch in the loop measured 3.5% (AVX-512) and 8% (AVX2) slower on soft
+ * targets, and the scan stops at the first soft vector. Chunk boundaries depend only on the
+ * problem, so the choice does too. */
 #define KERN_ENTRY_HARD(name, id, hard_driver, hard, soft) \
     KERN_ENTRY_F64(name, id)                               \
     static int name##_f32(const kern_args *a, double *sum) \
