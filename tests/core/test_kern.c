@@ -6,6 +6,7 @@
  * another group. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kern.h"
@@ -958,36 +959,44 @@ static double max_rel_diff(const loss_result *got, const loss_result *want)
     return m;
 }
 
-/* fc under every reduction (every red_step-th) and dtype: each ISA within the fixtures'
- * tolerance of the reference, and the same bytes with 2 and 7 workers as with none. */
-static void check_fast_call(fast_call *fc, const char *loss, pool *pools[2], int red_step)
+/* fc in `dtype` under every reduction (every red_step-th): each ISA within the fixtures'
+ * tolerance of the reference, and the same bytes with each of the n_pools pools as with none. */
+static void check_fast_call_dtype(fast_call *fc, const char *label, loss_dtype dtype,
+                                  pool *const *pools, size_t n_pools, int red_step)
 {
     const char *isas[] = {"avx2", "avx512"};
-    for (size_t k = 0; k < N_OF(DTYPES); k++)
-        for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += red_step) {
-            loss_result ref, one, many;
-            loss_error err;
-            fc->call.dtype = DTYPES[k];
-            fc->call.reduction = (loss_reduction)red;
-            cr_assert_eq(kern_init("ref"), 0);
-            cr_assert_eq(loss_compute(&fc->call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
-            for (size_t i = 0; i < N_OF(isas); i++) {
-                if (kern_init(isas[i]) != 0)
-                    continue;
-                cr_assert_eq(loss_compute(&fc->call, NULL, &one, &err), LOSS_OK);
-                double tol = DTYPES[k] == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
-                cr_assert(max_rel_diff(&one, &ref) <= tol, "%s %s dtype %d: %g from the reference",
-                          loss, isas[i], DTYPES[k], max_rel_diff(&one, &ref));
-                for (size_t w = 0; w < 2; w++) {
-                    cr_assert_eq(loss_compute(&fc->call, pools[w], &many, &err), LOSS_OK);
-                    cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: workers differ",
-                              loss, isas[i], DTYPES[k], red);
-                    loss_result_release(&many);
-                }
-                loss_result_release(&one);
+    const double tol = dtype == LOSS_DTYPE_F64 ? 1e-12 : 1e-5;
+    for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red += red_step) {
+        loss_result ref, one, many;
+        loss_error err;
+        fc->call.dtype = dtype;
+        fc->call.reduction = (loss_reduction)red;
+        cr_assert_eq(kern_init("ref"), 0);
+        cr_assert_eq(loss_compute(&fc->call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
+        for (size_t i = 0; i < N_OF(isas); i++) {
+            if (kern_init(isas[i]) != 0)
+                continue;
+            cr_assert_eq(loss_compute(&fc->call, NULL, &one, &err), LOSS_OK);
+            cr_assert(max_rel_diff(&one, &ref) <= tol,
+                      "%s %s dtype %d red %d: %g from the reference", label, isas[i], dtype, red,
+                      max_rel_diff(&one, &ref));
+            for (size_t w = 0; w < n_pools; w++) {
+                cr_assert_eq(loss_compute(&fc->call, pools[w], &many, &err), LOSS_OK);
+                cr_assert(same_bytes(&one, &many), "%s %s dtype %d red %d: pool %zu differs", label,
+                          isas[i], dtype, red, w);
+                loss_result_release(&many);
             }
-            loss_result_release(&ref);
+            loss_result_release(&one);
         }
+        loss_result_release(&ref);
+    }
+}
+
+/* check_fast_call_dtype for both dtypes, with 2 and 7 workers. */
+static void check_fast_call(fast_call *fc, const char *loss, pool *pools[2], int red_step)
+{
+    for (size_t k = 0; k < N_OF(DTYPES); k++)
+        check_fast_call_dtype(fc, loss, DTYPES[k], pools, 2, red_step);
 }
 
 Test(kern, fast_paths_should_give_the_same_bytes_for_any_worker_count_and_match_the_reference)
@@ -1256,30 +1265,7 @@ Test(kern, cross_entropy_wide_float_rows_should_give_the_same_bytes_for_any_work
     }
     fast_call fc;
     fast_call_make(&fc, &fcase);
-    fc.call.dtype = LOSS_DTYPE_F32;
-    const char *isas[] = {"avx2", "avx512"};
-    for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
-        loss_result ref, one, many;
-        loss_error err;
-        fc.call.reduction = (loss_reduction)red;
-        cr_assert_eq(kern_init("ref"), 0);
-        cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
-        for (size_t i = 0; i < N_OF(isas); i++) {
-            if (kern_init(isas[i]) != 0)
-                continue;
-            cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
-            cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s red %d: %g from the reference", isas[i],
-                      red, max_rel_diff(&one, &ref));
-            for (size_t w = 0; w < 4; w++) {
-                cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
-                cr_assert(same_bytes(&one, &many), "%s red %d: %zu workers differ", isas[i], red,
-                          w + 1);
-                loss_result_release(&many);
-            }
-            loss_result_release(&one);
-        }
-        loss_result_release(&ref);
-    }
+    check_fast_call_dtype(&fc, "cross_entropy C 37", LOSS_DTYPE_F32, pools, 4, 1);
     fast_call_free(&fc);
     for (size_t w = 0; w < 4; w++)
         pool_destroy(pools[w]);
@@ -1864,31 +1850,11 @@ Test(kern, cross_entropy_narrow_float_rows_should_give_the_same_bytes_for_any_wo
         const fast_case fcase = {"cross_entropy", 7001, C, 2, NULL, 0};
         fast_call fc;
         fast_call_make(&fc, &fcase);
-        fc.call.dtype = LOSS_DTYPE_F32;
         for (size_t r = 0; r < fcase.rows; r += 613) /* S past 2^64: the double lanes' rows */
             fc.in[0][r * C + (size_t)(fc.idx[r] + 1) % C] += C > 1 ? 60.0 : 0.0;
-        for (int red = LOSS_REDUCE_MEAN; red <= LOSS_REDUCE_NONE; red++) {
-            loss_result ref, one, many;
-            loss_error err;
-            fc.call.reduction = (loss_reduction)red;
-            cr_assert_eq(kern_init("ref"), 0);
-            cr_assert_eq(loss_compute(&fc.call, NULL, &ref, &err), LOSS_OK, "%s", err.message);
-            for (size_t i = 0; i < N_OF(isas); i++) {
-                if (kern_init(isas[i]) != 0)
-                    continue;
-                cr_assert_eq(loss_compute(&fc.call, NULL, &one, &err), LOSS_OK);
-                cr_assert(max_rel_diff(&one, &ref) <= 1e-5, "%s C %zu red %d: %g", isas[i], C, red,
-                          max_rel_diff(&one, &ref));
-                for (size_t w = 0; w < N_OF(workers); w++) {
-                    cr_assert_eq(loss_compute(&fc.call, pools[w], &many, &err), LOSS_OK);
-                    cr_assert(same_bytes(&one, &many), "%s C %zu red %d: %zu workers differ",
-                              isas[i], C, red, workers[w]);
-                    loss_result_release(&many);
-                }
-                loss_result_release(&one);
-            }
-            loss_result_release(&ref);
-        }
+        char label[32];
+        snprintf(label, sizeof label, "cross_entropy C %zu", C);
+        check_fast_call_dtype(&fc, label, LOSS_DTYPE_F32, pools, N_OF(workers), 1);
         /* errors: a bad target at row 4000, a NaN score at row 5000 */
         fc.idx[4000] = (int64_t)C;
         fc.in[0][5000 * C] = NAN;
