@@ -838,16 +838,16 @@ KERN_INLINE int cef_targets(const int64_t *t, size_t n, size_t classes, cef_vi *
 KERN_INLINE void cef_exps(vf *cls, size_t classes, cef_vi t, vf *xt, vd *s_lo, vd *s_hi)
 {
     vd lo[CEF_WAYS], hi[CEF_WAYS];
-    vf x4[CEF_WAYS];
+    vf xt_part[CEF_WAYS];
     CEF_UNROLL
     for (size_t k = 0; k < CEF_WAYS; k++)
-        lo[k] = hi[k] = vd_zero(), x4[k] = vf_zero();
+        lo[k] = hi[k] = vd_zero(), xt_part[k] = vf_zero();
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++)
-        x4[c % CEF_WAYS] = vf_sel(cef_eq(t, cef_set1(c)), cls[c], x4[c % CEF_WAYS]);
-    /* in each lane one x4 holds the target's score, the others +0: the sum is exact */
-    CEF_FOLD(x4, vf_add);
-    const vf x_t = x4[0];
+        xt_part[c % CEF_WAYS] = vf_sel(cef_eq(t, cef_set1(c)), cls[c], xt_part[c % CEF_WAYS]);
+    /* in each lane one xt_part holds the target's score, the others +0: the sum is exact */
+    CEF_FOLD(xt_part, vf_add);
+    const vf x_t = xt_part[0];
     CEF_UNROLL
     for (size_t c = 0; c < classes; c++) {
         vf e = vf_sel(cef_eq(t, cef_set1(c)), vf_zero(), cef_exp_diff(cls[c], x_t));
